@@ -1,0 +1,3 @@
+//! ndp-core (skeleton, being written)
+#![no_std]
+#![forbid(unsafe_code)]

@@ -1,0 +1,1 @@
+//! ndp-tests (skeleton)
