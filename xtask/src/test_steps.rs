@@ -1,0 +1,111 @@
+//! `cargo xtask test`: every check CI runs, as a list of named steps.
+//!
+//! To add a check (tshark dissection, interop tests, size limits, ...), add a
+//! `Step` to `steps()`; the runner handles ordering, fail-fast and the summary.
+
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+
+use crate::fuzz;
+use crate::runner::{Ctx, Outcome, Step, run_steps};
+
+/// The bare-metal targets ndp-core must build for (DESIGN.md "Toolchain").
+pub const THUMB_TARGETS: [&str; 2] = ["thumbv7em-none-eabihf", "thumbv6m-none-eabi"];
+
+/// How long the fuzz smoke test runs.
+const FUZZ_SMOKE_SECONDS: u64 = 20;
+
+pub fn steps() -> Vec<Step<'static>> {
+    let mut steps = vec![
+        Step::new("thumb targets", ensure_thumb_targets),
+        Step::cmd("fmt", "cargo", &["fmt", "--all", "--check"]),
+        Step::cmd(
+            "clippy",
+            "cargo",
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ),
+        Step::cmd("test", "cargo", &["test", "--workspace"]),
+    ];
+    for features in [None, Some("defmt")] {
+        for target in THUMB_TARGETS {
+            let name = match features {
+                None => format!("no_std build {target}"),
+                Some(f) => format!("no_std build {target} +{f}"),
+            };
+            steps.push(Step::new(name, move |ctx: &Ctx| {
+                let mut cmd = ctx
+                    .sh
+                    .cmd("cargo")
+                    .args(["build", "-p", "ndp-core", "--target", target]);
+                if let Some(f) = features {
+                    cmd = cmd.args(["--features", f]);
+                }
+                ctx.run(cmd)?;
+                Ok(Outcome::passed())
+            }));
+        }
+    }
+    steps.push(Step::new("fuzz smoke", |ctx: &Ctx| {
+        fuzz::smoke(ctx, fuzz::DEFAULT_TARGET, FUZZ_SMOKE_SECONDS)
+    }));
+    steps
+}
+
+pub fn run(ctx: &Ctx) -> ExitCode {
+    let report = run_steps(ctx, &steps());
+    println!("\n{}", report.summary("cargo xtask test"));
+    if report.failed() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Makes sure the pinned toolchain (rust-toolchain.toml) has the thumb
+/// standard libraries. rustup does not install the `targets` of a toolchain
+/// file by itself, so we add them, from the workspace root so the pin applies.
+fn ensure_thumb_targets(ctx: &Ctx) -> Result<Outcome> {
+    let list = ctx.sh.cmd("rustup").args(["target", "list", "--installed"]);
+    ctx.echo(&list);
+    let installed = match list.quiet().read() {
+        Ok(out) => out,
+        Err(err) => bail!("{err}\n{}", toolchain_help(ctx)),
+    };
+    let installed: Vec<&str> = installed.lines().map(str::trim).collect();
+    if THUMB_TARGETS.iter().all(|t| installed.contains(t)) {
+        eprintln!("both thumb targets are already installed; not calling `rustup target add`");
+        return Ok(Outcome::Passed(Some("already installed".into())));
+    }
+    let add = ctx
+        .sh
+        .cmd("rustup")
+        .args(["target", "add"])
+        .args(THUMB_TARGETS);
+    if let Err(err) = ctx.run(add) {
+        bail!("{err:#}\n{}", toolchain_help(ctx));
+    }
+    Ok(Outcome::Passed(Some("added".into())))
+}
+
+fn toolchain_help(ctx: &Ctx) -> String {
+    format!(
+        "could not install the thumb targets {targets} for the pinned toolchain.\n\
+         See DESIGN.md \"Toolchain\": rust-toolchain.toml pins channel 1.95.0 because the \
+         local mirror serves the thumb standard libraries for 1.95.0 only, and rustup does \
+         not install the targets listed in that file by itself. Check that \
+         `rustup toolchain list` shows 1.95.0, then try by hand:\n    \
+         cd {root} && rustup target add {targets}\n\
+         Never run `rustup update` or install a newer stable: newer thumb libraries \
+         cannot be fetched here.",
+        targets = THUMB_TARGETS.join(" "),
+        root = ctx.root.display(),
+    )
+}
