@@ -1,0 +1,243 @@
+//! The NDP and MLD wire codec.
+//!
+//! Problems solved here:
+//! - turn untrusted bytes into typed messages without panicking, reading
+//!   out of bounds or allocating: every malformed input is an [`Error`];
+//! - keep every option of a message, in order, including unknown ones
+//!   ([`Options`]);
+//! - check the ICMPv6 checksum over the IPv6 pseudo-header on receive and
+//!   fill it on send ([`icmpv6`]);
+//! - apply the receive validation rules of RFC 4861 (§6.1.1, §6.1.2,
+//!   §7.1.1, §7.1.2, §8.1) and RFC 3810, each failure with its own
+//!   [`Invalid`] reason ([`validate`]);
+//! - compute solicited-node groups and their Ethernet addresses
+//!   ([`UnicastAddr::solicited_node`], [`MulticastAddr::mac`]).
+//!
+//! Each message is a plain struct (the *repr*): parse it from bytes with
+//! [`Message::parse`], build one by hand and write it with
+//! [`Message::emit`].
+//!
+//! ```
+//! use core::net::Ipv6Addr;
+//! use ndp_core::wire::{IpMeta, MacAddr, Message, NdOption, NeighborSolicit, Options};
+//!
+//! let src: Ipv6Addr = "fe80::1".parse().unwrap();
+//! let target: Ipv6Addr = "fe80::2".parse().unwrap();
+//! let dst: Ipv6Addr = "ff02::1:ff00:2".parse().unwrap();
+//! let opts = [NdOption::SourceLinkAddr(MacAddr([2, 0, 0, 0, 0, 1]))];
+//! let ns = Message::NeighborSolicit(NeighborSolicit { target, options: Options::from_list(&opts) });
+//!
+//! let mut buf = [0u8; 64];
+//! let n = ns.emit(&src, &dst, &mut buf).unwrap();
+//! assert_eq!(n, 32);
+//!
+//! // On receive: checksum, parse and RFC 4861 §7.1.1 checks in one call.
+//! let meta = IpMeta { src, dst, hop_limit: 255 };
+//! let got = ndp_core::wire::parse_received(&meta, &buf[..n]).unwrap();
+//! assert_eq!(got, ns);
+//! ```
+
+mod addr;
+mod bytes;
+pub mod icmpv6;
+mod mld;
+mod na;
+mod ns;
+mod option;
+mod ra;
+mod redirect;
+mod rs;
+mod unreachable;
+pub mod validate;
+
+use core::net::Ipv6Addr;
+
+pub use addr::{MacAddr, MulticastAddr, UnicastAddr, is_link_local, is_solicited_node};
+pub use icmpv6::MessageType;
+pub use mld::{
+    MldQuery, MldQueryV2, MldRecord, MldV1, MldV2Report, RecordIter, RecordList, RecordType,
+};
+pub use na::NeighborAdvert;
+pub use ns::NeighborSolicit;
+pub use option::{
+    AddrIter, AddrList, Dnssl, DomainIter, DomainList, DomainName, Lifetime, NdOption, OptionError,
+    OptionIter, Options, Preference, PrefixInfo, Rdnss, RouteInfo, kind, option_kind,
+};
+pub use ra::RouterAdvert;
+pub use redirect::Redirect;
+pub use rs::RouterSolicit;
+pub use unreachable::{DestUnreachable, UnreachableCode};
+pub use validate::{Invalid, IpMeta, RxError, parse_received};
+
+/// Why bytes are not a well-formed message (or could not be written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Error {
+    /// Shorter than the message's fixed part, or than what its own fields
+    /// announce (sources, records).
+    Truncated,
+    /// The ICMPv6 checksum does not match (RFC 4443 §2.3).
+    BadChecksum,
+    /// A length that matches no form of the message (an MLD query of
+    /// 25–27 octets, RFC 3810 §8.1).
+    BadLength,
+    /// An ICMPv6 type this codec does not handle (echo, other errors).
+    UnsupportedType,
+    /// An option with length zero (RFC 4861 §4.6): the whole message is
+    /// invalid.
+    OptionLengthZero,
+    /// An option running past the end of the message.
+    OptionTruncated,
+    /// A known option whose length does not fit its kind.
+    BadOptionLength,
+    /// A prefix length above 128.
+    BadPrefixLength,
+    /// A DNSSL domain name that is malformed, compressed, too long, or
+    /// uses characters outside letters, digits, `-` and `_`.
+    BadDomainName,
+    /// On emit: an option needing more than 255 units of 8 octets.
+    OptionTooLong,
+    /// On emit: more records, sources or aux data than the count fields
+    /// can express.
+    TooManyRecords,
+    /// On emit: the output buffer is shorter than `buffer_len()`.
+    BufferTooSmall,
+}
+
+/// Result of codec operations.
+pub type Result<T> = core::result::Result<T, Error>;
+
+/// Any message this codec handles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Message<'a> {
+    /// Router Solicitation (RFC 4861 §4.1).
+    RouterSolicit(RouterSolicit<'a>),
+    /// Router Advertisement (RFC 4861 §4.2).
+    RouterAdvert(RouterAdvert<'a>),
+    /// Neighbor Solicitation (RFC 4861 §4.3).
+    NeighborSolicit(NeighborSolicit<'a>),
+    /// Neighbor Advertisement (RFC 4861 §4.4).
+    NeighborAdvert(NeighborAdvert<'a>),
+    /// Redirect (RFC 4861 §4.5).
+    Redirect(Redirect<'a>),
+    /// Multicast Listener Query, MLDv1 or MLDv2 (RFC 3810 §5.1).
+    MldQuery(MldQuery<'a>),
+    /// MLDv1 Multicast Listener Report (RFC 2710 §3).
+    MldV1Report(MldV1),
+    /// MLDv1 Multicast Listener Done (RFC 2710 §3).
+    MldV1Done(MldV1),
+    /// Version 2 Multicast Listener Report (RFC 3810 §5.2).
+    MldV2Report(MldV2Report<'a>),
+    /// Destination Unreachable (RFC 4443 §3.1).
+    DestUnreachable(DestUnreachable<'a>),
+}
+
+impl<'a> Message<'a> {
+    /// Parse an ICMPv6 message without looking at its checksum (for
+    /// callers whose NIC verified it, and for tests). Most callers want
+    /// [`Message::parse_checked`] or [`parse_received`].
+    pub fn parse(packet: &icmpv6::Packet<'a>) -> Result<Self> {
+        let msg = packet.as_bytes();
+        let Some(ty) = MessageType::from_u8(packet.msg_type()) else {
+            return Err(Error::UnsupportedType);
+        };
+        Ok(match ty {
+            MessageType::RouterSolicit => Message::RouterSolicit(RouterSolicit::parse(msg)?),
+            MessageType::RouterAdvert => Message::RouterAdvert(RouterAdvert::parse(msg)?),
+            MessageType::NeighborSolicit => Message::NeighborSolicit(NeighborSolicit::parse(msg)?),
+            MessageType::NeighborAdvert => Message::NeighborAdvert(NeighborAdvert::parse(msg)?),
+            MessageType::Redirect => Message::Redirect(Redirect::parse(msg)?),
+            MessageType::MldQuery => Message::MldQuery(MldQuery::parse(msg)?),
+            MessageType::MldV1Report => Message::MldV1Report(MldV1::parse(msg)?),
+            MessageType::MldV1Done => Message::MldV1Done(MldV1::parse(msg)?),
+            MessageType::MldV2Report => Message::MldV2Report(MldV2Report::parse(msg)?),
+            MessageType::DestUnreachable => {
+                Message::DestUnreachable(DestUnreachable::parse(msg, packet.code())?)
+            }
+        })
+    }
+
+    /// Verify the checksum of `icmp` for this source and destination, then
+    /// parse it.
+    pub fn parse_checked(src: &Ipv6Addr, dst: &Ipv6Addr, icmp: &'a [u8]) -> Result<Self> {
+        let packet = icmpv6::Packet::new_checked(icmp)?;
+        if !packet.verify_checksum(src, dst) {
+            return Err(Error::BadChecksum);
+        }
+        Self::parse(&packet)
+    }
+
+    /// The ICMPv6 type.
+    pub fn msg_type(&self) -> MessageType {
+        match self {
+            Message::RouterSolicit(_) => MessageType::RouterSolicit,
+            Message::RouterAdvert(_) => MessageType::RouterAdvert,
+            Message::NeighborSolicit(_) => MessageType::NeighborSolicit,
+            Message::NeighborAdvert(_) => MessageType::NeighborAdvert,
+            Message::Redirect(_) => MessageType::Redirect,
+            Message::MldQuery(_) => MessageType::MldQuery,
+            Message::MldV1Report(_) => MessageType::MldV1Report,
+            Message::MldV1Done(_) => MessageType::MldV1Done,
+            Message::MldV2Report(_) => MessageType::MldV2Report,
+            Message::DestUnreachable(_) => MessageType::DestUnreachable,
+        }
+    }
+
+    /// The ICMPv6 code this message is sent with: 0 except for errors.
+    pub fn code(&self) -> u8 {
+        match self {
+            Message::DestUnreachable(d) => d.code.to_u8(),
+            _ => 0,
+        }
+    }
+
+    /// The options, for the messages that carry them.
+    pub fn options(&self) -> Option<&Options<'a>> {
+        match self {
+            Message::RouterSolicit(m) => Some(&m.options),
+            Message::RouterAdvert(m) => Some(&m.options),
+            Message::NeighborSolicit(m) => Some(&m.options),
+            Message::NeighborAdvert(m) => Some(&m.options),
+            Message::Redirect(m) => Some(&m.options),
+            _ => None,
+        }
+    }
+
+    /// Bytes of the whole ICMPv6 message, header included.
+    pub fn buffer_len(&self) -> usize {
+        match self {
+            Message::RouterSolicit(m) => m.buffer_len(),
+            Message::RouterAdvert(m) => m.buffer_len(),
+            Message::NeighborSolicit(m) => m.buffer_len(),
+            Message::NeighborAdvert(m) => m.buffer_len(),
+            Message::Redirect(m) => m.buffer_len(),
+            Message::MldQuery(m) => m.buffer_len(),
+            Message::MldV1Report(_) | Message::MldV1Done(_) => MldV1::LEN,
+            Message::MldV2Report(m) => m.buffer_len(),
+            Message::DestUnreachable(m) => m.buffer_len(),
+        }
+    }
+
+    /// Write the message (header, body, options) at the start of `buf`
+    /// with its checksum for this source and destination; returns the
+    /// bytes written, [`Message::buffer_len`].
+    pub fn emit(&self, src: &Ipv6Addr, dst: &Ipv6Addr, buf: &mut [u8]) -> Result<usize> {
+        let len = self.buffer_len();
+        let msg = bytes::slice_mut(buf, 0, len)?;
+        icmpv6::emit_header(msg, self.msg_type() as u8, self.code())?;
+        match self {
+            Message::RouterSolicit(m) => m.emit_body(msg)?,
+            Message::RouterAdvert(m) => m.emit_body(msg)?,
+            Message::NeighborSolicit(m) => m.emit_body(msg)?,
+            Message::NeighborAdvert(m) => m.emit_body(msg)?,
+            Message::Redirect(m) => m.emit_body(msg)?,
+            Message::MldQuery(m) => m.emit_body(msg)?,
+            Message::MldV1Report(m) | Message::MldV1Done(m) => m.emit_body(msg)?,
+            Message::MldV2Report(m) => m.emit_body(msg)?,
+            Message::DestUnreachable(m) => m.emit_body(msg)?,
+        }
+        icmpv6::fill_checksum(msg, src, dst)?;
+        Ok(len)
+    }
+}
