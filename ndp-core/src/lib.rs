@@ -5,8 +5,15 @@
 //! microcontrollers.
 //!
 //! The engine is sans-IO: the caller feeds it received messages and the
-//! current time, and pulls out messages to send, deadlines and events. This
-//! release contains the wire codec ([`wire`]); the engine follows.
+//! current time, and pulls out messages to send, deadlines and events; see
+//! [`Stack`]. Modules:
+//!
+//! - [`wire`]: the NDP/MLD codec and receive validation;
+//! - [`neighbor`]: the neighbor cache and Neighbor Unreachability
+//!   Detection;
+//! - [`addr`]: the interface's addresses;
+//! - [`time`], [`rng`]: caller-supplied time and the seeded PRNG;
+//! - [`Stats`]: per-reason counters.
 //!
 //! Guarantees that hold for every module:
 //! - no `unsafe`, no allocation, fixed capacity;
@@ -38,4 +45,18 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod addr;
+mod config;
+pub mod neighbor;
+pub mod rng;
+mod stack;
+mod stats;
+pub mod time;
 pub mod wire;
+
+pub use config::Config;
+pub use stack::{
+    Delivery, Dispatch, Event, NextHop, RouteError, RxMeta, SendError, Stack, Transmit,
+    TransmitKind,
+};
+pub use stats::Stats;

@@ -121,6 +121,15 @@ impl UnicastAddr {
         self.0
     }
 
+    /// The link-local address `fe80::/64` + `iid` (RFC 4291 §2.5.6), which
+    /// is always unicast.
+    pub const fn link_local(iid: [u8; 8]) -> Self {
+        let i = iid;
+        UnicastAddr(Ipv6Addr::from_octets([
+            0xfe, 0x80, 0, 0, 0, 0, 0, 0, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7],
+        ]))
+    }
+
     /// Link-local (`fe80::/10`).
     pub const fn is_link_local(&self) -> bool {
         is_link_local(&self.0)

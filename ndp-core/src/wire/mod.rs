@@ -40,6 +40,7 @@
 mod addr;
 mod bytes;
 pub mod icmpv6;
+pub mod ipv6;
 mod mld;
 mod na;
 mod ns;
@@ -69,39 +70,83 @@ pub use rs::RouterSolicit;
 pub use unreachable::{DestUnreachable, UnreachableCode};
 pub use validate::{Invalid, IpMeta, RxError, parse_received};
 
-/// Why bytes are not a well-formed message (or could not be written).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Error {
-    /// Shorter than the message's fixed part, or than what its own fields
-    /// announce (sources, records).
-    Truncated,
-    /// The ICMPv6 checksum does not match (RFC 4443 §2.3).
-    BadChecksum,
-    /// A length that matches no form of the message (an MLD query of
-    /// 25–27 octets, RFC 3810 §8.1).
-    BadLength,
-    /// An ICMPv6 type this codec does not handle (echo, other errors).
-    UnsupportedType,
-    /// An option with length zero (RFC 4861 §4.6): the whole message is
-    /// invalid.
-    OptionLengthZero,
-    /// An option running past the end of the message.
-    OptionTruncated,
-    /// A known option whose length does not fit its kind.
-    BadOptionLength,
-    /// A prefix length above 128.
-    BadPrefixLength,
-    /// A DNSSL domain name that is malformed, compressed, too long, or
-    /// uses characters outside letters, digits, `-` and `_`.
-    BadDomainName,
-    /// On emit: an option needing more than 255 units of 8 octets.
-    OptionTooLong,
-    /// On emit: more records, sources or aux data than the count fields
-    /// can express.
-    TooManyRecords,
-    /// On emit: the output buffer is shorter than `buffer_len()`.
-    BufferTooSmall,
+/// Defines a fieldless enum of reasons with a stable `snake_case` name and
+/// an index for each variant, so counters can be kept in an array and
+/// printed by name.
+macro_rules! reasons {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident => $text:literal, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )+
+        }
+
+        impl $name {
+            /// Every variant, in declaration order ([`Self::index`] order).
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// Stable `snake_case` name, for logs and counters.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $( $name::$variant => $text, )+
+                }
+            }
+
+            /// Position in [`Self::ALL`].
+            pub const fn index(self) -> usize {
+                self as usize
+            }
+        }
+
+        impl core::fmt::Display for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    };
+}
+pub(crate) use reasons;
+
+reasons! {
+    /// Why bytes are not a well-formed message (or could not be written).
+    pub enum Error {
+        /// Shorter than the message's fixed part, or than what its own
+        /// fields announce (sources, records).
+        Truncated => "truncated",
+        /// The ICMPv6 checksum does not match (RFC 4443 §2.3).
+        BadChecksum => "bad_checksum",
+        /// A length that matches no form of the message (an MLD query of
+        /// 25–27 octets, RFC 3810 §8.1), or an IPv6 header whose version
+        /// is not 6.
+        BadLength => "bad_length",
+        /// An ICMPv6 type this codec does not handle (echo, other errors).
+        UnsupportedType => "unsupported_type",
+        /// An option with length zero (RFC 4861 §4.6): the whole message
+        /// is invalid.
+        OptionLengthZero => "option_length_zero",
+        /// An option running past the end of the message.
+        OptionTruncated => "option_truncated",
+        /// A known option whose length does not fit its kind.
+        BadOptionLength => "bad_option_length",
+        /// A prefix length above 128.
+        BadPrefixLength => "bad_prefix_length",
+        /// A DNSSL domain name that is malformed, compressed, too long, or
+        /// uses characters outside letters, digits, `-` and `_`.
+        BadDomainName => "bad_domain_name",
+        /// On emit: an option needing more than 255 units of 8 octets.
+        OptionTooLong => "option_too_long",
+        /// On emit: more records, sources or aux data than the count
+        /// fields can express.
+        TooManyRecords => "too_many_records",
+        /// On emit: the output buffer is shorter than `buffer_len()`.
+        BufferTooSmall => "buffer_too_small",
+    }
 }
 
 /// Result of codec operations.

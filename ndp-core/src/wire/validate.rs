@@ -33,45 +33,46 @@ pub const ND_HOP_LIMIT: u8 = 255;
 /// Hop limit of every MLD message (RFC 3810 §5, RFC 2710 §3).
 pub const MLD_HOP_LIMIT: u8 = 1;
 
-/// A well-formed message that breaks a receive rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Invalid {
-    /// The source is a multicast address, which no packet may carry
-    /// (RFC 4291 §2.7).
-    SourceMulticast,
-    /// A Neighbor Discovery message with hop limit other than 255: it may
-    /// come from off-link (RFC 4861 §6.1.1, §6.1.2, §7.1.1, §7.1.2, §8.1).
-    HopLimit,
-    /// A Neighbor Discovery message with a code other than 0 (same
-    /// sections).
-    Code,
-    /// A Router Advertisement or Redirect whose source is not link-local
-    /// (RFC 4861 §6.1.2, §8.1), or an MLD query whose source is not
-    /// link-local (RFC 3810 §5.1.14).
-    SourceNotLinkLocal,
-    /// A Neighbor Solicitation or Advertisement for a multicast target
-    /// (RFC 4861 §7.1.1, §7.1.2).
-    TargetMulticast,
-    /// A Router or Neighbor Solicitation from `::` with a Source
-    /// Link-Layer Address option (RFC 4861 §6.1.1, §7.1.1).
-    UnspecifiedSourceWithLinkAddr,
-    /// A Neighbor Solicitation from `::` (a DAD probe) not sent to a
-    /// solicited-node multicast address (RFC 4861 §7.1.1).
-    DadNotToSolicitedNode,
-    /// A Neighbor Advertisement with the Solicited flag sent to a
-    /// multicast address (RFC 4861 §7.1.2).
-    SolicitedToMulticast,
-    /// A Redirect for a multicast destination (RFC 4861 §8.1).
-    RedirectDestinationMulticast,
-    /// A Redirect whose target is neither link-local nor the destination
-    /// itself (RFC 4861 §8.1).
-    RedirectTargetNotLinkLocal,
-    /// An MLD message with hop limit other than 1 (RFC 3810 §5).
-    MldHopLimit,
-    /// An MLD report whose source is neither link-local nor `::`
-    /// (RFC 3810 §5.2.13).
-    MldReportSource,
+super::reasons! {
+    /// A well-formed message that breaks a receive rule.
+    pub enum Invalid {
+        /// The source is a multicast address, which no packet may carry
+        /// (RFC 4291 §2.7).
+        SourceMulticast => "source_multicast",
+        /// A Neighbor Discovery message with hop limit other than 255: it
+        /// may come from off-link (RFC 4861 §6.1.1, §6.1.2, §7.1.1,
+        /// §7.1.2, §8.1).
+        HopLimit => "hop_limit",
+        /// A Neighbor Discovery message with a code other than 0 (same
+        /// sections).
+        Code => "code",
+        /// A Router Advertisement or Redirect whose source is not
+        /// link-local (RFC 4861 §6.1.2, §8.1), or an MLD query whose
+        /// source is not link-local (RFC 3810 §5.1.14).
+        SourceNotLinkLocal => "source_not_link_local",
+        /// A Neighbor Solicitation or Advertisement for a multicast target
+        /// (RFC 4861 §7.1.1, §7.1.2).
+        TargetMulticast => "target_multicast",
+        /// A Router or Neighbor Solicitation from `::` with a Source
+        /// Link-Layer Address option (RFC 4861 §6.1.1, §7.1.1).
+        UnspecifiedSourceWithLinkAddr => "unspecified_source_with_link_addr",
+        /// A Neighbor Solicitation from `::` (a DAD probe) not sent to a
+        /// solicited-node multicast address (RFC 4861 §7.1.1).
+        DadNotToSolicitedNode => "dad_not_to_solicited_node",
+        /// A Neighbor Advertisement with the Solicited flag sent to a
+        /// multicast address (RFC 4861 §7.1.2).
+        SolicitedToMulticast => "solicited_to_multicast",
+        /// A Redirect for a multicast destination (RFC 4861 §8.1).
+        RedirectDestinationMulticast => "redirect_destination_multicast",
+        /// A Redirect whose target is neither link-local nor the
+        /// destination itself (RFC 4861 §8.1).
+        RedirectTargetNotLinkLocal => "redirect_target_not_link_local",
+        /// An MLD message with hop limit other than 1 (RFC 3810 §5).
+        MldHopLimit => "mld_hop_limit",
+        /// An MLD report whose source is neither link-local nor `::`
+        /// (RFC 3810 §5.2.13).
+        MldReportSource => "mld_report_source",
+    }
 }
 
 /// Why a received ICMPv6 message was not accepted.

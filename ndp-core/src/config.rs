@@ -1,0 +1,58 @@
+//! Engine configuration: identity, seed and tunables.
+
+use crate::time::Duration;
+use crate::wire::MacAddr;
+
+/// How a [`crate::Stack`] is set up. Start from [`Config::new`] and change
+/// the fields you need; every field has an RFC default.
+///
+/// ```
+/// use ndp_core::{Config, time::Duration, wire::MacAddr};
+/// let mut config = Config::new(MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x42]));
+/// config.seed = 0x1234;
+/// config.queue_per_neighbor = 1;
+/// assert_eq!(config.retrans_timer, Duration::from_secs(1));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Config {
+    /// The interface's Ethernet address.
+    pub mac: MacAddr,
+    /// Seed of the engine's PRNG. Boards should vary it per device and
+    /// boot (for example from a hardware RNG or the MAC and a boot
+    /// counter); the simulator uses it to make runs reproducible.
+    pub seed: u64,
+    /// RetransTimer until a router advertises one (RFC 4861 §10).
+    pub retrans_timer: Duration,
+    /// BaseReachableTime until a router advertises one (RFC 4861 §10).
+    pub base_reachable_time: Duration,
+    /// Packets queued per neighbor awaiting address resolution; when full
+    /// the oldest is replaced (RFC 4861 §7.2.2). Default 2.
+    pub queue_per_neighbor: usize,
+    /// Most neighbor entries that may be INCOMPLETE at once, so unresolved
+    /// destinations cannot crowd out working ones (RFC 6583 §6). `None`
+    /// means half the table.
+    pub max_incomplete: Option<usize>,
+    /// Budget for multicast Neighbor Solicitations across all targets
+    /// (RFC 6583 §6): a burst of this many ...
+    pub ns_burst: u16,
+    /// ... refilled by one every this long. Default 8 and 125 ms
+    /// (8 per second sustained).
+    pub ns_refill: Duration,
+}
+
+impl Config {
+    /// Defaults for an interface with this MAC.
+    pub fn new(mac: MacAddr) -> Self {
+        Config {
+            mac,
+            seed: 0,
+            retrans_timer: crate::neighbor::RETRANS_TIMER,
+            base_reachable_time: crate::neighbor::REACHABLE_TIME,
+            queue_per_neighbor: 2,
+            max_incomplete: None,
+            ns_burst: 8,
+            ns_refill: Duration::from_millis(125),
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Per-reason counters: part of the API, not debug output.
+//!
+//! Every message the engine receives and does not act on, and every packet
+//! it drops, increments exactly one drop counter here, so a flood can be
+//! accounted for message by message.
+
+use crate::wire::{Error, Invalid};
+
+macro_rules! counters {
+    ($( $(#[$m:meta])* $field:ident, )+) => {
+        /// Counters since the stack was created. All saturate at `u32::MAX`.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        pub struct Stats {
+            /// Received messages dropped as malformed, indexed by
+            /// [`Error::index`].
+            pub rx_malformed: [u32; Error::ALL.len()],
+            /// Received messages dropped for breaking a receive rule,
+            /// indexed by [`Invalid::index`].
+            pub rx_invalid: [u32; Invalid::ALL.len()],
+            $( $(#[$m])* pub $field: u32, )+
+        }
+
+        impl Default for Stats {
+            fn default() -> Self {
+                Stats {
+                    rx_malformed: [0; Error::ALL.len()],
+                    rx_invalid: [0; Invalid::ALL.len()],
+                    $( $field: 0, )+
+                }
+            }
+        }
+
+        impl Stats {
+            /// Every counter as `(group, name, value)`: group is
+            /// `"rx_malformed"`, `"rx_invalid"` or `""` for the plain
+            /// counters, so `group.name` is a unique key.
+            pub fn iter(&self) -> impl Iterator<Item = (&'static str, &'static str, u32)> + '_ {
+                let malformed = Error::ALL.iter().zip(self.rx_malformed.iter())
+                    .map(|(e, n)| ("rx_malformed", e.name(), *n));
+                let invalid = Invalid::ALL.iter().zip(self.rx_invalid.iter())
+                    .map(|(e, n)| ("rx_invalid", e.name(), *n));
+                let plain = [$( (stringify!($field), self.$field), )+]
+                    .into_iter()
+                    .map(|(name, n)| ("", name, n));
+                malformed.chain(invalid).chain(plain)
+            }
+        }
+    };
+}
+
+counters! {
+    /// Neighbor Solicitations accepted for processing.
+    rx_ns,
+    /// Neighbor Advertisements accepted for processing.
+    rx_na,
+    /// Router Advertisements accepted for processing.
+    rx_ra,
+    /// Dropped: the IPv6 destination is neither one of our addresses nor
+    /// a group we listen to.
+    rx_not_for_us,
+    /// Dropped: a Router Solicitation (hosts discard them, RFC 4861 §6.1.1).
+    rx_rs_ignored,
+    /// Dropped: a Neighbor Solicitation for a target that is not ours
+    /// (RFC 4861 §7.2.3).
+    rx_ns_not_for_us,
+    /// Dropped: a Neighbor Advertisement for a target with no cache entry;
+    /// a host never creates entries from them (RFC 4861 §7.2.5).
+    rx_na_no_entry,
+    /// Dropped: a Neighbor Advertisement without target link-layer address
+    /// for an INCOMPLETE entry (RFC 4861 §7.2.5).
+    rx_na_incomplete_no_lladdr,
+    /// Dropped: a Neighbor Advertisement for one of our own addresses.
+    rx_na_for_own_address,
+    /// Dropped: a message kind whose processing is not implemented yet
+    /// (Redirect, MLD).
+    rx_unhandled,
+    /// A new neighbor entry was not created: the table was full and no
+    /// entry could be given up for it (RFC 6583 §6).
+    nc_create_refused,
+    /// An existing entry was evicted to make room for a new one.
+    nc_evicted,
+    /// Neighbors removed because NUD found them unreachable.
+    nud_unreachable,
+    /// Address resolution not started: too many INCOMPLETE entries
+    /// (RFC 6583 §6). The packet was dropped.
+    resolution_refused,
+    /// A multicast solicitation was postponed by the global budget.
+    ns_rate_limited,
+    /// Dropped: the oldest queued packet of a neighbor, replaced by a new
+    /// one (RFC 4861 §7.2.2).
+    queue_overflow,
+    /// Dropped: no room for a packet in the queue's byte budget.
+    queue_no_space,
+    /// Dropped: address resolution failed for a queued packet; each is
+    /// answered with a Destination Unreachable (RFC 4861 §7.2.2).
+    queue_unresolved,
+    /// Dropped: a packet to send had no route (no on-link destination and
+    /// no default router).
+    send_no_route,
+    /// Dropped: a packet to send was not a well-formed IPv6 packet.
+    send_malformed,
+    /// Multicast Neighbor Solicitations sent.
+    tx_ns_multicast,
+    /// Unicast Neighbor Solicitations sent.
+    tx_ns_unicast,
+    /// Neighbor Advertisements sent.
+    tx_na,
+    /// Destination Unreachable messages handed to the local IP stack.
+    tx_unreachable,
+    /// Packets released from the resolution queue.
+    tx_released,
+    /// Dropped: an answer (NA) could not be queued (the answer queue was
+    /// full) or had no link-layer destination.
+    tx_answer_dropped,
+    /// A solicitation was due but no address could be its source; the
+    /// attempt counts toward the limits.
+    tx_ns_no_source,
+    /// Dropped: something to send did not fit the caller's buffer.
+    tx_buffer_too_small,
+    /// Dropped: events not collected before the event queue filled up.
+    events_dropped,
+}
+
+impl Stats {
+    /// Count a malformed received message.
+    pub(crate) fn malformed(&mut self, e: Error) {
+        if let Some(n) = self.rx_malformed.get_mut(e.index()) {
+            *n = n.saturating_add(1);
+        }
+    }
+
+    /// Count an invalid received message.
+    pub(crate) fn invalid(&mut self, e: Invalid) {
+        if let Some(n) = self.rx_invalid.get_mut(e.index()) {
+            *n = n.saturating_add(1);
+        }
+    }
+
+    /// Sum of every counter whose name says the message or packet was
+    /// dropped (malformed, invalid, and the plain counters documented as
+    /// "Dropped").
+    pub fn dropped(&self) -> u64 {
+        let rx = self.rx_malformed.iter().chain(self.rx_invalid.iter());
+        let plain = [
+            self.rx_not_for_us,
+            self.rx_rs_ignored,
+            self.rx_ns_not_for_us,
+            self.rx_na_no_entry,
+            self.rx_na_incomplete_no_lladdr,
+            self.rx_na_for_own_address,
+            self.rx_unhandled,
+            self.resolution_refused,
+            self.queue_overflow,
+            self.queue_no_space,
+            self.queue_unresolved,
+            self.send_no_route,
+            self.send_malformed,
+            self.tx_answer_dropped,
+            self.tx_buffer_too_small,
+            self.events_dropped,
+        ];
+        rx.chain(plain.iter())
+            .fold(0u64, |sum, &n| sum.saturating_add(u64::from(n)))
+    }
+}
+
+/// `*c += 1`, saturating.
+pub(crate) fn bump(c: &mut u32) {
+    *c = c.saturating_add(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_counts_land_in_their_slot() {
+        let mut s = Stats::default();
+        s.malformed(Error::BadChecksum);
+        s.invalid(Invalid::HopLimit);
+        s.invalid(Invalid::HopLimit);
+        bump(&mut s.rx_not_for_us);
+        let all: std::vec::Vec<_> = s.iter().collect();
+        let mut keys: std::vec::Vec<_> = all.iter().map(|(g, n, _)| (*g, *n)).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), all.len());
+        assert!(all.contains(&("rx_malformed", "bad_checksum", 1)));
+        assert!(all.contains(&("rx_invalid", "hop_limit", 2)));
+        assert!(all.contains(&("", "rx_not_for_us", 1)));
+        assert_eq!(s.dropped(), 4);
+        let mut c = u32::MAX;
+        bump(&mut c);
+        assert_eq!(c, u32::MAX);
+    }
+}
