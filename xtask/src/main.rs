@@ -9,6 +9,7 @@ mod demo;
 mod fuzz;
 mod runner;
 mod test_steps;
+mod tshark;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

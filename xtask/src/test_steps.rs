@@ -4,11 +4,12 @@
 //! `Step` to `steps()`; the runner handles ordering, fail-fast and the summary.
 
 use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
 
 use anyhow::{Result, bail};
 
-use crate::fuzz;
 use crate::runner::{Ctx, Outcome, Step, run_steps};
+use crate::{fuzz, tshark};
 
 /// The bare-metal targets ndp-core must build for (DESIGN.md "Toolchain").
 pub const THUMB_TARGETS: [&str; 2] = ["thumbv7em-none-eabihf", "thumbv6m-none-eabi"];
@@ -17,6 +18,9 @@ pub const THUMB_TARGETS: [&str; 2] = ["thumbv7em-none-eabihf", "thumbv6m-none-ea
 const FUZZ_SMOKE_SECONDS: u64 = 20;
 
 pub fn steps() -> Vec<Step<'static>> {
+    // Simulator pcaps older than this run are left-overs, not checked (the
+    // margin covers file systems with coarse timestamps).
+    let started = SystemTime::now() - Duration::from_secs(2);
     let mut steps = vec![
         Step::new("thumb targets", ensure_thumb_targets),
         Step::cmd("fmt", "cargo", &["fmt", "--all", "--check"]),
@@ -33,6 +37,9 @@ pub fn steps() -> Vec<Step<'static>> {
             ],
         ),
         Step::cmd("test", "cargo", &["test", "--workspace"]),
+        Step::new("sim pcaps (tshark)", move |ctx: &Ctx| {
+            tshark::check_sim_pcaps(ctx, started)
+        }),
     ];
     for features in [None, Some("defmt")] {
         for target in THUMB_TARGETS {

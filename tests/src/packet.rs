@@ -1,0 +1,246 @@
+//! Builders and a parser for test traffic: Ethernet frames carrying IPv6,
+//! ICMPv6 messages emitted through the codec, and echo request/reply.
+//!
+//! Everything built here has correct lengths and checksums, so a frame
+//! that tshark flags was broken on purpose or by the engine, never by the
+//! test harness.
+
+use core::net::Ipv6Addr;
+
+use ndp_core::wire::{IpMeta, MacAddr, Message, MulticastAddr, icmpv6};
+
+use crate::frame::{self, ETHERTYPE_IPV6};
+
+/// Next Header value of ICMPv6.
+pub const NH_ICMPV6: u8 = icmpv6::NEXT_HEADER_ICMPV6;
+/// ICMPv6 type of an Echo Request (RFC 4443 §4.1).
+pub const ECHO_REQUEST: u8 = 128;
+/// ICMPv6 type of an Echo Reply (RFC 4443 §4.2).
+pub const ECHO_REPLY: u8 = 129;
+/// Hop limit of every Neighbor Discovery message (RFC 4861).
+pub const ND_HOP_LIMIT: u8 = 255;
+
+/// An Ethernet II frame: destination, source, EtherType, payload (no FCS).
+pub fn ethernet(dst_mac: MacAddr, src_mac: MacAddr, ethertype: u16, payload: &[u8]) -> Vec<u8> {
+    let mut f = Vec::with_capacity(14 + payload.len());
+    f.extend_from_slice(&dst_mac.0);
+    f.extend_from_slice(&src_mac.0);
+    f.extend_from_slice(&ethertype.to_be_bytes());
+    f.extend_from_slice(payload);
+    f
+}
+
+/// An IPv6 packet: the 40-byte header (traffic class and flow label zero)
+/// followed by `payload`, whose length goes into Payload Length.
+///
+/// Panics when `payload` does not fit in 65535 bytes (no jumbograms here).
+pub fn ipv6(
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    next_header: u8,
+    hop_limit: u8,
+    payload: &[u8],
+) -> Vec<u8> {
+    let len = u16::try_from(payload.len()).expect("IPv6 payload longer than 65535 bytes");
+    let mut p = Vec::with_capacity(40 + payload.len());
+    p.extend_from_slice(&[0x60, 0, 0, 0]);
+    p.extend_from_slice(&len.to_be_bytes());
+    p.push(next_header);
+    p.push(hop_limit);
+    p.extend_from_slice(&src.octets());
+    p.extend_from_slice(&dst.octets());
+    p.extend_from_slice(payload);
+    p
+}
+
+/// An Ethernet frame carrying an IPv6 packet.
+pub fn ipv6_frame(
+    src_mac: MacAddr,
+    dst_mac: MacAddr,
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    next_header: u8,
+    hop_limit: u8,
+    payload: &[u8],
+) -> Vec<u8> {
+    let ip = ipv6(src, dst, next_header, hop_limit, payload);
+    ethernet(dst_mac, src_mac, ETHERTYPE_IPV6, &ip)
+}
+
+/// The bytes of an ICMPv6 message emitted by the codec, checksum filled
+/// for this source and destination.
+pub fn icmpv6_bytes(src: Ipv6Addr, dst: Ipv6Addr, msg: &Message<'_>) -> Vec<u8> {
+    let mut buf = vec![0; msg.buffer_len()];
+    let n = msg
+        .emit(&src, &dst, &mut buf)
+        .unwrap_or_else(|e| panic!("codec cannot emit {msg:?}: {e:?}"));
+    buf.truncate(n);
+    buf
+}
+
+/// A whole frame carrying an ICMPv6 message emitted by the codec.
+pub fn icmpv6_frame(
+    src_mac: MacAddr,
+    dst_mac: MacAddr,
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    hop_limit: u8,
+    msg: &Message<'_>,
+) -> Vec<u8> {
+    let icmp = icmpv6_bytes(src, dst, msg);
+    ipv6_frame(src_mac, dst_mac, src, dst, NH_ICMPV6, hop_limit, &icmp)
+}
+
+/// An ICMPv6 Echo Request body (type 128) with its checksum for `src` →
+/// `dst`.
+pub fn echo_request(src: Ipv6Addr, dst: Ipv6Addr, id: u16, seq: u16, data: &[u8]) -> Vec<u8> {
+    echo(ECHO_REQUEST, src, dst, id, seq, data)
+}
+
+/// An ICMPv6 Echo Reply body (type 129) with its checksum for `src` →
+/// `dst`.
+pub fn echo_reply(src: Ipv6Addr, dst: Ipv6Addr, id: u16, seq: u16, data: &[u8]) -> Vec<u8> {
+    echo(ECHO_REPLY, src, dst, id, seq, data)
+}
+
+fn echo(ty: u8, src: Ipv6Addr, dst: Ipv6Addr, id: u16, seq: u16, data: &[u8]) -> Vec<u8> {
+    let mut m = vec![ty, 0, 0, 0];
+    m.extend_from_slice(&id.to_be_bytes());
+    m.extend_from_slice(&seq.to_be_bytes());
+    m.extend_from_slice(data);
+    icmpv6::fill_checksum(&mut m, &src, &dst).expect("an echo message holds its header");
+    m
+}
+
+/// A decoded echo request or reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Echo {
+    /// True for a request (type 128), false for a reply (type 129).
+    pub request: bool,
+    /// Identifier.
+    pub id: u16,
+    /// Sequence number.
+    pub seq: u16,
+    /// Data after the sequence number.
+    pub data: Vec<u8>,
+}
+
+/// Decode an ICMPv6 echo request or reply, checking its checksum for
+/// `src` → `dst`; `None` for anything else.
+pub fn parse_echo(src: Ipv6Addr, dst: Ipv6Addr, icmp: &[u8]) -> Option<Echo> {
+    let packet = icmpv6::Packet::new_checked(icmp).ok()?;
+    let request = match (packet.msg_type(), packet.code()) {
+        (ECHO_REQUEST, 0) => true,
+        (ECHO_REPLY, 0) => false,
+        _ => return None,
+    };
+    if !packet.verify_checksum(&src, &dst) {
+        return None;
+    }
+    let body = packet.body();
+    Some(Echo {
+        request,
+        id: u16::from_be_bytes(body.get(0..2)?.try_into().ok()?),
+        seq: u16::from_be_bytes(body.get(2..4)?.try_into().ok()?),
+        data: body.get(4..)?.to_vec(),
+    })
+}
+
+/// An ICMPv6 message in a frame, with what the codec's receive validation
+/// needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Icmpv6In<'a> {
+    /// IPv6 source, destination and hop limit.
+    pub meta: IpMeta,
+    /// The ICMPv6 message.
+    pub icmp: &'a [u8],
+    /// Ethernet source.
+    pub src_mac: MacAddr,
+    /// Ethernet destination.
+    pub dst_mac: MacAddr,
+}
+
+/// Decode a frame down to its ICMPv6 message (walking extension headers);
+/// `None` for anything else or anything malformed.
+pub fn parse_icmpv6(frame: &[u8]) -> Option<Icmpv6In<'_>> {
+    let f = frame::parse(frame)?;
+    Some(Icmpv6In {
+        meta: IpMeta {
+            src: f.src,
+            dst: f.dst,
+            hop_limit: f.hop_limit,
+        },
+        icmp: f.icmpv6()?,
+        src_mac: f.src_mac,
+        dst_mac: f.dst_mac,
+    })
+}
+
+/// `prefix` (its first 64 bits) with the modified EUI-64 interface
+/// identifier of `mac` (RFC 4291 Appendix A, RFC 4862 §5.3).
+pub fn eui64_addr(prefix: Ipv6Addr, mac: MacAddr) -> Ipv6Addr {
+    let mut o = prefix.octets();
+    o[8..].copy_from_slice(&mac.modified_eui64());
+    Ipv6Addr::from(o)
+}
+
+/// The EUI-64 link-local address of `mac`: fe80::/64 plus the modified
+/// EUI-64 interface identifier.
+pub fn link_local(mac: MacAddr) -> Ipv6Addr {
+    eui64_addr(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), mac)
+}
+
+/// The Ethernet destination for an IPv6 multicast destination
+/// (33:33 + low 32 bits); `None` for a unicast address.
+pub fn multicast_mac(dst: Ipv6Addr) -> Option<MacAddr> {
+    MulticastAddr::new(dst).map(|g| g.mac())
+}
+
+#[cfg(test)]
+mod tests {
+    use ndp_core::wire::{NdOption, NeighborSolicit, Options, UnicastAddr, parse_received};
+
+    use super::*;
+
+    const MAC: MacAddr = MacAddr([0x02, 0x00, 0x5e, 0x00, 0x53, 0x20]);
+
+    #[test]
+    fn link_local_from_mac() {
+        let ll: Ipv6Addr = "fe80::5eff:fe00:5320".parse().unwrap();
+        assert_eq!(link_local(MAC), ll);
+    }
+
+    #[test]
+    fn icmpv6_frame_round_trips() {
+        let src = link_local(MAC);
+        let target: Ipv6Addr = "fe80::1".parse().unwrap();
+        let dst = UnicastAddr::new(target).unwrap().solicited_node();
+        let opts = [NdOption::SourceLinkAddr(MAC)];
+        let msg = Message::NeighborSolicit(NeighborSolicit {
+            target,
+            options: Options::from_list(&opts),
+        });
+        let f = icmpv6_frame(MAC, dst.mac(), src, dst.get(), ND_HOP_LIMIT, &msg);
+        let got = parse_icmpv6(&f).unwrap();
+        assert_eq!((got.src_mac, got.dst_mac), (MAC, dst.mac()));
+        assert_eq!(parse_received(&got.meta, got.icmp).unwrap(), msg);
+    }
+
+    #[test]
+    fn echo_round_trips_and_checks_checksum() {
+        let (a, b) = (link_local(MAC), "fe80::1".parse().unwrap());
+        let m = echo_request(a, b, 7, 9, b"hi");
+        let e = parse_echo(a, b, &m).unwrap();
+        assert_eq!(
+            (e.request, e.id, e.seq, &e.data[..]),
+            (true, 7, 9, &b"hi"[..])
+        );
+        assert!(
+            !parse_echo(a, b, &echo_reply(a, b, 7, 9, b"hi"))
+                .unwrap()
+                .request
+        );
+        let other = "fe80::3".parse().unwrap();
+        assert_eq!(parse_echo(a, other, &m), None, "wrong pseudo-header");
+    }
+}
