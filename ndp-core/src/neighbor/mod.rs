@@ -456,6 +456,15 @@ mod tests {
     }
 
     #[test]
+    fn entry_size_matches_the_documented_ram_cost() {
+        // Stack's rustdoc promises 48 bytes per neighbor slot: 16 (address)
+        // + 6 (MAC) + 4 (state, flags, probes) + 2 padding + 2 × 8 (timers);
+        // the state's spare values hold Option's tag. u64 is 8-aligned on
+        // both x86_64 and the ARM EABI, so the host figure is the MCU one.
+        assert_eq!(core::mem::size_of::<Option<Entry>>(), 48);
+    }
+
+    #[test]
     fn timers_never_fire_early() {
         for s in [
             NeighborState::Incomplete,

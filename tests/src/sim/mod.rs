@@ -20,6 +20,7 @@
 //!   `<target>/sim-pcap/<name>.pcap` with the virtual time as timestamp;
 //!   `cargo xtask test` has tshark check those files.
 
+pub mod engine;
 pub mod host;
 pub mod router;
 
@@ -37,6 +38,7 @@ use ndp_core::wire::MacAddr;
 
 use crate::pcap;
 
+pub use engine::{EngineNode, LocalPacket};
 pub use host::{Received, ScriptedHost};
 pub use router::{RouterConfig, ScriptedRouter};
 

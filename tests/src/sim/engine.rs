@@ -1,0 +1,247 @@
+//! The engine under test as a simulator node: an ndp-core [`Stack`] plus
+//! the few things an adapter and an application would do around it.
+//!
+//! - Frames for our MAC, broadcast and any multicast are accepted (a NIC
+//!   in "all multicast" mode); ICMPv6 goes to the Stack first, and what it
+//!   does not consume (echo) goes to the app.
+//! - The app answers echo requests to any of our addresses and ff02::1,
+//!   can ping ([`EngineNode::send_echo`]), and records echo replies,
+//!   locally delivered ICMPv6 errors and engine events. An echo reply
+//!   counts as upper-layer reachability confirmation (RFC 4861 §7.3.1)
+//!   unless switched off.
+
+use core::any::Any;
+use core::net::Ipv6Addr;
+use std::collections::VecDeque;
+
+use ndp_core::time::Instant;
+use ndp_core::wire::{MacAddr, is_link_local};
+use ndp_core::{Config, Delivery, Dispatch, Event, RxMeta, SendError, Stack};
+
+use super::Node;
+use crate::frame;
+use crate::packet::{self, Echo, NH_ICMPV6};
+
+/// Hop limit of the app's echo messages.
+const ECHO_HOP_LIMIT: u8 = 64;
+
+/// A locally delivered packet (a Destination Unreachable from the engine).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalPacket {
+    /// When the engine produced it.
+    pub at: Instant,
+    /// The whole IPv6 packet.
+    pub bytes: Vec<u8>,
+}
+
+/// An ndp-core Stack on the simulated link.
+#[derive(Debug)]
+pub struct EngineNode<const N: usize = 8, const QS: usize = 4, const QB: usize = 3072> {
+    stack: Stack<N, QS, QB>,
+    mac: MacAddr,
+    now: Instant,
+    out: VecDeque<Vec<u8>>,
+    replies: Vec<(Instant, Ipv6Addr, Echo)>,
+    local: Vec<LocalPacket>,
+    events: Vec<(Instant, Event)>,
+    send_errors: Vec<(Instant, SendError)>,
+    /// Echo replies confirm reachability of their sender's next hop.
+    pub confirm_on_reply: bool,
+}
+
+impl EngineNode {
+    /// An engine with default capacities and `Config::new(mac)` with this
+    /// seed.
+    pub fn new(mac: MacAddr, seed: u64) -> Self {
+        let mut c = Config::new(mac);
+        c.seed = seed;
+        Self::with_config(c)
+    }
+}
+
+impl<const N: usize, const QS: usize, const QB: usize> EngineNode<N, QS, QB> {
+    /// An engine with this configuration, started at time zero.
+    pub fn with_config(config: Config) -> Self {
+        let mac = config.mac;
+        EngineNode {
+            stack: Stack::with_capacity(config, Instant::ZERO),
+            mac,
+            now: Instant::ZERO,
+            out: VecDeque::new(),
+            replies: Vec::new(),
+            local: Vec::new(),
+            events: Vec::new(),
+            send_errors: Vec::new(),
+            confirm_on_reply: true,
+        }
+    }
+
+    /// The engine.
+    pub fn stack(&self) -> &Stack<N, QS, QB> {
+        &self.stack
+    }
+
+    /// The engine, mutably.
+    pub fn stack_mut(&mut self) -> &mut Stack<N, QS, QB> {
+        &mut self.stack
+    }
+
+    /// Our link-local address.
+    pub fn link_local(&self) -> Ipv6Addr {
+        self.stack
+            .addresses()
+            .map(|a| a.addr.get())
+            .find(is_link_local)
+            .expect("the stack always has a link-local address")
+    }
+
+    /// Send an IPv6 packet through the engine's output path, as an
+    /// adapter would: frame it now, or let the engine queue it.
+    pub fn send_ip(&mut self, now: Instant, packet: Vec<u8>) -> Result<Dispatch, SendError> {
+        self.now = self.now.max(now);
+        let r = self.stack.send(now, &packet);
+        match r {
+            Ok(Dispatch::Transmit(mac)) => self.out.push_back(eth(mac, self.mac, &packet)),
+            Ok(Dispatch::Queued) => {}
+            Err(e) => self.send_errors.push((now, e)),
+        }
+        r
+    }
+
+    /// Ping `dst` from our link-local address.
+    pub fn send_echo(
+        &mut self,
+        now: Instant,
+        dst: Ipv6Addr,
+        id: u16,
+        seq: u16,
+    ) -> Result<Dispatch, SendError> {
+        let src = self.link_local();
+        let icmp = packet::echo_request(src, dst, id, seq, b"ndp engine ping!");
+        self.send_ip(
+            now,
+            packet::ipv6(src, dst, NH_ICMPV6, ECHO_HOP_LIMIT, &icmp),
+        )
+    }
+
+    /// Echo replies received: (time, source, reply).
+    pub fn echo_replies(&self) -> &[(Instant, Ipv6Addr, Echo)] {
+        &self.replies
+    }
+
+    /// Packets the engine handed to the local IP stack.
+    pub fn local_packets(&self) -> &[LocalPacket] {
+        &self.local
+    }
+
+    /// Events the engine reported.
+    pub fn events(&self) -> &[(Instant, Event)] {
+        &self.events
+    }
+
+    /// Packets the engine refused to send.
+    pub fn send_errors(&self) -> &[(Instant, SendError)] {
+        &self.send_errors
+    }
+
+    fn on_app_icmp(&mut self, now: Instant, f: &frame::Ipv6Frame<'_>, icmp: &[u8]) {
+        let Some(echo) = packet::parse_echo(f.src, f.dst, icmp) else {
+            return;
+        };
+        if echo.request {
+            // Answer from the address pinged, or from our link-local
+            // address for a multicast ping.
+            let src = if f.dst.is_multicast() {
+                self.link_local()
+            } else {
+                f.dst
+            };
+            let reply = packet::echo_reply(src, f.src, echo.id, echo.seq, &echo.data);
+            let _ = self.send_ip(
+                now,
+                packet::ipv6(src, f.src, NH_ICMPV6, ECHO_HOP_LIMIT, &reply),
+            );
+        } else {
+            if self.confirm_on_reply {
+                // Forward progress with the sender (on-link here).
+                self.stack.confirm_reachable(now, &f.src);
+            }
+            self.replies.push((now, f.src, echo));
+        }
+    }
+
+    fn collect_events(&mut self) {
+        while let Some(e) = self.stack.poll_event() {
+            self.events.push((self.now, e));
+        }
+    }
+}
+
+fn eth(dst: MacAddr, src: MacAddr, ipv6: &[u8]) -> Vec<u8> {
+    packet::ethernet(dst, src, frame::ETHERTYPE_IPV6, ipv6)
+}
+
+impl<const N: usize, const QS: usize, const QB: usize> Node for EngineNode<N, QS, QB> {
+    fn mac(&self) -> MacAddr {
+        self.mac
+    }
+
+    fn receive(&mut self, now: Instant, bytes: &[u8]) {
+        self.now = self.now.max(now);
+        let Some(f) = frame::parse(bytes) else { return };
+        if f.dst_mac != self.mac && !f.dst_mac.is_multicast() {
+            return;
+        }
+        let Some(icmp) = f.icmpv6() else { return };
+        let meta = RxMeta {
+            src: f.src,
+            dst: f.dst,
+            hop_limit: f.hop_limit,
+            src_mac: Some(f.src_mac),
+        };
+        if !self.stack.receive(now, &meta, icmp) {
+            let ours =
+                f.dst.is_multicast() || self.stack.addresses().any(|a| a.addr.get() == f.dst);
+            if ours {
+                self.on_app_icmp(now, &f, icmp);
+            }
+        }
+        self.collect_events();
+    }
+
+    fn poll_transmit(&mut self, now: Instant) -> Option<Vec<u8>> {
+        self.now = self.now.max(now);
+        if let Some(f) = self.out.pop_front() {
+            return Some(f);
+        }
+        let mut buf = [0u8; 1600];
+        loop {
+            let tx = self.stack.poll_transmit(now, &mut buf);
+            self.collect_events();
+            let tx = tx?;
+            let packet = &buf[..tx.len];
+            match tx.delivery {
+                Delivery::Link(mac) => return Some(eth(mac, self.mac, packet)),
+                Delivery::Local => self.local.push(LocalPacket {
+                    at: now,
+                    bytes: packet.to_vec(),
+                }),
+            }
+        }
+    }
+
+    fn poll_at(&self) -> Option<Instant> {
+        if !self.out.is_empty() {
+            return Some(self.now);
+        }
+        self.stack.poll_at()
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
