@@ -197,8 +197,8 @@ pub enum SendError {
 struct Answer {
     dst: Ipv6Addr,
     dst_mac: MacAddr,
-    /// Index of the advertised address in the address table.
-    addr: u8,
+    /// The advertised address (ours when the answer was queued).
+    target: Ipv6Addr,
     solicited: bool,
     override_flag: bool,
 }
@@ -500,11 +500,11 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         };
         bump(&mut self.stats.rx_ns);
         // RFC 4861 §7.2.3: only solicitations for our own addresses count.
-        let Some((index, _)) = self.addrs.find(&ns.target) else {
+        if self.addrs.find(&ns.target).is_none() {
             bump(&mut self.stats.rx_ns_not_for_us);
             return;
-        };
-        let addr = u8::try_from(index).unwrap_or(u8::MAX);
+        }
+        let target = ns.target;
         if meta.src.is_unspecified() {
             // Someone is probing an address we hold (RFC 4862 §5.4.3):
             // defend it with an advertisement to all nodes, S=0 (RFC 4861
@@ -513,7 +513,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             self.answer(Answer {
                 dst: all.get(),
                 dst_mac: all.mac(),
-                addr,
+                target,
                 solicited: false,
                 override_flag: true,
             });
@@ -537,7 +537,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 self.answer(Answer {
                     dst: meta.src,
                     dst_mac,
-                    addr,
+                    target,
                     solicited: true,
                     override_flag: true,
                 });
@@ -631,7 +631,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 
     fn write_answer(&self, a: &Answer, buf: &mut [u8]) -> Option<Result<usize, wire::Error>> {
         // The address may have gone since the answer was queued.
-        let target = self.addrs.get(usize::from(a.addr))?.addr.get();
+        let target = self.addrs.find(&a.target)?.1.addr.get();
         let opts = [NdOption::TargetLinkAddr(self.config.mac)];
         let msg = Message::NeighborAdvert(NeighborAdvert {
             router_flag: false,

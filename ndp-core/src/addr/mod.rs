@@ -97,10 +97,6 @@ impl AddressTable {
             .find(|(_, a)| a.addr.get() == *addr)
     }
 
-    pub fn get(&self, i: usize) -> Option<&Address> {
-        self.entries.get(i)
-    }
-
     pub fn iter(&self) -> impl Iterator<Item = &Address> {
         self.entries.iter()
     }
