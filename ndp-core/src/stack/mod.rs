@@ -1,0 +1,412 @@
+//! The sans-IO facade: [`Stack`].
+//!
+//! The caller owns the network device, the clock and the buffers. It
+//! drives the engine with four verbs:
+//!
+//! - [`Stack::receive`]: an ICMPv6 message arrived;
+//! - [`Stack::poll_transmit`]: write the next packet to send (or to hand to
+//!   the local IP stack) into a buffer; call until it returns `None`;
+//! - [`Stack::poll_at`]: when to call `poll_transmit` next;
+//! - [`Stack::poll_event`]: what changed (neighbors lost, and in later
+//!   releases addresses, routers, prefixes, DNS).
+//!
+//! and the output path: [`Stack::send`] (or [`Stack::route`]) finds the
+//! next hop of an outgoing packet and its link-layer address, queueing the
+//! packet while the address is being resolved.
+//!
+//! A loop for a board looks like this:
+//!
+//! ```
+//! use ndp_core::{Config, Stack, time::Instant, wire::MacAddr};
+//!
+//! let mut stack = Stack::new(Config::new(MacAddr([2, 0, 0, 0, 0, 1])), Instant::ZERO);
+//! let mut buf = [0u8; 1500];
+//! let now = Instant::from_millis(10);
+//! // ... for each received ICMPv6 message: stack.receive(now, &meta, icmp);
+//! while let Some(tx) = stack.poll_transmit(now, &mut buf) {
+//!     let _packet = &buf[..tx.len]; // an IPv6 packet: frame it and send it
+//! }
+//! while let Some(_event) = stack.poll_event() {}
+//! let _wake_at = stack.poll_at(); // sleep until then, or until a frame arrives
+//! ```
+
+mod route;
+mod rx;
+mod tx;
+
+use core::net::Ipv6Addr;
+
+use heapless::Deque;
+
+use crate::addr::{AddrState, Address, AddressTable, eui64_link_local};
+use crate::config::Config;
+use crate::neighbor::queue::{Owner, PacketQueue, Refused};
+use crate::neighbor::{
+    Admit, Due, Entry, MAX_RANDOM_FACTOR_PERCENT, MIN_RANDOM_FACTOR_PERCENT, Neighbor,
+    NeighborCache, NeighborState, REACHABLE_TIME_REDRAW,
+};
+use crate::rng::Rng;
+use crate::stats::{Stats, bump};
+use crate::time::{Duration, Instant};
+use crate::wire::icmpv6::NEXT_HEADER_ICMPV6;
+use crate::wire::ipv6::Ipv6Header;
+use crate::wire::validate::ND_HOP_LIMIT;
+use crate::wire::{
+    self, DestUnreachable, IpMeta, MacAddr, Message, MessageType, MulticastAddr, NdOption,
+    NeighborAdvert, NeighborSolicit, Options, RxError, UnicastAddr, UnreachableCode, is_link_local,
+    kind,
+};
+
+/// Answers (Neighbor Advertisements) waiting to be sent.
+const ANSWERS: usize = 4;
+/// Events waiting to be collected; older ones are dropped beyond this.
+const EVENTS: usize = 8;
+/// Hop limit of Destination Unreachable messages handed to the local stack.
+const LOCAL_ERROR_HOP_LIMIT: u8 = 64;
+
+/// The IPv6 header fields of a received ICMPv6 message, and the Ethernet
+/// source of its frame when the caller has it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct RxMeta {
+    /// IPv6 source.
+    pub src: Ipv6Addr,
+    /// IPv6 destination.
+    pub dst: Ipv6Addr,
+    /// IPv6 hop limit as received.
+    pub hop_limit: u8,
+    /// Ethernet source address of the frame.
+    pub src_mac: Option<MacAddr>,
+}
+
+/// Something that changed, for the application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Event {
+    /// Address resolution for `neighbor` failed; `dropped` queued packets
+    /// were answered with Destination Unreachable (RFC 4861 §7.2.2).
+    ResolutionFailed {
+        /// The unresolved neighbor.
+        neighbor: Ipv6Addr,
+        /// Packets that were waiting for it.
+        dropped: u16,
+    },
+    /// Neighbor Unreachability Detection gave up on `neighbor` and removed
+    /// it (RFC 4861 §7.3.3).
+    NeighborUnreachable {
+        /// The lost neighbor.
+        neighbor: Ipv6Addr,
+        /// It was a router.
+        was_router: bool,
+    },
+}
+
+/// Where a packet from [`Stack::poll_transmit`] goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Delivery {
+    /// Onto the link, in an Ethernet frame to this address.
+    Link(MacAddr),
+    /// To the local IP stack, as if received (an ICMPv6 error about one of
+    /// its own packets).
+    Local,
+}
+
+/// What a packet from [`Stack::poll_transmit`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum TransmitKind {
+    /// A Neighbor Discovery message of the engine's own.
+    Ndp,
+    /// A packet that waited for address resolution.
+    Released,
+    /// A Destination Unreachable for a packet whose next hop could not be
+    /// resolved.
+    Unreachable,
+}
+
+/// A packet [`Stack::poll_transmit`] wrote: a whole IPv6 packet in
+/// `buf[..len]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Transmit {
+    /// Bytes written.
+    pub len: usize,
+    /// Where it goes.
+    pub delivery: Delivery,
+    /// What it is.
+    pub kind: TransmitKind,
+}
+
+/// The next hop of a destination (RFC 4861 §5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum NextHop {
+    /// A neighbor whose link-layer address is known.
+    Resolved {
+        /// The neighbor's address.
+        neighbor: Ipv6Addr,
+        /// Its link-layer address.
+        mac: MacAddr,
+    },
+    /// A neighbor being resolved: queue the packet ([`Stack::send`] does).
+    Resolving {
+        /// The neighbor's address.
+        neighbor: Ipv6Addr,
+    },
+    /// A multicast destination, sent to its group MAC (RFC 2464 §7).
+    Multicast(MacAddr),
+}
+
+/// Why no next hop could be found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum RouteError {
+    /// The destination is not on-link and there is no default router.
+    NoRoute,
+    /// The neighbor table is full of entries that may not be given up.
+    TableFull,
+    /// Too many addresses are already being resolved (RFC 6583 §6).
+    TooManyUnresolved,
+}
+
+/// What [`Stack::send`] did with a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Dispatch {
+    /// Send it now in a frame to this address.
+    Transmit(MacAddr),
+    /// The engine kept a copy; it comes out of [`Stack::poll_transmit`]
+    /// once resolved, or is answered with a Destination Unreachable.
+    Queued,
+}
+
+/// Why [`Stack::send`] dropped a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum SendError {
+    /// Not a well-formed IPv6 packet.
+    Malformed,
+    /// See [`RouteError`].
+    Route(RouteError),
+    /// Larger than the queue's whole byte budget.
+    TooBig,
+    /// The queue has no room for it now.
+    QueueFull,
+}
+
+/// A Neighbor Advertisement to send.
+#[derive(Debug, Clone, Copy)]
+struct Answer {
+    dst: Ipv6Addr,
+    dst_mac: MacAddr,
+    /// The advertised address (ours when the answer was queued).
+    target: Ipv6Addr,
+    solicited: bool,
+    override_flag: bool,
+}
+
+/// ReachableTime, randomized around BaseReachableTime (RFC 4861 §6.3.2).
+#[derive(Debug, Clone)]
+struct ReachableTime {
+    base: Duration,
+    current: Duration,
+    redraw_at: Instant,
+}
+
+impl ReachableTime {
+    fn new(base: Duration, now: Instant, rng: &mut Rng) -> Self {
+        let mut r = ReachableTime {
+            base,
+            current: base,
+            redraw_at: now,
+        };
+        r.redraw(now, rng);
+        r
+    }
+
+    /// A new value uniformly in [MIN_RANDOM_FACTOR, MAX_RANDOM_FACTOR] ×
+    /// base (RFC 4861 §6.3.2).
+    fn redraw(&mut self, now: Instant, rng: &mut Rng) {
+        let base = self.base.as_millis();
+        let lo = base.saturating_mul(MIN_RANDOM_FACTOR_PERCENT) / 100;
+        let hi = base.saturating_mul(MAX_RANDOM_FACTOR_PERCENT) / 100;
+        self.current = Duration::from_millis(rng.in_range(lo, hi));
+        self.redraw_at = now + REACHABLE_TIME_REDRAW;
+    }
+
+    /// The value to use now, redrawn when it is hours old (RFC 4861 §6.3.4).
+    fn get(&mut self, now: Instant, rng: &mut Rng) -> Duration {
+        if now >= self.redraw_at {
+            self.redraw(now, rng);
+        }
+        self.current
+    }
+}
+
+/// Global budget for multicast solicitations (RFC 6583 §6).
+#[derive(Debug, Clone)]
+struct TokenBucket {
+    tokens: u16,
+    burst: u16,
+    refill: Duration,
+    last: Instant,
+}
+
+impl TokenBucket {
+    fn new(burst: u16, refill: Duration, now: Instant) -> Self {
+        TokenBucket {
+            tokens: burst,
+            burst,
+            refill,
+            last: now,
+        }
+    }
+
+    /// Take a token, or say when the next one comes.
+    fn take(&mut self, now: Instant) -> Result<(), Instant> {
+        let step = self.refill.as_millis();
+        if step == 0 || self.burst == 0 {
+            return Ok(());
+        }
+        let elapsed = now.saturating_duration_since(self.last).as_millis();
+        let earned = elapsed.checked_div(step).unwrap_or(0);
+        if earned > 0 {
+            let earned16 = u16::try_from(earned).unwrap_or(u16::MAX);
+            self.tokens = self.tokens.saturating_add(earned16).min(self.burst);
+            self.last = if self.tokens == self.burst {
+                now
+            } else {
+                self.last + Duration::from_millis(earned.saturating_mul(step))
+            };
+        }
+        if self.tokens == 0 {
+            return Err(self.last + self.refill);
+        }
+        self.tokens = self.tokens.saturating_sub(1);
+        if self.tokens.saturating_add(1) == self.burst {
+            // The bucket was full: refilling starts now.
+            self.last = now;
+        }
+        Ok(())
+    }
+}
+
+/// The engine: neighbor cache, address table, queues and timers for one
+/// Ethernet interface.
+///
+/// Capacities are type parameters with defaults: `NEIGHBORS` neighbor
+/// entries (default 8), and a resolution queue of `QUEUE_SLOTS` packets
+/// (default 4) sharing `QUEUE_BYTES` bytes (default 3072). RAM per
+/// neighbor entry is `size_of::<Option<Entry>>()` (48 bytes on a 32-bit
+/// MCU); each queue slot costs 4 bytes plus its share of `QUEUE_BYTES`.
+///
+/// ```
+/// use ndp_core::{Config, Stack, time::Instant, wire::MacAddr};
+/// // Defaults:
+/// let s = Stack::new(Config::new(MacAddr([2, 0, 0, 0, 0, 1])), Instant::ZERO);
+/// assert_eq!(s.addresses().count(), 1); // the link-local address
+/// // A bigger neighbor table and queue:
+/// let big: Stack<32, 16, 8192> = Stack::with_capacity(Config::new(MacAddr([2, 0, 0, 0, 0, 1])), Instant::ZERO);
+/// # let _ = big;
+/// ```
+#[derive(Debug, Clone)]
+pub struct Stack<
+    const NEIGHBORS: usize = 8,
+    const QUEUE_SLOTS: usize = 4,
+    const QUEUE_BYTES: usize = 3072,
+> {
+    config: Config,
+    rng: Rng,
+    /// Latest time seen; time never goes backwards inside the engine.
+    now: Instant,
+    neighbors: NeighborCache<NEIGHBORS>,
+    queue: PacketQueue<QUEUE_SLOTS, QUEUE_BYTES>,
+    addrs: AddressTable,
+    answers: Deque<Answer, ANSWERS>,
+    events: Deque<Event, EVENTS>,
+    stats: Stats,
+    reachable: ReachableTime,
+    retrans_timer: Duration,
+    ns_budget: TokenBucket,
+}
+
+impl Stack {
+    /// A stack with default capacities. It configures the modified EUI-64
+    /// link-local address of `config.mac` at once.
+    pub fn new(config: Config, now: Instant) -> Self {
+        Self::with_capacity(config, now)
+    }
+}
+
+impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
+    Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>
+{
+    /// A stack with the capacities of its type parameters.
+    pub fn with_capacity(config: Config, now: Instant) -> Self {
+        let mut rng = Rng::new(config.seed);
+        let reachable = ReachableTime::new(config.base_reachable_time, now, &mut rng);
+        let mut addrs = AddressTable::new();
+        addrs.add(Address {
+            addr: eui64_link_local(config.mac),
+            prefix_len: 64,
+            state: AddrState::Preferred,
+        });
+        Stack {
+            rng,
+            now,
+            neighbors: NeighborCache::new(),
+            queue: PacketQueue::new(),
+            addrs,
+            answers: Deque::new(),
+            events: Deque::new(),
+            stats: Stats::default(),
+            reachable,
+            retrans_timer: config.retrans_timer,
+            ns_budget: TokenBucket::new(config.ns_burst, config.ns_refill, now),
+            config,
+        }
+    }
+
+    fn advance(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// The neighbor cache.
+    pub fn neighbors(&self) -> impl Iterator<Item = Neighbor> + '_ {
+        self.neighbors.iter().map(|(_, e)| e.view())
+    }
+
+    /// The interface's addresses.
+    pub fn addresses(&self) -> impl Iterator<Item = Address> + '_ {
+        self.addrs.iter().copied()
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// The configuration the stack was created with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Current ReachableTime (randomized, RFC 4861 §6.3.2).
+    pub fn reachable_time(&self) -> Duration {
+        self.reachable.current
+    }
+
+    /// Current RetransTimer.
+    pub fn retrans_timer(&self) -> Duration {
+        self.retrans_timer
+    }
+
+    /// Packets waiting for address resolution (or for their error).
+    pub fn queued_packets(&self) -> usize {
+        self.queue.len()
+    }
+}

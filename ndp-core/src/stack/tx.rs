@@ -1,0 +1,321 @@
+//! Transmit path: answers, released packets, errors and timers.
+
+use super::*;
+
+impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
+    Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>
+{
+    /// Write the next packet to send into `buf` and say where it goes;
+    /// `None` when there is nothing to send now. Call it until it returns
+    /// `None` after every `receive`, `send` and wake-up: it also runs the
+    /// timers that are due.
+    ///
+    /// Anything that does not fit `buf` is dropped and counted
+    /// (`tx_buffer_too_small`); a 1500-byte buffer always suffices for the
+    /// engine's own messages.
+    pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
+        self.advance(now);
+        loop {
+            if let Some(a) = self.answers.pop_front() {
+                match self.write_answer(&a, buf) {
+                    Some(Ok(len)) => {
+                        bump(&mut self.stats.tx_na);
+                        return Some(Transmit {
+                            len,
+                            delivery: Delivery::Link(a.dst_mac),
+                            kind: TransmitKind::Ndp,
+                        });
+                    }
+                    Some(Err(_)) => bump(&mut self.stats.tx_buffer_too_small),
+                    None => {}
+                }
+                continue;
+            }
+            if let Some(tx) = self.pop_released(buf) {
+                return Some(tx);
+            }
+            if let Some(tx) = self.pop_unreachable(buf) {
+                return Some(tx);
+            }
+            match self.run_timers(buf) {
+                Timers::Sent(tx) => return Some(tx),
+                Timers::Again => continue,
+                Timers::Idle => return None,
+            }
+        }
+    }
+
+    fn write_answer(&self, a: &Answer, buf: &mut [u8]) -> Option<Result<usize, wire::Error>> {
+        // The address may have gone since the answer was queued.
+        let target = self.addrs.find(&a.target)?.1.addr.get();
+        let opts = [NdOption::TargetLinkAddr(self.config.mac)];
+        let msg = Message::NeighborAdvert(NeighborAdvert {
+            router_flag: false,
+            solicited_flag: a.solicited,
+            override_flag: a.override_flag,
+            target,
+            options: Options::from_list(&opts),
+        });
+        Some(write_icmp(buf, target, a.dst, ND_HOP_LIMIT, &msg))
+    }
+
+    /// A Destination Unreachable (code 3) for the oldest packet whose
+    /// resolution failed (RFC 4861 §7.2.2), addressed to its sender.
+    fn pop_unreachable(&mut self, buf: &mut [u8]) -> Option<Transmit> {
+        loop {
+            let (slot, _) = self.queue.find(|o| o == Owner::Failed)?;
+            let packet = self.queue.packet(slot);
+            let written = Ipv6Header::parse(packet).ok().map(|(h, _)| {
+                let err = DestUnreachable::new(UnreachableCode::AddressUnreachable, packet);
+                write_icmp(
+                    buf,
+                    h.src,
+                    h.src,
+                    LOCAL_ERROR_HOP_LIMIT,
+                    &Message::DestUnreachable(err),
+                )
+            });
+            self.queue.remove(slot);
+            match written {
+                Some(Ok(len)) => {
+                    bump(&mut self.stats.tx_unreachable);
+                    return Some(Transmit {
+                        len,
+                        delivery: Delivery::Local,
+                        kind: TransmitKind::Unreachable,
+                    });
+                }
+                Some(Err(_)) => bump(&mut self.stats.tx_buffer_too_small),
+                // Queued packets were checked on the way in; nothing to do.
+                None => {}
+            }
+        }
+    }
+
+    /// The oldest queued packet whose neighbor now has a link-layer address.
+    fn pop_released(&mut self, buf: &mut [u8]) -> Option<Transmit> {
+        loop {
+            let neighbors = &self.neighbors;
+            let (slot, owner) = self.queue.find(|o| match o {
+                Owner::Neighbor(i) => neighbors
+                    .get(usize::from(i))
+                    .is_none_or(|e| e.state != NeighborState::Incomplete),
+                Owner::Failed => false,
+            })?;
+            let Owner::Neighbor(i) = owner else {
+                return None;
+            };
+            let now = self.now;
+            let Some(entry) = self.neighbors.get_mut(usize::from(i)) else {
+                // Its entry vanished: cannot happen (entries with queued
+                // packets are never evicted), but never lose a packet
+                // silently: it gets its Destination Unreachable.
+                self.queue.fail(i);
+                continue;
+            };
+            let packet = self.queue.packet(slot);
+            let len = packet.len();
+            let fits = buf
+                .get_mut(..len)
+                .map(|out| out.copy_from_slice(packet))
+                .is_some();
+            self.queue.remove(slot);
+            if !fits {
+                bump(&mut self.stats.tx_buffer_too_small);
+                continue;
+            }
+            // Sending to a STALE entry starts NUD (RFC 4861 §7.3.3); only a
+            // packet that actually leaves counts.
+            entry.on_send(now);
+            bump(&mut self.stats.tx_released);
+            return Some(Transmit {
+                len,
+                delivery: Delivery::Link(entry.mac),
+                kind: TransmitKind::Released,
+            });
+        }
+    }
+
+    /// Run every due neighbor timer; send at most one solicitation.
+    fn run_timers(&mut self, buf: &mut [u8]) -> Timers {
+        let now = self.now;
+        for i in 0..NEIGHBORS {
+            let Some(entry) = self.neighbors.get_mut(i) else {
+                continue;
+            };
+            match entry.expire(now) {
+                Due::Nothing => {}
+                Due::MulticastNs => {
+                    // RFC 6583 §6: a global budget for multicast
+                    // solicitations; a postponed one keeps its count.
+                    if let Err(next) = self.ns_budget.take(now) {
+                        entry.deadline = next;
+                        bump(&mut self.stats.ns_rate_limited);
+                        continue;
+                    }
+                    return self.solicit(i, true, buf);
+                }
+                Due::UnicastNs => return self.solicit(i, false, buf),
+                Due::ResolutionFailed => {
+                    let addr = entry.addr;
+                    self.neighbors.remove(i);
+                    let n = u16::try_from(i).map_or(0, |i| self.queue.fail(i));
+                    let dropped = u16::try_from(n).unwrap_or(u16::MAX);
+                    self.stats.queue_unresolved = self
+                        .stats
+                        .queue_unresolved
+                        .saturating_add(u32::from(dropped));
+                    self.event(Event::ResolutionFailed {
+                        neighbor: addr,
+                        dropped,
+                    });
+                    return Timers::Again;
+                }
+                Due::Unreachable => {
+                    let (addr, was_router) = (entry.addr, entry.is_router);
+                    self.neighbors.remove(i);
+                    if let Ok(i) = u16::try_from(i) {
+                        let n = self.queue.fail(i);
+                        self.stats.queue_unresolved = self
+                            .stats
+                            .queue_unresolved
+                            .saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+                    }
+                    bump(&mut self.stats.nud_unreachable);
+                    self.event(Event::NeighborUnreachable {
+                        neighbor: addr,
+                        was_router,
+                    });
+                    return Timers::Again;
+                }
+            }
+        }
+        Timers::Idle
+    }
+
+    /// Send a solicitation for entry `i`: multicast to its solicited-node
+    /// group (address resolution, RFC 4861 §7.2.2) or unicast to it (NUD
+    /// probe, §7.3.3), with our link-layer address (§4.3).
+    fn solicit(&mut self, i: usize, multicast: bool, buf: &mut [u8]) -> Timers {
+        let now = self.now;
+        let retrans = self.retrans_timer;
+        let Some(entry) = self.neighbors.get(i).copied() else {
+            return Timers::Again;
+        };
+        // RFC 4861 §7.2.2: prefer the source of the packet that prompted
+        // the solicitation.
+        let prompting = u16::try_from(i)
+            .ok()
+            .and_then(|o| self.queue.find(|x| x == Owner::Neighbor(o)))
+            .and_then(|(slot, _)| Ipv6Header::parse(self.queue.packet(slot)).ok())
+            .map(|(h, _)| h.src);
+        let src = self.addrs.solicit_source(&entry.addr, prompting);
+        let target = UnicastAddr::new(entry.addr);
+        if let Some(e) = self.neighbors.get_mut(i) {
+            e.solicited(now, retrans);
+        }
+        let (Some(src), Some(target)) = (src, target) else {
+            // No address may solicit yet (or the entry is not unicast):
+            // the attempt counts, so resolution still ends.
+            bump(&mut self.stats.tx_ns_no_source);
+            return Timers::Again;
+        };
+        let (dst, mac) = if multicast {
+            let group = target.solicited_node();
+            (group.get(), group.mac())
+        } else {
+            (entry.addr, entry.mac)
+        };
+        let opts = [NdOption::SourceLinkAddr(self.config.mac)];
+        let msg = Message::NeighborSolicit(NeighborSolicit {
+            target: target.get(),
+            options: Options::from_list(&opts),
+        });
+        match write_icmp(buf, src, dst, ND_HOP_LIMIT, &msg) {
+            Ok(len) => {
+                bump(if multicast {
+                    &mut self.stats.tx_ns_multicast
+                } else {
+                    &mut self.stats.tx_ns_unicast
+                });
+                Timers::Sent(Transmit {
+                    len,
+                    delivery: Delivery::Link(mac),
+                    kind: TransmitKind::Ndp,
+                })
+            }
+            Err(_) => {
+                bump(&mut self.stats.tx_buffer_too_small);
+                Timers::Again
+            }
+        }
+    }
+
+    /// When to call [`Stack::poll_transmit`] next: the earliest timer, or
+    /// the latest time given to the engine when something is ready now.
+    /// `None` when nothing is scheduled.
+    pub fn poll_at(&self) -> Option<Instant> {
+        let ready_now = !self.answers.is_empty()
+            || self
+                .queue
+                .find(|o| match o {
+                    Owner::Failed => true,
+                    Owner::Neighbor(i) => self
+                        .neighbors
+                        .get(usize::from(i))
+                        .is_none_or(|e| e.state != NeighborState::Incomplete),
+                })
+                .is_some();
+        if ready_now {
+            return Some(self.now);
+        }
+        self.neighbors.next_deadline()
+    }
+
+    /// The next event, oldest first.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    fn event(&mut self, e: Event) {
+        if self.events.is_full() {
+            self.events.pop_front();
+            bump(&mut self.stats.events_dropped);
+        }
+        // Cannot fail: room was just made.
+        let _ = self.events.push_back(e);
+    }
+}
+
+/// Outcome of running the timers.
+enum Timers {
+    Sent(Transmit),
+    /// State changed (an entry was removed): look for output again.
+    Again,
+    Idle,
+}
+
+/// Write an IPv6 packet carrying `msg` into `buf`; returns its length.
+fn write_icmp(
+    buf: &mut [u8],
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    hop_limit: u8,
+    msg: &Message<'_>,
+) -> Result<usize, wire::Error> {
+    let len = msg.buffer_len();
+    let payload_len = u16::try_from(len).map_err(|_| wire::Error::BufferTooSmall)?;
+    Ipv6Header {
+        src,
+        dst,
+        next_header: NEXT_HEADER_ICMPV6,
+        hop_limit,
+        payload_len,
+    }
+    .emit(buf)?;
+    let body = buf
+        .get_mut(Ipv6Header::LEN..)
+        .ok_or(wire::Error::BufferTooSmall)?;
+    msg.emit(&src, &dst, body)?;
+    Ok(Ipv6Header::LEN.saturating_add(len))
+}
