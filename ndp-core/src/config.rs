@@ -39,6 +39,14 @@ pub struct Config {
     /// ... refilled by one every this long. Default 8 and 125 ms
     /// (8 per second sustained).
     pub ns_refill: Duration,
+    /// The link's largest MTU: 1500 for Ethernet (RFC 2464 §2). An MTU
+    /// option above it (or below 1280) is ignored (RFC 4861 §6.3.4).
+    pub link_mtu: u16,
+    /// Send Router Solicitations (RFC 4861 §6.3.7) and retransmit them
+    /// until a router answers (RFC 7559). On by default, as RFC 7559 §3
+    /// requires of such a switch; off, the host waits for unsolicited
+    /// advertisements.
+    pub router_solicitations: bool,
 }
 
 impl Config {
@@ -53,6 +61,8 @@ impl Config {
             max_incomplete: None,
             ns_burst: 8,
             ns_refill: Duration::from_millis(125),
+            link_mtu: 1500,
+            router_solicitations: true,
         }
     }
 }

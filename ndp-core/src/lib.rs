@@ -49,6 +49,7 @@ pub mod addr;
 mod config;
 pub mod neighbor;
 pub mod rng;
+pub mod router;
 mod stack;
 mod stats;
 pub mod time;

@@ -56,6 +56,8 @@ counters! {
     rx_na,
     /// Router Advertisements accepted for processing.
     rx_ra,
+    /// Redirects accepted for processing.
+    rx_redirect,
     /// Dropped: the IPv6 destination is neither one of our addresses nor
     /// a group we listen to.
     rx_not_for_us,
@@ -73,8 +75,33 @@ counters! {
     /// Dropped: a Neighbor Advertisement for one of our own addresses.
     rx_na_for_own_address,
     /// Dropped: a message kind whose processing is not implemented yet
-    /// (Redirect, MLD).
+    /// (MLD).
     rx_unhandled,
+    /// Dropped: a Redirect not from the current first-hop router for its
+    /// destination (RFC 4861 §8.1).
+    rx_redirect_not_first_hop,
+    /// A router was not added: the router list was full of routers proven
+    /// reachable (RFC 6583).
+    ra_router_refused,
+    /// An on-link prefix was not added: the prefix list was full.
+    ra_prefix_refused,
+    /// A route was not added: the route table was full.
+    ra_route_refused,
+    /// A Route Information option with the reserved preference was
+    /// ignored (RFC 4191 §2.3).
+    ra_route_reserved_preference,
+    /// A Prefix Information option for the link-local prefix was ignored
+    /// (RFC 4861 §6.3.4).
+    ra_link_local_prefix,
+    /// An MTU option outside [1280, link MTU] was ignored (RFC 4861 §6.3.4).
+    ra_mtu_ignored,
+    /// A malformed option of an otherwise valid Router Advertisement was
+    /// ignored.
+    ra_option_malformed,
+    /// An RDNSS address that is not unicast was ignored (RFC 8106 §5.3.1).
+    dns_server_not_unicast,
+    /// A search domain longer than the stored maximum was not kept.
+    dns_domain_too_long,
     /// A new neighbor entry was not created: the table was full and no
     /// entry could be given up for it (RFC 6583 §6).
     nc_create_refused,
@@ -100,6 +127,8 @@ counters! {
     send_no_route,
     /// Dropped: a packet to send was not a well-formed IPv6 packet.
     send_malformed,
+    /// Router Solicitations sent.
+    tx_rs,
     /// Multicast Neighbor Solicitations sent.
     tx_ns_multicast,
     /// Unicast Neighbor Solicitations sent.

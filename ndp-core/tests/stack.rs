@@ -8,7 +8,7 @@ use common::*;
 use ndp_core::neighbor::{MAX_MULTICAST_SOLICIT, NeighborState};
 use ndp_core::time::Instant;
 use ndp_core::wire::{MacAddr, Message, UnreachableCode};
-use ndp_core::{Config, Delivery, Dispatch, Event, RouteError, SendError, Stack, TransmitKind};
+use ndp_core::{Delivery, Dispatch, Event, RouteError, SendError, Stack, TransmitKind};
 
 #[test]
 fn starts_with_its_eui64_link_local_address() {
@@ -238,7 +238,7 @@ fn per_neighbor_queue_keeps_the_newest_two() {
 
 #[test]
 fn queue_byte_budget_is_a_hard_limit() {
-    let mut c = Config::new(OUR_MAC);
+    let mut c = config();
     c.queue_per_neighbor = 4;
     let mut s: Stack<8, 4, 256> = Stack::with_capacity(c, Instant::ZERO);
     assert_eq!(
@@ -283,7 +283,7 @@ fn incomplete_entries_are_capped() {
 
 #[test]
 fn multicast_solicitations_share_a_global_budget() {
-    let mut c = Config::new(OUR_MAC);
+    let mut c = config();
     c.max_incomplete = Some(32);
     c.ns_burst = 4;
     c.ns_refill = ndp_core::time::Duration::from_millis(250);

@@ -46,14 +46,22 @@ use crate::neighbor::{
     NeighborCache, NeighborState, REACHABLE_TIME_REDRAW,
 };
 use crate::rng::Rng;
+use crate::router::dest::{DestCache, Destination};
+use crate::router::dns::{DnsServers, SearchDomain, SearchList};
+use crate::router::rs::RsSchedule;
+use crate::router::{
+    DEFAULT_HOP_LIMIT, MIN_LINK_MTU, OnLinkPrefix, PrefixList, Reach, Route, RouteTable, Router,
+    RouterList, Update,
+};
 use crate::stats::{Stats, bump};
 use crate::time::{Duration, Instant};
 use crate::wire::icmpv6::NEXT_HEADER_ICMPV6;
 use crate::wire::ipv6::Ipv6Header;
 use crate::wire::validate::ND_HOP_LIMIT;
 use crate::wire::{
-    self, DestUnreachable, IpMeta, MacAddr, Message, MessageType, MulticastAddr, NdOption,
-    NeighborAdvert, NeighborSolicit, Options, RxError, UnicastAddr, UnreachableCode, is_link_local,
+    self, DestUnreachable, Dnssl, IpMeta, Lifetime, MacAddr, Message, MessageType, MulticastAddr,
+    NdOption, NeighborAdvert, NeighborSolicit, Options, Preference, PrefixInfo, Rdnss, Redirect,
+    RouteInfo, RouterAdvert, RouterSolicit, RxError, UnicastAddr, UnreachableCode, is_link_local,
     kind,
 };
 
@@ -99,6 +107,56 @@ pub enum Event {
         neighbor: Ipv6Addr,
         /// It was a router.
         was_router: bool,
+    },
+    /// A default router appeared, changed preference or recovered
+    /// (`lifetime_s` > 0), or was removed (`lifetime_s` == 0: lifetime zero
+    /// or expired, R flag cleared, or displaced from a full list).
+    Router {
+        /// Its link-local address.
+        addr: Ipv6Addr,
+        /// Router lifetime in seconds as advertised; 0 when removed.
+        lifetime_s: u16,
+        /// Its preference.
+        preference: Preference,
+    },
+    /// An on-link prefix appeared (`valid` its valid lifetime) or went
+    /// (`valid` is zero).
+    Prefix {
+        /// The prefix.
+        prefix: Ipv6Addr,
+        /// Its length.
+        len: u8,
+        /// Valid lifetime as advertised; zero when removed.
+        valid: Lifetime,
+    },
+    /// A more-specific route appeared or changed (`lifetime` non-zero) or
+    /// went (`lifetime` zero).
+    Route {
+        /// Destination prefix.
+        prefix: Ipv6Addr,
+        /// Its length.
+        len: u8,
+        /// Next-hop router.
+        router: Ipv6Addr,
+        /// Route preference.
+        preference: Preference,
+        /// Route lifetime as advertised; zero when removed.
+        lifetime: Lifetime,
+    },
+    /// The DNS servers or search domains changed: read
+    /// [`Stack::dns_servers`] and [`Stack::search_domains`].
+    Dns,
+    /// The link MTU changed (RFC 4861 §6.3.4 MTU option).
+    Mtu(u16),
+    /// The hop limit for outgoing packets changed (RFC 4861 §6.3.4).
+    HopLimit(u8),
+    /// The M (managed address) or O (other configuration) flag changed:
+    /// DHCPv6 is available for addresses or for other information.
+    ConfigFlags {
+        /// M flag.
+        managed: bool,
+        /// O flag.
+        other: bool,
     },
 }
 
@@ -236,6 +294,15 @@ impl ReachableTime {
         self.redraw_at = now + REACHABLE_TIME_REDRAW;
     }
 
+    /// A router advertised BaseReachableTime: a different value means a
+    /// new random ReachableTime (RFC 4861 §6.3.4).
+    fn set_base(&mut self, base: Duration, now: Instant, rng: &mut Rng) {
+        if base != self.base {
+            self.base = base;
+            self.redraw(now, rng);
+        }
+    }
+
     /// The value to use now, redrawn when it is hours old (RFC 4861 §6.3.4).
     fn get(&mut self, now: Instant, rng: &mut Rng) -> Duration {
         if now >= self.redraw_at {
@@ -330,6 +397,19 @@ pub struct Stack<
     reachable: ReachableTime,
     retrans_timer: Duration,
     ns_budget: TokenBucket,
+    routers: RouterList,
+    /// Round-robin position among suspect routers (RFC 4861 §6.3.6).
+    router_rotation: usize,
+    routes: RouteTable,
+    prefixes: PrefixList,
+    dests: DestCache,
+    dns_servers: DnsServers,
+    search: SearchList,
+    rs: RsSchedule,
+    hop_limit: u8,
+    link_mtu: u16,
+    /// M and O flags of the last advertisement.
+    flags: (bool, bool),
 }
 
 impl Stack {
@@ -347,6 +427,11 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     pub fn with_capacity(config: Config, now: Instant) -> Self {
         let mut rng = Rng::new(config.seed);
         let reachable = ReachableTime::new(config.base_reachable_time, now, &mut rng);
+        let rs = if config.router_solicitations {
+            RsSchedule::start(now, &mut rng)
+        } else {
+            RsSchedule::off()
+        };
         let mut addrs = AddressTable::new();
         addrs.add(Address {
             addr: eui64_link_local(config.mac),
@@ -365,12 +450,34 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             reachable,
             retrans_timer: config.retrans_timer,
             ns_budget: TokenBucket::new(config.ns_burst, config.ns_refill, now),
+            routers: RouterList::default(),
+            router_rotation: 0,
+            routes: RouteTable::default(),
+            prefixes: PrefixList::default(),
+            dests: DestCache::default(),
+            dns_servers: DnsServers::default(),
+            search: SearchList::default(),
+            rs,
+            hop_limit: DEFAULT_HOP_LIMIT,
+            link_mtu: config.link_mtu,
+            flags: (false, false),
             config,
         }
     }
 
     fn advance(&mut self, now: Instant) {
         self.now = self.now.max(now);
+    }
+
+    /// `addr`'s neighbor entry is REACHABLE: if it is a router, it is
+    /// proven, and no longer suspect.
+    fn router_reached(&mut self, addr: &Ipv6Addr) {
+        if let Some(r) = self.routers.get_mut(addr) {
+            r.proven = true;
+            if core::mem::replace(&mut r.suspect, false) {
+                self.dests.flush_computed();
+            }
+        }
     }
 
     // ---------------------------------------------------------------- views
@@ -403,6 +510,57 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// Current RetransTimer.
     pub fn retrans_timer(&self) -> Duration {
         self.retrans_timer
+    }
+
+    /// The default router list.
+    pub fn routers(&self) -> impl Iterator<Item = Router> + '_ {
+        self.routers.iter().copied()
+    }
+
+    /// More-specific routes (RFC 4191).
+    pub fn routes(&self) -> impl Iterator<Item = Route> + '_ {
+        self.routes.iter().copied()
+    }
+
+    /// On-link prefixes.
+    pub fn prefixes(&self) -> impl Iterator<Item = OnLinkPrefix> + '_ {
+        self.prefixes.iter().copied()
+    }
+
+    /// The destination cache.
+    pub fn destinations(&self) -> impl Iterator<Item = Destination> + '_ {
+        self.dests.iter().copied()
+    }
+
+    /// DNS servers in preference order (RFC 8106).
+    pub fn dns_servers(&self) -> impl Iterator<Item = Ipv6Addr> + '_ {
+        self.dns_servers.iter().copied()
+    }
+
+    /// DNS search domains in preference order (RFC 8106).
+    pub fn search_domains(&self) -> impl Iterator<Item = SearchDomain> + '_ {
+        self.search.iter().copied()
+    }
+
+    /// The link MTU: the configured maximum until a router advertises a
+    /// smaller one.
+    pub fn link_mtu(&self) -> u16 {
+        self.link_mtu
+    }
+
+    /// Hop limit for outgoing packets (CurHopLimit, RFC 4861 §6.3.2).
+    pub fn hop_limit(&self) -> u8 {
+        self.hop_limit
+    }
+
+    /// The M and O flags of the latest Router Advertisement.
+    pub fn config_flags(&self) -> (bool, bool) {
+        self.flags
+    }
+
+    /// Router Solicitations sent so far.
+    pub fn router_solicitations_sent(&self) -> u32 {
+        self.rs.sent()
     }
 
     /// Packets waiting for address resolution (or for their error).

@@ -10,18 +10,70 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// result counts as use for NUD (a STALE neighbor moves to DELAY), so
     /// call this only for a packet that is actually sent.
     ///
-    /// Link-local destinations are on-link; routers and on-link prefixes
-    /// come with router discovery, until then anything else is
-    /// [`RouteError::NoRoute`].
+    /// Link-local destinations and those covered by an on-link prefix are
+    /// their own next hop; others go to the router chosen by
+    /// [`Stack::next_hop`]'s rules, and the choice is kept in the
+    /// destination cache.
     pub fn route(&mut self, now: Instant, dst: Ipv6Addr) -> Result<NextHop, RouteError> {
         self.advance(now);
         if let Some(group) = MulticastAddr::new(dst) {
             return Ok(NextHop::Multicast(group.mac()));
         }
-        if !is_link_local(&dst) {
-            return Err(RouteError::NoRoute);
+        let hop = self.next_hop(dst).ok_or(RouteError::NoRoute)?;
+        self.resolve(hop).map(|(_, hop)| hop)
+    }
+
+    /// Next-hop determination (RFC 4861 §5.2) for unicast `dst`, without
+    /// resolving it: the destination cache first; else `dst` itself when
+    /// it is link-local or under an on-link prefix; else a router chosen as
+    /// a type C host does (RFC 4191 §3.2: longest matching route, then
+    /// preference, skipping suspect routers), which the destination cache
+    /// keeps. `None` when there is no route (RFC 4191 §3.2: no matching
+    /// route means no route to destination).
+    pub fn next_hop(&mut self, dst: Ipv6Addr) -> Option<Ipv6Addr> {
+        if let Some(hop) = self.dests.lookup(&dst, self.now) {
+            return Some(hop);
         }
-        self.resolve(dst).map(|(_, hop)| hop)
+        if is_link_local(&dst) || self.prefixes.on_link(&dst) {
+            return Some(dst);
+        }
+        let hop = self.choose_router(&dst, true)?;
+        self.dests.insert(dst, hop, false, self.now);
+        Some(hop)
+    }
+
+    /// [`Stack::next_hop`] without touching the destination cache or the
+    /// round-robin position: what a Redirect's source is checked against
+    /// (RFC 4861 §8.1).
+    pub(super) fn peek_next_hop(&mut self, dst: &Ipv6Addr) -> Option<Ipv6Addr> {
+        if let Some(hop) = self.dests.peek(dst) {
+            return Some(hop);
+        }
+        if is_link_local(dst) || self.prefixes.on_link(dst) {
+            return Some(*dst);
+        }
+        self.choose_router(dst, false)
+    }
+
+    fn choose_router(&mut self, dst: &Ipv6Addr, advance: bool) -> Option<Ipv6Addr> {
+        let rotation = if advance {
+            Some(&mut self.router_rotation)
+        } else {
+            None
+        };
+        let neighbors = &self.neighbors;
+        let suspect = |r: &Ipv6Addr| self.routers.is_suspect(r);
+        let reach = |r: &Ipv6Addr| match neighbors.find(r).and_then(|i| neighbors.get(i)) {
+            // RFC 4861 §6.3.6: any state but INCOMPLETE is (probably)
+            // reachable; INCOMPLETE is suspect.
+            Some(e) if e.state != NeighborState::Incomplete => Reach::Yes,
+            Some(_) => Reach::Suspect,
+            // No entry: suspect if NUD lost it, else assumed reachable
+            // (RFC 4191 §3.2).
+            None if suspect(r) => Reach::Suspect,
+            None => Reach::Unknown,
+        };
+        crate::router::select_router(&self.routers, &self.routes, dst, reach, rotation)
     }
 
     /// Look up or create the entry for on-link `neighbor`.

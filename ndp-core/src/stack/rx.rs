@@ -42,7 +42,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         match msg {
             // RFC 4861 §6.1.1: hosts silently discard Router Solicitations.
             Message::RouterSolicit(_) => bump(&mut self.stats.rx_rs_ignored),
-            Message::RouterAdvert(ra) => self.on_router_advert(meta, &ra.options),
+            Message::RouterAdvert(ra) => self.on_router_advert(meta, &ra),
+            Message::Redirect(r) => self.on_redirect(meta, &r),
             Message::NeighborSolicit(ns) => self.on_neighbor_solicit(meta, &ns),
             Message::NeighborAdvert(na) => self.on_neighbor_advert(&na),
             _ => bump(&mut self.stats.rx_unhandled),
@@ -73,28 +74,272 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         Ok(found)
     }
 
-    /// Router Advertisement: its effect on the neighbor cache
-    /// (RFC 4861 §6.3.4). Router and prefix processing comes later.
-    fn on_router_advert(&mut self, meta: &RxMeta, options: &Options<'_>) {
-        let Ok(slla) = self.link_addr(options, kind::SOURCE_LINK_ADDR) else {
+    /// Router Advertisement (RFC 4861 §6.3.4, RFC 4191 §3.1, RFC 8106).
+    fn on_router_advert(&mut self, meta: &RxMeta, ra: &RouterAdvert<'_>) {
+        let Ok(slla) = self.link_addr(&ra.options, kind::SOURCE_LINK_ADDR) else {
             return;
         };
         bump(&mut self.stats.rx_ra);
+        let now = self.now;
+        let src = meta.src;
+        // Neighbor cache: record the address, create the entry if needed
+        // (STALE), set IsRouter; without SLLA an existing entry still
+        // becomes a router.
         match slla {
-            // Record the address, create the entry if needed (STALE), and
-            // set IsRouter.
-            Some(mac) => self.learn(meta.src, mac, true, Admit::Router),
-            // Without one, an existing entry still becomes a router.
+            Some(mac) => self.learn(src, mac, true, Admit::Router),
             None => {
                 if let Some(e) = self
                     .neighbors
-                    .find(&meta.src)
+                    .find(&src)
                     .and_then(|i| self.neighbors.get_mut(i))
                 {
                     e.is_router = true;
                 }
             }
         }
+        // Default router list (lifetime, preference; reserved = medium).
+        let update = self
+            .routers
+            .update(src, ra.router_lifetime, ra.preference, now);
+        self.router_update(src, ra.router_lifetime, update);
+        // RFC 7559 §2.1: an advertisement with a non-zero router lifetime
+        // ends the solicitations.
+        if ra.router_lifetime != 0 {
+            self.rs.router_found();
+        }
+        // Unspecified (zero) values leave our variables alone.
+        if ra.cur_hop_limit != 0 && ra.cur_hop_limit != self.hop_limit {
+            self.hop_limit = ra.cur_hop_limit;
+            self.event(Event::HopLimit(ra.cur_hop_limit));
+        }
+        if ra.reachable_time != 0 {
+            let base = Duration::from_millis(u64::from(ra.reachable_time));
+            self.reachable.set_base(base, now, &mut self.rng);
+        }
+        if ra.retrans_timer != 0 {
+            self.retrans_timer = Duration::from_millis(u64::from(ra.retrans_timer));
+        }
+        let flags = (ra.managed, ra.other_config);
+        if flags != self.flags {
+            self.flags = flags;
+            self.event(Event::ConfigFlags {
+                managed: flags.0,
+                other: flags.1,
+            });
+        }
+        let mut dns_changed = false;
+        for opt in ra.options.iter() {
+            match opt {
+                Ok(NdOption::PrefixInfo(p)) if p.on_link => self.on_link_prefix(&p),
+                Ok(NdOption::Mtu(mtu)) => self.on_mtu(mtu),
+                Ok(NdOption::RouteInfo(r)) => self.on_route_info(src, &r),
+                Ok(NdOption::Rdnss(r)) => dns_changed |= self.on_rdnss(&r),
+                Ok(NdOption::Dnssl(d)) => dns_changed |= self.on_dnssl(&d),
+                Ok(_) => {}
+                Err(_) => bump(&mut self.stats.ra_option_malformed),
+            }
+        }
+        if dns_changed {
+            self.event(Event::Dns);
+        }
+    }
+
+    /// Report a router list change and keep the destination cache in step
+    /// (RFC 4861 §6.3.5, RFC 4191 §3.3).
+    pub(super) fn router_update(&mut self, addr: Ipv6Addr, lifetime_s: u16, update: Update) {
+        match update {
+            Update::Added { evicted } => {
+                if let Some(old) = evicted {
+                    bump(&mut self.stats.nc_evicted);
+                    self.router_gone(old);
+                }
+            }
+            Update::Removed => {
+                self.router_gone(addr);
+                return;
+            }
+            Update::Refused => bump(&mut self.stats.ra_router_refused),
+            Update::Changed | Update::Refreshed | Update::Ignored => {}
+        }
+        if update.changes_routing() {
+            self.dests.flush_computed();
+            let preference = self
+                .routers
+                .iter()
+                .find(|r| r.addr == addr)
+                .map(|r| r.preference);
+            if let Some(preference) = preference {
+                self.event(Event::Router {
+                    addr,
+                    lifetime_s,
+                    preference,
+                });
+            }
+        }
+    }
+
+    /// A router left the default router list: traffic through it chooses
+    /// again (RFC 4861 §6.3.5).
+    pub(super) fn router_gone(&mut self, addr: Ipv6Addr) {
+        self.dests.forget_next_hop(&addr);
+        self.dests.flush_computed();
+        self.event(Event::Router {
+            addr,
+            lifetime_s: 0,
+            preference: Preference::Medium,
+        });
+    }
+
+    /// A Prefix Information option with L=1 (RFC 4861 §6.3.4).
+    fn on_link_prefix(&mut self, p: &PrefixInfo) {
+        // The link-local prefix is ignored.
+        if is_link_local(&p.prefix) {
+            bump(&mut self.stats.ra_link_local_prefix);
+            return;
+        }
+        let update = self
+            .prefixes
+            .update(p.prefix, p.prefix_len, p.valid_lifetime, self.now);
+        match update {
+            Update::Added { .. } => {
+                self.dests.flush_computed();
+                self.event(Event::Prefix {
+                    prefix: p.prefix,
+                    len: p.prefix_len,
+                    valid: p.valid_lifetime,
+                });
+            }
+            Update::Removed => {
+                self.dests.flush_computed();
+                self.event(Event::Prefix {
+                    prefix: p.prefix,
+                    len: p.prefix_len,
+                    valid: Lifetime::ZERO,
+                });
+            }
+            Update::Refused => bump(&mut self.stats.ra_prefix_refused),
+            Update::Changed | Update::Refreshed | Update::Ignored => {}
+        }
+    }
+
+    /// The MTU option: accepted within [1280, the link's maximum]
+    /// (RFC 4861 §6.3.4, RFC 8200 §5, RFC 2464 §2).
+    fn on_mtu(&mut self, mtu: u32) {
+        let Ok(mtu) = u16::try_from(mtu) else {
+            bump(&mut self.stats.ra_mtu_ignored);
+            return;
+        };
+        if !(MIN_LINK_MTU..=self.config.link_mtu).contains(&mtu) {
+            bump(&mut self.stats.ra_mtu_ignored);
+            return;
+        }
+        if mtu != self.link_mtu {
+            self.link_mtu = mtu;
+            self.event(Event::Mtu(mtu));
+        }
+    }
+
+    /// A Route Information option (RFC 4191 §3.1).
+    fn on_route_info(&mut self, router: Ipv6Addr, r: &RouteInfo) {
+        // RFC 4191 §2.3: the reserved preference makes the option ignored.
+        if r.preference == Preference::Reserved {
+            bump(&mut self.stats.ra_route_reserved_preference);
+            return;
+        }
+        let update = self.routes.update(
+            r.prefix,
+            r.prefix_len,
+            router,
+            r.preference,
+            r.lifetime,
+            self.now,
+        );
+        if update == Update::Refused {
+            bump(&mut self.stats.ra_route_refused);
+        }
+        if update.changes_routing() {
+            // RFC 4191 §3.3: redo next-hop determination.
+            self.dests.flush_computed();
+            let lifetime = if update == Update::Removed {
+                Lifetime::ZERO
+            } else {
+                r.lifetime
+            };
+            self.event(Event::Route {
+                prefix: r.prefix,
+                len: r.prefix_len,
+                router,
+                preference: r.preference,
+                lifetime,
+            });
+        }
+    }
+
+    /// RDNSS (RFC 8106 §5.3.1, §6.2); true if the server list changed.
+    fn on_rdnss(&mut self, r: &Rdnss<'_>) -> bool {
+        let expires =
+            (r.lifetime != Lifetime::ZERO).then(|| crate::router::expiry(self.now, r.lifetime));
+        let mut unusable = 0u32;
+        let servers = r.servers.iter().filter(|a| {
+            // RFC 8106 §5.3.1: the addresses should be unicast.
+            let ok = UnicastAddr::new(*a).is_some();
+            if !ok {
+                unusable = unusable.saturating_add(1);
+            }
+            ok
+        });
+        let changed = self.dns_servers.update(servers, expires);
+        self.stats.dns_server_not_unicast =
+            self.stats.dns_server_not_unicast.saturating_add(unusable);
+        changed
+    }
+
+    /// DNSSL (RFC 8106 §5.3.1, §6.3); true if the search list changed.
+    fn on_dnssl(&mut self, d: &Dnssl<'_>) -> bool {
+        let expires =
+            (d.lifetime != Lifetime::ZERO).then(|| crate::router::expiry(self.now, d.lifetime));
+        let mut too_long = 0u32;
+        let names = d.domains.iter().filter_map(|n| {
+            let s = SearchDomain::new(&n);
+            if s.is_none() {
+                too_long = too_long.saturating_add(1);
+            }
+            s
+        });
+        let changed = self.search.update(names, expires);
+        self.stats.dns_domain_too_long = self.stats.dns_domain_too_long.saturating_add(too_long);
+        changed
+    }
+
+    /// Redirect (RFC 4861 §8.1, §8.3).
+    fn on_redirect(&mut self, meta: &RxMeta, r: &Redirect<'_>) {
+        let Ok(tlla) = self.link_addr(&r.options, kind::TARGET_LINK_ADDR) else {
+            return;
+        };
+        bump(&mut self.stats.rx_redirect);
+        // RFC 4861 §8.1: only the current first-hop router for the
+        // destination may redirect it.
+        if self.peek_next_hop(&r.destination) != Some(meta.src) {
+            bump(&mut self.stats.rx_redirect_not_first_hop);
+            return;
+        }
+        // §8.3: a target other than the destination is a router; one equal
+        // to it is the destination itself, on-link.
+        let to_router = r.target != r.destination;
+        match tlla {
+            Some(mac) => self.learn(r.target, mac, to_router, Admit::Resolve),
+            None if to_router => {
+                if let Some(e) = self
+                    .neighbors
+                    .find(&r.target)
+                    .and_then(|i| self.neighbors.get_mut(i))
+                {
+                    e.is_router = true;
+                }
+            }
+            None => {}
+        }
+        self.dests.insert(r.destination, r.target, true, self.now);
     }
 
     /// Record `mac` for `addr` from an NS, RA or Redirect (RFC 4861 §7.2.3,
@@ -215,8 +460,17 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             now,
             reachable,
         );
+        let reachable_now = e.state == NeighborState::Reachable;
         if effect.discarded {
             bump(&mut self.stats.rx_na_incomplete_no_lladdr);
+        }
+        if reachable_now {
+            self.router_reached(&na.target);
+        }
+        // RFC 4861 §7.2.5: a router that became a host leaves the default
+        // router list.
+        if effect.router_cleared && self.routers.remove(&na.target) {
+            self.router_gone(na.target);
         }
         // Queued packets of a resolved entry leave on the next poll.
     }

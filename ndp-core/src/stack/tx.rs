@@ -157,40 +157,130 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 }
                 Due::UnicastNs => return self.solicit(i, false, buf),
                 Due::ResolutionFailed => {
-                    let addr = entry.addr;
-                    self.neighbors.remove(i);
-                    let n = u16::try_from(i).map_or(0, |i| self.queue.fail(i));
-                    let dropped = u16::try_from(n).unwrap_or(u16::MAX);
-                    self.stats.queue_unresolved = self
-                        .stats
-                        .queue_unresolved
-                        .saturating_add(u32::from(dropped));
-                    self.event(Event::ResolutionFailed {
-                        neighbor: addr,
-                        dropped,
-                    });
+                    self.neighbor_lost(i, true);
                     return Timers::Again;
                 }
                 Due::Unreachable => {
-                    let (addr, was_router) = (entry.addr, entry.is_router);
-                    self.neighbors.remove(i);
-                    if let Ok(i) = u16::try_from(i) {
-                        let n = self.queue.fail(i);
-                        self.stats.queue_unresolved = self
-                            .stats
-                            .queue_unresolved
-                            .saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
-                    }
-                    bump(&mut self.stats.nud_unreachable);
-                    self.event(Event::NeighborUnreachable {
-                        neighbor: addr,
-                        was_router,
-                    });
+                    self.neighbor_lost(i, false);
                     return Timers::Again;
                 }
             }
         }
+        if self.expire_tables() {
+            return Timers::Again;
+        }
+        if self.rs.due(now) {
+            return self.solicit_router(buf);
+        }
         Timers::Idle
+    }
+
+    /// Entry `i` is gone: resolution failed, or NUD found it unreachable
+    /// (RFC 4861 §7.2.2, §7.3.3). Its queued packets are answered with
+    /// Destination Unreachable, and destinations through it choose their
+    /// next hop again; a router among them is suspect until it shows life
+    /// (RFC 4191 §3.2).
+    fn neighbor_lost(&mut self, i: usize, resolution_failed: bool) {
+        let Some(entry) = self.neighbors.remove(i) else {
+            return;
+        };
+        let addr = entry.addr;
+        let n = u16::try_from(i).map_or(0, |i| self.queue.fail(i));
+        let dropped = u16::try_from(n).unwrap_or(u16::MAX);
+        self.stats.queue_unresolved = self
+            .stats
+            .queue_unresolved
+            .saturating_add(u32::from(dropped));
+        if let Some(r) = self.routers.get_mut(&addr) {
+            r.suspect = true;
+        }
+        self.dests.forget_next_hop(&addr);
+        self.dests.flush_computed();
+        if resolution_failed {
+            self.event(Event::ResolutionFailed {
+                neighbor: addr,
+                dropped,
+            });
+        } else {
+            bump(&mut self.stats.nud_unreachable);
+            self.event(Event::NeighborUnreachable {
+                neighbor: addr,
+                was_router: entry.is_router,
+            });
+        }
+    }
+
+    /// Remove what expired from the router, route, prefix and DNS tables
+    /// (RFC 4861 §6.3.5, RFC 4191 §3.1, RFC 8106 §6.2); true if anything
+    /// did.
+    fn expire_tables(&mut self) -> bool {
+        let now = self.now;
+        if let Some(r) = self.routers.expire(now) {
+            self.router_gone(r.addr);
+            return true;
+        }
+        if let Some(p) = self.prefixes.expire(now) {
+            self.dests.flush_computed();
+            self.event(Event::Prefix {
+                prefix: p.prefix,
+                len: p.len,
+                valid: Lifetime::ZERO,
+            });
+            return true;
+        }
+        if let Some(r) = self.routes.expire(now) {
+            self.dests.flush_computed();
+            self.event(Event::Route {
+                prefix: r.prefix,
+                len: r.len,
+                router: r.router,
+                preference: r.preference,
+                lifetime: Lifetime::ZERO,
+            });
+            return true;
+        }
+        let servers = self.dns_servers.expire(now);
+        let search = self.search.expire(now);
+        if servers || search {
+            self.event(Event::Dns);
+            return true;
+        }
+        false
+    }
+
+    /// A Router Solicitation to all routers (RFC 4861 §6.3.7): from our
+    /// link-local address with our link-layer address when it may be used
+    /// for that (not tentative, not optimistic: RFC 4429 §3.2), otherwise
+    /// from `::` without one.
+    fn solicit_router(&mut self, buf: &mut [u8]) -> Timers {
+        self.rs.on_sent(self.now, &mut self.rng);
+        let all_routers = MulticastAddr::ALL_ROUTERS;
+        let src = self
+            .addrs
+            .solicit_source(&all_routers.get(), None)
+            .filter(is_link_local);
+        let slla = [NdOption::SourceLinkAddr(self.config.mac)];
+        let options = if src.is_some() {
+            Options::from_list(&slla)
+        } else {
+            Options::EMPTY
+        };
+        let msg = Message::RouterSolicit(RouterSolicit { options });
+        let src = src.unwrap_or(Ipv6Addr::UNSPECIFIED);
+        match write_icmp(buf, src, all_routers.get(), ND_HOP_LIMIT, &msg) {
+            Ok(len) => {
+                bump(&mut self.stats.tx_rs);
+                Timers::Sent(Transmit {
+                    len,
+                    delivery: Delivery::Link(all_routers.mac()),
+                    kind: TransmitKind::Ndp,
+                })
+            }
+            Err(_) => {
+                bump(&mut self.stats.tx_buffer_too_small);
+                Timers::Again
+            }
+        }
     }
 
     /// Send a solicitation for entry `i`: multicast to its solicited-node
@@ -269,7 +359,18 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if ready_now {
             return Some(self.now);
         }
-        self.neighbors.next_deadline()
+        [
+            self.neighbors.next_deadline(),
+            self.routers.next_deadline(),
+            self.routes.next_deadline(),
+            self.prefixes.next_deadline(),
+            self.dns_servers.next_deadline(),
+            self.search.next_deadline(),
+            self.rs.next(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// The next event, oldest first.
@@ -277,7 +378,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         self.events.pop_front()
     }
 
-    fn event(&mut self, e: Event) {
+    pub(super) fn event(&mut self, e: Event) {
         if self.events.is_full() {
             self.events.pop_front();
             bump(&mut self.stats.events_dropped);

@@ -70,6 +70,20 @@ pub const fn is_link_local(addr: &Ipv6Addr) -> bool {
     o[0] == 0xfe && (o[1] & 0xc0) == 0x80
 }
 
+/// Whether the first `len` bits of `addr` equal those of `prefix`
+/// (`len` above 128 counts as 128).
+///
+/// ```
+/// use ndp_core::wire::in_prefix;
+/// let p = "2001:db8:ff::".parse().unwrap();
+/// assert!(in_prefix(&"2001:db8:ff:1::9".parse().unwrap(), &p, 48));
+/// assert!(!in_prefix(&"2001:db8:fe::9".parse().unwrap(), &p, 48));
+/// assert!(in_prefix(&"2001:db8:fe::9".parse().unwrap(), &p, 0));
+/// ```
+pub fn in_prefix(addr: &Ipv6Addr, prefix: &Ipv6Addr, len: u8) -> bool {
+    super::bytes::mask_prefix(*addr, len) == super::bytes::mask_prefix(*prefix, len)
+}
+
 /// `ff02::1:ff00:0/104`, a solicited-node multicast address
 /// (RFC 4291 §2.7.1).
 pub const fn is_solicited_node(addr: &Ipv6Addr) -> bool {

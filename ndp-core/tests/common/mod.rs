@@ -32,10 +32,17 @@ pub fn t(ms: u64) -> Instant {
     Instant::from_millis(ms)
 }
 
+/// A stack for neighbor-cache tests: Router Solicitations are off so that
+/// only the traffic under test comes out.
 pub fn stack() -> Stack {
+    Stack::new(config(), Instant::ZERO)
+}
+
+pub fn config() -> Config {
     let mut c = Config::new(OUR_MAC);
     c.seed = 42;
-    Stack::new(c, Instant::ZERO)
+    c.router_solicitations = false;
+    c
 }
 
 pub fn emit(msg: &Message<'_>, src: Ipv6Addr, dst: Ipv6Addr) -> Vec<u8> {

@@ -86,6 +86,9 @@ pub struct ScriptedHost {
     /// Frames to send, each with the instant it is due.
     outbox: VecDeque<(Instant, Vec<u8>)>,
     inbox: Vec<Received>,
+    /// Packets framed to our MAC for someone else's IPv6 address: what a
+    /// router would forward.
+    transit: Vec<Received>,
     silent: bool,
     answer_ns: bool,
     router_flag: bool,
@@ -101,6 +104,7 @@ impl ScriptedHost {
             neighbors: BTreeMap::new(),
             outbox: VecDeque::new(),
             inbox: Vec::new(),
+            transit: Vec::new(),
             silent: false,
             answer_ns: true,
             router_flag: false,
@@ -171,6 +175,12 @@ impl ScriptedHost {
     /// Every packet received so far, oldest first.
     pub fn inbox(&self) -> &[Received] {
         &self.inbox
+    }
+
+    /// Packets framed to this host's MAC but addressed to an IPv6 address
+    /// it does not have: for a router, the traffic it was asked to forward.
+    pub fn transit(&self) -> &[Received] {
+        &self.transit
     }
 
     /// Take the inbox, leaving it empty.
@@ -279,6 +289,16 @@ impl ScriptedHost {
         }
         let f = frame::parse(frame)?;
         if !self.accepts(&f) {
+            if f.dst_mac == self.mac && !f.dst.is_multicast() {
+                self.transit.push(Received {
+                    at: now,
+                    src: f.src,
+                    dst: f.dst,
+                    hop_limit: f.hop_limit,
+                    next_header: f.next_header,
+                    payload: f.payload.to_vec(),
+                });
+            }
             return None;
         }
         self.inbox.push(Received {

@@ -1,0 +1,757 @@
+//! Router and prefix discovery for a host: the default router list with
+//! preferences, more-specific routes, the on-link prefix list, next-hop
+//! selection and the destination cache (RFC 4861 §5.2, §6.3; RFC 4191 as
+//! a "type C" host), Router Solicitation timing (RFC 7559) and DNS
+//! configuration (RFC 8106).
+//!
+//! Problems solved here:
+//! - know which routers may forward our traffic, for how long, and which
+//!   one to use for a destination: longest matching route, then
+//!   preference, skipping routers NUD found unreachable (RFC 4191 §3.2),
+//!   round-robin when every candidate is suspect (RFC 4861 §6.3.6);
+//! - know which prefixes are on-link, so their destinations are resolved
+//!   directly instead of through a router;
+//! - keep all of it in fixed tables that a flood of forged advertisements
+//!   cannot grow or take over (RFC 6583): a router we have actually
+//!   reached is never displaced by a newcomer, and existing prefixes and
+//!   routes are refreshed, never pushed out, when the tables are full.
+//!
+//! The tables are plain data with pure methods; [`crate::Stack`] applies
+//! received messages to them and reports the changes as events.
+
+pub(crate) mod dest;
+pub mod dns;
+pub(crate) mod rs;
+
+use core::net::Ipv6Addr;
+
+use crate::time::{Duration, Instant};
+use crate::wire::{Lifetime, Preference, in_prefix};
+
+/// Random delay before the first Router Solicitation, at most this
+/// (RFC 4861 §10, §6.3.7).
+pub const MAX_RTR_SOLICITATION_DELAY: Duration = Duration::from_secs(1);
+/// First Router Solicitation retransmission timeout: RFC 7559 §2's IRT,
+/// equal to RTR_SOLICITATION_INTERVAL (RFC 4861 §10).
+pub const RTR_SOLICITATION_INTERVAL: Duration = Duration::from_secs(4);
+/// Largest Router Solicitation retransmission timeout before
+/// randomization: RFC 7559 §2's MRT.
+pub const MAX_RTR_SOLICITATION_INTERVAL: Duration = Duration::from_secs(3600);
+/// Smallest link MTU IPv6 allows (RFC 8200 §5); smaller MTU options are
+/// ignored (RFC 4861 §6.3.4).
+pub const MIN_LINK_MTU: u16 = 1280;
+/// CurHopLimit until a router says otherwise (RFC 4861 §6.3.2: the IANA
+/// default, 64).
+pub const DEFAULT_HOP_LIMIT: u8 = 64;
+
+/// Default routers kept (RFC 4861 §6.3.4: at least two).
+pub const ROUTERS: usize = 3;
+/// On-link prefixes kept.
+pub const PREFIXES: usize = 4;
+/// More-specific routes (Route Information options) kept.
+pub const ROUTES: usize = 4;
+/// Destination cache entries.
+pub const DESTINATIONS: usize = 4;
+
+/// The time `lifetime` from `now`: `Instant::MAX` for infinity.
+pub(crate) fn expiry(now: Instant, lifetime: Lifetime) -> Instant {
+    match lifetime {
+        Lifetime::Infinite => Instant::MAX,
+        Lifetime::Finite(s) => now + Duration::from_secs(u64::from(s)),
+    }
+}
+
+/// A preference as a number that orders High > Medium > Low; the reserved
+/// value counts as medium (RFC 4191 §2.2).
+pub(crate) fn rank(p: Preference) -> u8 {
+    match p {
+        Preference::High => 2,
+        Preference::Medium | Preference::Reserved => 1,
+        Preference::Low => 0,
+    }
+}
+
+/// What an update did to a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Update {
+    /// A new entry; `evicted` names an entry given up for it.
+    Added { evicted: Option<Ipv6Addr> },
+    /// An existing entry changed something other than its expiry.
+    Changed,
+    /// An existing entry only got a new expiry.
+    Refreshed,
+    /// An existing entry was removed (lifetime zero).
+    Removed,
+    /// Nothing to do (lifetime zero for an unknown entry).
+    Ignored,
+    /// The table is full and nothing could be given up.
+    Refused,
+}
+
+impl Update {
+    /// The set of next hops may have changed.
+    pub fn changes_routing(self) -> bool {
+        matches!(
+            self,
+            Update::Added { .. } | Update::Changed | Update::Removed
+        )
+    }
+}
+
+/// A default router (RFC 4861 §6.3.4), as seen by [`crate::Stack::routers`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Router {
+    /// Its link-local address.
+    pub addr: Ipv6Addr,
+    /// Its default router preference (reserved read as medium).
+    pub preference: Preference,
+    /// When its router lifetime runs out.
+    pub expires: Instant,
+    /// Neighbor Unreachability Detection lost it since its last
+    /// advertisement: other routers go first (RFC 4191 §3.2).
+    pub suspect: bool,
+    /// It has been REACHABLE at least once: proven to exist, so a
+    /// newcomer cannot displace it from a full list.
+    pub proven: bool,
+}
+
+/// The default router list.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RouterList {
+    entries: heapless::Vec<Router, ROUTERS>,
+}
+
+impl RouterList {
+    /// Apply an advertisement's router lifetime and preference
+    /// (RFC 4861 §6.3.4, RFC 4191 §2.2).
+    pub fn update(
+        &mut self,
+        addr: Ipv6Addr,
+        lifetime_s: u16,
+        preference: Preference,
+        now: Instant,
+    ) -> Update {
+        // RFC 4191 §2.2: a reserved preference is treated as medium.
+        let preference = if preference == Preference::Reserved {
+            Preference::Medium
+        } else {
+            preference
+        };
+        let expires = now + Duration::from_secs(u64::from(lifetime_s));
+        if let Some(i) = self.entries.iter().position(|r| r.addr == addr) {
+            // RFC 4861 §6.3.4: lifetime zero times the entry out at once,
+            // otherwise the timer restarts.
+            if lifetime_s == 0 {
+                self.entries.remove(i);
+                return Update::Removed;
+            }
+            let Some(r) = self.entries.get_mut(i) else {
+                return Update::Ignored;
+            };
+            r.expires = expires;
+            // An advertisement is evidence of life.
+            let was_suspect = core::mem::replace(&mut r.suspect, false);
+            if r.preference != preference || was_suspect {
+                r.preference = preference;
+                return Update::Changed;
+            }
+            return Update::Refreshed;
+        }
+        if lifetime_s == 0 {
+            return Update::Ignored;
+        }
+        let new = Router {
+            addr,
+            preference,
+            expires,
+            suspect: false,
+            proven: false,
+        };
+        let mut evicted = None;
+        if self.entries.is_full() {
+            // RFC 6583: only a router never reached may make room, the
+            // least preferred and soonest to expire first.
+            let victim = self
+                .entries
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| !r.proven)
+                .min_by_key(|(_, r)| (rank(r.preference), r.expires))
+                .map(|(i, _)| i);
+            let Some(v) = victim else {
+                return Update::Refused;
+            };
+            evicted = Some(self.entries.remove(v).addr);
+        }
+        if self.entries.push(new).is_err() {
+            return Update::Refused;
+        }
+        Update::Added { evicted }
+    }
+
+    pub fn remove(&mut self, addr: &Ipv6Addr) -> bool {
+        let Some(i) = self.entries.iter().position(|r| r.addr == *addr) else {
+            return false;
+        };
+        self.entries.remove(i);
+        true
+    }
+
+    pub fn get_mut(&mut self, addr: &Ipv6Addr) -> Option<&mut Router> {
+        self.entries.iter_mut().find(|r| r.addr == *addr)
+    }
+
+    pub fn is_suspect(&self, addr: &Ipv6Addr) -> bool {
+        self.entries.iter().any(|r| r.addr == *addr && r.suspect)
+    }
+
+    /// Remove one router whose lifetime ran out (RFC 4861 §6.3.5).
+    pub fn expire(&mut self, now: Instant) -> Option<Router> {
+        let i = self.entries.iter().position(|r| r.expires <= now)?;
+        Some(self.entries.remove(i))
+    }
+
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.entries.iter().map(|r| r.expires).min()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Router> {
+        self.entries.iter()
+    }
+}
+
+/// A more-specific route from a Route Information option (RFC 4191 §2.3),
+/// as seen by [`crate::Stack::routes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Route {
+    /// Destination prefix.
+    pub prefix: Ipv6Addr,
+    /// Its length.
+    pub len: u8,
+    /// The router that advertised it (the next hop).
+    pub router: Ipv6Addr,
+    /// Route preference.
+    pub preference: Preference,
+    /// When it expires (`Instant::MAX`: never).
+    pub expires: Instant,
+}
+
+/// Routes learnt from Route Information options.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RouteTable {
+    entries: heapless::Vec<Route, ROUTES>,
+}
+
+impl RouteTable {
+    /// Apply one Route Information option from `router` (RFC 4191 §3.1):
+    /// located by prefix, length and router; lifetime zero removes it.
+    /// Callers drop options with the reserved preference first (§2.3).
+    pub fn update(
+        &mut self,
+        prefix: Ipv6Addr,
+        len: u8,
+        router: Ipv6Addr,
+        preference: Preference,
+        lifetime: Lifetime,
+        now: Instant,
+    ) -> Update {
+        let expires = expiry(now, lifetime);
+        let found = self
+            .entries
+            .iter()
+            .position(|r| r.prefix == prefix && r.len == len && r.router == router);
+        match (found, lifetime) {
+            (Some(i), Lifetime::Finite(0)) => {
+                self.entries.remove(i);
+                Update::Removed
+            }
+            (Some(i), _) => {
+                let Some(r) = self.entries.get_mut(i) else {
+                    return Update::Ignored;
+                };
+                r.expires = expires;
+                if r.preference != preference {
+                    r.preference = preference;
+                    return Update::Changed;
+                }
+                Update::Refreshed
+            }
+            (None, Lifetime::Finite(0)) => Update::Ignored,
+            // First come, first served: a full table refuses newcomers.
+            (None, _) => match self.entries.push(Route {
+                prefix,
+                len,
+                router,
+                preference,
+                expires,
+            }) {
+                Ok(()) => Update::Added { evicted: None },
+                Err(_) => Update::Refused,
+            },
+        }
+    }
+
+    pub fn expire(&mut self, now: Instant) -> Option<Route> {
+        let i = self.entries.iter().position(|r| r.expires <= now)?;
+        Some(self.entries.remove(i))
+    }
+
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.entries
+            .iter()
+            .map(|r| r.expires)
+            .filter(|e| *e != Instant::MAX)
+            .min()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Route> {
+        self.entries.iter()
+    }
+}
+
+/// An on-link prefix (RFC 4861 §6.3.4), as seen by
+/// [`crate::Stack::prefixes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct OnLinkPrefix {
+    /// The prefix.
+    pub prefix: Ipv6Addr,
+    /// Its length.
+    pub len: u8,
+    /// When its valid lifetime ends (`Instant::MAX`: never).
+    pub expires: Instant,
+}
+
+/// The prefix list for on-link determination.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PrefixList {
+    entries: heapless::Vec<OnLinkPrefix, PREFIXES>,
+}
+
+impl PrefixList {
+    /// Apply a Prefix Information option with L=1 (RFC 4861 §6.3.4). The
+    /// caller has already ignored the link-local prefix.
+    pub fn update(&mut self, prefix: Ipv6Addr, len: u8, valid: Lifetime, now: Instant) -> Update {
+        let expires = expiry(now, valid);
+        let found = self
+            .entries
+            .iter()
+            .position(|p| p.prefix == prefix && p.len == len);
+        match (found, valid) {
+            // Present, lifetime zero: time it out at once.
+            (Some(i), Lifetime::Finite(0)) => {
+                self.entries.remove(i);
+                Update::Removed
+            }
+            // Present: reset its timer (no two-hour rule for on-link
+            // determination, §6.3.4).
+            (Some(i), _) => {
+                if let Some(p) = self.entries.get_mut(i) {
+                    p.expires = expires;
+                }
+                Update::Refreshed
+            }
+            // Absent, lifetime zero: ignore.
+            (None, Lifetime::Finite(0)) => Update::Ignored,
+            // Absent: create it; first come, first served when full.
+            (None, _) => match self.entries.push(OnLinkPrefix {
+                prefix,
+                len,
+                expires,
+            }) {
+                Ok(()) => Update::Added { evicted: None },
+                Err(_) => Update::Refused,
+            },
+        }
+    }
+
+    /// `dst` is covered by an on-link prefix.
+    pub fn on_link(&self, dst: &Ipv6Addr) -> bool {
+        self.entries
+            .iter()
+            .any(|p| in_prefix(dst, &p.prefix, p.len))
+    }
+
+    pub fn expire(&mut self, now: Instant) -> Option<OnLinkPrefix> {
+        let i = self.entries.iter().position(|p| p.expires <= now)?;
+        Some(self.entries.remove(i))
+    }
+
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.entries
+            .iter()
+            .map(|p| p.expires)
+            .filter(|e| *e != Instant::MAX)
+            .min()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &OnLinkPrefix> {
+        self.entries.iter()
+    }
+}
+
+/// What a host knows of a router's reachability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// Reachable or probably reachable: a neighbor entry in any state but
+    /// INCOMPLETE (RFC 4861 §6.3.6).
+    Yes,
+    /// Nothing known: assumed reachable (RFC 4191 §3.2).
+    Unknown,
+    /// Being resolved (INCOMPLETE) or found unreachable by NUD.
+    Suspect,
+}
+
+/// Choose the router for an off-link destination, as a type C host
+/// (RFC 4191 §3.2): among the routes matching `dst` (more-specific routes
+/// and the default routes of the router list), the longest prefix, then the
+/// highest preference, skipping routers that are suspect. When every
+/// matching route points to a suspect router, rotate among the routers of
+/// the best matching prefix length (RFC 4861 §6.3.6) so that NUD gets to
+/// probe each of them: `rotation` is the position, moved when given.
+pub(crate) fn select_router(
+    routers: &RouterList,
+    routes: &RouteTable,
+    dst: &Ipv6Addr,
+    reach: impl Fn(&Ipv6Addr) -> Reach,
+    rotation: Option<&mut usize>,
+) -> Option<Ipv6Addr> {
+    // (prefix length, preference rank, router), best first; equal ones in
+    // table order (more-specific routes, then the router list).
+    let mut candidates: heapless::Vec<(u8, u8, Ipv6Addr), { ROUTES + ROUTERS }> =
+        heapless::Vec::new();
+    for r in routes.iter().filter(|r| in_prefix(dst, &r.prefix, r.len)) {
+        let _ = candidates.push((r.len, rank(r.preference), r.router));
+    }
+    for r in routers.iter() {
+        // RFC 4191 §3.1: a ::/0 route from the same router overrides the
+        // advertisement header's preference and lifetime.
+        let overridden = routes.iter().any(|x| x.len == 0 && x.router == r.addr);
+        if !overridden {
+            let _ = candidates.push((0, rank(r.preference), r.addr));
+        }
+    }
+    let mut order: heapless::Vec<(core::cmp::Reverse<(u8, u8)>, usize), { ROUTES + ROUTERS }> =
+        candidates
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (core::cmp::Reverse((c.0, c.1)), i))
+            .collect();
+    order.sort_unstable();
+    let candidates: heapless::Vec<(u8, u8, Ipv6Addr), { ROUTES + ROUTERS }> = order
+        .iter()
+        .filter_map(|(_, i)| candidates.get(*i).copied())
+        .collect();
+    if let Some(&(_, _, r)) = candidates.iter().find(|c| reach(&c.2) != Reach::Suspect) {
+        return Some(r);
+    }
+    let best_len = candidates.first()?.0;
+    let n = candidates.iter().take_while(|c| c.0 == best_len).count();
+    let position = rotation.as_deref().copied().unwrap_or(0);
+    let pick = candidates.get(position.checked_rem(n)?)?.2;
+    if let Some(r) = rotation {
+        *r = r.wrapping_add(1);
+    }
+    Some(pick)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    fn a(s: &str) -> Ipv6Addr {
+        s.parse().unwrap()
+    }
+    const T0: Instant = Instant::from_secs(10);
+
+    #[test]
+    fn router_lifetime_creates_refreshes_and_removes() {
+        // RFC 4861 §6.3.4.
+        let mut l = RouterList::default();
+        assert_eq!(
+            l.update(a("fe80::1"), 0, Preference::Medium, T0),
+            Update::Ignored
+        );
+        assert_eq!(
+            l.update(a("fe80::1"), 1800, Preference::Medium, T0),
+            Update::Added { evicted: None }
+        );
+        let later = T0 + Duration::from_secs(100);
+        assert_eq!(
+            l.update(a("fe80::1"), 1800, Preference::Medium, later),
+            Update::Refreshed
+        );
+        assert_eq!(
+            l.iter().next().unwrap().expires,
+            later + Duration::from_secs(1800)
+        );
+        assert_eq!(
+            l.update(a("fe80::1"), 1800, Preference::High, later),
+            Update::Changed
+        );
+        assert_eq!(
+            l.update(a("fe80::1"), 0, Preference::High, later),
+            Update::Removed
+        );
+        assert_eq!(l.iter().count(), 0);
+    }
+
+    #[test]
+    fn reserved_router_preference_is_medium() {
+        // RFC 4191 §2.2.
+        let mut l = RouterList::default();
+        l.update(a("fe80::1"), 60, Preference::Reserved, T0);
+        assert_eq!(l.iter().next().unwrap().preference, Preference::Medium);
+    }
+
+    #[test]
+    fn router_expiry_is_exact() {
+        // RFC 4861 §6.3.5.
+        let mut l = RouterList::default();
+        l.update(a("fe80::1"), 30, Preference::Medium, T0);
+        assert_eq!(l.expire(T0 + Duration::from_millis(29_999)), None);
+        assert_eq!(
+            l.expire(T0 + Duration::from_secs(30)).map(|r| r.addr),
+            Some(a("fe80::1"))
+        );
+    }
+
+    #[test]
+    fn full_router_list_gives_up_only_unproven_routers() {
+        let mut l = RouterList::default();
+        for (i, p) in [
+            (1, Preference::High),
+            (2, Preference::Low),
+            (3, Preference::Medium),
+        ] {
+            l.update(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, i), 60, p, T0);
+        }
+        l.get_mut(&a("fe80::2")).unwrap().proven = true;
+        // The least preferred unproven router (::3, medium) makes room;
+        // ::2 is low but proven.
+        assert_eq!(
+            l.update(a("fe80::4"), 60, Preference::Low, T0),
+            Update::Added {
+                evicted: Some(a("fe80::3"))
+            }
+        );
+        for r in [1, 4] {
+            l.get_mut(&Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, r))
+                .unwrap()
+                .proven = true;
+        }
+        assert_eq!(
+            l.update(a("fe80::5"), 60, Preference::High, T0),
+            Update::Refused
+        );
+    }
+
+    #[test]
+    fn selection_prefers_longest_match_then_preference_then_reachability() {
+        // RFC 4191 §3.6's example: W ::/0 medium, X 2002::/16 medium,
+        // Y 2001:db8::/32 high, Z 2001:db8::/32 low.
+        let (w, x, y, z) = (a("fe80::a"), a("fe80::b"), a("fe80::c"), a("fe80::d"));
+        let mut routers = RouterList::default();
+        routers.update(w, 1800, Preference::Medium, T0);
+        let mut routes = RouteTable::default();
+        routes.update(
+            a("2002::"),
+            16,
+            x,
+            Preference::Medium,
+            Lifetime::Infinite,
+            T0,
+        );
+        routes.update(
+            a("2001:db8::"),
+            32,
+            y,
+            Preference::High,
+            Lifetime::Infinite,
+            T0,
+        );
+        routes.update(
+            a("2001:db8::"),
+            32,
+            z,
+            Preference::Low,
+            Lifetime::Infinite,
+            T0,
+        );
+        let dst = a("2001:db8::1");
+        let all = |_: &Ipv6Addr| Reach::Yes;
+        assert_eq!(select_router(&routers, &routes, &dst, all, None), Some(y));
+        let no_y = |r: &Ipv6Addr| if *r == y { Reach::Suspect } else { Reach::Yes };
+        assert_eq!(select_router(&routers, &routes, &dst, no_y, None), Some(z));
+        let only_w = |r: &Ipv6Addr| if *r == w { Reach::Yes } else { Reach::Suspect };
+        assert_eq!(
+            select_router(&routers, &routes, &dst, only_w, None),
+            Some(w)
+        );
+        // Unknown reachability counts as reachable (RFC 4191 §3.2).
+        let unknown = |_: &Ipv6Addr| Reach::Unknown;
+        assert_eq!(
+            select_router(&routers, &routes, &dst, unknown, None),
+            Some(y)
+        );
+        // X is never chosen for this destination; ::/0 catches the rest.
+        assert_eq!(
+            select_router(&routers, &routes, &a("2003::1"), all, None),
+            Some(w)
+        );
+        assert_eq!(
+            select_router(&routers, &routes, &a("2002::1"), all, None),
+            Some(x)
+        );
+    }
+
+    #[test]
+    fn all_suspect_rotates_among_the_best_matches() {
+        // RFC 4861 §6.3.6: round-robin when none is (probably) reachable.
+        let mut routers = RouterList::default();
+        for i in 1..=3u16 {
+            routers.update(
+                Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, i),
+                60,
+                Preference::Medium,
+                T0,
+            );
+        }
+        let routes = RouteTable::default();
+        let none = |_: &Ipv6Addr| Reach::Suspect;
+        let dst = a("2001:db8::1");
+        let mut rr = 0;
+        let picks: Vec<_> = (0..6)
+            .map(|_| select_router(&routers, &routes, &dst, none, Some(&mut rr)).unwrap())
+            .collect();
+        assert_eq!(
+            picks[..3]
+                .iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len(),
+            3,
+            "{picks:?}"
+        );
+        assert_eq!(picks[..3], picks[3..]);
+        // Without a rotation to move, the choice stays.
+        let p = select_router(&routers, &routes, &dst, none, None);
+        assert_eq!(p, select_router(&routers, &routes, &dst, none, None));
+        assert_eq!(
+            select_router(&RouterList::default(), &routes, &dst, none, Some(&mut rr)),
+            None
+        );
+    }
+
+    #[test]
+    fn default_route_option_overrides_the_header() {
+        // RFC 4191 §3.1: a ::/0 RIO overrides the RA header's preference.
+        let (r1, r2) = (a("fe80::1"), a("fe80::2"));
+        let mut routers = RouterList::default();
+        routers.update(r1, 1800, Preference::High, T0);
+        routers.update(r2, 1800, Preference::Medium, T0);
+        let mut routes = RouteTable::default();
+        routes.update(
+            Ipv6Addr::UNSPECIFIED,
+            0,
+            r1,
+            Preference::Low,
+            Lifetime::Finite(100),
+            T0,
+        );
+        let all = |_: &Ipv6Addr| Reach::Yes;
+        assert_eq!(
+            select_router(&routers, &routes, &a("2001:db8::1"), all, None),
+            Some(r2)
+        );
+    }
+
+    #[test]
+    fn routes_and_prefixes_follow_their_lifetimes() {
+        let mut routes = RouteTable::default();
+        let (p, r) = (a("2001:db8:ff::"), a("fe80::1"));
+        assert_eq!(
+            routes.update(p, 48, r, Preference::Low, Lifetime::ZERO, T0),
+            Update::Ignored
+        );
+        assert_eq!(
+            routes.update(p, 48, r, Preference::Low, Lifetime::Finite(10), T0),
+            Update::Added { evicted: None }
+        );
+        assert_eq!(
+            routes.update(p, 48, r, Preference::High, Lifetime::Finite(10), T0),
+            Update::Changed
+        );
+        assert_eq!(routes.next_deadline(), Some(T0 + Duration::from_secs(10)));
+        assert_eq!(
+            routes.update(p, 48, r, Preference::High, Lifetime::ZERO, T0),
+            Update::Removed
+        );
+
+        let mut prefixes = PrefixList::default();
+        let q = a("2001:db8:1::");
+        assert_eq!(prefixes.update(q, 64, Lifetime::ZERO, T0), Update::Ignored);
+        assert_eq!(
+            prefixes.update(q, 64, Lifetime::Infinite, T0),
+            Update::Added { evicted: None }
+        );
+        assert!(prefixes.on_link(&a("2001:db8:1::99")));
+        assert!(!prefixes.on_link(&a("2001:db8:2::99")));
+        assert_eq!(prefixes.next_deadline(), None, "infinite never expires");
+        // A short lifetime applies as is for on-link determination.
+        assert_eq!(
+            prefixes.update(q, 64, Lifetime::Finite(5), T0),
+            Update::Refreshed
+        );
+        assert_eq!(
+            prefixes
+                .expire(T0 + Duration::from_secs(5))
+                .map(|p| p.prefix),
+            Some(q)
+        );
+        assert!(!prefixes.on_link(&a("2001:db8:1::99")));
+    }
+
+    #[test]
+    fn full_tables_refuse_newcomers_and_keep_existing_entries() {
+        let mut prefixes = PrefixList::default();
+        for i in 0..PREFIXES as u16 {
+            prefixes.update(
+                Ipv6Addr::new(0x2001, 0xdb8, i, 0, 0, 0, 0, 0),
+                64,
+                Lifetime::Finite(60),
+                T0,
+            );
+        }
+        assert_eq!(
+            prefixes.update(a("2001:db8:ff::"), 64, Lifetime::Finite(60), T0),
+            Update::Refused
+        );
+        assert_eq!(
+            prefixes.update(a("2001:db8::"), 64, Lifetime::Finite(90), T0),
+            Update::Refreshed
+        );
+        let mut routes = RouteTable::default();
+        for i in 0..ROUTES as u16 {
+            routes.update(
+                Ipv6Addr::new(0x2001, 0xdb8, i, 0, 0, 0, 0, 0),
+                48,
+                a("fe80::1"),
+                Preference::Medium,
+                Lifetime::Finite(60),
+                T0,
+            );
+        }
+        let r = routes.update(
+            a("2001:db8:ff::"),
+            48,
+            a("fe80::1"),
+            Preference::High,
+            Lifetime::Finite(60),
+            T0,
+        );
+        assert_eq!(r, Update::Refused);
+    }
+}

@@ -1,0 +1,857 @@
+//! Router discovery through the Stack: RA processing (RFC 4861 §6.3.4),
+//! router preference and more-specific routes (RFC 4191), on-link
+//! prefixes, next-hop determination and the destination cache (§5.2,
+//! §6.3.6), Redirect (§8.3), RDNSS/DNSSL (RFC 8106) and Router
+//! Solicitations (§6.3.7, RFC 7559). One rule per test where possible.
+
+mod common;
+
+use core::net::Ipv6Addr;
+
+use common::*;
+use ndp_core::neighbor::NeighborState;
+use ndp_core::time::{Duration, Instant};
+use ndp_core::wire::{
+    AddrList, Dnssl, DomainList, DomainName, Lifetime, Message, NdOption, Options, Preference,
+    PrefixInfo, Rdnss, Redirect, RouteInfo, RouterAdvert,
+};
+use ndp_core::{Delivery, Event, NextHop, RouteError, Stack};
+
+const R1: &str = "fe80::1";
+const R2: &str = "fe80::2";
+const R1_MAC: ndp_core::wire::MacAddr = PEER_MAC;
+const R2_MAC: ndp_core::wire::MacAddr = OTHER_MAC;
+
+/// An RA with everything configurable.
+#[derive(Clone)]
+struct Ra {
+    hop: u8,
+    managed: bool,
+    other: bool,
+    pref: Preference,
+    lifetime: u16,
+    reachable: u32,
+    retrans: u32,
+    opts: Vec<NdOption<'static>>,
+}
+
+impl Default for Ra {
+    fn default() -> Self {
+        Ra {
+            hop: 0,
+            managed: false,
+            other: false,
+            pref: Preference::Medium,
+            lifetime: 1800,
+            reachable: 0,
+            retrans: 0,
+            opts: vec![],
+        }
+    }
+}
+
+fn send_ra(s: &mut Stack, now: Instant, src: &str, ra: &Ra) {
+    let m = Message::RouterAdvert(RouterAdvert {
+        cur_hop_limit: ra.hop,
+        managed: ra.managed,
+        other_config: ra.other,
+        preference: ra.pref,
+        router_lifetime: ra.lifetime,
+        reachable_time: ra.reachable,
+        retrans_timer: ra.retrans,
+        options: Options::from_list(&ra.opts),
+    });
+    assert!(rx(s, now, &m, a(src), a("ff02::1")));
+}
+
+fn pio(prefix: &str, len: u8, on_link: bool, valid: Lifetime) -> NdOption<'static> {
+    NdOption::PrefixInfo(PrefixInfo {
+        prefix_len: len,
+        on_link,
+        autonomous: true,
+        valid_lifetime: valid,
+        preferred_lifetime: Lifetime::ZERO,
+        prefix: a(prefix),
+    })
+}
+
+fn rio(prefix: &str, len: u8, pref: Preference, lifetime: Lifetime) -> NdOption<'static> {
+    NdOption::RouteInfo(RouteInfo {
+        prefix_len: len,
+        preference: pref,
+        lifetime,
+        prefix: a(prefix),
+    })
+}
+
+fn events(s: &mut Stack) -> Vec<Event> {
+    std::iter::from_fn(|| s.poll_event()).collect()
+}
+
+fn next_hop_mac(s: &mut Stack, now: Instant, dst: &str) -> Result<NextHop, RouteError> {
+    s.route(now, a(dst))
+}
+
+#[test]
+fn router_lifetime_adds_refreshes_and_removes_the_router() {
+    // RFC 4861 §6.3.4.
+    let mut s = stack();
+    send_ra(
+        &mut s,
+        t(0),
+        R1,
+        &Ra {
+            lifetime: 0,
+            ..Ra::default()
+        },
+    );
+    assert_eq!(
+        s.routers().count(),
+        0,
+        "lifetime 0 for an unknown router is ignored"
+    );
+    send_ra(
+        &mut s,
+        t(0),
+        R1,
+        &Ra {
+            lifetime: 600,
+            pref: Preference::High,
+            ..Ra::default()
+        },
+    );
+    let r = s.routers().next().unwrap();
+    assert_eq!(
+        (r.addr, r.preference, r.expires),
+        (a(R1), Preference::High, t(600_000))
+    );
+    assert_eq!(
+        events(&mut s),
+        [Event::Router {
+            addr: a(R1),
+            lifetime_s: 600,
+            preference: Preference::High
+        }]
+    );
+    send_ra(
+        &mut s,
+        t(100_000),
+        R1,
+        &Ra {
+            lifetime: 600,
+            pref: Preference::High,
+            ..Ra::default()
+        },
+    );
+    assert_eq!(s.routers().next().unwrap().expires, t(700_000));
+    assert!(events(&mut s).is_empty(), "a refresh is not an event");
+    send_ra(
+        &mut s,
+        t(200_000),
+        R1,
+        &Ra {
+            lifetime: 0,
+            ..Ra::default()
+        },
+    );
+    assert_eq!(s.routers().count(), 0);
+    assert_eq!(
+        events(&mut s),
+        [Event::Router {
+            addr: a(R1),
+            lifetime_s: 0,
+            preference: Preference::Medium
+        }]
+    );
+}
+
+#[test]
+fn router_expires_exactly_at_its_lifetime() {
+    // RFC 4861 §6.3.5.
+    let mut s = stack();
+    send_ra(
+        &mut s,
+        t(0),
+        R1,
+        &Ra {
+            lifetime: 30,
+            ..Ra::default()
+        },
+    );
+    events(&mut s);
+    assert_eq!(s.poll_at(), Some(t(30_000)));
+    drain(&mut s, t(29_999));
+    assert_eq!(s.routers().count(), 1);
+    drain(&mut s, t(30_000));
+    assert_eq!(s.routers().count(), 0);
+    assert_eq!(
+        events(&mut s),
+        [Event::Router {
+            addr: a(R1),
+            lifetime_s: 0,
+            preference: Preference::Medium
+        }]
+    );
+}
+
+#[test]
+fn reserved_preference_counts_as_medium() {
+    // RFC 4191 §2.2.
+    let mut s = stack();
+    send_ra(
+        &mut s,
+        t(0),
+        R1,
+        &Ra {
+            pref: Preference::Reserved,
+            ..Ra::default()
+        },
+    );
+    assert_eq!(s.routers().next().unwrap().preference, Preference::Medium);
+}
+
+#[test]
+fn header_values_update_only_when_specified() {
+    // RFC 4861 §6.3.4: zero means unspecified and changes nothing.
+    let mut s = stack();
+    let base_rt = s.reachable_time();
+    send_ra(&mut s, t(0), R1, &Ra::default());
+    assert_eq!(
+        (s.hop_limit(), s.retrans_timer(), s.reachable_time()),
+        (64, Duration::from_secs(1), base_rt)
+    );
+    send_ra(
+        &mut s,
+        t(1),
+        R1,
+        &Ra {
+            hop: 32,
+            retrans: 2500,
+            reachable: 60_000,
+            ..Ra::default()
+        },
+    );
+    assert_eq!(s.hop_limit(), 32);
+    assert_eq!(s.retrans_timer(), Duration::from_millis(2500));
+    // A new BaseReachableTime redraws ReachableTime in [0.5, 1.5] × base.
+    let rt = s.reachable_time().as_millis();
+    assert!((30_000..=90_000).contains(&rt), "{rt}");
+    assert!(events(&mut s).contains(&Event::HopLimit(32)));
+    send_ra(&mut s, t(2), R1, &Ra::default());
+    assert_eq!(
+        (
+            s.hop_limit(),
+            s.retrans_timer().as_millis(),
+            s.reachable_time().as_millis()
+        ),
+        (32, 2500, rt)
+    );
+    // The same base again keeps the drawn value.
+    send_ra(
+        &mut s,
+        t(3),
+        R1,
+        &Ra {
+            reachable: 60_000,
+            ..Ra::default()
+        },
+    );
+    assert_eq!(s.reachable_time().as_millis(), rt);
+}
+
+#[test]
+fn reachable_time_is_redrawn_when_the_base_changes() {
+    // Redrawn on a base change (RFC 4861 §6.3.4): over several changes the
+    // values spread over the [0.5, 1.5] range rather than sticking.
+    let mut s = stack();
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 0..20u32 {
+        send_ra(
+            &mut s,
+            t(u64::from(i)),
+            R1,
+            &Ra {
+                reachable: 10_000 + i,
+                ..Ra::default()
+            },
+        );
+        let rt = s.reachable_time().as_millis();
+        let base = u64::from(10_000 + i);
+        assert!(base / 2 <= rt && rt <= base * 3 / 2);
+        seen.insert(rt * 10 / base);
+    }
+    assert!(seen.len() >= 5, "{seen:?}");
+}
+
+#[test]
+fn mtu_option_is_accepted_only_within_bounds() {
+    // RFC 4861 §6.3.4: at least the IPv6 minimum (RFC 8200 §5), at most
+    // the link's maximum (RFC 2464 §2: 1500 on Ethernet).
+    let mut s = stack();
+    for (mtu, expect) in [
+        (1279, 1500),
+        (1501, 1500),
+        (1280, 1280),
+        (1500, 1500),
+        (1480, 1480),
+        (u32::MAX, 1480),
+    ] {
+        send_ra(
+            &mut s,
+            t(0),
+            R1,
+            &Ra {
+                opts: vec![NdOption::Mtu(mtu)],
+                ..Ra::default()
+            },
+        );
+        assert_eq!(s.link_mtu(), expect, "MTU option {mtu}");
+    }
+    assert_eq!(s.stats().ra_mtu_ignored, 3);
+    assert!(events(&mut s).contains(&Event::Mtu(1480)));
+}
+
+#[test]
+fn managed_and_other_flags_are_reported_on_change() {
+    let mut s = stack();
+    send_ra(
+        &mut s,
+        t(0),
+        R1,
+        &Ra {
+            other: true,
+            ..Ra::default()
+        },
+    );
+    assert!(events(&mut s).contains(&Event::ConfigFlags {
+        managed: false,
+        other: true
+    }));
+    send_ra(
+        &mut s,
+        t(1),
+        R1,
+        &Ra {
+            other: true,
+            ..Ra::default()
+        },
+    );
+    assert!(
+        !events(&mut s)
+            .iter()
+            .any(|e| matches!(e, Event::ConfigFlags { .. }))
+    );
+    assert_eq!(s.config_flags(), (false, true));
+}
+
+#[test]
+fn on_link_prefixes_follow_the_l_flag_and_valid_lifetime() {
+    // RFC 4861 §6.3.4.
+    let mut s = stack();
+    send_ra(
+        &mut s,
+        t(0),
+        R1,
+        &Ra {
+            opts: vec![
+                pio("2001:db8:1::", 64, true, Lifetime::Finite(100)),
+                // L=0 says nothing about on-link: not added, and not
+                // "off-link" either.
+                pio("2001:db8:2::", 64, false, Lifetime::Finite(100)),
+                // The link-local prefix is ignored.
+                pio("fe80::", 64, true, Lifetime::Finite(100)),
+                pio("2001:db8:3::", 48, true, Lifetime::Infinite),
+            ],
+            ..Ra::default()
+        },
+    );
+    let p: Vec<_> = s.prefixes().map(|p| (p.prefix, p.len, p.expires)).collect();
+    assert_eq!(
+        p,
+        [
+            (a("2001:db8:1::"), 64, t(100_000)),
+            (a("2001:db8:3::"), 48, Instant::MAX)
+        ]
+    );
+    assert_eq!(s.stats().ra_link_local_prefix, 1);
+    // On-link destinations are their own next hop; others go to the router.
+    assert_eq!(s.next_hop(a("2001:db8:1::99")), Some(a("2001:db8:1::99")));
+    assert_eq!(s.next_hop(a("2001:db8:3:4::1")), Some(a("2001:db8:3:4::1")));
+    assert_eq!(s.next_hop(a("2001:db8:2::99")), Some(a(R1)));
+    // Lifetime zero removes a prefix at once (renumbering).
+    send_ra(
+        &mut s,
+        t(1),
+        R1,
+        &Ra {
+            opts: vec![pio("2001:db8:1::", 64, true, Lifetime::ZERO)],
+            ..Ra::default()
+        },
+    );
+    assert_eq!(s.prefixes().count(), 1);
+    assert_eq!(s.next_hop(a("2001:db8:1::99")), Some(a(R1)));
+    assert!(events(&mut s).contains(&Event::Prefix {
+        prefix: a("2001:db8:1::"),
+        len: 64,
+        valid: Lifetime::ZERO
+    }));
+}
+
+#[test]
+fn prefix_expiry_is_exact() {
+    let mut s = stack();
+    send_ra(
+        &mut s,
+        t(0),
+        R1,
+        &Ra {
+            opts: vec![pio("2001:db8:1::", 64, true, Lifetime::Finite(10))],
+            ..Ra::default()
+        },
+    );
+    drain(&mut s, t(9_999));
+    assert_eq!(s.prefixes().count(), 1);
+    drain(&mut s, t(10_000));
+    assert_eq!(s.prefixes().count(), 0);
+}
+
+#[test]
+fn no_router_no_route() {
+    let mut s = stack();
+    assert_eq!(
+        next_hop_mac(&mut s, t(0), "2001:db8::1"),
+        Err(RouteError::NoRoute)
+    );
+    assert_eq!(s.next_hop(a("2001:db8::1")), None);
+}
+
+#[test]
+fn preferred_router_wins_and_is_remembered_per_destination() {
+    // RFC 4191 §3.2 and RFC 4861 §5.2 (destination cache).
+    let mut s = stack();
+    send_ra(
+        &mut s,
+        t(0),
+        R1,
+        &Ra {
+            pref: Preference::Low,
+            opts: vec![NdOption::SourceLinkAddr(R1_MAC)],
+            ..Ra::default()
+        },
+    );
+    send_ra(
+        &mut s,
+        t(0),
+        R2,
+        &Ra {
+            pref: Preference::High,
+            opts: vec![NdOption::SourceLinkAddr(R2_MAC)],
+            ..Ra::default()
+        },
+    );
+    assert_eq!(
+        next_hop_mac(&mut s, t(1), "2001:db8::1"),
+        Ok(NextHop::Resolved {
+            neighbor: a(R2),
+            mac: R2_MAC
+        })
+    );
+    let d: Vec<_> = s
+        .destinations()
+        .map(|d| (d.dst, d.next_hop, d.redirected))
+        .collect();
+    assert_eq!(d, [(a("2001:db8::1"), a(R2), false)]);
+}
+
+#[test]
+fn probably_reachable_routers_beat_suspect_ones() {
+    // RFC 4861 §6.3.6 (1), RFC 4191 §3.2: R2 is high but being resolved
+    // (INCOMPLETE, suspect); R1 is low but STALE (probably reachable).
+    let mut s = stack();
+    send_ra(
+        &mut s,
+        t(0),
+        R1,
+        &Ra {
+            pref: Preference::Low,
+            opts: vec![NdOption::SourceLinkAddr(R1_MAC)],
+            ..Ra::default()
+        },
+    );
+    send_ra(
+        &mut s,
+        t(0),
+        R2,
+        &Ra {
+            pref: Preference::High,
+            ..Ra::default()
+        },
+    );
+    // With no entry at all R2 is assumed reachable (RFC 4191 §3.2)...
+    assert_eq!(s.next_hop(a("2001:db8::1")), Some(a(R2)));
+    drain(&mut s, t(0));
+    // ... and once being resolved it is suspect: the next destination goes
+    // to R1.
+    assert_eq!(
+        s.route(t(1), a(R2)),
+        Ok(NextHop::Resolving { neighbor: a(R2) })
+    );
+    assert_eq!(s.next_hop(a("2001:db8::2")), Some(a(R1)));
+}
+
+#[test]
+fn suspect_routers_are_used_round_robin() {
+    // RFC 4861 §6.3.6 (2): nobody reachable, rotate so NUD probes each.
+    let mut s = stack();
+    for r in ["fe80::1", "fe80::2", "fe80::3"] {
+        send_ra(&mut s, t(0), r, &Ra::default());
+        s.route(t(0), a(r)).unwrap(); // INCOMPLETE: suspect
+    }
+    let picks: std::collections::BTreeSet<_> = (1..=3u16)
+        .map(|i| {
+            s.next_hop(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, i))
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(picks.len(), 3, "{picks:?}");
+}
+
+#[test]
+fn more_specific_routes_are_used_and_reserved_ones_ignored() {
+    // RFC 4191 §2.3, §3.1, §3.2.
+    let mut s = stack();
+    send_ra(
+        &mut s,
+        t(0),
+        R1,
+        &Ra {
+            pref: Preference::High,
+            ..Ra::default()
+        },
+    );
+    send_ra(
+        &mut s,
+        t(0),
+        R2,
+        &Ra {
+            lifetime: 0,
+            opts: vec![
+                rio("2001:db8:ff::", 48, Preference::Low, Lifetime::Finite(1800)),
+                rio(
+                    "2001:db8:ee::",
+                    48,
+                    Preference::Reserved,
+                    Lifetime::Finite(1800),
+                ),
+            ],
+            ..Ra::default()
+        },
+    );
+    assert_eq!(s.routes().count(), 1);
+    assert_eq!(s.stats().ra_route_reserved_preference, 1);
+    // Longest match beats the high-preference default router.
+    assert_eq!(s.next_hop(a("2001:db8:ff::1")), Some(a(R2)));
+    assert_eq!(s.next_hop(a("2001:db8:ee::1")), Some(a(R1)));
+    // Lifetime zero withdraws the route; the cached choice goes with it.
+    send_ra(
+        &mut s,
+        t(1),
+        R2,
+        &Ra {
+            lifetime: 0,
+            opts: vec![rio("2001:db8:ff::", 48, Preference::Low, Lifetime::ZERO)],
+            ..Ra::default()
+        },
+    );
+    assert_eq!(s.next_hop(a("2001:db8:ff::1")), Some(a(R1)));
+}
+
+#[test]
+fn advertisement_with_r_flag_cleared_removes_the_router() {
+    // RFC 4861 §7.2.5: IsRouter TRUE -> FALSE leaves the default router list.
+    let mut s = stack();
+    send_ra(
+        &mut s,
+        t(0),
+        R1,
+        &Ra {
+            opts: vec![NdOption::SourceLinkAddr(R1_MAC)],
+            ..Ra::default()
+        },
+    );
+    assert_eq!(s.next_hop(a("2001:db8::1")), Some(a(R1)));
+    rx_na(&mut s, t(1), a(R1), false, false, false, None);
+    assert_eq!(s.routers().count(), 0);
+    assert!(!s.neighbors().find(|n| n.addr == a(R1)).unwrap().is_router);
+    assert_eq!(s.next_hop(a("2001:db8::1")), None);
+}
+
+#[test]
+fn router_lost_by_nud_is_suspect_until_it_advertises_again() {
+    let mut s = stack();
+    send_ra(
+        &mut s,
+        t(0),
+        R1,
+        &Ra {
+            pref: Preference::High,
+            opts: vec![NdOption::SourceLinkAddr(R1_MAC)],
+            ..Ra::default()
+        },
+    );
+    send_ra(
+        &mut s,
+        t(0),
+        R2,
+        &Ra {
+            pref: Preference::Low,
+            opts: vec![NdOption::SourceLinkAddr(R2_MAC)],
+            ..Ra::default()
+        },
+    );
+    assert_eq!(s.next_hop(a("2001:db8::1")), Some(a(R1)));
+    // Sending to R1 (STALE) starts NUD; nobody answers the probes.
+    s.route(t(0), a("2001:db8::1")).unwrap();
+    let mut now = t(0);
+    while s.neighbors().any(|n| n.addr == a(R1)) {
+        now = s.poll_at().unwrap();
+        drain(&mut s, now);
+    }
+    assert!(s.routers().find(|r| r.addr == a(R1)).unwrap().suspect);
+    // No entry, but suspect: R2 now.
+    assert_eq!(s.next_hop(a("2001:db8::1")), Some(a(R2)));
+    // R1 advertises again: back to R1.
+    send_ra(
+        &mut s,
+        now,
+        R1,
+        &Ra {
+            pref: Preference::High,
+            opts: vec![NdOption::SourceLinkAddr(R1_MAC)],
+            ..Ra::default()
+        },
+    );
+    assert_eq!(s.next_hop(a("2001:db8::1")), Some(a(R1)));
+}
+
+fn redirect(
+    s: &mut Stack,
+    now: Instant,
+    from: &str,
+    target: &str,
+    dst: &str,
+    tlla: Option<ndp_core::wire::MacAddr>,
+) {
+    let opts: Vec<NdOption<'_>> = tlla.map(NdOption::TargetLinkAddr).into_iter().collect();
+    let m = Message::Redirect(Redirect {
+        target: a(target),
+        destination: a(dst),
+        options: Options::from_list(&opts),
+    });
+    assert!(rx(s, now, &m, a(from), our_ll()));
+}
+
+#[test]
+fn redirect_from_the_first_hop_changes_the_next_hop() {
+    // RFC 4861 §8.3.
+    let mut s = stack();
+    send_ra(
+        &mut s,
+        t(0),
+        R1,
+        &Ra {
+            opts: vec![NdOption::SourceLinkAddr(R1_MAC)],
+            ..Ra::default()
+        },
+    );
+    assert_eq!(s.next_hop(a("2001:db8:99::1")), Some(a(R1)));
+    redirect(&mut s, t(1), R1, "fe80::99", "2001:db8:99::1", Some(R2_MAC));
+    assert_eq!(
+        s.route(t(2), a("2001:db8:99::1")),
+        Ok(NextHop::Resolved {
+            neighbor: a("fe80::99"),
+            mac: R2_MAC
+        })
+    );
+    let n = s.neighbors().find(|n| n.addr == a("fe80::99")).unwrap();
+    // Target != destination: a router; the new entry is STALE (then DELAY
+    // once used).
+    assert!(n.is_router);
+    assert_eq!(n.state, NeighborState::Delay);
+    let d = s
+        .destinations()
+        .find(|d| d.dst == a("2001:db8:99::1"))
+        .unwrap();
+    assert!(d.redirected);
+}
+
+#[test]
+fn redirect_to_the_destination_itself_makes_it_on_link() {
+    let mut s = stack();
+    send_ra(&mut s, t(0), R1, &Ra::default());
+    s.next_hop(a("2001:db8:5::7"));
+    redirect(
+        &mut s,
+        t(1),
+        R1,
+        "2001:db8:5::7",
+        "2001:db8:5::7",
+        Some(R2_MAC),
+    );
+    assert_eq!(s.next_hop(a("2001:db8:5::7")), Some(a("2001:db8:5::7")));
+    let n = s
+        .neighbors()
+        .find(|n| n.addr == a("2001:db8:5::7"))
+        .unwrap();
+    assert!(
+        !n.is_router,
+        "a new entry for an on-link target is not a router"
+    );
+}
+
+#[test]
+fn redirect_from_anyone_but_the_first_hop_is_ignored() {
+    // RFC 4861 §8.1: the source must be the current first-hop router.
+    let mut s = stack();
+    send_ra(&mut s, t(0), R1, &Ra::default());
+    send_ra(
+        &mut s,
+        t(0),
+        R2,
+        &Ra {
+            lifetime: 1800,
+            pref: Preference::Low,
+            ..Ra::default()
+        },
+    );
+    assert_eq!(s.next_hop(a("2001:db8:99::1")), Some(a(R1)));
+    for forger in [R2, "fe80::bad"] {
+        redirect(
+            &mut s,
+            t(1),
+            forger,
+            "fe80::99",
+            "2001:db8:99::1",
+            Some(R2_MAC),
+        );
+    }
+    assert_eq!(s.next_hop(a("2001:db8:99::1")), Some(a(R1)));
+    assert_eq!(s.stats().rx_redirect_not_first_hop, 2);
+    assert!(
+        s.neighbors().all(|n| n.addr != a("fe80::99")),
+        "no cache entry from a forged redirect"
+    );
+}
+
+fn rdnss(servers: &'static [Ipv6Addr], lifetime: Lifetime) -> NdOption<'static> {
+    NdOption::Rdnss(Rdnss {
+        lifetime,
+        servers: AddrList::new(servers),
+    })
+}
+
+#[test]
+fn dns_servers_and_search_domains() {
+    // RFC 8106 §5.3.1, §6.2.
+    static S1: [Ipv6Addr; 2] = [
+        Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 0x53),
+        Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 0x54),
+    ];
+    static BAD: [Ipv6Addr; 1] = [Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1)];
+    let names = Box::leak(Box::new([
+        DomainName::new("example.com").unwrap(),
+        DomainName::new(&"x".repeat(63)).unwrap(),
+    ]));
+    let mut s = stack();
+    send_ra(
+        &mut s,
+        t(0),
+        R1,
+        &Ra {
+            opts: vec![
+                rdnss(&S1, Lifetime::Finite(600)),
+                rdnss(&BAD, Lifetime::Finite(600)),
+                NdOption::Dnssl(Dnssl {
+                    lifetime: Lifetime::Finite(300),
+                    domains: DomainList::new(&names[..]),
+                }),
+            ],
+            ..Ra::default()
+        },
+    );
+    assert_eq!(s.dns_servers().collect::<Vec<_>>(), S1);
+    assert_eq!(s.stats().dns_server_not_unicast, 1);
+    let search: Vec<String> = s.search_domains().map(|d| d.as_str().to_string()).collect();
+    assert_eq!(search, ["example.com", &"x".repeat(63)]);
+    assert!(events(&mut s).contains(&Event::Dns));
+    // Search domains expire first, exactly at their lifetime.
+    drain(&mut s, t(299_999));
+    assert_eq!(s.search_domains().count(), 2);
+    drain(&mut s, t(300_000));
+    assert_eq!(s.search_domains().count(), 0);
+    assert_eq!(events(&mut s), [Event::Dns]);
+    // Lifetime zero withdraws servers at once.
+    send_ra(
+        &mut s,
+        t(300_001),
+        R1,
+        &Ra {
+            opts: vec![rdnss(&S1[..1], Lifetime::ZERO)],
+            ..Ra::default()
+        },
+    );
+    assert_eq!(s.dns_servers().collect::<Vec<_>>(), [S1[1]]);
+}
+
+#[test]
+fn router_solicitations_start_after_a_random_delay_and_stop_on_a_router() {
+    // RFC 4861 §6.3.7, RFC 7559 §2.1.
+    let mut c = config();
+    c.router_solicitations = true;
+    let mut s = Stack::new(c, Instant::ZERO);
+    let first = s.poll_at().unwrap();
+    assert!(first <= t(1000), "{first}");
+    let out = drain(&mut s, first);
+    assert_eq!(out.len(), 1);
+    let (tx, h, bytes) = &out[0];
+    assert_eq!((h.src, h.dst, h.hop_limit), (our_ll(), a("ff02::2"), 255));
+    assert_eq!(
+        tx.delivery,
+        Delivery::Link(ndp_core::wire::MacAddr([0x33, 0x33, 0, 0, 0, 2]))
+    );
+    let Message::RouterSolicit(rs) = icmp(bytes) else {
+        panic!()
+    };
+    assert_eq!(rs.options.source_link_addr(), Some(OUR_MAC));
+    // An RA with router lifetime 0 does not stop them (RFC 7559 §2.1).
+    send_ra(
+        &mut s,
+        first,
+        R1,
+        &Ra {
+            lifetime: 0,
+            ..Ra::default()
+        },
+    );
+    let next = s.poll_at().unwrap();
+    assert_eq!(drain(&mut s, next).len(), 1);
+    // One with a non-zero lifetime does.
+    send_ra(&mut s, next, R1, &Ra::default());
+    assert_eq!(s.router_solicitations_sent(), 2);
+    // Only the router's expiry remains scheduled.
+    assert_eq!(s.poll_at(), Some(next + Duration::from_secs(1800)));
+}
+
+#[test]
+fn a_router_heard_before_the_first_solicitation_still_gets_one() {
+    // RFC 4861 §6.3.7: "SHOULD send at least one solicitation".
+    let mut c = config();
+    c.router_solicitations = true;
+    let mut s = Stack::new(c, Instant::ZERO);
+    send_ra(&mut s, t(0), R1, &Ra::default());
+    let at = s.poll_at().unwrap();
+    assert!(at <= t(1000));
+    assert_eq!(drain(&mut s, at).len(), 1);
+    assert_eq!(s.router_solicitations_sent(), 1);
+    assert_eq!(s.poll_at(), Some(t(1_800_000)));
+}
