@@ -83,6 +83,9 @@ counters! {
     /// A router was not added: the router list was full of routers proven
     /// reachable (RFC 6583).
     ra_router_refused,
+    /// A router never proven reachable was dropped from a full router list
+    /// for a newcomer.
+    ra_router_evicted,
     /// An on-link prefix was not added: the prefix list was full.
     ra_prefix_refused,
     /// A route was not added: the route table was full.
@@ -122,8 +125,8 @@ counters! {
     /// Dropped: address resolution failed for a queued packet; each is
     /// answered with a Destination Unreachable (RFC 4861 §7.2.2).
     queue_unresolved,
-    /// Dropped: a packet to send had no route (no on-link destination and
-    /// no default router).
+    /// A packet to route had no next hop (not on-link, no matching route,
+    /// no default router); it was dropped.
     send_no_route,
     /// Dropped: a packet to send was not a well-formed IPv6 packet.
     send_malformed,

@@ -347,3 +347,112 @@ fn address_unreachable_quotes_the_echo() {
     assert_eq!(d.invoking.len(), 40 + 64);
     assert_eq!(&d.invoking[24..40], &a("2001:db8:99::1").octets());
 }
+
+#[test]
+fn replaying_radvds_advertisement_configures_exactly_what_it_advertised() {
+    use ndp_core::time::{Duration, Instant};
+    use ndp_core::{Config, Event, RxMeta, Stack};
+
+    let mut config = Config::new(HOST_A_MAC);
+    config.router_solicitations = false;
+    let mut s = Stack::new(config, Instant::ZERO);
+    let rx = |s: &mut Stack, f: &Frame, at: Instant| {
+        let meta = RxMeta {
+            src: f.meta.src,
+            dst: f.meta.dst,
+            hop_limit: f.meta.hop_limit,
+            src_mac: Some(ROUTER_MAC),
+        };
+        assert!(s.receive(at, &meta, &f.icmp));
+    };
+    let t0 = Instant::from_secs(100);
+    rx(&mut s, &frame(12), t0);
+
+    // radvd.conf: AdvDefaultPreference high, router lifetime 30 s
+    // (3 × MaxRtrAdvInterval).
+    let routers: Vec<_> = s
+        .routers()
+        .map(|r| (r.addr, r.preference, r.expires))
+        .collect();
+    assert_eq!(
+        routers,
+        [(a(ROUTER_LL), Preference::High, t0 + Duration::from_secs(30))]
+    );
+    // Both prefixes on-link with their valid lifetimes.
+    let prefixes: Vec<_> = s.prefixes().map(|p| (p.prefix, p.len, p.expires)).collect();
+    assert_eq!(
+        prefixes,
+        [
+            (a("2001:db8:1::"), 64, t0 + Duration::from_secs(86_400)),
+            (a("fd00:1234::"), 64, t0 + Duration::from_secs(7_200)),
+        ]
+    );
+    // route 2001:db8:ff::/48, AdvRoutePreference low, lifetime 1800.
+    let routes: Vec<_> = s
+        .routes()
+        .map(|r| (r.prefix, r.len, r.router, r.preference, r.expires))
+        .collect();
+    assert_eq!(
+        routes,
+        [(
+            a("2001:db8:ff::"),
+            48,
+            a(ROUTER_LL),
+            Preference::Low,
+            t0 + Duration::from_secs(1800)
+        )]
+    );
+    // RDNSS and DNSSL, in advertised order.
+    assert_eq!(
+        s.dns_servers().collect::<Vec<_>>(),
+        [a("2001:db8:1::53"), a("2001:db8:1::54")]
+    );
+    let search: Vec<String> = s.search_domains().map(|d| d.as_str().to_string()).collect();
+    assert_eq!(search, ["example.com", "lab.example.org"]);
+    // AdvLinkMTU 1480, AdvCurHopLimit 64, AdvOtherConfigFlag on,
+    // AdvReachableTime 30000 (ReachableTime drawn in [15, 45] s),
+    // AdvRetransTimer 1000.
+    assert_eq!(s.link_mtu(), 1480);
+    assert_eq!(s.hop_limit(), 64);
+    assert_eq!(s.config_flags(), (false, true));
+    assert!((15_000..=45_000).contains(&s.reachable_time().as_millis()));
+    assert_eq!(s.retrans_timer(), Duration::from_millis(1000));
+    // The router is in the neighbor cache, STALE, as a router.
+    let n = s.neighbors().find(|n| n.addr == a(ROUTER_LL)).unwrap();
+    assert_eq!((n.mac, n.is_router), (Some(ROUTER_MAC), true));
+    // And the application heard about all of it.
+    let events: Vec<Event> = std::iter::from_fn(|| s.poll_event()).collect();
+    assert!(events.contains(&Event::Router {
+        addr: a(ROUTER_LL),
+        lifetime_s: 30,
+        preference: Preference::High
+    }));
+    assert!(events.contains(&Event::Mtu(1480)));
+    assert!(events.contains(&Event::Dns));
+    assert!(events.contains(&Event::ConfigFlags {
+        managed: false,
+        other: true
+    }));
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::Prefix { .. }))
+            .count(),
+        2
+    );
+    // Off-link traffic goes to the router; the more-specific route too;
+    // on-link prefixes are reached directly.
+    assert_eq!(s.next_hop(a("2001:db8:99::1")), Some(a(ROUTER_LL)));
+    assert_eq!(s.next_hop(a("2001:db8:ff::1")), Some(a(ROUTER_LL)));
+    assert_eq!(s.next_hop(a("fd00:1234::7")), Some(a("fd00:1234::7")));
+
+    // radvd's farewell (frame 70): router lifetime 0, route, RDNSS and
+    // DNSSL lifetimes 0; prefixes unchanged.
+    rx(&mut s, &frame(70), t0 + Duration::from_secs(15));
+    assert_eq!(s.routers().count(), 0);
+    assert_eq!(s.routes().count(), 0);
+    assert_eq!(s.dns_servers().count(), 0);
+    assert_eq!(s.search_domains().count(), 0);
+    assert_eq!(s.prefixes().count(), 2);
+    assert_eq!(s.next_hop(a("2001:db8:99::1")), None);
+}

@@ -395,30 +395,30 @@ impl<const N: usize> NeighborCache<N> {
 
     /// Place `entry` (whose address must not be in the table) in a free
     /// slot, or in place of an entry that `admit` may displace (RFC 6583
-    /// §6). `busy(i)` says an entry still has queued packets and must stay.
-    /// Returns the slot and whether an entry was evicted, or `None` when
-    /// nothing could be given up.
+    /// §6). `keep(i, entry)` names entries that must stay whatever their
+    /// state: those with queued packets, and routers in the default router
+    /// list. Returns the slot and whether an entry was evicted, or `None`
+    /// when nothing could be given up.
     pub fn insert(
         &mut self,
         entry: Entry,
         admit: Admit,
-        busy: impl Fn(usize) -> bool,
+        keep: impl Fn(usize, &Entry) -> bool,
     ) -> Option<(usize, bool)> {
         if let Some(i) = self.entries.iter().position(Option::is_none) {
             let slot = self.entries.get_mut(i)?;
             *slot = Some(entry);
             return Some((i, false));
         }
-        // Only STALE, non-router entries without queued packets can go:
-        // never a router, never REACHABLE, DELAY or PROBE (in use), never
-        // INCOMPLETE (being resolved for us). Unused ones go first, oldest
-        // first.
+        // Only STALE entries can go: never REACHABLE, DELAY or PROBE (in
+        // use), never INCOMPLETE (being resolved for us), never what
+        // `keep` protects. Unused ones go first, oldest first; entries
+        // learnt from others' messages may only displace unused ones.
         let victim = self
             .iter()
             .filter(|(i, e)| {
                 e.state == NeighborState::Stale
-                    && !e.is_router
-                    && !busy(*i)
+                    && !keep(*i, e)
                     && (admit != Admit::Unsolicited || !e.used)
             })
             .min_by_key(|(_, e)| (e.used, e.touched))
@@ -692,9 +692,11 @@ mod tests {
     fn full_table_gives_up_only_unused_stale_entries() {
         let t = |s| Instant::from_secs(s);
         let a = |n: u16| Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, n);
+        // The Stack keeps routers of its default router list (here: every
+        // router) and entries with queued packets (here: slot `busy`).
+        let keep = |busy: Option<usize>| move |i: usize, e: &Entry| e.is_router || Some(i) == busy;
         let mut nc = NeighborCache::<4>::new();
-        let mut router = Entry::stale(a(1), A, true, t(1));
-        router.state = NeighborState::Stale;
+        let router = Entry::stale(a(1), A, true, t(1));
         let mut reachable = Entry::stale(a(2), A, false, t(2));
         reachable.make_reachable(t(2), RT);
         let mut used = Entry::stale(a(3), A, false, t(3));
@@ -702,54 +704,54 @@ mod tests {
         let unused = Entry::stale(a(4), A, false, t(4));
         for e in [router, reachable, used, unused] {
             assert_eq!(
-                nc.insert(e, Admit::Resolve, |_| false).map(|x| x.1),
+                nc.insert(e, Admit::Resolve, keep(None)).map(|x| x.1),
                 Some(false)
             );
         }
         // A flood entry may only replace the unused STALE one.
+        let flood = |n, s| Entry::stale(a(n), B, false, t(s));
         let (i, evicted) = nc
-            .insert(
-                Entry::stale(a(5), B, false, t(5)),
-                Admit::Unsolicited,
-                |_| false,
-            )
+            .insert(flood(5, 5), Admit::Unsolicited, keep(None))
             .unwrap();
         assert!(evicted);
         assert_eq!(nc.get(i).unwrap().addr, a(5));
         assert!(nc.find(&a(4)).is_none());
         // ...and then the flood entry it created, never the used one.
         let (i, _) = nc
-            .insert(
-                Entry::stale(a(6), B, false, t(6)),
-                Admit::Unsolicited,
-                |_| false,
-            )
+            .insert(flood(6, 6), Admit::Unsolicited, keep(None))
             .unwrap();
         assert_eq!(nc.get(i).unwrap().addr, a(6));
         assert!(nc.find(&a(3)).is_some());
-        // Unless that one has queued packets.
-        let busy = nc.find(&a(6)).unwrap();
+        // Unless that one is kept (queued packets).
+        let busy = Some(nc.find(&a(6)).unwrap());
         assert!(
-            nc.insert(
-                Entry::stale(a(7), B, false, t(7)),
-                Admit::Unsolicited,
-                |i| i == busy
-            )
-            .is_none()
+            nc.insert(flood(7, 7), Admit::Unsolicited, keep(busy))
+                .is_none()
         );
         // Our own traffic may displace the used STALE entry too, but never
-        // the router or the REACHABLE one.
+        // the kept router or the REACHABLE one.
         let (_, evicted) = nc
-            .insert(Entry::incomplete(a(8), t(8)), Admit::Resolve, |i| i == busy)
+            .insert(Entry::incomplete(a(8), t(8)), Admit::Resolve, keep(busy))
             .unwrap();
         assert!(evicted);
         assert!(nc.find(&a(3)).is_none());
         assert!(
-            nc.insert(Entry::incomplete(a(9), t(9)), Admit::Resolve, |i| i == busy)
+            nc.insert(Entry::incomplete(a(9), t(9)), Admit::Resolve, keep(busy))
                 .is_none()
         );
         assert!(nc.find(&a(1)).is_some() && nc.find(&a(2)).is_some());
         assert_eq!(nc.iter().count(), 4);
         assert_eq!(nc.incomplete(), 1);
+        // A STALE router that is not kept (not in the router list) is just
+        // another unused entry.
+        let mut nc = NeighborCache::<1>::new();
+        nc.insert(Entry::stale(a(1), A, true, t(1)), Admit::Router, |_, _| {
+            false
+        })
+        .unwrap();
+        assert!(
+            nc.insert(flood(2, 2), Admit::Unsolicited, |_, _| false)
+                .is_some_and(|x| x.1)
+        );
     }
 }

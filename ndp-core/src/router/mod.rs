@@ -202,6 +202,10 @@ impl RouterList {
         self.entries.iter_mut().find(|r| r.addr == *addr)
     }
 
+    pub fn contains(&self, addr: &Ipv6Addr) -> bool {
+        self.entries.iter().any(|r| r.addr == *addr)
+    }
+
     pub fn is_suspect(&self, addr: &Ipv6Addr) -> bool {
         self.entries.iter().any(|r| r.addr == *addr && r.suspect)
     }

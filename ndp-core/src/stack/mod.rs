@@ -469,6 +469,30 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         self.now = self.now.max(now);
     }
 
+    /// Put `entry` in the neighbor cache (RFC 6583 §6 policy), counting an
+    /// eviction or a refusal. Entries with queued packets and routers of
+    /// the default router list are never given up.
+    fn admit(&mut self, entry: Entry, admit: Admit) -> Option<usize> {
+        let queue = &self.queue;
+        let routers = &self.routers;
+        let keep = |i: usize, e: &Entry| {
+            u16::try_from(i).is_ok_and(|i| queue.count(Owner::Neighbor(i)) > 0)
+                || (e.is_router && routers.contains(&e.addr))
+        };
+        match self.neighbors.insert(entry, admit, keep) {
+            Some((i, evicted)) => {
+                if evicted {
+                    bump(&mut self.stats.nc_evicted);
+                }
+                Some(i)
+            }
+            None => {
+                bump(&mut self.stats.nc_create_refused);
+                None
+            }
+        }
+    }
+
     /// `addr`'s neighbor entry is REACHABLE: if it is a router, it is
     /// proven, and no longer suspect.
     fn router_reached(&mut self, addr: &Ipv6Addr) {

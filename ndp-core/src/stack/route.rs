@@ -19,8 +19,16 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if let Some(group) = MulticastAddr::new(dst) {
             return Ok(NextHop::Multicast(group.mac()));
         }
-        let hop = self.next_hop(dst).ok_or(RouteError::NoRoute)?;
-        self.resolve(hop).map(|(_, hop)| hop)
+        let Some(hop) = self.next_hop(dst) else {
+            bump(&mut self.stats.send_no_route);
+            return Err(RouteError::NoRoute);
+        };
+        let r = self.resolve(hop).map(|(_, hop)| hop);
+        // A full table is counted where the entry was refused.
+        if r == Err(RouteError::TooManyUnresolved) {
+            bump(&mut self.stats.resolution_refused);
+        }
+        r
     }
 
     /// Next-hop determination (RFC 4861 §5.2) for unicast `dst`, without
@@ -99,18 +107,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if self.neighbors.incomplete() >= max_incomplete {
             return Err(RouteError::TooManyUnresolved);
         }
-        let queue = &self.queue;
-        let busy = |i: usize| u16::try_from(i).is_ok_and(|i| queue.count(Owner::Neighbor(i)) > 0);
-        match self
-            .neighbors
-            .insert(Entry::incomplete(neighbor, now), Admit::Resolve, busy)
-        {
-            Some((i, evicted)) => {
-                if evicted {
-                    bump(&mut self.stats.nc_evicted);
-                }
-                Ok((i, NextHop::Resolving { neighbor }))
-            }
+        match self.admit(Entry::incomplete(neighbor, now), Admit::Resolve) {
+            Some(i) => Ok((i, NextHop::Resolving { neighbor })),
             None => Err(RouteError::TableFull),
         }
     }
@@ -128,14 +126,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             Ok(NextHop::Multicast(mac)) => return Ok(Dispatch::Transmit(mac)),
             Ok(NextHop::Resolved { mac, .. }) => return Ok(Dispatch::Transmit(mac)),
             Ok(NextHop::Resolving { neighbor }) => neighbor,
-            Err(e) => {
-                bump(match e {
-                    RouteError::NoRoute => &mut self.stats.send_no_route,
-                    RouteError::TableFull => &mut self.stats.nc_create_refused,
-                    RouteError::TooManyUnresolved => &mut self.stats.resolution_refused,
-                });
-                return Err(SendError::Route(e));
-            }
+            // Counted by `route`.
+            Err(e) => return Err(SendError::Route(e)),
         };
         let Some(owner) = self
             .neighbors
@@ -178,6 +170,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             .and_then(|i| self.neighbors.get_mut(i))
         {
             e.on_confirm(now, reachable);
+            if e.state == NeighborState::Reachable {
+                self.router_reached(neighbor);
+            }
         }
     }
 }

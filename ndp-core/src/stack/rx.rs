@@ -150,7 +150,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         match update {
             Update::Added { evicted } => {
                 if let Some(old) = evicted {
-                    bump(&mut self.stats.nc_evicted);
+                    bump(&mut self.stats.ra_router_evicted);
                     self.router_gone(old);
                 }
             }
@@ -357,19 +357,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             }
             return;
         }
-        let queue = &self.queue;
-        let busy = |i: usize| u16::try_from(i).is_ok_and(|i| queue.count(Owner::Neighbor(i)) > 0);
-        match self
-            .neighbors
-            .insert(Entry::stale(addr, mac, router, now), admit, busy)
-        {
-            Some((_, evicted)) => {
-                if evicted {
-                    bump(&mut self.stats.nc_evicted);
-                }
-            }
-            None => bump(&mut self.stats.nc_create_refused),
-        }
+        self.admit(Entry::stale(addr, mac, router, now), admit);
     }
 
     /// Neighbor Solicitation (RFC 4861 §7.2.3, §7.2.4).

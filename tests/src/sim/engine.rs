@@ -57,6 +57,11 @@ impl EngineNode {
         c.seed = seed;
         Self::with_config(c)
     }
+
+    /// An engine with default capacities and this configuration.
+    pub fn from_config(config: Config) -> Self {
+        Self::with_config(config)
+    }
 }
 
 impl<const N: usize, const QS: usize, const QB: usize> EngineNode<N, QS, QB> {
@@ -117,6 +122,19 @@ impl<const N: usize, const QS: usize, const QB: usize> EngineNode<N, QS, QB> {
         seq: u16,
     ) -> Result<Dispatch, SendError> {
         let src = self.link_local();
+        self.send_echo_from(now, src, dst, id, seq)
+    }
+
+    /// Ping `dst` from `src` (any address: the engine does not check
+    /// sources).
+    pub fn send_echo_from(
+        &mut self,
+        now: Instant,
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+        id: u16,
+        seq: u16,
+    ) -> Result<Dispatch, SendError> {
         let icmp = packet::echo_request(src, dst, id, seq, b"ndp engine ping!");
         self.send_ip(
             now,
