@@ -1,5 +1,6 @@
 //! Engine configuration: identity, seed and tunables.
 
+use crate::addr::iid::IidMode;
 use crate::time::Duration;
 use crate::wire::MacAddr;
 
@@ -18,6 +19,24 @@ use crate::wire::MacAddr;
 pub struct Config {
     /// The interface's Ethernet address.
     pub mac: MacAddr,
+    /// RFC 7217's secret_key: 16 random bytes chosen once per device and
+    /// persisted (flash, or a unique ID hashed with a salt). The same
+    /// secret gives the same addresses on the same network after every
+    /// boot; a different one gives different addresses.
+    pub secret: [u8; 16],
+    /// How interface identifiers are formed: RFC 7217 stable ones by
+    /// default (with the `stable-iid` feature), or modified EUI-64.
+    pub iid_mode: IidMode,
+    /// Optimistic DAD (RFC 4429): new addresses are usable at once while
+    /// DAD runs. On by default.
+    pub optimistic_dad: bool,
+    /// DupAddrDetectTransmits (RFC 4862 §5.1): probes per address; 0
+    /// turns DAD off. Default 1.
+    pub dad_transmits: u8,
+    /// Unsolicited Neighbor Advertisements to ff02::2 for each new global
+    /// address (RFC 9131); 0 turns them off. Default 3
+    /// (MAX_NEIGHBOR_ADVERTISEMENT).
+    pub gratuitous_na: u8,
     /// Seed of the engine's PRNG. Boards should vary it per device and
     /// boot (for example from a hardware RNG or the MAC and a boot
     /// counter); the simulator uses it to make runs reproducible.
@@ -54,6 +73,15 @@ impl Config {
     pub fn new(mac: MacAddr) -> Self {
         Config {
             mac,
+            secret: [0; 16],
+            iid_mode: if cfg!(feature = "stable-iid") {
+                IidMode::Stable
+            } else {
+                IidMode::Eui64
+            },
+            optimistic_dad: true,
+            dad_transmits: 1,
+            gratuitous_na: crate::addr::MAX_NEIGHBOR_ADVERTISEMENT,
             seed: 0,
             retrans_timer: crate::neighbor::RETRANS_TIMER,
             base_reachable_time: crate::neighbor::REACHABLE_TIME,

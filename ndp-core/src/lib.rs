@@ -47,6 +47,7 @@ extern crate std;
 
 pub mod addr;
 mod config;
+pub mod mld;
 pub mod neighbor;
 pub mod rng;
 pub mod router;

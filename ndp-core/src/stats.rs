@@ -74,9 +74,22 @@ counters! {
     rx_na_incomplete_no_lladdr,
     /// Dropped: a Neighbor Advertisement for one of our own addresses.
     rx_na_for_own_address,
-    /// Dropped: a message kind whose processing is not implemented yet
-    /// (MLD).
-    rx_unhandled,
+    /// Dropped: IPv6 is disabled on the interface (RFC 4862 §5.4.5).
+    rx_disabled,
+    /// MLD reports and dones from other nodes, which listeners ignore
+    /// (RFC 3810 §6).
+    rx_mld_ignored,
+    /// Dropped: a Neighbor Solicitation for one of our tentative addresses
+    /// from a unicast source (RFC 4862 §5.4.3).
+    rx_ns_for_tentative,
+    /// Dropped: one of our own DAD probes came back (same nonce,
+    /// RFC 7527 §4.2).
+    rx_dad_loopback,
+    /// Dropped: one of our own advertisements came back (our MAC in its
+    /// target link-layer address).
+    rx_own_advert,
+    /// MLD queries answered (scheduled).
+    rx_mld_query,
     /// Dropped: a Redirect not from the current first-hop router for its
     /// destination (RFC 4861 §8.1).
     rx_redirect_not_first_hop,
@@ -132,6 +145,22 @@ counters! {
     send_malformed,
     /// Router Solicitations sent.
     tx_rs,
+    /// DAD probes sent.
+    tx_dad_probe,
+    /// MLD reports (and MLDv1 dones) sent.
+    tx_mld,
+    /// Gratuitous Neighbor Advertisements sent (RFC 9131).
+    tx_gratuitous_na,
+    /// Duplicate addresses detected by DAD.
+    dad_conflicts,
+    /// Prefixes given up after IDGEN_RETRIES conflicts.
+    dad_gave_up,
+    /// Prefix Information options not used for SLAAC: A=0 aside, a
+    /// link-local prefix, preferred > valid, or a length other than 64
+    /// (RFC 4862 §5.5.3 b-d).
+    slaac_ignored,
+    /// A SLAAC address was not created: the address table was full.
+    slaac_refused,
     /// Multicast Neighbor Solicitations sent.
     tx_ns_multicast,
     /// Unicast Neighbor Solicitations sent.
@@ -181,7 +210,6 @@ impl Stats {
             self.rx_na_no_entry,
             self.rx_na_incomplete_no_lladdr,
             self.rx_na_for_own_address,
-            self.rx_unhandled,
             self.resolution_refused,
             self.queue_overflow,
             self.queue_no_space,

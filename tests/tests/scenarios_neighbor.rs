@@ -46,7 +46,8 @@ fn two_engines_resolve_each_other_and_exchange_packets() {
         let mut sim = Sim::new(name, seed, link);
         let a = sim.add(EngineNode::new(MAC_A, seed * 10 + 1));
         let b = sim.add(EngineNode::new(MAC_B, seed * 10 + 2));
-        let (ll_a, ll_b) = (packet::link_local(MAC_A), packet::link_local(MAC_B));
+        let ll_a = sim.node::<EngineNode>(a).link_local();
+        let ll_b = sim.node::<EngineNode>(b).link_local();
         // A pings B once a second for 20 s.
         for seq in 0..20u16 {
             let now = sim.now();
@@ -90,7 +91,10 @@ fn silent_neighbor_is_probed_removed_and_then_unreachable() {
     let h = sim.add(ScriptedHost::new(MAC_H));
     let ll_h = packet::link_local(MAC_H);
 
-    // Resolve H and make it REACHABLE.
+    // Let A finish DAD for its link-local address (optimistic addresses
+    // may not solicit, RFC 4429 §3.2), then resolve H and make it
+    // REACHABLE.
+    sim.run_for(Duration::from_secs(2));
     let now = sim.now();
     sim.node_mut::<EngineNode>(a)
         .send_echo(now, ll_h, 1, 0)
@@ -213,10 +217,14 @@ fn solicitation_flood_leaves_the_peer_in_use_intact() {
     let mut sim = Sim::new("ns-flood", 4, LinkConfig::ideal());
     let a = sim.add(EngineNode::new(MAC_A, 41));
     sim.add(ScriptedHost::new(MAC_H));
-    let (ll_a, ll_h) = (packet::link_local(MAC_A), packet::link_local(MAC_H));
+    let (ll_a, ll_h) = (
+        sim.node::<EngineNode>(a).link_local(),
+        packet::link_local(MAC_H),
+    );
     let group = UnicastAddr::new(ll_a).unwrap().solicited_node();
 
-    // A talks to H before and during the flood.
+    // A boots (DAD), then talks to H before and during the flood.
+    sim.run_for(Duration::from_secs(2));
     let now = sim.now();
     sim.node_mut::<EngineNode>(a)
         .send_echo(now, ll_h, 7, 0)

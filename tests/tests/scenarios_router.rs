@@ -175,6 +175,7 @@ fn redirect_to_a_better_router_is_followed_and_a_forged_one_ignored() {
     assert_eq!(sim.node::<ScriptedRouter>(r1).host().transit().len(), 1);
 
     // R1, the first hop for dst, redirects it to R2 (RFC 4861 §8).
+    let host_ll = sim.node::<EngineNode>(h).link_local();
     let redirect = |from_mac: MacAddr, from: Ipv6Addr, target: Ipv6Addr, tlla: MacAddr| {
         let opts = [NdOption::TargetLinkAddr(tlla)];
         let m = Message::Redirect(Redirect {
@@ -182,14 +183,7 @@ fn redirect_to_a_better_router_is_followed_and_a_forged_one_ignored() {
             destination: dst,
             options: Options::from_list(&opts),
         });
-        packet::icmpv6_frame(
-            from_mac,
-            HOST,
-            from,
-            packet::link_local(HOST),
-            ND_HOP_LIMIT,
-            &m,
-        )
+        packet::icmpv6_frame(from_mac, HOST, from, host_ll, ND_HOP_LIMIT, &m)
     };
     sim.inject(redirect(
         R1,

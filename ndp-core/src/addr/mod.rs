@@ -1,28 +1,69 @@
-//! The interface's own addresses.
+//! The interface's own addresses: link-local and SLAAC, with Duplicate
+//! Address Detection (RFC 4862 §5.4), Optimistic DAD (RFC 4429), enhanced
+//! DAD nonces (RFC 7527), RFC 7217 stable identifiers and their conflict
+//! handling, and gratuitous neighbor advertisements (RFC 9131).
 //!
-//! For now this holds the link-local address the stack configures at
-//! start (modified EUI-64, assigned without Duplicate Address Detection);
-//! SLAAC, DAD, optimistic DAD and stable identifiers build on this table.
+//! Problems solved here:
+//! - every address is checked for uniqueness before (or, when
+//!   optimistic, while) it is used, and a conflict produces a new
+//!   identifier rather than a dead interface;
+//! - an address's state says exactly what it may be used for
+//!   ([`Address::usable_as_source`], [`Address::can_receive`],
+//!   [`Address::can_solicit`]);
+//! - lifetimes follow RFC 4862 §5.5.3, including the two-hour rule;
+//! - a hostile link cannot make the table grow: [`ADDRESSES`] slots, and a
+//!   prefix whose DAD keeps failing is given up after [`IDGEN_RETRIES`]
+//!   new identifiers and remembered (a *tombstone*) for as long as the
+//!   prefix is valid, so its advertisements do not start the fight again.
+//!
+//! This module holds the table and per-address state machines as plain
+//! data; [`crate::Stack`] drives them from received messages and timers.
+
+pub mod iid;
 
 use core::net::Ipv6Addr;
 
-use crate::wire::{MacAddr, MulticastAddr, UnicastAddr, is_link_local};
+use crate::neighbor::MAX_MULTICAST_SOLICIT;
+use crate::time::{Duration, Instant};
+use crate::wire::{MulticastAddr, UnicastAddr, is_link_local};
 
-/// Addresses the table holds.
+/// Addresses the table holds: the link-local address and three SLAAC
+/// addresses (or tombstones).
 pub const ADDRESSES: usize = 4;
+/// New identifiers tried after DAD conflicts for one prefix before giving
+/// up (RFC 7217 §7).
+pub const IDGEN_RETRIES: u8 = 3;
+/// A new identifier is tried after a random delay of up to this
+/// (RFC 7217 §6, §7).
+pub const IDGEN_DELAY: Duration = Duration::from_secs(1);
+/// Unsolicited advertisements sent for a new address (RFC 4861 §10,
+/// RFC 9131 §6.1.2).
+pub const MAX_NEIGHBOR_ADVERTISEMENT: u8 = 3;
+/// Bytes of a DAD nonce: the smallest the Nonce option allows (RFC 3971
+/// §5.3.2), as Linux sends.
+pub const DAD_NONCE_LEN: usize = 6;
+/// How many times a looped-back probe may extend DAD by
+/// MAX_MULTICAST_SOLICIT probes (RFC 7527 §4.1 sets no limit; this one
+/// keeps a looping link from holding an address tentative forever).
+pub const MAX_DAD_EXTENSIONS: u8 = 2;
+/// Two hours: the floor of the valid-lifetime rule of RFC 4862 §5.5.3 (e).
+pub const TWO_HOURS: Duration = Duration::from_secs(2 * 3600);
 
-/// State of an address (RFC 4862 §2, RFC 4429 §2.1).
+/// State of an address (RFC 4862 §2, RFC 4429 §1.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum AddrState {
-    /// Being checked for uniqueness; may not be used.
+    /// Being checked for uniqueness; not usable, not answered for.
     Tentative,
-    /// Being checked, but usable with the restrictions of RFC 4429 §3.
+    /// Being checked, but usable with RFC 4429's restrictions: no
+    /// solicitations from it, advertisements for it carry O=0.
     Optimistic,
     /// Usable without restriction.
     Preferred,
-    /// Usable for existing communication, not for new.
+    /// Valid, but not to be used for new communication (RFC 4862 §5.5.4).
     Deprecated,
+    /// DAD found it in use elsewhere; never used.
+    Duplicate,
 }
 
 impl AddrState {
@@ -33,27 +74,74 @@ impl AddrState {
             AddrState::Optimistic => "optimistic",
             AddrState::Preferred => "preferred",
             AddrState::Deprecated => "deprecated",
+            AddrState::Duplicate => "duplicate",
         }
     }
 }
 
-/// One of the interface's addresses.
+/// Where an address came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Origin {
+    /// The link-local address formed at start (RFC 4862 §5.3).
+    LinkLocal,
+    /// Stateless autoconfiguration from a Prefix Information option
+    /// (RFC 4862 §5.5.3).
+    Slaac,
+}
+
+/// One of the interface's addresses, as seen by [`crate::Stack::addresses`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Address {
     /// The address.
     pub addr: UnicastAddr,
-    /// Length of its on-link prefix.
+    /// Length of its prefix (64).
     pub prefix_len: u8,
     /// Its state.
     pub state: AddrState,
+    /// Where it came from.
+    pub origin: Origin,
+    /// When it becomes invalid (`Instant::MAX`: never).
+    pub valid_until: Instant,
+    /// When it becomes deprecated (`Instant::MAX`: never).
+    pub preferred_until: Instant,
+    /// The RFC 7217 DAD_Counter its identifier was generated with.
+    pub dad_counter: u8,
 }
 
 impl Address {
-    /// May be the source of solicitations and other ND messages: preferred
-    /// or deprecated (never tentative, and never optimistic, RFC 4429 §3.2).
+    /// May be the source of new packets: optimistic (with restrictions)
+    /// or preferred (RFC 4429 §3.3, RFC 4862 §5.5.4).
+    pub fn usable_as_source(&self) -> bool {
+        matches!(self.state, AddrState::Optimistic | AddrState::Preferred)
+    }
+
+    /// Packets to it are accepted: optimistic, preferred or deprecated
+    /// (RFC 4862 §5.4: tentative addresses are not assigned; §5.5.4:
+    /// deprecated ones still receive).
+    pub fn can_receive(&self) -> bool {
+        matches!(
+            self.state,
+            AddrState::Optimistic | AddrState::Preferred | AddrState::Deprecated
+        )
+    }
+
+    /// May be the source of solicitations (NS, or RS with our link-layer
+    /// address): preferred or deprecated, never optimistic (RFC 4429 §3.2).
     pub fn can_solicit(&self) -> bool {
         matches!(self.state, AddrState::Preferred | AddrState::Deprecated)
+    }
+
+    /// Its solicited-node group is listened to: any state but duplicate
+    /// (RFC 4862 §5.4.2: joined before probing).
+    pub fn listens(&self) -> bool {
+        self.state != AddrState::Duplicate
+    }
+
+    /// Global scope (global unicast or ULA), as opposed to link-local.
+    pub fn is_global(&self) -> bool {
+        !self.addr.is_link_local()
     }
 }
 
@@ -66,54 +154,235 @@ impl Address {
 /// let a = eui64_link_local(MacAddr([0x02, 0x00, 0x5e, 0x00, 0x53, 0x20]));
 /// assert_eq!(a.get(), "fe80::5eff:fe00:5320".parse::<core::net::Ipv6Addr>().unwrap());
 /// ```
-pub fn eui64_link_local(mac: MacAddr) -> UnicastAddr {
+pub fn eui64_link_local(mac: crate::wire::MacAddr) -> UnicastAddr {
     UnicastAddr::link_local(mac.modified_eui64())
 }
 
+/// What an address's DAD timer asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DadStep {
+    /// Not due.
+    Wait,
+    /// Send a probe (NS from `::` with a fresh nonce).
+    Probe,
+    /// RetransTimer passed after the last probe with no conflict: unique.
+    Done,
+}
+
+/// An address and the machinery around it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Slot {
+    pub a: Address,
+    /// The identifier came from the MAC (modified EUI-64).
+    pub eui64: bool,
+    /// DAD timer; `Instant::MAX` when DAD is not running.
+    pub dad_next: Instant,
+    pub dad_sent: u8,
+    pub dad_target: u8,
+    pub dad_extensions: u8,
+    /// Nonces of the latest probes, for spotting loopback (RFC 7527 §4.2).
+    pub nonces: [[u8; DAD_NONCE_LEN]; 3],
+    pub nonce_at: u8,
+    /// Gratuitous advertisements still to send, and when the next is due.
+    pub gna_left: u8,
+    pub gna_next: Instant,
+    /// DAD conflicts so far for this prefix.
+    pub conflicts: u8,
+    /// A duplicate waiting for a new identifier: when to try;
+    /// `Instant::MAX` when given up (a tombstone).
+    pub regen_at: Instant,
+}
+
+impl Slot {
+    pub fn new(a: Address, eui64: bool) -> Self {
+        Slot {
+            a,
+            eui64,
+            dad_next: Instant::MAX,
+            dad_sent: 0,
+            dad_target: 0,
+            dad_extensions: 0,
+            nonces: [[0; DAD_NONCE_LEN]; 3],
+            nonce_at: 0,
+            gna_left: 0,
+            gna_next: Instant::MAX,
+            conflicts: 0,
+            regen_at: Instant::MAX,
+        }
+    }
+
+    /// Start DAD with `transmits` probes, the first at `first`.
+    pub fn start_dad(&mut self, first: Instant, transmits: u8) {
+        self.dad_next = first;
+        self.dad_sent = 0;
+        self.dad_target = transmits;
+        self.dad_extensions = 0;
+        self.nonces = [[0; DAD_NONCE_LEN]; 3];
+    }
+
+    pub fn dad_running(&self) -> bool {
+        self.dad_next != Instant::MAX
+    }
+
+    /// RFC 4862 §5.4.2: `DupAddrDetectTransmits` probes RetransTimer
+    /// apart, then unique if nothing was heard RetransTimer after the last.
+    pub fn dad_step(&self, now: Instant) -> DadStep {
+        if !self.dad_running() || self.dad_next > now {
+            DadStep::Wait
+        } else if self.dad_sent < self.dad_target {
+            DadStep::Probe
+        } else {
+            DadStep::Done
+        }
+    }
+
+    /// A probe with `nonce` went out.
+    pub fn probe_sent(&mut self, now: Instant, retrans: Duration, nonce: [u8; DAD_NONCE_LEN]) {
+        let i = usize::from(self.nonce_at)
+            .checked_rem(self.nonces.len())
+            .unwrap_or(0);
+        if let Some(n) = self.nonces.get_mut(i) {
+            *n = nonce;
+        }
+        self.nonce_at = self.nonce_at.wrapping_add(1);
+        self.dad_sent = self.dad_sent.saturating_add(1);
+        self.dad_next = now + retrans;
+    }
+
+    /// The nonce is one of ours: the probe looped back.
+    pub fn sent_nonce(&self, nonce: &[u8]) -> bool {
+        self.dad_sent > 0 && self.nonces.iter().any(|n| n.as_slice() == nonce)
+    }
+
+    /// RFC 7527 §4.1: a looped-back probe extends DAD by
+    /// MAX_MULTICAST_SOLICIT probes (at most [`MAX_DAD_EXTENSIONS`] times).
+    pub fn extend_dad(&mut self) {
+        if self.dad_running() && self.dad_extensions < MAX_DAD_EXTENSIONS {
+            self.dad_extensions = self.dad_extensions.saturating_add(1);
+            self.dad_target = self.dad_target.saturating_add(MAX_MULTICAST_SOLICIT);
+        }
+    }
+
+    pub fn stop_dad(&mut self) {
+        self.dad_next = Instant::MAX;
+    }
+
+    /// Apply a Prefix Information option's lifetimes to this SLAAC
+    /// address (RFC 4862 §5.5.3 e): the preferred lifetime always, the
+    /// valid lifetime by the two-hour rule.
+    pub fn refresh(&mut self, preferred: Instant, valid: Instant, now: Instant) {
+        self.a.preferred_until = preferred;
+        let remaining = self.a.valid_until.saturating_duration_since(now);
+        let received = valid.saturating_duration_since(now);
+        let infinite = |t: Instant| t == Instant::MAX;
+        // 1. More than two hours, or more than what remains: take it.
+        let longer = infinite(valid) && !infinite(self.a.valid_until)
+            || !infinite(valid) && !infinite(self.a.valid_until) && received > remaining;
+        if infinite(valid) || received > TWO_HOURS || longer {
+            self.a.valid_until = valid;
+        } else if !infinite(self.a.valid_until) && remaining <= TWO_HOURS {
+            // 2. At most two hours left: ignore (advertisements are not
+            //    authenticated here).
+        } else {
+            // 3. Otherwise: two hours.
+            self.a.valid_until = now + TWO_HOURS;
+        }
+    }
+
+    /// The next time anything about this slot needs attention.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let mut t = [
+            self.dad_next,
+            self.gna_next,
+            self.regen_at,
+            self.a.valid_until,
+        ];
+        if self.a.state == AddrState::Preferred {
+            t[0] = t[0].min(self.a.preferred_until);
+        }
+        t.into_iter().filter(|x| *x != Instant::MAX).min()
+    }
+}
+
+/// The address table.
 #[derive(Debug, Clone)]
 pub(crate) struct AddressTable {
-    entries: heapless::Vec<Address, ADDRESSES>,
+    slots: heapless::Vec<Slot, ADDRESSES>,
 }
 
 impl AddressTable {
     pub fn new() -> Self {
         AddressTable {
-            entries: heapless::Vec::new(),
+            slots: heapless::Vec::new(),
         }
     }
 
-    /// Add an address; false when the table is full or holds it already.
-    pub fn add(&mut self, a: Address) -> bool {
-        if self.find(&a.addr.get()).is_some() {
-            return false;
+    /// Add a slot; `None` when the table is full or holds the address.
+    pub fn add(&mut self, slot: Slot) -> Option<usize> {
+        if self.find(&slot.a.addr.get()).is_some() {
+            return None;
         }
-        self.entries.push(a).is_ok()
+        self.slots.push(slot).ok()?;
+        self.slots.len().checked_sub(1)
+    }
+
+    pub fn remove(&mut self, i: usize) -> Option<Slot> {
+        (i < self.slots.len()).then(|| self.slots.remove(i))
     }
 
     pub fn find(&self, addr: &Ipv6Addr) -> Option<(usize, &Address)> {
-        self.entries
+        self.slots
             .iter()
             .enumerate()
-            .find(|(_, a)| a.addr.get() == *addr)
+            .find(|(_, s)| s.a.addr.get() == *addr)
+            .map(|(i, s)| (i, &s.a))
+    }
+
+    pub fn slot(&self, i: usize) -> Option<&Slot> {
+        self.slots.get(i)
+    }
+
+    pub fn slot_mut(&mut self, i: usize) -> Option<&mut Slot> {
+        self.slots.get_mut(i)
+    }
+
+    /// The SLAAC slot (address or tombstone) for this /64 prefix.
+    pub fn find_prefix(&self, prefix: &Ipv6Addr) -> Option<usize> {
+        self.slots.iter().position(|s| {
+            s.a.origin == Origin::Slaac && crate::wire::in_prefix(&s.a.addr.get(), prefix, 64)
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.slots.len()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Address> {
-        self.entries.iter()
+        self.slots.iter().map(|s| &s.a)
     }
 
-    /// Whether packets to `dst` are for this interface: one of its
-    /// addresses, all-nodes, or the solicited-node group of an address.
+    /// Whether packets to `dst` are for this interface: an address that
+    /// can receive, all-nodes, or the solicited-node group of any address
+    /// that is not a duplicate (DAD needs tentative ones).
     pub fn accepts(&self, dst: &Ipv6Addr) -> bool {
         *dst == MulticastAddr::ALL_NODES.get()
-            || self
-                .entries
-                .iter()
-                .any(|a| a.addr.get() == *dst || a.addr.solicited_node().get() == *dst)
+            || self.slots.iter().any(|s| {
+                (s.a.addr.get() == *dst && s.a.can_receive())
+                    || (s.a.listens() && s.a.addr.solicited_node().get() == *dst)
+            })
+    }
+
+    /// The solicited-node groups to listen to.
+    pub fn groups(&self) -> impl Iterator<Item = MulticastAddr> + '_ {
+        self.slots
+            .iter()
+            .filter(|s| s.a.listens())
+            .map(|s| s.a.addr.solicited_node())
     }
 
     /// A source for a solicitation to `target`: `preferred` if it is ours
     /// and may solicit (RFC 4861 §7.2.2), else one of the same scope, else
-    /// any that may solicit.
+    /// any that may solicit. Never optimistic or tentative.
     pub fn solicit_source(
         &self,
         target: &Ipv6Addr,
@@ -121,17 +390,35 @@ impl AddressTable {
     ) -> Option<Ipv6Addr> {
         let ok = |a: &&Address| a.can_solicit();
         if let Some(p) = preferred
-            && self.entries.iter().filter(ok).any(|a| a.addr.get() == p)
+            && self.iter().filter(ok).any(|a| a.addr.get() == p)
         {
             return Some(p);
         }
         let ll = is_link_local(target);
-        self.entries
-            .iter()
+        self.iter()
             .filter(ok)
             .find(|a| a.addr.is_link_local() == ll)
-            .or_else(|| self.entries.iter().find(ok))
+            .or_else(|| self.iter().find(ok))
             .map(|a| a.addr.get())
+    }
+
+    /// The link-local address, whatever its state.
+    pub fn link_local(&self) -> Option<&Address> {
+        self.iter().find(|a| a.origin == Origin::LinkLocal)
+    }
+
+    /// When the next DAD step (probe or completion) of any address is due.
+    pub fn next_dad_event(&self) -> Option<Instant> {
+        self.slots
+            .iter()
+            .filter(|s| s.dad_running())
+            .map(|s| s.dad_next)
+            .min()
+    }
+
+    /// The earliest deadline of any slot.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.slots.iter().filter_map(Slot::next_deadline).min()
     }
 }
 
@@ -143,24 +430,57 @@ mod tests {
         UnicastAddr::new(s.parse().unwrap()).unwrap()
     }
 
+    fn addr(s: &str, state: AddrState) -> Slot {
+        Slot::new(
+            Address {
+                addr: a(s),
+                prefix_len: 64,
+                state,
+                origin: if s.starts_with("fe80") {
+                    Origin::LinkLocal
+                } else {
+                    Origin::Slaac
+                },
+                valid_until: Instant::MAX,
+                preferred_until: Instant::MAX,
+                dad_counter: 0,
+            },
+            false,
+        )
+    }
+
     #[test]
-    fn solicit_source_prefers_the_prompting_packet_source() {
+    fn what_each_state_may_do() {
+        use AddrState::*;
+        // (state, source, receive, solicit, listen)
+        for (s, src, rcv, sol, lst) in [
+            (Tentative, false, false, false, true),
+            (Optimistic, true, true, false, true),
+            (Preferred, true, true, true, true),
+            (Deprecated, false, true, true, true),
+            (Duplicate, false, false, false, false),
+        ] {
+            let x = addr("2001:db8::1", s).a;
+            assert_eq!(
+                (
+                    x.usable_as_source(),
+                    x.can_receive(),
+                    x.can_solicit(),
+                    x.listens()
+                ),
+                (src, rcv, sol, lst),
+                "{s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn solicit_source_never_picks_optimistic_or_tentative() {
         let mut t = AddressTable::new();
-        t.add(Address {
-            addr: a("fe80::1"),
-            prefix_len: 64,
-            state: AddrState::Preferred,
-        });
-        t.add(Address {
-            addr: a("2001:db8::1"),
-            prefix_len: 64,
-            state: AddrState::Preferred,
-        });
-        t.add(Address {
-            addr: a("2001:db8::2"),
-            prefix_len: 64,
-            state: AddrState::Optimistic,
-        });
+        t.add(addr("fe80::1", AddrState::Preferred));
+        t.add(addr("2001:db8::1", AddrState::Preferred));
+        t.add(addr("2001:db8::2", AddrState::Optimistic));
+        t.add(addr("2001:db8::3", AddrState::Tentative));
         let g: Ipv6Addr = "2001:db8::99".parse().unwrap();
         let ll: Ipv6Addr = "fe80::99".parse().unwrap();
         assert_eq!(
@@ -175,18 +495,98 @@ mod tests {
             t.solicit_source(&ll, None),
             Some("fe80::1".parse().unwrap())
         );
-        // An optimistic address is never a solicitation source (RFC 4429 §3.2).
+        // RFC 4429 §3.2: never from an optimistic address.
         assert_eq!(
             t.solicit_source(&g, Some("2001:db8::2".parse().unwrap())),
             Some("2001:db8::1".parse().unwrap())
         );
-        assert!(t.accepts(&"ff02::1:ff00:2".parse().unwrap()));
+        assert_eq!(
+            t.solicit_source(&g, Some("2001:db8::3".parse().unwrap())),
+            Some("2001:db8::1".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn accepted_destinations() {
+        let mut t = AddressTable::new();
+        t.add(addr("fe80::1", AddrState::Preferred));
+        t.add(addr("2001:db8::2", AddrState::Tentative));
+        t.add(addr("2001:db8::3", AddrState::Duplicate));
         assert!(t.accepts(&"ff02::1".parse().unwrap()));
+        assert!(t.accepts(&"fe80::1".parse().unwrap()));
+        // Tentative: its group yes (DAD), the address itself no.
+        assert!(t.accepts(&"ff02::1:ff00:2".parse().unwrap()));
+        assert!(!t.accepts(&"2001:db8::2".parse().unwrap()));
+        // Duplicate: neither.
+        assert!(!t.accepts(&"ff02::1:ff00:3".parse().unwrap()));
+        assert!(!t.accepts(&"2001:db8::3".parse().unwrap()));
         assert!(!t.accepts(&"ff02::2".parse().unwrap()));
-        assert!(!t.add(Address {
-            addr: a("fe80::1"),
-            prefix_len: 64,
-            state: AddrState::Preferred
-        }));
+        assert_eq!(t.groups().count(), 2);
+    }
+
+    #[test]
+    fn dad_probes_then_waits_retrans_timer() {
+        // RFC 4862 §5.4.2 and §5.1.
+        let mut s = addr("2001:db8::1", AddrState::Tentative);
+        let t0 = Instant::from_secs(1);
+        let rt = Duration::from_secs(1);
+        s.start_dad(t0, 2);
+        assert_eq!(s.dad_step(t0 - Duration::from_millis(1)), DadStep::Wait);
+        assert_eq!(s.dad_step(t0), DadStep::Probe);
+        s.probe_sent(t0, rt, [1; 6]);
+        assert_eq!(
+            s.dad_step(t0 + rt - Duration::from_millis(1)),
+            DadStep::Wait
+        );
+        assert_eq!(s.dad_step(t0 + rt), DadStep::Probe);
+        s.probe_sent(t0 + rt, rt, [2; 6]);
+        assert_eq!(s.dad_step(t0 + rt + rt), DadStep::Done);
+        assert!(s.sent_nonce(&[1; 6]) && s.sent_nonce(&[2; 6]) && !s.sent_nonce(&[3; 6]));
+    }
+
+    #[test]
+    fn loopback_extends_dad_a_bounded_number_of_times() {
+        // RFC 7527 §4.1.
+        let mut s = addr("2001:db8::1", AddrState::Tentative);
+        s.start_dad(Instant::ZERO, 1);
+        s.extend_dad();
+        assert_eq!(s.dad_target, 1 + MAX_MULTICAST_SOLICIT);
+        for _ in 0..10 {
+            s.extend_dad();
+        }
+        assert_eq!(s.dad_target, 1 + MAX_MULTICAST_SOLICIT * MAX_DAD_EXTENSIONS);
+    }
+
+    #[test]
+    fn two_hour_rule() {
+        // RFC 4862 §5.5.3 (e), each branch.
+        let now = Instant::from_secs(1_000_000);
+        let h = |x: u64| now + Duration::from_secs(x * 3600);
+        let mut s = addr("2001:db8::1", AddrState::Preferred);
+        // 1. Received > 2 h: taken, even when shorter than remaining.
+        s.a.valid_until = h(10);
+        s.refresh(h(1), h(3), now);
+        assert_eq!(s.a.valid_until, h(3));
+        // 1. Received > remaining: taken.
+        s.a.valid_until = now + Duration::from_secs(600);
+        s.refresh(h(1), now + Duration::from_secs(1200), now);
+        assert_eq!(s.a.valid_until, now + Duration::from_secs(1200));
+        // 2. Remaining <= 2 h and received shorter: ignored.
+        s.a.valid_until = h(2);
+        s.refresh(h(1), now + Duration::from_secs(60), now);
+        assert_eq!(s.a.valid_until, h(2));
+        // 3. Remaining > 2 h, received short: two hours.
+        s.a.valid_until = h(5);
+        s.refresh(h(1), now + Duration::from_secs(60), now);
+        assert_eq!(s.a.valid_until, h(2));
+        // Infinite received: taken; infinite remaining and short received:
+        // two hours.
+        s.refresh(h(1), Instant::MAX, now);
+        assert_eq!(s.a.valid_until, Instant::MAX);
+        s.refresh(h(1), now + Duration::from_secs(60), now);
+        assert_eq!(s.a.valid_until, h(2));
+        // The preferred lifetime is always taken.
+        s.refresh(now, h(4), now);
+        assert_eq!(s.a.preferred_until, now);
     }
 }

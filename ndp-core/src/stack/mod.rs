@@ -30,16 +30,20 @@
 //! let _wake_at = stack.poll_at(); // sleep until then, or until a frame arrives
 //! ```
 
+mod addr;
 mod route;
 mod rx;
 mod tx;
+
+use tx::{Timers, write_icmp};
 
 use core::net::Ipv6Addr;
 
 use heapless::Deque;
 
-use crate::addr::{AddrState, Address, AddressTable, eui64_link_local};
+use crate::addr::{AddrState, Address, AddressTable};
 use crate::config::Config;
+use crate::mld::Mld;
 use crate::neighbor::queue::{Owner, PacketQueue, Refused};
 use crate::neighbor::{
     Admit, Due, Entry, MAX_RANDOM_FACTOR_PERCENT, MIN_RANDOM_FACTOR_PERCENT, Neighbor,
@@ -68,7 +72,8 @@ use crate::wire::{
 /// Answers (Neighbor Advertisements) waiting to be sent.
 const ANSWERS: usize = 4;
 /// Events waiting to be collected; older ones are dropped beyond this.
-const EVENTS: usize = 8;
+/// One Router Advertisement like radvd's yields about ten.
+const EVENTS: usize = 16;
 /// Hop limit of Destination Unreachable messages handed to the local stack.
 const LOCAL_ERROR_HOP_LIMIT: u8 = 64;
 
@@ -150,6 +155,37 @@ pub enum Event {
     Mtu(u16),
     /// The hop limit for outgoing packets changed (RFC 4861 §6.3.4).
     HopLimit(u8),
+    /// One of our addresses appeared or changed state (tentative,
+    /// optimistic, preferred, deprecated, duplicate).
+    Address {
+        /// The address.
+        addr: Ipv6Addr,
+        /// Its prefix length.
+        prefix_len: u8,
+        /// Its new state.
+        state: AddrState,
+    },
+    /// One of our addresses went away (valid lifetime over, or a
+    /// duplicate replaced by a new identifier).
+    AddressRemoved {
+        /// The address.
+        addr: Ipv6Addr,
+        /// Its prefix length.
+        prefix_len: u8,
+    },
+    /// DAD kept finding duplicates: after `attempts` identifiers for
+    /// `prefix`, no address is configured from it (RFC 7217 §6). Other
+    /// addresses keep working.
+    AddressFailed {
+        /// The prefix (`fe80::` for the link-local address).
+        prefix: Ipv6Addr,
+        /// Identifiers tried.
+        attempts: u8,
+    },
+    /// The MAC-derived link-local address is in use by another node, so
+    /// the MAC itself is probably duplicated: IPv6 is disabled on this
+    /// interface (RFC 4862 §5.4.5). Nothing is sent or received any more.
+    InterfaceDisabled,
     /// The M (managed address) or O (other configuration) flag changed:
     /// DHCPv6 is available for addresses or for other information.
     ConfigFlags {
@@ -227,6 +263,8 @@ pub enum RouteError {
     TableFull,
     /// Too many addresses are already being resolved (RFC 6583 §6).
     TooManyUnresolved,
+    /// IPv6 is disabled on the interface (RFC 4862 §5.4.5).
+    Disabled,
 }
 
 /// What [`Stack::send`] did with a packet.
@@ -263,6 +301,8 @@ struct Answer {
     target: Ipv6Addr,
     solicited: bool,
     override_flag: bool,
+    /// Include our link-layer address.
+    tlla: bool,
 }
 
 /// ReachableTime, randomized around BaseReachableTime (RFC 4861 §6.3.2).
@@ -410,6 +450,9 @@ pub struct Stack<
     link_mtu: u16,
     /// M and O flags of the last advertisement.
     flags: (bool, bool),
+    mld: Mld,
+    /// IPv6 is off on this interface (RFC 4862 §5.4.5).
+    disabled: bool,
 }
 
 impl Stack {
@@ -432,18 +475,12 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         } else {
             RsSchedule::off()
         };
-        let mut addrs = AddressTable::new();
-        addrs.add(Address {
-            addr: eui64_link_local(config.mac),
-            prefix_len: 64,
-            state: AddrState::Preferred,
-        });
-        Stack {
+        let mut stack = Stack {
             rng,
             now,
             neighbors: NeighborCache::new(),
             queue: PacketQueue::new(),
-            addrs,
+            addrs: AddressTable::new(),
             answers: Deque::new(),
             events: Deque::new(),
             stats: Stats::default(),
@@ -461,8 +498,14 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             hop_limit: DEFAULT_HOP_LIMIT,
             link_mtu: config.link_mtu,
             flags: (false, false),
+            mld: Mld::new(),
+            disabled: false,
             config,
-        }
+        };
+        // RFC 4862 §5.3: a link-local address as the interface comes up;
+        // its DAD may be the first message sent (RFC 4862 §5.4.2).
+        stack.add_link_local(true);
+        stack
     }
 
     fn advance(&mut self, now: Instant) {
@@ -585,6 +628,19 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// Router Solicitations sent so far.
     pub fn router_solicitations_sent(&self) -> u32 {
         self.rs.sent()
+    }
+
+    /// Multicast groups the interface listens to: ff02::1 and the joined
+    /// solicited-node groups. A NIC's multicast filter should pass these
+    /// (their Ethernet addresses: [`MulticastAddr::mac`]).
+    pub fn multicast_groups(&self) -> impl Iterator<Item = MulticastAddr> + '_ {
+        core::iter::once(MulticastAddr::ALL_NODES).chain(self.mld.joined())
+    }
+
+    /// IPv6 was disabled after a duplicate MAC-based link-local address
+    /// (RFC 4862 §5.4.5).
+    pub fn is_disabled(&self) -> bool {
+        self.disabled
     }
 
     /// Packets waiting for address resolution (or for their error).

@@ -16,6 +16,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// destination cache.
     pub fn route(&mut self, now: Instant, dst: Ipv6Addr) -> Result<NextHop, RouteError> {
         self.advance(now);
+        // RFC 4862 §5.4.5: a disabled interface sends nothing.
+        if self.disabled {
+            return Err(RouteError::Disabled);
+        }
         if let Some(group) = MulticastAddr::new(dst) {
             return Ok(NextHop::Multicast(group.mac()));
         }

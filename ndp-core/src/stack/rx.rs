@@ -19,6 +19,11 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if !ty.is_some_and(|t| t.is_ndp() || t.is_mld()) {
             return false;
         }
+        // RFC 4862 §5.4.5: a disabled interface drops everything.
+        if self.disabled {
+            bump(&mut self.stats.rx_disabled);
+            return true;
+        }
         let ip = IpMeta {
             src: meta.src,
             dst: meta.dst,
@@ -44,9 +49,17 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             Message::RouterSolicit(_) => bump(&mut self.stats.rx_rs_ignored),
             Message::RouterAdvert(ra) => self.on_router_advert(meta, &ra),
             Message::Redirect(r) => self.on_redirect(meta, &r),
+            Message::MldQuery(q) => {
+                bump(&mut self.stats.rx_mld_query);
+                self.mld.on_query(&q, self.now, &mut self.rng);
+            }
+            // RFC 3810 §6: listeners ignore other listeners' reports.
+            Message::MldV2Report(_) | Message::MldV1Report(_) | Message::MldV1Done(_) => {
+                bump(&mut self.stats.rx_mld_ignored)
+            }
             Message::NeighborSolicit(ns) => self.on_neighbor_solicit(meta, &ns),
             Message::NeighborAdvert(na) => self.on_neighbor_advert(&na),
-            _ => bump(&mut self.stats.rx_unhandled),
+            Message::DestUnreachable(_) => {}
         }
         true
     }
@@ -130,7 +143,16 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let mut dns_changed = false;
         for opt in ra.options.iter() {
             match opt {
-                Ok(NdOption::PrefixInfo(p)) if p.on_link => self.on_link_prefix(&p),
+                Ok(NdOption::PrefixInfo(p)) => {
+                    // On-link and address configuration are separate
+                    // functions of the same option (RFC 4861 §6.3.4 note).
+                    if p.on_link {
+                        self.on_link_prefix(&p);
+                    }
+                    if p.autonomous {
+                        self.slaac(&p, slla.is_some() || self.router_link_addr_known());
+                    }
+                }
                 Ok(NdOption::Mtu(mtu)) => self.on_mtu(mtu),
                 Ok(NdOption::RouteInfo(r)) => self.on_route_info(src, &r),
                 Ok(NdOption::Rdnss(r)) => dns_changed |= self.on_rdnss(&r),
@@ -367,33 +389,71 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         };
         bump(&mut self.stats.rx_ns);
         // RFC 4861 §7.2.3: only solicitations for our own addresses count.
-        if self.addrs.find(&ns.target).is_none() {
+        let Some((i, a)) = self.addrs.find(&ns.target).map(|(i, a)| (i, *a)) else {
             bump(&mut self.stats.rx_ns_not_for_us);
             return;
-        }
+        };
         let target = ns.target;
-        if meta.src.is_unspecified() {
-            // Someone is probing an address we hold (RFC 4862 §5.4.3):
-            // defend it with an advertisement to all nodes, S=0 (RFC 4861
-            // §7.2.4).
-            let all = MulticastAddr::ALL_NODES;
-            self.answer(Answer {
-                dst: all.get(),
-                dst_mac: all.mac(),
-                target,
-                solicited: false,
-                override_flag: true,
-            });
-            return;
+        let dad = meta.src.is_unspecified();
+        match a.state {
+            AddrState::Duplicate => {
+                bump(&mut self.stats.rx_ns_not_for_us);
+                return;
+            }
+            AddrState::Tentative | AddrState::Optimistic if dad => {
+                // RFC 7527 §4.2: our own probe, looped back: drop it and
+                // probe some more (§4.1).
+                let ours = ns
+                    .options
+                    .nonce()
+                    .is_some_and(|n| self.addrs.slot(i).is_some_and(|s| s.sent_nonce(n)));
+                if ours {
+                    bump(&mut self.stats.rx_dad_loopback);
+                    if let Some(s) = self.addrs.slot_mut(i) {
+                        s.extend_dad();
+                    }
+                    return;
+                }
+                // RFC 4862 §5.4.3, RFC 4429 §3.3: another node is probing
+                // the same address: a duplicate.
+                self.dad_conflict(i);
+                return;
+            }
+            // RFC 4862 §5.4.3: address resolution for a tentative target
+            // is ignored, and never answered.
+            AddrState::Tentative => {
+                bump(&mut self.stats.rx_ns_for_tentative);
+                return;
+            }
+            _ if dad => {
+                // Someone probes an address we hold (RFC 4862 §5.4.3):
+                // defend it with an advertisement to all nodes, S=0, O=1,
+                // with our link-layer address (RFC 4861 §7.2.4).
+                let all = MulticastAddr::ALL_NODES;
+                self.answer(Answer {
+                    dst: all.get(),
+                    dst_mac: all.mac(),
+                    target,
+                    solicited: false,
+                    override_flag: true,
+                    tlla: true,
+                });
+                return;
+            }
+            _ => {}
         }
         // RFC 4861 §7.2.3: record the source's link-layer address.
         if let Some(mac) = slla {
             self.learn(meta.src, mac, false, Admit::Unsolicited);
         }
-        // RFC 4861 §7.2.4: answer the source with S=1. The answer goes to
-        // the address it told us, else the cached one, else the frame's
-        // source; sending it does not start NUD, so a flood of
+        // RFC 4861 §7.2.4: answer the source with S=1; the target's
+        // link-layer address when the solicitation was multicast (it may be
+        // left out otherwise, as Linux does), and O=1 only with it and never
+        // for an optimistic address (RFC 4429 §3.3). The answer goes to the
+        // address the solicitation told us, else the cached one, else the
+        // frame's source; sending it does not start NUD, so a flood of
         // solicitations cannot make us probe every spoofed source.
+        let multicast = meta.dst.is_multicast();
         let cached = self
             .neighbors
             .find(&meta.src)
@@ -406,7 +466,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                     dst_mac,
                     target,
                     solicited: true,
-                    override_flag: true,
+                    override_flag: multicast,
+                    tlla: multicast,
                 });
             }
             None => bump(&mut self.stats.tx_answer_dropped),
@@ -425,8 +486,19 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             return;
         };
         bump(&mut self.stats.rx_na);
-        if self.addrs.find(&na.target).is_some() {
-            bump(&mut self.stats.rx_na_for_own_address);
+        if let Some((i, a)) = self.addrs.find(&na.target).map(|(i, a)| (i, *a)) {
+            // One of our own advertisements, looped back.
+            if tlla == Some(self.config.mac) {
+                bump(&mut self.stats.rx_own_advert);
+                return;
+            }
+            match a.state {
+                // RFC 4862 §5.4.4: an advertisement for a tentative (or
+                // optimistic, RFC 4429 §3.3) address: not unique.
+                AddrState::Tentative | AddrState::Optimistic => self.dad_conflict(i),
+                // §5.4.4 (2): beyond its scope; counted.
+                _ => bump(&mut self.stats.rx_na_for_own_address),
+            }
             return;
         }
         // RFC 4861 §7.2.5: no entry, no effect; a host never creates one

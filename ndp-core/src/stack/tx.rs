@@ -15,6 +15,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// engine's own messages.
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
         self.advance(now);
+        // RFC 4862 §5.4.5: a disabled interface sends nothing.
+        if self.disabled {
+            return None;
+        }
         loop {
             if let Some(a) = self.answers.pop_front() {
                 match self.write_answer(&a, buf) {
@@ -37,6 +41,16 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             if let Some(tx) = self.pop_unreachable(buf) {
                 return Some(tx);
             }
+            // MLD before DAD: a group is reported before it is probed
+            // (RFC 4862 §5.4.2).
+            if let Some(tx) = self.poll_mld(buf) {
+                return Some(tx);
+            }
+            match self.address_timers(buf) {
+                Timers::Sent(tx) => return Some(tx),
+                Timers::Again => continue,
+                Timers::Idle => {}
+            }
             match self.run_timers(buf) {
                 Timers::Sent(tx) => return Some(tx),
                 Timers::Again => continue,
@@ -46,15 +60,26 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     }
 
     fn write_answer(&self, a: &Answer, buf: &mut [u8]) -> Option<Result<usize, wire::Error>> {
-        // The address may have gone since the answer was queued.
-        let target = self.addrs.find(&a.target)?.1.addr.get();
+        // The address may have gone, or lost DAD, since the answer was
+        // queued; an optimistic one never sets O (RFC 4429 §3.3).
+        let (_, addr) = self.addrs.find(&a.target)?;
+        if !addr.can_receive() {
+            return None;
+        }
+        let override_flag = a.override_flag && addr.state != AddrState::Optimistic;
+        let target = addr.addr.get();
         let opts = [NdOption::TargetLinkAddr(self.config.mac)];
+        let options = if a.tlla {
+            Options::from_list(&opts)
+        } else {
+            Options::EMPTY
+        };
         let msg = Message::NeighborAdvert(NeighborAdvert {
             router_flag: false,
             solicited_flag: a.solicited,
-            override_flag: a.override_flag,
+            override_flag,
             target,
-            options: Options::from_list(&opts),
+            options,
         });
         Some(write_icmp(buf, target, a.dst, ND_HOP_LIMIT, &msg))
     }
@@ -301,12 +326,23 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             .map(|(h, _)| h.src);
         let src = self.addrs.solicit_source(&entry.addr, prompting);
         let target = UnicastAddr::new(entry.addr);
+        // No address may solicit while the only ones are optimistic or
+        // tentative (RFC 4429 §3.2): the solicitation waits for DAD, and
+        // the packets with it (RFC 4429 §3.2: "buffer the packet until DAD
+        // is complete").
+        if src.is_none()
+            && let Some(dad) = self.addrs.next_dad_event()
+            && let Some(e) = self.neighbors.get_mut(i)
+        {
+            e.deadline = dad.max(now);
+            return Timers::Again;
+        }
         if let Some(e) = self.neighbors.get_mut(i) {
             e.solicited(now, retrans);
         }
         let (Some(src), Some(target)) = (src, target) else {
-            // No address may solicit yet (or the entry is not unicast):
-            // the attempt counts, so resolution still ends.
+            // No address may solicit and none will (or the entry is not
+            // unicast): the attempt counts, so resolution still ends.
             bump(&mut self.stats.tx_ns_no_source);
             return Timers::Again;
         };
@@ -345,6 +381,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// the latest time given to the engine when something is ready now.
     /// `None` when nothing is scheduled.
     pub fn poll_at(&self) -> Option<Instant> {
+        if self.disabled {
+            return None;
+        }
         let ready_now = !self.answers.is_empty()
             || self
                 .queue
@@ -367,6 +406,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             self.dns_servers.next_deadline(),
             self.search.next_deadline(),
             self.rs.next(),
+            self.addrs.next_deadline(),
+            self.mld.next_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -389,7 +430,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 }
 
 /// Outcome of running the timers.
-enum Timers {
+pub(super) enum Timers {
     Sent(Transmit),
     /// State changed (an entry was removed): look for output again.
     Again,
@@ -397,7 +438,7 @@ enum Timers {
 }
 
 /// Write an IPv6 packet carrying `msg` into `buf`; returns its length.
-fn write_icmp(
+pub(super) fn write_icmp(
     buf: &mut [u8],
     src: Ipv6Addr,
     dst: Ipv6Addr,

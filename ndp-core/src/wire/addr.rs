@@ -84,6 +84,17 @@ pub fn in_prefix(addr: &Ipv6Addr, prefix: &Ipv6Addr, len: u8) -> bool {
     super::bytes::mask_prefix(*addr, len) == super::bytes::mask_prefix(*prefix, len)
 }
 
+/// `addr` with every bit after the first `len` cleared: its prefix.
+///
+/// ```
+/// use ndp_core::wire::prefix_of;
+/// let a = "2001:db8:1:2:3:4:5:6".parse().unwrap();
+/// assert_eq!(prefix_of(&a, 64), "2001:db8:1:2::".parse::<core::net::Ipv6Addr>().unwrap());
+/// ```
+pub fn prefix_of(addr: &Ipv6Addr, len: u8) -> Ipv6Addr {
+    super::bytes::mask_prefix(*addr, len)
+}
+
 /// `ff02::1:ff00:0/104`, a solicited-node multicast address
 /// (RFC 4291 §2.7.1).
 pub const fn is_solicited_node(addr: &Ipv6Addr) -> bool {

@@ -53,7 +53,9 @@ pub mod validate;
 
 use core::net::Ipv6Addr;
 
-pub use addr::{MacAddr, MulticastAddr, UnicastAddr, in_prefix, is_link_local, is_solicited_node};
+pub use addr::{
+    MacAddr, MulticastAddr, UnicastAddr, in_prefix, is_link_local, is_solicited_node, prefix_of,
+};
 pub use icmpv6::MessageType;
 pub use mld::{
     MldQuery, MldQueryV2, MldRecord, MldV1, MldV2Report, RecordIter, RecordList, RecordType,

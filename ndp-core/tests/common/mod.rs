@@ -32,8 +32,9 @@ pub fn t(ms: u64) -> Instant {
     Instant::from_millis(ms)
 }
 
-/// A stack for neighbor-cache tests: Router Solicitations are off so that
-/// only the traffic under test comes out.
+/// A stack for neighbor-cache and router tests: Router Solicitations and
+/// DAD are off and the link-local address is EUI-64 (preferred at once),
+/// so that only the traffic under test comes out.
 pub fn stack() -> Stack {
     Stack::new(config(), Instant::ZERO)
 }
@@ -42,6 +43,8 @@ pub fn config() -> Config {
     let mut c = Config::new(OUR_MAC);
     c.seed = 42;
     c.router_solicitations = false;
+    c.dad_transmits = 0;
+    c.iid_mode = ndp_core::addr::iid::IidMode::Eui64;
     c
 }
 
@@ -146,8 +149,21 @@ pub fn packet(src: Ipv6Addr, dst: Ipv6Addr, n: usize, fill: u8) -> Vec<u8> {
     p
 }
 
-/// Everything poll_transmit has now, parsed: (transmit, header, bytes).
+/// Everything poll_transmit has now except MLD reports (which these tests
+/// are not about; they carry a Hop-by-Hop header): (transmit, header,
+/// bytes).
 pub fn drain<const N: usize, const S: usize, const B: usize>(
+    s: &mut Stack<N, S, B>,
+    now: Instant,
+) -> Vec<(Transmit, Ipv6Header, Vec<u8>)> {
+    drain_all(s, now)
+        .into_iter()
+        .filter(|(_, h, _)| h.next_header != 0)
+        .collect()
+}
+
+/// Everything poll_transmit has now, parsed: (transmit, header, bytes).
+pub fn drain_all<const N: usize, const S: usize, const B: usize>(
     s: &mut Stack<N, S, B>,
     now: Instant,
 ) -> Vec<(Transmit, Ipv6Header, Vec<u8>)> {

@@ -1,0 +1,559 @@
+//! Address configuration: the link-local address and SLAAC addresses
+//! (RFC 4862), DAD with nonces (RFC 7527), optimistic addresses
+//! (RFC 4429), RFC 7217 identifiers and conflict handling, gratuitous
+//! advertisements (RFC 9131), and the MLD reports for the addresses'
+//! solicited-node groups (RFC 3810).
+
+use super::*;
+use crate::addr::iid::{self, IidMode};
+use crate::addr::{ADDRESSES, DAD_NONCE_LEN, DadStep, IDGEN_DELAY, IDGEN_RETRIES, Origin, Slot};
+use crate::mld::MldOut;
+use crate::router::{MAX_RTR_SOLICITATION_DELAY, expiry};
+use crate::wire::ipv6::{NEXT_HEADER_HOP_BY_HOP, ROUTER_ALERT_HBH_LEN, emit_router_alert_hbh};
+use crate::wire::validate::MLD_HOP_LIMIT;
+use crate::wire::{MldRecord, MldV1, MldV2Report, RecordList};
+
+/// `fe80::/64` (RFC 4291 §2.5.6).
+const LINK_LOCAL_PREFIX: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0);
+
+/// How an address is to be started.
+struct Plan {
+    prefix: Ipv6Addr,
+    origin: Origin,
+    counter: u8,
+    conflicts: u8,
+    preferred_until: Instant,
+    valid_until: Instant,
+    /// May be optimistic (RFC 4429 §3.3).
+    optimistic_ok: bool,
+    /// A tentative address waits a random delay before joining its group
+    /// and probing (RFC 4862 §5.4.2).
+    delay: bool,
+}
+
+impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
+    Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>
+{
+    /// Form the link-local address (RFC 4862 §5.3): infinite lifetimes,
+    /// the same identifier scheme as global addresses (RFC 7217 §5).
+    pub(super) fn add_link_local(&mut self, first_message: bool) {
+        self.configure(
+            Plan {
+                prefix: LINK_LOCAL_PREFIX,
+                origin: Origin::LinkLocal,
+                counter: 0,
+                conflicts: 0,
+                preferred_until: Instant::MAX,
+                valid_until: Instant::MAX,
+                optimistic_ok: true,
+                delay: first_message,
+            },
+            None,
+        );
+    }
+
+    /// Form an address from `plan` and start DAD for it, in slot
+    /// `replace` or a new one.
+    fn configure(&mut self, plan: Plan, replace: Option<usize>) {
+        let now = self.now;
+        let mode = self.config.iid_mode;
+        let generated = iid::generate(
+            mode,
+            &self.config.secret,
+            &plan.prefix,
+            self.config.mac,
+            plan.counter,
+        );
+        let Some((id, counter)) = generated else {
+            // Stable identifiers asked for without the `stable-iid`
+            // feature, or the counter ran out: RFC 7217 §6 forbids falling
+            // back to another scheme.
+            self.event(Event::AddressFailed {
+                prefix: plan.prefix,
+                attempts: plan.conflicts,
+            });
+            return;
+        };
+        let Some(addr) = UnicastAddr::new(iid::with_iid(&plan.prefix, id)) else {
+            bump(&mut self.stats.slaac_ignored);
+            return;
+        };
+        let dad = self.config.dad_transmits > 0;
+        let optimistic = dad && self.config.optimistic_dad && plan.optimistic_ok;
+        let state = if !dad {
+            if plan.preferred_until <= now {
+                AddrState::Deprecated
+            } else {
+                AddrState::Preferred
+            }
+        } else if optimistic {
+            AddrState::Optimistic
+        } else {
+            AddrState::Tentative
+        };
+        let mut slot = Slot::new(
+            Address {
+                addr,
+                prefix_len: 64,
+                state,
+                origin: plan.origin,
+                valid_until: plan.valid_until,
+                preferred_until: plan.preferred_until,
+                dad_counter: counter,
+            },
+            mode == IidMode::Eui64,
+        );
+        slot.conflicts = plan.conflicts;
+        // RFC 4862 §5.4.2: a tentative address joins and probes after a
+        // random delay; RFC 4429 §3.3: an optimistic one does not wait.
+        let start = if plan.delay && state == AddrState::Tentative {
+            now + Duration::from_millis(
+                self.rng.in_range(0, MAX_RTR_SOLICITATION_DELAY.as_millis()),
+            )
+        } else {
+            now
+        };
+        if dad {
+            slot.start_dad(start, self.config.dad_transmits);
+        }
+        // RFC 9131 §6.1.2: announce a new global address to the routers
+        // when it is assigned optimistic (or, without DAD, preferred).
+        if slot.a.is_global() && slot.a.usable_as_source() {
+            self.announce(&mut slot);
+        }
+        let placed = match replace {
+            Some(i) => self.addrs.slot_mut(i).map(|s| *s = slot).is_some(),
+            None => self.addrs.add(slot).is_some(),
+        };
+        if !placed {
+            bump(&mut self.stats.slaac_refused);
+            return;
+        }
+        self.event(Event::Address {
+            addr: addr.get(),
+            prefix_len: 64,
+            state,
+        });
+        self.sync_groups(start);
+    }
+
+    /// Schedule the gratuitous advertisements of RFC 9131 for `slot`.
+    fn announce(&self, slot: &mut Slot) {
+        slot.gna_left = self.config.gratuitous_na;
+        slot.gna_next = self.now;
+    }
+
+    /// Listen to the solicited-node groups of our addresses, joining new
+    /// ones no earlier than `join_at` (RFC 4862 §5.4.2).
+    pub(super) fn sync_groups(&mut self, join_at: Instant) {
+        let mut wanted: heapless::Vec<MulticastAddr, ADDRESSES> = heapless::Vec::new();
+        for g in self.addrs.groups() {
+            if !wanted.contains(&g) {
+                let _ = wanted.push(g);
+            }
+        }
+        self.mld.set_groups(&wanted, self.now, join_at);
+    }
+
+    /// A Prefix Information option with A=1 (RFC 4862 §5.5.3).
+    pub(super) fn slaac(&mut self, p: &PrefixInfo, router_link_addr_known: bool) {
+        let now = self.now;
+        let longer = |a: Lifetime, b: Lifetime| match (a, b) {
+            (Lifetime::Infinite, Lifetime::Infinite) => false,
+            (Lifetime::Infinite, _) => true,
+            (_, Lifetime::Infinite) => false,
+            (Lifetime::Finite(x), Lifetime::Finite(y)) => x > y,
+        };
+        // (b) the link-local prefix, (c) preferred > valid, (d) a prefix
+        // that does not leave 64 bits for the identifier: ignored.
+        if is_link_local(&p.prefix)
+            || longer(p.preferred_lifetime, p.valid_lifetime)
+            || p.prefix_len != 64
+        {
+            bump(&mut self.stats.slaac_ignored);
+            return;
+        }
+        let preferred = expiry(now, p.preferred_lifetime);
+        let valid = expiry(now, p.valid_lifetime);
+        // (e) an address (or tombstone) for this prefix already exists.
+        if let Some(i) = self.addrs.find_prefix(&p.prefix) {
+            let Some(slot) = self.addrs.slot_mut(i) else {
+                return;
+            };
+            slot.refresh(preferred, valid, now);
+            let a = slot.a;
+            let state = match a.state {
+                // A new preferred lifetime revives a deprecated address...
+                AddrState::Deprecated if a.preferred_until > now => Some(AddrState::Preferred),
+                // ... and a zero one deprecates a preferred one at once.
+                AddrState::Preferred if a.preferred_until <= now => Some(AddrState::Deprecated),
+                _ => None,
+            };
+            if let Some(state) = state {
+                slot.a.state = state;
+                self.event(Event::Address {
+                    addr: a.addr.get(),
+                    prefix_len: a.prefix_len,
+                    state,
+                });
+            }
+            return;
+        }
+        // (d) a new prefix with a non-zero valid lifetime: a new address.
+        if p.valid_lifetime == Lifetime::ZERO {
+            return;
+        }
+        if self.addrs.len() >= ADDRESSES {
+            bump(&mut self.stats.slaac_refused);
+            return;
+        }
+        self.configure(
+            Plan {
+                prefix: p.prefix,
+                origin: Origin::Slaac,
+                counter: 0,
+                conflicts: 0,
+                preferred_until: preferred,
+                valid_until: valid,
+                // RFC 4429 §3.3: not optimistic without the router's
+                // link-layer address.
+                optimistic_ok: router_link_addr_known,
+                // RFC 4862 §5.4.2: configured from a multicast RA.
+                delay: true,
+            },
+            None,
+        );
+    }
+
+    /// DAD found the address in slot `i` in use elsewhere (RFC 4862
+    /// §5.4.3-5, RFC 4429 §3.3, RFC 7217 §6).
+    pub(super) fn dad_conflict(&mut self, i: usize) {
+        let now = self.now;
+        let mode = self.config.iid_mode;
+        let delay = Duration::from_millis(self.rng.in_range(0, IDGEN_DELAY.as_millis()));
+        let Some(slot) = self.addrs.slot_mut(i) else {
+            return;
+        };
+        if !matches!(slot.a.state, AddrState::Tentative | AddrState::Optimistic) {
+            return;
+        }
+        slot.stop_dad();
+        slot.gna_left = 0;
+        slot.a.state = AddrState::Duplicate;
+        let a = slot.a;
+        let mac_based_link_local = a.origin == Origin::LinkLocal && slot.eui64;
+        // RFC 7217 §6: retry with DAD_Counter + 1 after a random delay, at
+        // least IDGEN_RETRIES times, and never indefinitely.
+        let retry = mode == IidMode::Stable && slot.conflicts < IDGEN_RETRIES;
+        if retry {
+            slot.conflicts = slot.conflicts.saturating_add(1);
+            slot.regen_at = now + delay;
+        } else {
+            slot.regen_at = Instant::MAX;
+        }
+        let attempts = slot.conflicts.saturating_add(1);
+        bump(&mut self.stats.dad_conflicts);
+        self.event(Event::Address {
+            addr: a.addr.get(),
+            prefix_len: a.prefix_len,
+            state: AddrState::Duplicate,
+        });
+        self.sync_groups(now);
+        if mac_based_link_local {
+            // RFC 4862 §5.4.5: the MAC itself is probably duplicated.
+            self.disable();
+        } else if !retry {
+            bump(&mut self.stats.dad_gave_up);
+            let prefix = crate::wire::prefix_of(&a.addr.get(), 64);
+            self.event(Event::AddressFailed { prefix, attempts });
+        }
+    }
+
+    /// Stop all IPv6 operation on the interface (RFC 4862 §5.4.5).
+    fn disable(&mut self) {
+        self.disabled = true;
+        self.answers.clear();
+        self.event(Event::InterfaceDisabled);
+    }
+
+    /// A new identifier for the duplicate in slot `i` (RFC 7217 §6).
+    fn regenerate(&mut self, i: usize) {
+        let Some(old) = self.addrs.slot(i).copied() else {
+            return;
+        };
+        self.event(Event::AddressRemoved {
+            addr: old.a.addr.get(),
+            prefix_len: old.a.prefix_len,
+        });
+        let prefix = crate::wire::prefix_of(&old.a.addr.get(), 64);
+        let router_known = old.a.origin == Origin::LinkLocal || self.router_link_addr_known();
+        self.configure(
+            Plan {
+                prefix,
+                origin: old.a.origin,
+                counter: old.a.dad_counter.saturating_add(1),
+                conflicts: old.conflicts,
+                preferred_until: old.a.preferred_until,
+                valid_until: old.a.valid_until,
+                optimistic_ok: router_known,
+                // The IDGEN_DELAY wait served as the random delay.
+                delay: false,
+            },
+            Some(i),
+        );
+    }
+
+    /// Some default router's link-layer address is known (RFC 4429 §3.3).
+    pub(super) fn router_link_addr_known(&self) -> bool {
+        self.routers.iter().any(|r| {
+            self.neighbors
+                .find(&r.addr)
+                .and_then(|i| self.neighbors.get(i))
+                .is_some_and(|e| e.state != NeighborState::Incomplete)
+        })
+    }
+
+    /// DAD finished without conflict (RFC 4862 §5.4): the address is
+    /// assigned, preferred or, if its preferred lifetime is over,
+    /// deprecated (RFC 4429 §3.3).
+    fn dad_done(&mut self, i: usize) {
+        let now = self.now;
+        let Some(slot) = self.addrs.slot_mut(i) else {
+            return;
+        };
+        slot.stop_dad();
+        let was_optimistic = slot.a.state == AddrState::Optimistic;
+        let state = if slot.a.preferred_until <= now {
+            AddrState::Deprecated
+        } else {
+            AddrState::Preferred
+        };
+        slot.a.state = state;
+        let a = slot.a;
+        // RFC 9131 §6.1.2: without optimistic DAD, announce when it becomes
+        // preferred.
+        if !was_optimistic && a.is_global() && state == AddrState::Preferred {
+            slot.gna_left = self.config.gratuitous_na;
+            slot.gna_next = now;
+        }
+        self.event(Event::Address {
+            addr: a.addr.get(),
+            prefix_len: a.prefix_len,
+            state,
+        });
+        if a.origin == Origin::LinkLocal {
+            // RFC 3810 §5.2.13, RFC 3590 §4: reports sent from :: do not
+            // count with routers; report again from the link-local address.
+            self.mld.rereport(now);
+        }
+    }
+
+    /// Address timers: lifetimes, regeneration, DAD, announcements.
+    pub(super) fn address_timers(&mut self, buf: &mut [u8]) -> Timers {
+        let now = self.now;
+        for i in 0..self.addrs.len() {
+            let Some(slot) = self.addrs.slot(i).copied() else {
+                continue;
+            };
+            // RFC 4862 §5.5.4: invalid when the valid lifetime ends.
+            if slot.a.valid_until <= now {
+                self.addrs.remove(i);
+                self.event(Event::AddressRemoved {
+                    addr: slot.a.addr.get(),
+                    prefix_len: slot.a.prefix_len,
+                });
+                self.sync_groups(now);
+                return Timers::Again;
+            }
+            if slot.a.state == AddrState::Duplicate {
+                if slot.regen_at <= now {
+                    self.regenerate(i);
+                    return Timers::Again;
+                }
+                continue;
+            }
+            match slot.dad_step(now) {
+                DadStep::Probe => return self.send_dad_probe(i, buf),
+                DadStep::Done => {
+                    self.dad_done(i);
+                    return Timers::Again;
+                }
+                DadStep::Wait => {}
+            }
+            // RFC 4862 §5.5.4: deprecated when the preferred lifetime ends.
+            if slot.a.state == AddrState::Preferred && slot.a.preferred_until <= now {
+                if let Some(s) = self.addrs.slot_mut(i) {
+                    s.a.state = AddrState::Deprecated;
+                }
+                let a = slot.a;
+                self.event(Event::Address {
+                    addr: a.addr.get(),
+                    prefix_len: a.prefix_len,
+                    state: AddrState::Deprecated,
+                });
+                return Timers::Again;
+            }
+            if slot.gna_left > 0 && slot.gna_next <= now {
+                return self.send_gratuitous_na(i, buf);
+            }
+        }
+        Timers::Idle
+    }
+
+    /// A DAD probe (RFC 4862 §5.4.2, RFC 7527 §4.1): NS from `::` to the
+    /// solicited-node group, no source link-layer address, a fresh nonce.
+    fn send_dad_probe(&mut self, i: usize, buf: &mut [u8]) -> Timers {
+        let now = self.now;
+        let retrans = self.retrans_timer;
+        let mut nonce = [0u8; DAD_NONCE_LEN];
+        self.rng.fill(&mut nonce);
+        let Some(slot) = self.addrs.slot_mut(i) else {
+            return Timers::Again;
+        };
+        slot.probe_sent(now, retrans, nonce);
+        let target = slot.a.addr;
+        let group = target.solicited_node();
+        let opts = [NdOption::Nonce(&nonce)];
+        let msg = Message::NeighborSolicit(NeighborSolicit {
+            target: target.get(),
+            options: Options::from_list(&opts),
+        });
+        match write_icmp(buf, Ipv6Addr::UNSPECIFIED, group.get(), ND_HOP_LIMIT, &msg) {
+            Ok(len) => {
+                bump(&mut self.stats.tx_dad_probe);
+                Timers::Sent(Transmit {
+                    len,
+                    delivery: Delivery::Link(group.mac()),
+                    kind: TransmitKind::Ndp,
+                })
+            }
+            Err(_) => {
+                bump(&mut self.stats.tx_buffer_too_small);
+                Timers::Again
+            }
+        }
+    }
+
+    /// A gratuitous advertisement (RFC 9131 §6.1.2): to ff02::2, S=0,
+    /// O=0 (never set, for optimistic or preferred addresses), R=0, our
+    /// link-layer address (RFC 4861 §7.2.6); RetransTimer apart.
+    fn send_gratuitous_na(&mut self, i: usize, buf: &mut [u8]) -> Timers {
+        let now = self.now;
+        let retrans = self.retrans_timer;
+        let Some(slot) = self.addrs.slot_mut(i) else {
+            return Timers::Again;
+        };
+        slot.gna_left = slot.gna_left.saturating_sub(1);
+        slot.gna_next = if slot.gna_left > 0 {
+            now + retrans
+        } else {
+            Instant::MAX
+        };
+        let target = slot.a.addr.get();
+        let routers = MulticastAddr::ALL_ROUTERS;
+        let opts = [NdOption::TargetLinkAddr(self.config.mac)];
+        let msg = Message::NeighborAdvert(NeighborAdvert {
+            router_flag: false,
+            solicited_flag: false,
+            override_flag: false,
+            target,
+            options: Options::from_list(&opts),
+        });
+        match write_icmp(buf, target, routers.get(), ND_HOP_LIMIT, &msg) {
+            Ok(len) => {
+                bump(&mut self.stats.tx_gratuitous_na);
+                Timers::Sent(Transmit {
+                    len,
+                    delivery: Delivery::Link(routers.mac()),
+                    kind: TransmitKind::Ndp,
+                })
+            }
+            Err(_) => {
+                bump(&mut self.stats.tx_buffer_too_small);
+                Timers::Again
+            }
+        }
+    }
+
+    /// The next MLD message due (RFC 3810 §6), with hop limit 1 and a
+    /// Router Alert (§5), from the link-local address once it is valid,
+    /// from `::` before (§5.2.13).
+    pub(super) fn poll_mld(&mut self, buf: &mut [u8]) -> Option<Transmit> {
+        let out = self.mld.poll(self.now, &mut self.rng)?;
+        let src = self
+            .addrs
+            .link_local()
+            .filter(|a| a.can_solicit())
+            .map_or(Ipv6Addr::UNSPECIFIED, |a| a.addr.get());
+        let mut records: heapless::Vec<MldRecord<'_>, { crate::mld::GROUPS }> =
+            heapless::Vec::new();
+        let (dst, msg) = match out {
+            MldOut::V2(rs) => {
+                for (record_type, group) in rs {
+                    let _ = records.push(MldRecord {
+                        record_type,
+                        group: group.get(),
+                        sources: crate::wire::AddrList::new(&[]),
+                        aux_data: &[],
+                    });
+                }
+                (
+                    crate::mld::ALL_MLDV2_ROUTERS,
+                    Message::MldV2Report(MldV2Report {
+                        records: RecordList::new(&records),
+                    }),
+                )
+            }
+            MldOut::V1Report(g) => (g.get(), Message::MldV1Report(MldV1 { group: g.get() })),
+            MldOut::V1Done(g) => (
+                MulticastAddr::ALL_ROUTERS.get(),
+                Message::MldV1Done(MldV1 { group: g.get() }),
+            ),
+        };
+        let mac = MulticastAddr::new(dst).map_or(MacAddr::BROADCAST, |g| g.mac());
+        match write_mld(buf, src, dst, &msg) {
+            Ok(len) => {
+                bump(&mut self.stats.tx_mld);
+                Some(Transmit {
+                    len,
+                    delivery: Delivery::Link(mac),
+                    kind: TransmitKind::Ndp,
+                })
+            }
+            Err(_) => {
+                bump(&mut self.stats.tx_buffer_too_small);
+                None
+            }
+        }
+    }
+}
+
+/// Write an MLD message as an IPv6 packet with a Hop-by-Hop Router Alert
+/// (RFC 3810 §5, RFC 2711); returns its length.
+fn write_mld(
+    buf: &mut [u8],
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    msg: &Message<'_>,
+) -> Result<usize, wire::Error> {
+    let icmp_len = msg.buffer_len();
+    let payload = ROUTER_ALERT_HBH_LEN.saturating_add(icmp_len);
+    let payload_len = u16::try_from(payload).map_err(|_| wire::Error::BufferTooSmall)?;
+    Ipv6Header {
+        src,
+        dst,
+        next_header: NEXT_HEADER_HOP_BY_HOP,
+        hop_limit: MLD_HOP_LIMIT,
+        payload_len,
+    }
+    .emit(buf)?;
+    let hbh = buf
+        .get_mut(Ipv6Header::LEN..)
+        .ok_or(wire::Error::BufferTooSmall)?;
+    emit_router_alert_hbh(hbh, NEXT_HEADER_ICMPV6)?;
+    let body = hbh
+        .get_mut(ROUTER_ALERT_HBH_LEN..)
+        .ok_or(wire::Error::BufferTooSmall)?;
+    msg.emit(&src, &dst, body)?;
+    Ok(Ipv6Header::LEN.saturating_add(payload))
+}
