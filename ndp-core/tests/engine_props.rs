@@ -14,7 +14,9 @@ use ndp_core::neighbor::{
     DELAY_FIRST_PROBE_TIME, MAX_MULTICAST_SOLICIT, MAX_UNICAST_SOLICIT, Neighbor, NeighborState,
 };
 use ndp_core::time::{Duration, Instant};
-use ndp_core::wire::{MacAddr, Message, NdOption, NeighborAdvert, NeighborSolicit, Options};
+use ndp_core::wire::{
+    Lifetime, MacAddr, Message, NdOption, NeighborAdvert, NeighborSolicit, Options,
+};
 use ndp_core::{Config, Delivery, RxMeta, Stack, TransmitKind};
 use proptest::prelude::*;
 
@@ -28,6 +30,32 @@ fn pool_addr(i: u16) -> Ipv6Addr {
 #[derive(Debug, Clone)]
 enum Op {
     Advance(u32),
+    /// An RA from router 0 with one Prefix Information option from a pool
+    /// of three prefixes.
+    Pio {
+        prefix: u8,
+        on_link: bool,
+        autonomous: bool,
+        valid: u32,
+        preferred: u32,
+    },
+    /// A DAD probe from another node (or our own nonce) for one of our
+    /// current addresses.
+    DadProbe {
+        index: usize,
+        ours: bool,
+    },
+    /// An NA for one of our current addresses (our MAC or another).
+    OwnNa {
+        index: usize,
+        our_mac: bool,
+    },
+    /// An MLD query, general or for one of our groups, v1 or v2.
+    Query {
+        general: bool,
+        v2: bool,
+        max_ms: u16,
+    },
     Ns {
         src: Option<u16>,
         mac: Option<usize>,
@@ -61,6 +89,11 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     let mac = proptest::option::of(0..MACS.len());
     prop_oneof![
+        2 => (0u8..3, any::<bool>(), any::<bool>(), prop_oneof![Just(0u32), 1u32..20, 7000u32..8000, Just(u32::MAX)], prop_oneof![Just(0u32), 1u32..20, Just(u32::MAX)])
+            .prop_map(|(prefix, on_link, autonomous, valid, preferred)| Op::Pio { prefix, on_link, autonomous, valid, preferred }),
+        1 => (0usize..4, any::<bool>()).prop_map(|(index, ours)| Op::DadProbe { index, ours }),
+        1 => (0usize..4, any::<bool>()).prop_map(|(index, our_mac)| Op::OwnNa { index, our_mac }),
+        1 => (any::<bool>(), any::<bool>(), 0u16..3000).prop_map(|(general, v2, max_ms)| Op::Query { general, v2, max_ms }),
         3 => prop_oneof![0u32..50, 0u32..2_000, 0u32..60_000].prop_map(Op::Advance),
         3 => (proptest::option::of(0..POOL), mac.clone(), any::<bool>(), prop_oneof![9 => Just(255u8), 1 => any::<u8>()])
             .prop_map(|(src, mac, for_us, hop_limit)| Op::Ns { src, mac, for_us, hop_limit }),
@@ -75,9 +108,123 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn apply(s: &mut Stack, now: Instant, op: &Op) {
+fn apply(s: &mut Stack, now: Instant, op: &Op, last_nonce: Option<[u8; 6]>) {
+    let ours: Vec<Ipv6Addr> = s.addresses().map(|a| a.addr.get()).collect();
     match op {
         Op::Advance(_) | Op::Drain => {}
+        Op::Pio {
+            prefix,
+            on_link,
+            autonomous,
+            valid,
+            preferred,
+        } => {
+            let opts = [
+                NdOption::SourceLinkAddr(MACS[1]),
+                NdOption::PrefixInfo(ndp_core::wire::PrefixInfo {
+                    prefix_len: 64,
+                    on_link: *on_link,
+                    autonomous: *autonomous,
+                    valid_lifetime: Lifetime::from_wire(*valid),
+                    preferred_lifetime: Lifetime::from_wire(*preferred),
+                    prefix: Ipv6Addr::new(0x2001, 0xdb8, u16::from(*prefix), 0, 0, 0, 0, 0),
+                }),
+            ];
+            let m = Message::RouterAdvert(ndp_core::wire::RouterAdvert {
+                cur_hop_limit: 64,
+                managed: false,
+                other_config: false,
+                preference: ndp_core::wire::Preference::Medium,
+                router_lifetime: 600,
+                reachable_time: 0,
+                retrans_timer: 0,
+                options: Options::from_list(&opts),
+            });
+            let src = pool_addr(0);
+            s.receive(now, &meta(src, a("ff02::1")), &emit(&m, src, a("ff02::1")));
+        }
+        Op::DadProbe { index, ours: own } => {
+            let Some(target) = ours.get(*index % ours.len().max(1)).copied() else {
+                return;
+            };
+            let nonce = if *own {
+                last_nonce.unwrap_or([9; 6])
+            } else {
+                [7; 6]
+            };
+            let opts = [NdOption::Nonce(&nonce)];
+            let m = Message::NeighborSolicit(NeighborSolicit {
+                target,
+                options: Options::from_list(&opts),
+            });
+            let group = ndp_core::wire::UnicastAddr::new(target)
+                .unwrap()
+                .solicited_node()
+                .get();
+            let src = Ipv6Addr::UNSPECIFIED;
+            s.receive(now, &meta(src, group), &emit(&m, src, group));
+        }
+        Op::OwnNa { index, our_mac } => {
+            let Some(target) = ours.get(*index % ours.len().max(1)).copied() else {
+                return;
+            };
+            let opts = [NdOption::TargetLinkAddr(if *our_mac {
+                OUR_MAC
+            } else {
+                MACS[2]
+            })];
+            let m = Message::NeighborAdvert(NeighborAdvert {
+                router_flag: false,
+                solicited_flag: false,
+                override_flag: true,
+                target,
+                options: Options::from_list(&opts),
+            });
+            s.receive(
+                now,
+                &meta(pool_addr(5), a("ff02::1")),
+                &emit(&m, pool_addr(5), a("ff02::1")),
+            );
+        }
+        Op::Query {
+            general,
+            v2,
+            max_ms,
+        } => {
+            let group = if *general {
+                Ipv6Addr::UNSPECIFIED
+            } else {
+                ours.first().map_or(Ipv6Addr::UNSPECIFIED, |t| {
+                    ndp_core::wire::UnicastAddr::new(*t)
+                        .unwrap()
+                        .solicited_node()
+                        .get()
+                })
+            };
+            let q = Message::MldQuery(ndp_core::wire::MldQuery {
+                max_response_code: *max_ms,
+                group,
+                v2: v2.then(|| ndp_core::wire::MldQueryV2 {
+                    suppress_router_processing: false,
+                    robustness: 2,
+                    qqic: 125,
+                    sources: ndp_core::wire::AddrList::new(&[]),
+                }),
+            });
+            let dst = if group.is_unspecified() {
+                a("ff02::1")
+            } else {
+                group
+            };
+            let src = pool_addr(0);
+            let m = RxMeta {
+                src,
+                dst,
+                hop_limit: 1,
+                src_mac: None,
+            };
+            s.receive(now, &m, &emit(&q, src, dst));
+        }
         Op::Ns {
             src,
             mac,
@@ -209,16 +356,70 @@ fn check_entries(s: &Stack, now: Instant) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Addresses within capacity, unique, in states consistent with their
+/// timers; disabled only after a MAC-based link-local conflict.
+fn check_addresses(s: &Stack, now: Instant, drained: bool) -> Result<(), TestCaseError> {
+    use ndp_core::addr::{AddrState, Origin};
+    let addrs: Vec<_> = s.addresses().collect();
+    prop_assert!(addrs.len() <= ndp_core::addr::ADDRESSES);
+    let mut seen: Vec<_> = addrs.iter().map(|a| a.addr).collect();
+    seen.sort();
+    seen.dedup();
+    prop_assert_eq!(seen.len(), addrs.len(), "duplicate addresses");
+    prop_assert!(
+        addrs
+            .iter()
+            .filter(|a| a.origin == Origin::LinkLocal)
+            .count()
+            == 1
+    );
+    for a in &addrs {
+        prop_assert!(a.prefix_len == 64);
+        if a.origin == Origin::LinkLocal {
+            prop_assert!(
+                a.valid_until == Instant::MAX && a.preferred_until == Instant::MAX,
+                "{:?}",
+                a
+            );
+        }
+        // Once the timers have run: nothing past its valid lifetime remains,
+        // and nothing past its preferred lifetime is still preferred (a
+        // disabled interface runs nothing at all, RFC 4862 §5.4.5).
+        if drained && !s.is_disabled() {
+            prop_assert!(a.valid_until > now, "{:?} at {}", a, now);
+            if a.state == AddrState::Preferred {
+                prop_assert!(a.preferred_until > now, "{:?} at {}", a, now);
+            }
+        }
+    }
+    if s.is_disabled() {
+        prop_assert!(s.poll_at().is_none());
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
     #[test]
-    fn engine_invariants_hold(ops in proptest::collection::vec(op(), 1..120), seed in any::<u64>()) {
+    fn engine_invariants_hold(
+        ops in proptest::collection::vec(op(), 1..120),
+        seed in any::<u64>(),
+        dad_transmits in 0u8..3,
+        optimistic in any::<bool>(),
+        gratuitous_na in 0u8..4,
+    ) {
         let mut c = Config::new(OUR_MAC);
         c.seed = seed;
+        // EUI-64, so that our_ll() is the engine's link-local address.
+        c.iid_mode = ndp_core::addr::iid::IidMode::Eui64;
+        c.dad_transmits = dad_transmits;
+        c.optimistic_dad = optimistic;
+        c.gratuitous_na = gratuitous_na;
         let mut s = Stack::new(c, Instant::ZERO);
         let mut now = Instant::ZERO;
         let mut buf = [0u8; 1500];
+        let mut last_nonce = None;
         for op in &ops {
             match op {
                 Op::Advance(ms) => now = now + Duration::from_millis(u64::from(*ms)),
@@ -230,6 +431,15 @@ proptest! {
                         prop_assert!(tx.len <= buf.len());
                         if let (TransmitKind::Released, Delivery::Link(mac)) = (tx.kind, tx.delivery) {
                             released_to.push(mac);
+                        }
+                        // Remember our latest DAD nonce, to loop it back.
+                        let bytes = &buf[..tx.len];
+                        if let Ok((h, body)) = ndp_core::wire::ipv6::Ipv6Header::parse(bytes)
+                            && h.next_header == 58
+                            && let Ok(Message::NeighborSolicit(ns)) = Message::parse_checked(&h.src, &h.dst, body)
+                            && let Some(n) = ns.options.nonce()
+                        {
+                            last_nonce = <[u8; 6]>::try_from(n).ok();
                         }
                         n += 1;
                         prop_assert!(n < 1000, "poll_transmit does not run dry");
@@ -253,9 +463,10 @@ proptest! {
                         }
                     }
                 }
-                op => apply(&mut s, now, op),
+                op => apply(&mut s, now, op, last_nonce),
             }
             check_entries(&s, now)?;
+            check_addresses(&s, now, matches!(op, Op::Drain))?;
         }
     }
 }

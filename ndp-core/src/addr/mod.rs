@@ -289,18 +289,21 @@ impl Slot {
         }
     }
 
-    /// The next time anything about this slot needs attention.
+    /// The next time anything about this slot needs attention: each timer
+    /// counts only while its state says it runs.
     pub fn next_deadline(&self) -> Option<Instant> {
-        let mut t = [
-            self.dad_next,
-            self.gna_next,
-            self.regen_at,
-            self.a.valid_until,
-        ];
-        if self.a.state == AddrState::Preferred {
-            t[0] = t[0].min(self.a.preferred_until);
-        }
-        t.into_iter().filter(|x| *x != Instant::MAX).min()
+        let duplicate = self.a.state == AddrState::Duplicate;
+        [
+            self.dad_running().then_some(self.dad_next),
+            (self.gna_left > 0 && !duplicate).then_some(self.gna_next),
+            duplicate.then_some(self.regen_at),
+            (self.a.state == AddrState::Preferred).then_some(self.a.preferred_until),
+            Some(self.a.valid_until),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|x| *x != Instant::MAX)
+        .min()
     }
 }
 

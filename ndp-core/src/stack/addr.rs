@@ -140,7 +140,11 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// Schedule the gratuitous advertisements of RFC 9131 for `slot`.
     fn announce(&self, slot: &mut Slot) {
         slot.gna_left = self.config.gratuitous_na;
-        slot.gna_next = self.now;
+        slot.gna_next = if slot.gna_left > 0 {
+            self.now
+        } else {
+            Instant::MAX
+        };
     }
 
     /// Listen to the solicited-node groups of our addresses, joining new
@@ -239,6 +243,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         }
         slot.stop_dad();
         slot.gna_left = 0;
+        slot.gna_next = Instant::MAX;
         slot.a.state = AddrState::Duplicate;
         let a = slot.a;
         let mac_based_link_local = a.origin == Origin::LinkLocal && slot.eui64;
@@ -332,7 +337,11 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let a = slot.a;
         // RFC 9131 §6.1.2: without optimistic DAD, announce when it becomes
         // preferred.
-        if !was_optimistic && a.is_global() && state == AddrState::Preferred {
+        if !was_optimistic
+            && a.is_global()
+            && state == AddrState::Preferred
+            && self.config.gratuitous_na > 0
+        {
             slot.gna_left = self.config.gratuitous_na;
             slot.gna_next = now;
         }

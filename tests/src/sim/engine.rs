@@ -42,6 +42,7 @@ pub struct EngineNode<const N: usize = 8, const QS: usize = 4, const QB: usize =
     now: Instant,
     out: VecDeque<Vec<u8>>,
     replies: Vec<(Instant, Ipv6Addr, Echo)>,
+    requests: Vec<(Instant, Ipv6Addr, Ipv6Addr, Echo)>,
     local: Vec<LocalPacket>,
     events: Vec<(Instant, Event)>,
     send_errors: Vec<(Instant, SendError)>,
@@ -74,6 +75,7 @@ impl<const N: usize, const QS: usize, const QB: usize> EngineNode<N, QS, QB> {
             now: Instant::ZERO,
             out: VecDeque::new(),
             replies: Vec::new(),
+            requests: Vec::new(),
             local: Vec::new(),
             events: Vec::new(),
             send_errors: Vec::new(),
@@ -147,6 +149,11 @@ impl<const N: usize, const QS: usize, const QB: usize> EngineNode<N, QS, QB> {
         &self.replies
     }
 
+    /// Echo requests received: (time, source, destination, request).
+    pub fn echo_requests(&self) -> &[(Instant, Ipv6Addr, Ipv6Addr, Echo)] {
+        &self.requests
+    }
+
     /// Packets the engine handed to the local IP stack.
     pub fn local_packets(&self) -> &[LocalPacket] {
         &self.local
@@ -167,6 +174,7 @@ impl<const N: usize, const QS: usize, const QB: usize> EngineNode<N, QS, QB> {
             return;
         };
         if echo.request {
+            self.requests.push((now, f.src, f.dst, echo.clone()));
             // Answer from the address pinged, or from our link-local
             // address for a multicast ping.
             let src = if f.dst.is_multicast() {
@@ -206,10 +214,23 @@ impl<const N: usize, const QS: usize, const QB: usize> Node for EngineNode<N, QS
 
     fn receive(&mut self, now: Instant, bytes: &[u8]) {
         self.now = self.now.max(now);
-        let Some(f) = frame::parse(bytes) else { return };
-        if f.dst_mac != self.mac && !f.dst_mac.is_multicast() {
+        // A NIC with its multicast filter programmed from the groups the
+        // stack listens to (ndp-smoltcp does the same on real hardware):
+        // decided on the destination MAC before anything is parsed.
+        let Some(dst_mac) = bytes
+            .get(..6)
+            .and_then(|b| <[u8; 6]>::try_from(b).ok())
+            .map(MacAddr)
+        else {
+            return;
+        };
+        let wanted = dst_mac == self.mac
+            || dst_mac == MacAddr::BROADCAST
+            || self.stack.multicast_groups().any(|g| g.mac() == dst_mac);
+        if !wanted {
             return;
         }
+        let Some(f) = frame::parse(bytes) else { return };
         let Some(icmp) = f.icmpv6() else { return };
         let meta = RxMeta {
             src: f.src,

@@ -155,8 +155,20 @@ struct Delivery {
     at: Instant,
     /// Tie-breaker: equal times are delivered in scheduling order.
     seq: u64,
-    to: usize,
+    to: Receivers,
     frame: Rc<[u8]>,
+}
+
+/// Who a scheduled delivery is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Receivers {
+    /// One node.
+    One(usize),
+    /// Every node but the sender (`None`: injected, so every node). Used
+    /// when the link treats all receivers alike (no loss, jitter,
+    /// reordering or duplication), so a frame costs one queue entry
+    /// rather than one per node.
+    AllBut(Option<usize>),
 }
 
 impl PartialEq for Delivery {
@@ -363,11 +375,20 @@ impl Sim {
         loop {
             while self.queue.peek().is_some_and(|d| d.at <= now) {
                 let d = self.queue.pop().expect("peeked");
-                self.count_event();
-                self.counters.delivered += 1;
-                let slot = &mut self.nodes[d.to];
-                slot.wake = true;
-                slot.node.receive(now, &d.frame);
+                let (first, last) = match d.to {
+                    Receivers::One(i) => (i, i + 1),
+                    Receivers::AllBut(_) => (0, self.nodes.len()),
+                };
+                for i in first..last {
+                    if d.to == Receivers::AllBut(Some(i)) {
+                        continue;
+                    }
+                    self.count_event();
+                    self.counters.delivered += 1;
+                    let slot = &mut self.nodes[i];
+                    slot.wake = true;
+                    slot.node.receive(now, &d.frame);
+                }
             }
             for i in 0..self.nodes.len() {
                 let slot = &mut self.nodes[i];
@@ -412,6 +433,15 @@ impl Sim {
         self.write_pcap(&frame);
         let frame: Rc<[u8]> = frame.into();
         let link = self.link;
+        let uniform = link.loss_ppm == 0
+            && link.jitter == Duration::ZERO
+            && link.reorder_ppm == 0
+            && link.duplicate_ppm == 0;
+        if uniform {
+            let at = self.now + link.latency;
+            self.schedule(at, Receivers::AllBut(from), frame);
+            return;
+        }
         for to in (0..self.nodes.len()).filter(|&to| Some(to) != from) {
             if self.chance(link.loss_ppm) {
                 self.counters.lost += 1;
@@ -424,15 +454,19 @@ impl Sim {
                 let base = link.latency.as_millis().max(1);
                 at = at + Duration::from_millis(self.rng.in_range(2 * base, 5 * base));
             }
-            self.schedule(at, to, frame.clone());
+            self.schedule(at, Receivers::One(to), frame.clone());
             if self.chance(link.duplicate_ppm) {
                 self.counters.duplicated += 1;
-                self.schedule(at + Duration::from_millis(1), to, frame.clone());
+                self.schedule(
+                    at + Duration::from_millis(1),
+                    Receivers::One(to),
+                    frame.clone(),
+                );
             }
         }
     }
 
-    fn schedule(&mut self, at: Instant, to: usize, frame: Rc<[u8]>) {
+    fn schedule(&mut self, at: Instant, to: Receivers, frame: Rc<[u8]>) {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.queue.push(Delivery { at, seq, to, frame });

@@ -1,0 +1,538 @@
+//! Address autoconfiguration scenarios on the simulated link (issue 5):
+//! (a) booting behind a router, (b) a conflict resolved by a new RFC 7217
+//! identifier, (c) a DAD denial of service, (d) the draft-linkova /
+//! RFC 9131 problem with and without gratuitous NAs, (e) 1,000 hosts
+//! booting at once. Each writes its pcap to target/sim-pcap/.
+
+use core::any::Any;
+use core::net::Ipv6Addr;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use ndp_core::addr::iid::stable_iid;
+use ndp_core::addr::{AddrState, IDGEN_RETRIES, Origin};
+use ndp_core::time::{Duration, Instant};
+use ndp_core::wire::{
+    IpMeta, MacAddr, Message, MulticastAddr, NdOption, NeighborAdvert, NeighborSolicit, Options,
+    UnicastAddr, parse_received,
+};
+use ndp_core::{Config, Event};
+use ndp_tests::frame;
+use ndp_tests::packet::{self, ND_HOP_LIMIT, NH_ICMPV6};
+use ndp_tests::sim::router::DEFAULT_PREFIX;
+use ndp_tests::sim::{
+    EngineNode, LinkConfig, Node, RouterConfig, ScriptedHost, ScriptedRouter, Sim,
+};
+
+const HOST: MacAddr = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x0a]);
+const ROUTER: MacAddr = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x01]);
+const OTHER: MacAddr = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x66]);
+const SECRET: [u8; 16] = *b"ndp-sim-secret!!";
+
+fn config(mac: MacAddr, seed: u64) -> Config {
+    let mut c = Config::new(mac);
+    c.seed = seed;
+    c.secret = SECRET;
+    c
+}
+
+fn global_of(e: &EngineNode) -> Vec<ndp_core::addr::Address> {
+    e.stack()
+        .addresses()
+        .filter(|a| a.origin == Origin::Slaac)
+        .collect()
+}
+
+/// The state changes of `addr` in a node's events, with their times.
+fn history(e: &EngineNode, addr: Ipv6Addr) -> Vec<(Instant, AddrState)> {
+    e.events()
+        .iter()
+        .filter_map(|(t, ev)| match ev {
+            Event::Address { addr: a, state, .. } if *a == addr => Some((*t, *state)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_boot_behind_a_router_optimistic_then_preferred_with_gratuitous_nas() {
+    let mut sim = Sim::new("boot-behind-router", 20, LinkConfig::ideal());
+    let h = sim.add(EngineNode::from_config(config(HOST, 201)));
+    let r = sim.add(ScriptedRouter::new(
+        ROUTER,
+        RouterConfig {
+            interval: None,
+            advertise_at_start: false,
+            ..RouterConfig::default()
+        },
+    ));
+    sim.run_for(Duration::from_secs(5));
+    let node = sim.node::<EngineNode>(h);
+    let retrans = node.stack().retrans_timer();
+
+    // Link-local: RFC 7217 identifier, optimistic at 0, preferred one
+    // RetransTimer after its probe (at 0: optimistic addresses do not
+    // wait, RFC 4429 §3.3).
+    let ll = node.link_local();
+    let iid = stable_iid(&SECRET, &"fe80::".parse().unwrap(), HOST, 0);
+    assert_eq!(ll.octets()[8..], iid);
+    assert_eq!(
+        history(node, ll),
+        [
+            (Instant::ZERO, AddrState::Optimistic),
+            (Instant::ZERO + retrans, AddrState::Preferred)
+        ]
+    );
+
+    // Global: formed from the solicited RA's prefix, optimistic the moment
+    // the RA arrives, preferred one RetransTimer later.
+    let g = global_of(node);
+    assert_eq!(g.len(), 1);
+    let global = g[0].addr.get();
+    let iid = stable_iid(&SECRET, &DEFAULT_PREFIX, HOST, 0);
+    assert_eq!(global, ndp_core::addr::iid::with_iid(&DEFAULT_PREFIX, iid));
+    let hist = history(node, global);
+    assert_eq!(hist.len(), 2, "{hist:?}");
+    let (t_opt, s_opt) = hist[0];
+    assert_eq!(s_opt, AddrState::Optimistic);
+    assert_eq!(hist[1], (t_opt + retrans, AddrState::Preferred));
+    // The first RS went within MAX_RTR_SOLICITATION_DELAY and the RA came
+    // back a link latency later: the global address exists within ~1 s.
+    assert!(t_opt <= Instant::from_millis(1_002), "{t_opt}");
+    assert_eq!(g[0].state, AddrState::Preferred);
+
+    // RFC 9131: three NAs to ff02::2 for the global address: S=0, O=0,
+    // R=0, our link-layer address, RetransTimer apart, the first when it
+    // became optimistic. None for the link-local address.
+    let gnas: Vec<_> = sim
+        .node::<ScriptedRouter>(r)
+        .host()
+        .inbox()
+        .iter()
+        .filter(|p| p.dst == MulticastAddr::ALL_ROUTERS.get())
+        .filter_map(|p| match p.message() {
+            Some(Ok(Message::NeighborAdvert(na))) => Some((
+                p.at,
+                p.src,
+                na.target,
+                na.router_flag,
+                na.solicited_flag,
+                na.override_flag,
+                na.options.target_link_addr(),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(gnas.len(), 3, "{gnas:?}");
+    for (i, gna) in gnas.iter().enumerate() {
+        assert_eq!(
+            (gna.1, gna.2, gna.3, gna.4, gna.5, gna.6),
+            (global, global, false, false, false, Some(HOST))
+        );
+        assert_eq!(
+            gna.0,
+            t_opt + retrans.saturating_mul(i as u64) + Duration::from_millis(1),
+            "{gnas:?}"
+        );
+    }
+}
+
+/// A peer that already holds the address the host would choose.
+#[test]
+fn b_conflict_moves_to_dad_counter_1_and_a_unique_address() {
+    let mut sim = Sim::new("dad-conflict", 21, LinkConfig::ideal());
+    let taken = ndp_core::addr::iid::with_iid(
+        &DEFAULT_PREFIX,
+        stable_iid(&SECRET, &DEFAULT_PREFIX, HOST, 0),
+    );
+    let squatter = sim.add(ScriptedHost::new(OTHER).with_address(taken));
+    sim.add(ScriptedRouter::new(ROUTER, RouterConfig::default()));
+    let h = sim.add(EngineNode::from_config(config(HOST, 211)));
+    sim.run_for(Duration::from_secs(10));
+    let node = sim.node::<EngineNode>(h);
+    // The squatter's answer made it a duplicate...
+    assert_eq!(
+        history(node, taken).last().map(|x| x.1),
+        Some(AddrState::Duplicate)
+    );
+    assert!(node.events().iter().any(|(_, e)| *e
+        == Event::AddressRemoved {
+            addr: taken,
+            prefix_len: 64
+        }));
+    // ...and the host ended with DAD_Counter 1's address, preferred.
+    let g = global_of(node);
+    assert_eq!(g.len(), 1);
+    let expected = ndp_core::addr::iid::with_iid(
+        &DEFAULT_PREFIX,
+        stable_iid(&SECRET, &DEFAULT_PREFIX, HOST, 1),
+    );
+    assert_eq!(
+        (g[0].addr.get(), g[0].dad_counter, g[0].state),
+        (expected, 1, AddrState::Preferred)
+    );
+    assert_ne!(expected, taken);
+    assert_eq!(node.stack().stats().dad_conflicts, 1);
+    // The squatter kept its address: nothing the host sent overrode it.
+    assert_eq!(sim.node::<ScriptedHost>(squatter).addresses()[1], taken);
+}
+
+/// Answers every DAD probe for a global address, like THC-IPv6's
+/// dos-new-ip6; leaves link-local addresses alone.
+struct DadAttacker {
+    mac: MacAddr,
+    out: VecDeque<Vec<u8>>,
+    answered: u32,
+}
+
+impl Node for DadAttacker {
+    fn mac(&self) -> MacAddr {
+        self.mac
+    }
+    fn receive(&mut self, _now: Instant, bytes: &[u8]) {
+        let Some(f) = frame::parse(bytes) else { return };
+        let Some(icmp) = f.icmpv6() else { return };
+        let meta = IpMeta {
+            src: f.src,
+            dst: f.dst,
+            hop_limit: f.hop_limit,
+        };
+        let Ok(Message::NeighborSolicit(ns)) = parse_received(&meta, icmp) else {
+            return;
+        };
+        if !f.src.is_unspecified() || ndp_core::wire::is_link_local(&ns.target) {
+            return;
+        }
+        let opts = [NdOption::TargetLinkAddr(self.mac)];
+        let na = Message::NeighborAdvert(NeighborAdvert {
+            router_flag: false,
+            solicited_flag: false,
+            override_flag: true,
+            target: ns.target,
+            options: Options::from_list(&opts),
+        });
+        let all = MulticastAddr::ALL_NODES;
+        self.out.push_back(packet::icmpv6_frame(
+            self.mac,
+            all.mac(),
+            ns.target,
+            all.get(),
+            ND_HOP_LIMIT,
+            &na,
+        ));
+        self.answered += 1;
+    }
+    fn poll_transmit(&mut self, _now: Instant) -> Option<Vec<u8>> {
+        self.out.pop_front()
+    }
+    fn poll_at(&self) -> Option<Instant> {
+        None
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+#[test]
+fn c_dad_denial_of_service_ends_after_idgen_retries_and_the_host_keeps_working() {
+    let mut sim = Sim::new("dad-dos", 22, LinkConfig::ideal());
+    let h = sim.add(EngineNode::from_config(config(HOST, 221)));
+    let attacker = sim.add(DadAttacker {
+        mac: OTHER,
+        out: VecDeque::new(),
+        answered: 0,
+    });
+    sim.add(ScriptedRouter::new(
+        ROUTER,
+        RouterConfig {
+            interval: Some(Duration::from_secs(30)),
+            ..RouterConfig::default()
+        },
+    ));
+    let friend = sim.add(ScriptedHost::new(MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x77])));
+    // Five minutes: many RAs keep advertising the prefix.
+    sim.run_for(Duration::from_secs(300));
+    let node = sim.node::<EngineNode>(h);
+    // One identifier per attempt: DAD_Counter 0 and IDGEN_RETRIES more.
+    let attempts = 1 + IDGEN_RETRIES;
+    assert_eq!(
+        sim.node::<DadAttacker>(attacker).answered,
+        u32::from(attempts)
+    );
+    assert_eq!(node.stack().stats().dad_conflicts, u32::from(attempts));
+    let failed: Vec<_> = node
+        .events()
+        .iter()
+        .filter(|(_, e)| matches!(e, Event::AddressFailed { .. }))
+        .collect();
+    assert_eq!(failed.len(), 1, "a clear event, once");
+    assert_eq!(
+        failed[0].1,
+        Event::AddressFailed {
+            prefix: DEFAULT_PREFIX,
+            attempts
+        }
+    );
+    // No usable global address; the prefix is not tried again by later RAs.
+    assert!(
+        global_of(node)
+            .iter()
+            .all(|a| a.state == AddrState::Duplicate)
+    );
+    // The link-local address works: a neighbor can ping it.
+    let ll = node.link_local();
+    assert_eq!(
+        node.stack()
+            .addresses()
+            .find(|a| a.addr.get() == ll)
+            .unwrap()
+            .state,
+        AddrState::Preferred
+    );
+    let now = sim.now();
+    sim.node_mut::<ScriptedHost>(friend).send_ns(now, ll);
+    sim.run_for(Duration::from_millis(100));
+    let mac = sim
+        .node::<ScriptedHost>(friend)
+        .neighbor(ll)
+        .expect("the host answered its NS");
+    let now = sim.now();
+    sim.node_mut::<ScriptedHost>(friend)
+        .send_echo(now, ll, mac, 9, 1);
+    sim.run_for(Duration::from_millis(100));
+    assert_eq!(sim.node::<ScriptedHost>(friend).echo_replies().len(), 1);
+}
+
+/// A first-hop router as RFC 9131 §6.1.1 describes (it creates a STALE
+/// entry from an unsolicited NA with a target link-layer address) with a
+/// resolution queue of one packet, like many routers. It advertises
+/// DEFAULT_PREFIX and forwards "Internet" packets the test hands it.
+struct FirstHopRouter {
+    mac: MacAddr,
+    ll: Ipv6Addr,
+    cache: BTreeMap<Ipv6Addr, MacAddr>,
+    /// The one packet waiting for resolution.
+    waiting: Option<(Ipv6Addr, Vec<u8>)>,
+    dropped: u32,
+    out: VecDeque<Vec<u8>>,
+    advertised: bool,
+}
+
+impl FirstHopRouter {
+    fn new(mac: MacAddr) -> Self {
+        FirstHopRouter {
+            mac,
+            ll: packet::link_local(mac),
+            cache: BTreeMap::new(),
+            waiting: None,
+            dropped: 0,
+            out: VecDeque::new(),
+            advertised: false,
+        }
+    }
+
+    /// A packet from the Internet for `dst` on this link.
+    fn forward(&mut self, dst: Ipv6Addr, ipv6: Vec<u8>) {
+        if let Some(mac) = self.cache.get(&dst) {
+            self.out.push_back(packet::ethernet(
+                *mac,
+                self.mac,
+                frame::ETHERTYPE_IPV6,
+                &ipv6,
+            ));
+            return;
+        }
+        if self.waiting.is_some() {
+            // One packet per unresolved neighbor: the rest are lost.
+            self.dropped += 1;
+            return;
+        }
+        self.waiting = Some((dst, ipv6));
+        let group = UnicastAddr::new(dst).unwrap().solicited_node();
+        let opts = [NdOption::SourceLinkAddr(self.mac)];
+        let ns = Message::NeighborSolicit(NeighborSolicit {
+            target: dst,
+            options: Options::from_list(&opts),
+        });
+        self.out.push_back(packet::icmpv6_frame(
+            self.mac,
+            group.mac(),
+            self.ll,
+            group.get(),
+            ND_HOP_LIMIT,
+            &ns,
+        ));
+    }
+}
+
+impl Node for FirstHopRouter {
+    fn mac(&self) -> MacAddr {
+        self.mac
+    }
+    fn receive(&mut self, _now: Instant, bytes: &[u8]) {
+        let Some(f) = frame::parse(bytes) else { return };
+        let Some(icmp) = f.icmpv6() else { return };
+        let meta = IpMeta {
+            src: f.src,
+            dst: f.dst,
+            hop_limit: f.hop_limit,
+        };
+        match parse_received(&meta, icmp) {
+            Ok(Message::NeighborAdvert(na)) => {
+                // RFC 9131 §6.1.1: routers create an entry from an NA with
+                // a TLLA; solicited answers complete resolution.
+                let Some(mac) = na.options.target_link_addr() else {
+                    return;
+                };
+                self.cache.insert(na.target, mac);
+                if self.waiting.as_ref().is_some_and(|w| w.0 == na.target) {
+                    let (_, p) = self.waiting.take().unwrap();
+                    self.out
+                        .push_back(packet::ethernet(mac, self.mac, frame::ETHERTYPE_IPV6, &p));
+                }
+            }
+            Ok(Message::NeighborSolicit(ns)) if ns.target == self.ll => {
+                let Some(mac) = ns.options.source_link_addr().or(Some(f.src_mac)) else {
+                    return;
+                };
+                let opts = [NdOption::TargetLinkAddr(self.mac)];
+                let na = Message::NeighborAdvert(NeighborAdvert {
+                    router_flag: true,
+                    solicited_flag: true,
+                    override_flag: true,
+                    target: self.ll,
+                    options: Options::from_list(&opts),
+                });
+                self.out.push_back(packet::icmpv6_frame(
+                    self.mac,
+                    mac,
+                    self.ll,
+                    f.src,
+                    ND_HOP_LIMIT,
+                    &na,
+                ));
+            }
+            _ => {}
+        }
+    }
+    fn poll_transmit(&mut self, _now: Instant) -> Option<Vec<u8>> {
+        if !self.advertised {
+            self.advertised = true;
+            let ra = ScriptedRouter::new(self.mac, RouterConfig::default()).ra_frame();
+            return Some(ra);
+        }
+        self.out.pop_front()
+    }
+    fn poll_at(&self) -> Option<Instant> {
+        (!self.advertised || !self.out.is_empty()).then_some(Instant::ZERO)
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+/// Run the draft-linkova scenario; returns the echo requests the host got.
+fn linkova(gratuitous_na: u8, name: &str) -> (usize, u32) {
+    let mut sim = Sim::new(name, 23, LinkConfig::ideal());
+    let mut c = config(HOST, 231);
+    c.gratuitous_na = gratuitous_na;
+    let h = sim.add(EngineNode::from_config(c));
+    let r = sim.add(FirstHopRouter::new(ROUTER));
+    // Wait until the host has its new global address...
+    let mut global = None;
+    while global.is_none() {
+        sim.run_for(Duration::from_millis(1));
+        global = global_of(sim.node::<EngineNode>(h))
+            .first()
+            .map(|a| a.addr.get());
+        assert!(sim.now() < Instant::from_secs(5), "no global address");
+    }
+    let global = global.unwrap();
+    // ... then, a few milliseconds later (time for the first gratuitous NA
+    // to reach the router), 16 packets from the Internet arrive for it.
+    sim.run_for(Duration::from_millis(3));
+    let remote: Ipv6Addr = "2001:db8:ffff::1".parse().unwrap();
+    for seq in 0..16 {
+        let icmp = packet::echo_request(remote, global, 42, seq, b"from afar");
+        let ipv6 = packet::ipv6(remote, global, NH_ICMPV6, 63, &icmp);
+        sim.node_mut::<FirstHopRouter>(r).forward(global, ipv6);
+    }
+    sim.run_for(Duration::from_secs(2));
+    let got = sim
+        .node::<EngineNode>(h)
+        .echo_requests()
+        .iter()
+        .filter(|x| x.2 == global)
+        .count();
+    (got, sim.node::<FirstHopRouter>(r).dropped)
+}
+
+#[test]
+fn d_gratuitous_na_lets_the_first_hop_router_deliver_every_packet() {
+    // RFC 9131 / draft-linkova-v6ops-nd-cache-init §1: without an entry
+    // the router resolves, buffers one packet and drops the rest.
+    assert_eq!(linkova(3, "linkova-with-gna"), (16, 0));
+    assert_eq!(linkova(0, "linkova-without-gna"), (1, 15));
+}
+
+#[test]
+fn e_a_thousand_hosts_boot_at_once_without_false_duplicates() {
+    const HOSTS: usize = 1000;
+    let started = std::time::Instant::now();
+    let mut sim = Sim::new("thousand-hosts", 24, LinkConfig::ideal());
+    sim.set_event_limit(200_000_000);
+    sim.add(ScriptedRouter::new(
+        ROUTER,
+        RouterConfig {
+            interval: Some(Duration::from_secs(10)),
+            ..RouterConfig::default()
+        },
+    ));
+    let hosts: Vec<_> = (0..HOSTS)
+        .map(|i| {
+            let mac = MacAddr([0x02, 0x10, 0, 0, (i >> 8) as u8, i as u8]);
+            let mut c = config(mac, 5000 + i as u64);
+            // Every host its own secret, as real devices have.
+            c.secret[0] = (i >> 8) as u8;
+            c.secret[1] = i as u8;
+            sim.add(EngineNode::from_config(c))
+        })
+        .collect();
+    sim.run_for(Duration::from_secs(15));
+    let wall = started.elapsed();
+    let mut globals = BTreeSet::new();
+    let mut conflicts = 0;
+    for h in &hosts {
+        let n = sim.node::<EngineNode>(*h);
+        conflicts += n.stack().stats().dad_conflicts;
+        let g = global_of(n);
+        assert_eq!(g.len(), 1);
+        assert_eq!(g[0].state, AddrState::Preferred);
+        assert!(
+            globals.insert(g[0].addr.get()),
+            "two hosts share {}",
+            g[0].addr
+        );
+        assert_eq!(
+            n.stack()
+                .addresses()
+                .filter(|a| a.state == AddrState::Preferred)
+                .count(),
+            2
+        );
+    }
+    assert_eq!(conflicts, 0, "no false duplicates");
+    let c = sim.counters();
+    println!(
+        "thousand-hosts: {HOSTS} hosts, {} frames sent, {} deliveries, 15 s simulated in {:.2} s wall ({:.0} deliveries/s)",
+        c.sent,
+        c.delivered,
+        wall.as_secs_f64(),
+        c.delivered as f64 / wall.as_secs_f64()
+    );
+}
