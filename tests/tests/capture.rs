@@ -456,3 +456,188 @@ fn replaying_radvds_advertisement_configures_exactly_what_it_advertised() {
     assert_eq!(s.prefixes().count(), 2);
     assert_eq!(s.next_hop(a("2001:db8:99::1")), None);
 }
+
+/// What a frame looks like with its addresses and nonces left out: the
+/// fields the issue asks to match Linux on (flags, options, destinations).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Shape {
+    /// Ethernet destination: the IPv6 destination's group MAC, or unicast.
+    eth_group: bool,
+    src: &'static str,
+    dst: &'static str,
+    hop_limit: u8,
+    router_alert: bool,
+    icmp_type: u8,
+    code: u8,
+    /// NA flags (R, S, O).
+    flags: Option<(bool, bool, bool)>,
+    /// (kind, length in units) of each option.
+    options: Vec<(u8, u8)>,
+    /// (record type, sources, aux words) of each MLDv2 record, deduplicated.
+    records: Vec<(u8, u16, u8)>,
+}
+
+fn kind_of(a: &Ipv6Addr) -> &'static str {
+    let s = a.to_string();
+    match () {
+        _ if a.is_unspecified() => "unspecified",
+        _ if ndp_core::wire::is_solicited_node(a) => "solicited-node",
+        _ if s == "ff02::1" => "all-nodes",
+        _ if s == "ff02::2" => "all-routers",
+        _ if s == "ff02::16" => "all-mldv2-routers",
+        _ if ndp_core::wire::is_link_local(a) => "link-local",
+        _ => "global",
+    }
+}
+
+fn shape(bytes: &[u8]) -> Shape {
+    let f = frame::parse(bytes).expect("IPv6 frame");
+    let icmp = f.icmpv6().expect("ICMPv6");
+    let msg = Message::parse_checked(&f.src, &f.dst, icmp).expect("valid ICMPv6");
+    let options: Vec<(u8, u8)> = msg
+        .options()
+        .map(|o| {
+            let raw = o.as_wire().unwrap();
+            let mut v = Vec::new();
+            let mut at = 0;
+            while at + 1 < raw.len() {
+                v.push((raw[at], raw[at + 1]));
+                at += usize::from(raw[at + 1]) * 8;
+            }
+            v
+        })
+        .unwrap_or_default();
+    let mut records: Vec<(u8, u16, u8)> = match &msg {
+        Message::MldV2Report(r) => r
+            .records
+            .iter()
+            .map(|x| {
+                (
+                    x.record_type.to_u8(),
+                    x.sources.len() as u16,
+                    (x.aux_data.len() / 4) as u8,
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    records.dedup();
+    Shape {
+        eth_group: f.dst_mac.is_multicast(),
+        src: kind_of(&f.src),
+        dst: kind_of(&f.dst),
+        hop_limit: f.hop_limit,
+        router_alert: f.router_alert,
+        icmp_type: icmp[0],
+        code: icmp[1],
+        flags: match &msg {
+            Message::NeighborAdvert(na) => {
+                Some((na.router_flag, na.solicited_flag, na.override_flag))
+            }
+            _ => None,
+        },
+        options,
+        records,
+    }
+}
+
+#[test]
+fn engine_frames_match_linux_frames_field_for_field() {
+    use ndp_core::time::Duration;
+    use ndp_core::wire::{NeighborSolicit, Options, UnicastAddr};
+    use ndp_tests::packet::{self, ND_HOP_LIMIT};
+    use ndp_tests::sim::{EngineNode, LinkConfig, RouterConfig, ScriptedRouter, Sim};
+
+    const HOST: MacAddr = MacAddr([0x02, 0x00, 0x5e, 0x00, 0x53, 0x0a]);
+    const PEER: MacAddr = MacAddr([0x02, 0x00, 0x5e, 0x00, 0x53, 0x20]);
+    let pcap = {
+        let mut sim = Sim::new("linux-comparison", 30, LinkConfig::ideal());
+        let h = sim.add(EngineNode::new(HOST, 301));
+        sim.add(ScriptedRouter::new(ROUTER_MAC, RouterConfig::default()));
+        sim.run_for(Duration::from_secs(3));
+        let ll = sim.node::<EngineNode>(h).link_local();
+        let peer_ll = packet::link_local(PEER);
+        let group = UnicastAddr::new(ll).unwrap().solicited_node();
+        fn ns<'a>(target: Ipv6Addr, opts: &'a [NdOption<'a>]) -> Message<'a> {
+            Message::NeighborSolicit(NeighborSolicit {
+                target,
+                options: Options::from_list(opts),
+            })
+        }
+        // Address resolution (multicast NS), NUD (unicast NS) and DAD for
+        // the host's address, as Linux peers send them.
+        let slla = [NdOption::SourceLinkAddr(PEER)];
+        sim.inject(packet::icmpv6_frame(
+            PEER,
+            group.mac(),
+            peer_ll,
+            group.get(),
+            ND_HOP_LIMIT,
+            &ns(ll, &slla),
+        ));
+        sim.run_for(Duration::from_millis(10));
+        sim.inject(packet::icmpv6_frame(
+            PEER,
+            HOST,
+            peer_ll,
+            ll,
+            ND_HOP_LIMIT,
+            &ns(ll, &slla),
+        ));
+        sim.run_for(Duration::from_millis(10));
+        let nonce = [NdOption::Nonce(&[1, 2, 3, 4, 5, 6])];
+        sim.inject(packet::icmpv6_frame(
+            PEER,
+            group.mac(),
+            Ipv6Addr::UNSPECIFIED,
+            group.get(),
+            ND_HOP_LIMIT,
+            &ns(ll, &nonce),
+        ));
+        sim.run_for(Duration::from_millis(10));
+        sim.pcap_path().to_path_buf()
+    };
+    let ours: Vec<Vec<u8>> = pcap::read(std::fs::File::open(&pcap).unwrap())
+        .unwrap()
+        .records
+        .into_iter()
+        .map(|r| r.data)
+        .filter(|d| d[6..12] == HOST.0)
+        .collect();
+    let linux = |n: usize| {
+        let file = std::fs::File::open(capture_path("linux-radvd.pcap")).unwrap();
+        shape(&pcap::read(file).unwrap().records[n - 1].data)
+    };
+    let find = |pred: &dyn Fn(&Shape) -> bool| -> Shape {
+        ours.iter()
+            .map(|d| shape(d))
+            .find(|s| pred(s))
+            .expect("a frame of that kind from the engine")
+    };
+    // DAD probe (Linux frame 1): NS from :: to the solicited-node group,
+    // hop limit 255, one Nonce option of one unit, no SLLA.
+    let dad = find(&|s| s.icmp_type == 135 && s.src == "unspecified");
+    assert_eq!(dad, linux(1));
+    // MLDv2 report while the link-local address is in DAD (Linux frame 4):
+    // from ::, to ff02::16, hop limit 1, Router Alert, CHANGE_TO_EXCLUDE
+    // records without sources.
+    let mld_early = find(&|s| s.icmp_type == 143 && s.src == "unspecified");
+    assert_eq!(mld_early, linux(4));
+    // The same from the link-local address once it is preferred (Linux
+    // frame 17).
+    let mld_late = find(&|s| s.icmp_type == 143 && s.src == "link-local");
+    assert_eq!(mld_late, linux(17));
+    // Answer to a multicast NS (Linux frame 39): S=1, O=1, TLLA, to the
+    // solicitor.
+    let na_mcast = find(&|s| s.icmp_type == 136 && s.flags == Some((false, true, true)));
+    assert_eq!(na_mcast, linux(39));
+    // Answer to a unicast NS (Linux frame 46): S=1, O=0, no option.
+    let na_ucast = find(&|s| s.icmp_type == 136 && s.flags == Some((false, true, false)));
+    assert_eq!(na_ucast, linux(46));
+    // Defence against a DAD probe (Linux frame 51, a global address there,
+    // link-local here): to ff02::1, S=0, O=1, TLLA.
+    let mut defend = find(&|s| s.icmp_type == 136 && s.dst == "all-nodes");
+    let mut theirs = linux(51);
+    (defend.src, theirs.src) = ("ours", "ours");
+    assert_eq!(defend, theirs);
+}
