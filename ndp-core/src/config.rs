@@ -33,6 +33,11 @@ pub struct Config {
     /// DupAddrDetectTransmits (RFC 4862 §5.1): probes per address; 0
     /// turns DAD off. Default 1.
     pub dad_transmits: u8,
+    /// How many times a looped-back DAD probe may extend DAD by three
+    /// probes (RFC 7527 §4.1). RFC 7527 probes for as long as probes come
+    /// back (set `u8::MAX` for that); the default, 2, assigns the address
+    /// after at most 1 + 6 probes on a link that loops multicast back.
+    pub dad_loopback_extensions: u8,
     /// Unsolicited Neighbor Advertisements to ff02::2 for each new global
     /// address (RFC 9131); 0 turns them off. Default 3
     /// (MAX_NEIGHBOR_ADVERTISEMENT).
@@ -82,6 +87,7 @@ impl Config {
             optimistic_dad: true,
             dad_transmits: 1,
             gratuitous_na: crate::addr::MAX_NEIGHBOR_ADVERTISEMENT,
+            dad_loopback_extensions: crate::addr::MAX_DAD_EXTENSIONS,
             seed: 0,
             retrans_timer: crate::neighbor::RETRANS_TIMER,
             base_reachable_time: crate::neighbor::REACHABLE_TIME,

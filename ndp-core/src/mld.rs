@@ -69,8 +69,11 @@ pub(crate) struct Mld {
     v1_until: Instant,
 }
 
+/// A delay in (0, `max`]: RFC 3810 §6.2 chooses it "in the range (0,
+/// [Maximum Response Delay])", and §6.3 forbids answering a General
+/// Query at the instant it arrives; 1 ms is the smallest step here.
 fn random_within(rng: &mut Rng, max: Duration) -> Duration {
-    Duration::from_millis(rng.in_range(0, max.as_millis()))
+    Duration::from_millis(rng.in_range(1, max.as_millis().max(1)))
 }
 
 impl Mld {

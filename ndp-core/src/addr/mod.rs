@@ -42,9 +42,12 @@ pub const MAX_NEIGHBOR_ADVERTISEMENT: u8 = 3;
 /// Bytes of a DAD nonce: the smallest the Nonce option allows (RFC 3971
 /// §5.3.2), as Linux sends.
 pub const DAD_NONCE_LEN: usize = 6;
-/// How many times a looped-back probe may extend DAD by
-/// MAX_MULTICAST_SOLICIT probes (RFC 7527 §4.1 sets no limit; this one
-/// keeps a looping link from holding an address tentative forever).
+/// Default number of times a looped-back probe may extend DAD by
+/// MAX_MULTICAST_SOLICIT probes ([`crate::Config::dad_loopback_extensions`]).
+/// RFC 7527 §4.1 probes on while probes keep coming back and leaves
+/// stopping to "manual intervention", which an unattended device does not
+/// have: by default the address is assigned after two extensions rather
+/// than staying tentative for as long as the link loops.
 pub const MAX_DAD_EXTENSIONS: u8 = 2;
 /// Two hours: the floor of the valid-lifetime rule of RFC 4862 §5.5.3 (e).
 pub const TWO_HOURS: Duration = Duration::from_secs(2 * 3600);
@@ -255,9 +258,9 @@ impl Slot {
     }
 
     /// RFC 7527 §4.1: a looped-back probe extends DAD by
-    /// MAX_MULTICAST_SOLICIT probes (at most [`MAX_DAD_EXTENSIONS`] times).
-    pub fn extend_dad(&mut self) {
-        if self.dad_running() && self.dad_extensions < MAX_DAD_EXTENSIONS {
+    /// MAX_MULTICAST_SOLICIT probes, at most `limit` times.
+    pub fn extend_dad(&mut self, limit: u8) {
+        if self.dad_running() && self.dad_extensions < limit {
             self.dad_extensions = self.dad_extensions.saturating_add(1);
             self.dad_target = self.dad_target.saturating_add(MAX_MULTICAST_SOLICIT);
         }
@@ -552,10 +555,10 @@ mod tests {
         // RFC 7527 §4.1.
         let mut s = addr("2001:db8::1", AddrState::Tentative);
         s.start_dad(Instant::ZERO, 1);
-        s.extend_dad();
+        s.extend_dad(MAX_DAD_EXTENSIONS);
         assert_eq!(s.dad_target, 1 + MAX_MULTICAST_SOLICIT);
         for _ in 0..10 {
-            s.extend_dad();
+            s.extend_dad(MAX_DAD_EXTENSIONS);
         }
         assert_eq!(s.dad_target, 1 + MAX_MULTICAST_SOLICIT * MAX_DAD_EXTENSIONS);
     }

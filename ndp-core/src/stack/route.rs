@@ -126,6 +126,11 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             bump(&mut self.stats.send_malformed);
             return Err(SendError::Malformed);
         };
+        if !self.disabled
+            && let Some(mac) = self.optimistic_detour(&header)
+        {
+            return Ok(Dispatch::Transmit(mac));
+        }
         let hop = match self.route(now, header.dst) {
             Ok(NextHop::Multicast(mac)) => return Ok(Dispatch::Transmit(mac)),
             Ok(NextHop::Resolved { mac, .. }) => return Ok(Dispatch::Transmit(mac)),
@@ -160,6 +165,41 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 Err(SendError::QueueFull)
             }
         }
+    }
+
+    /// RFC 4429 §3.2: a packet from an optimistic address to a neighbor
+    /// whose link-layer address is unknown must not start address
+    /// resolution; it goes to a default router whose link-layer address is
+    /// known, "in the hope that the packet will be redirected". `None`
+    /// when no detour is needed (or none exists: then the packet waits,
+    /// and its resolution waits for the address's DAD, see `solicit`).
+    fn optimistic_detour(&mut self, h: &Ipv6Header) -> Option<MacAddr> {
+        if h.dst.is_multicast() {
+            return None;
+        }
+        let (_, src) = self.addrs.find(&h.src)?;
+        if src.state != AddrState::Optimistic {
+            return None;
+        }
+        let hop = self.peek_next_hop(&h.dst)?;
+        let neighbors = &self.neighbors;
+        let resolved = |a: &Ipv6Addr| {
+            neighbors
+                .find(a)
+                .and_then(|i| neighbors.get(i))
+                .is_some_and(|e| e.state != NeighborState::Incomplete)
+        };
+        if resolved(&hop) {
+            return None;
+        }
+        let router = self.routers.iter().map(|r| r.addr).find(|r| resolved(r))?;
+        let now = self.now;
+        let e = self
+            .neighbors
+            .find(&router)
+            .and_then(|i| self.neighbors.get_mut(i))?;
+        e.on_send(now);
+        Some(e.mac)
     }
 
     /// Upper-layer reachability confirmation (RFC 4861 §7.3.1): the caller

@@ -410,7 +410,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 if ours {
                     bump(&mut self.stats.rx_dad_loopback);
                     if let Some(s) = self.addrs.slot_mut(i) {
-                        s.extend_dad();
+                        s.extend_dad(self.config.dad_loopback_extensions);
                     }
                     return;
                 }

@@ -324,6 +324,21 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             .and_then(|o| self.queue.find(|x| x == Owner::Neighbor(o)))
             .and_then(|(slot, _)| Ipv6Header::parse(self.queue.packet(slot)).ok())
             .map(|(h, _)| h.src);
+        // RFC 4429 §3.2: a packet from an optimistic address must not
+        // start address resolution: its resolution waits for the address's
+        // DAD ("buffer the packet until DAD is complete").
+        if let Some((j, a)) = prompting.and_then(|p| self.addrs.find(&p))
+            && a.state == AddrState::Optimistic
+            && let Some(dad) = self
+                .addrs
+                .slot(j)
+                .filter(|s| s.dad_running())
+                .map(|s| s.dad_next)
+            && let Some(e) = self.neighbors.get_mut(i)
+        {
+            e.deadline = dad.max(now);
+            return Timers::Again;
+        }
         let src = self.addrs.solicit_source(&entry.addr, prompting);
         let target = UnicastAddr::new(entry.addr);
         // No address may solicit while the only ones are optimistic or
