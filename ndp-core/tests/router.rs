@@ -431,6 +431,7 @@ fn no_router_no_route() {
         Err(RouteError::NoRoute)
     );
     assert_eq!(s.next_hop(a("2001:db8::1")), None);
+    assert_eq!(s.default_router(), None);
 }
 
 #[test]
@@ -496,6 +497,7 @@ fn probably_reachable_routers_beat_suspect_ones() {
         },
     );
     // With no entry at all R2 is assumed reachable (RFC 4191 §3.2)...
+    assert_eq!(s.default_router(), Some(a(R2)));
     assert_eq!(s.next_hop(a("2001:db8::1")), Some(a(R2)));
     drain(&mut s, t(0));
     // ... and once being resolved it is suspect: the next destination goes
@@ -505,6 +507,7 @@ fn probably_reachable_routers_beat_suspect_ones() {
         Ok(NextHop::Resolving { neighbor: a(R2) })
     );
     assert_eq!(s.next_hop(a("2001:db8::2")), Some(a(R1)));
+    assert_eq!(s.default_router(), Some(a(R1)));
 }
 
 #[test]
@@ -592,6 +595,7 @@ fn advertisement_with_r_flag_cleared_removes_the_router() {
     assert_eq!(s.routers().count(), 0);
     assert!(!s.neighbors().find(|n| n.addr == a(R1)).unwrap().is_router);
     assert_eq!(s.next_hop(a("2001:db8::1")), None);
+    assert_eq!(s.default_router(), None);
 }
 
 #[test]

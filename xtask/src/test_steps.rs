@@ -11,7 +11,8 @@ use anyhow::{Result, bail};
 use crate::runner::{Ctx, Outcome, Step, run_steps};
 use crate::{fuzz, tshark};
 
-/// The bare-metal targets ndp-core must build for (DESIGN.md "Toolchain").
+/// The bare-metal targets ndp-core and ndp-smoltcp must build for
+/// (DESIGN.md "Toolchain").
 pub const THUMB_TARGETS: [&str; 2] = ["thumbv7em-none-eabihf", "thumbv6m-none-eabi"];
 
 /// How long the fuzz smoke test runs.
@@ -48,10 +49,15 @@ pub fn steps() -> Vec<Step<'static>> {
                 Some(f) => format!("no_std build {target} +{f}"),
             };
             steps.push(Step::new(name, move |ctx: &Ctx| {
-                let mut cmd = ctx
-                    .sh
-                    .cmd("cargo")
-                    .args(["build", "-p", "ndp-core", "--target", target]);
+                let mut cmd = ctx.sh.cmd("cargo").args([
+                    "build",
+                    "-p",
+                    "ndp-core",
+                    "-p",
+                    "ndp-smoltcp",
+                    "--target",
+                    target,
+                ]);
                 if let Some(f) = features {
                     cmd = cmd.args(["--features", f]);
                 }

@@ -67,12 +67,22 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         self.choose_router(dst, false)
     }
 
+    /// The router that traffic with no more-specific route goes to now:
+    /// the best default router by preference and reachability (RFC 4191
+    /// §3.2), or `None` without one. For mirroring into another IP stack's
+    /// route table; [`Stack::send`] chooses per destination by itself.
+    pub fn default_router(&self) -> Option<Ipv6Addr> {
+        self.select(&Ipv6Addr::UNSPECIFIED, None)
+    }
+
     fn choose_router(&mut self, dst: &Ipv6Addr, advance: bool) -> Option<Ipv6Addr> {
-        let rotation = if advance {
-            Some(&mut self.router_rotation)
-        } else {
-            None
-        };
+        let mut rotation = self.router_rotation;
+        let pick = self.select(dst, advance.then_some(&mut rotation));
+        self.router_rotation = rotation;
+        pick
+    }
+
+    fn select(&self, dst: &Ipv6Addr, rotation: Option<&mut usize>) -> Option<Ipv6Addr> {
         let neighbors = &self.neighbors;
         let suspect = |r: &Ipv6Addr| self.routers.is_suspect(r);
         let reach = |r: &Ipv6Addr| match neighbors.find(r).and_then(|i| neighbors.get(i)) {

@@ -88,9 +88,249 @@ pub fn emit_router_alert_hbh(buf: &mut [u8], next_header: u8) -> Result<()> {
     bytes::put(buf, 0, &[next_header, 0, 5, 2, 0, 0, 1, 0])
 }
 
+/// Next Header value of ICMPv6 (RFC 8200 §4, IANA protocol numbers).
+pub const NEXT_HEADER_ICMPV6: u8 = 58;
+/// Next Header value of the Routing header (RFC 8200 §4.4).
+pub const NEXT_HEADER_ROUTING: u8 = 43;
+/// Next Header value of the Fragment header (RFC 8200 §4.5).
+pub const NEXT_HEADER_FRAGMENT: u8 = 44;
+/// Next Header value of the Authentication Header (RFC 4302 §2).
+pub const NEXT_HEADER_AUTH: u8 = 51;
+/// Next Header value of the Destination Options header (RFC 8200 §4.6).
+pub const NEXT_HEADER_DEST_OPTS: u8 = 60;
+
+/// Most extension headers walked before giving up on a packet: a chain
+/// longer than this is not something a host needs to read to find its
+/// Neighbor Discovery messages (RFC 7112 bounds it by the first fragment).
+pub const MAX_EXTENSION_HEADERS: usize = 8;
+
+/// Where a received packet's upper-layer header starts, after its
+/// extension headers (RFC 8200 §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct UpperLayer<'a> {
+    /// The fixed header.
+    pub header: Ipv6Header,
+    /// Protocol of `payload` (58 for ICMPv6).
+    pub protocol: u8,
+    /// The upper-layer bytes (the whole ICMPv6 message for ICMPv6).
+    pub payload: &'a [u8],
+    /// A Fragment header was present: the packet is (part of) a fragmented
+    /// one. RFC 6980 §5: hosts silently ignore fragmented Neighbor
+    /// Discovery messages.
+    pub fragment: bool,
+    /// A non-first fragment: `payload` is the middle of a packet, not an
+    /// upper-layer header.
+    pub later_fragment: bool,
+    /// The Hop-by-Hop header carried a Router Alert (RFC 2711), which MLD
+    /// messages must have (RFC 3810 §5).
+    pub router_alert: bool,
+}
+
+/// Find the upper-layer protocol of the IPv6 packet `packet` by walking its
+/// Hop-by-Hop (first only), Routing, Fragment, Destination Options and
+/// Authentication headers.
+///
+/// Stops at the first other Next Header value (that is the upper layer), at
+/// a non-first fragment, or fails with [`Error::Truncated`] when a header
+/// runs past the packet and [`Error::BadLength`] for a chain longer than
+/// [`MAX_EXTENSION_HEADERS`] or a packet that is not IPv6.
+///
+/// ```
+/// use ndp_core::wire::ipv6::{upper_layer, NEXT_HEADER_ICMPV6};
+/// // An MLD report as Linux sends it: fixed header, Hop-by-Hop with a
+/// // Router Alert, then ICMPv6 (first 4 bytes only here).
+/// let mut p = [0u8; 52];
+/// p[0] = 0x60;
+/// p[5] = 12; // payload length
+/// p[6] = 0; // Hop-by-Hop
+/// p[40..48].copy_from_slice(&[NEXT_HEADER_ICMPV6, 0, 5, 2, 0, 0, 1, 0]);
+/// p[48] = 143; // MLDv2 report
+/// let up = upper_layer(&p).unwrap();
+/// assert_eq!(up.protocol, NEXT_HEADER_ICMPV6);
+/// assert!(up.router_alert && !up.fragment);
+/// assert_eq!(up.payload.len(), 4);
+/// ```
+pub fn upper_layer(packet: &[u8]) -> Result<UpperLayer<'_>> {
+    let (header, mut rest) = Ipv6Header::parse(packet)?;
+    let mut up = UpperLayer {
+        header,
+        protocol: header.next_header,
+        payload: rest,
+        fragment: false,
+        later_fragment: false,
+        router_alert: false,
+    };
+    let mut next = header.next_header;
+    for i in 0..=MAX_EXTENSION_HEADERS {
+        let len = match next {
+            // RFC 8200 §4.1: Hop-by-Hop only immediately after the fixed
+            // header; elsewhere it is treated as an unknown upper layer.
+            NEXT_HEADER_HOP_BY_HOP if i == 0 => ext_len(rest, 8)?,
+            NEXT_HEADER_ROUTING | NEXT_HEADER_DEST_OPTS => ext_len(rest, 8)?,
+            // RFC 4302 §2.2: Payload Len in 4-octet units, minus 2.
+            NEXT_HEADER_AUTH => usize::from(bytes::u8_at(rest, 1)?)
+                .saturating_add(2)
+                .saturating_mul(4),
+            NEXT_HEADER_FRAGMENT => 8,
+            _ => {
+                up.protocol = next;
+                up.payload = rest;
+                return Ok(up);
+            }
+        };
+        let this = bytes::slice(rest, 0, len)?;
+        if next == NEXT_HEADER_HOP_BY_HOP {
+            up.router_alert = has_router_alert(bytes::rest(this, 2)?);
+        }
+        if next == NEXT_HEADER_FRAGMENT {
+            up.fragment = true;
+            // RFC 8200 §4.5: the offset is the upper 13 bits.
+            if bytes::u16_at(this, 2)? >> 3 != 0 {
+                up.later_fragment = true;
+                up.protocol = bytes::u8_at(this, 0)?;
+                up.payload = bytes::rest(rest, len)?;
+                return Ok(up);
+            }
+        }
+        next = bytes::u8_at(this, 0)?;
+        rest = bytes::rest(rest, len)?;
+    }
+    Err(Error::BadLength)
+}
+
+/// Length of an extension header whose second octet counts `unit`-octet
+/// units beyond the first (RFC 8200 §4.3, §4.4, §4.6).
+fn ext_len(rest: &[u8], unit: usize) -> Result<usize> {
+    Ok(usize::from(bytes::u8_at(rest, 1)?)
+        .saturating_add(1)
+        .saturating_mul(unit))
+}
+
+/// A Router Alert option (type 5, RFC 2711) among Hop-by-Hop options.
+fn has_router_alert(mut opts: &[u8]) -> bool {
+    while let Some((&ty, tail)) = opts.split_first() {
+        if ty == 0 {
+            // Pad1: a single octet (RFC 8200 §4.2).
+            opts = tail;
+            continue;
+        }
+        let Some((&len, tail)) = tail.split_first() else {
+            return false;
+        };
+        if ty == 5 {
+            return true;
+        }
+        opts = tail.get(usize::from(len)..).unwrap_or(&[]);
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn packet(next: u8, ext: &[u8], upper: &[u8]) -> std::vec::Vec<u8> {
+        let mut p = std::vec![0u8; 40];
+        p[0] = 0x60;
+        let len = (ext.len() + upper.len()) as u16;
+        p[4..6].copy_from_slice(&len.to_be_bytes());
+        p[6] = next;
+        p[7] = 255;
+        p.extend_from_slice(ext);
+        p.extend_from_slice(upper);
+        p
+    }
+
+    #[test]
+    fn upper_layer_without_extension_headers() {
+        let p = packet(58, &[], &[135, 0, 0, 0]);
+        let up = upper_layer(&p).unwrap();
+        assert_eq!((up.protocol, up.payload), (58, &[135u8, 0, 0, 0][..]));
+        assert!(!up.fragment && !up.later_fragment && !up.router_alert);
+    }
+
+    #[test]
+    fn upper_layer_walks_hop_by_hop_destination_options_and_routing() {
+        let hbh_ra = [60, 0, 5, 2, 0, 0, 1, 0];
+        let dest = [43, 1, 1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        let routing = [58, 0, 0, 0, 0, 0, 0, 0];
+        let ext: std::vec::Vec<u8> = [&hbh_ra[..], &dest, &routing].concat();
+        let p = packet(0, &ext, &[136, 0]);
+        let up = upper_layer(&p).unwrap();
+        assert_eq!((up.protocol, up.payload), (58, &[136u8, 0][..]));
+        assert!(up.router_alert && !up.fragment);
+        // A Hop-by-Hop header with only padding has no Router Alert.
+        let hbh_pad = [58, 0, 1, 4, 0, 0, 0, 0];
+        let p = packet(0, &hbh_pad, &[143]);
+        let up = upper_layer(&p).unwrap();
+        assert!(!up.router_alert);
+        assert_eq!(up.protocol, 58);
+    }
+
+    #[test]
+    fn hop_by_hop_after_the_first_header_is_an_unknown_upper_layer() {
+        // RFC 8200 §4.1.
+        let dest = [0, 0, 1, 4, 0, 0, 0, 0];
+        let hbh = [58, 0, 5, 2, 0, 0, 1, 0];
+        let ext: std::vec::Vec<u8> = [&dest[..], &hbh].concat();
+        let p = packet(60, &ext, &[143]);
+        let up = upper_layer(&p).unwrap();
+        assert_eq!(up.protocol, 0);
+        assert!(!up.router_alert);
+    }
+
+    #[test]
+    fn fragments_are_flagged_and_later_fragments_not_parsed() {
+        // First fragment (offset 0, M=1): the ICMPv6 header is visible.
+        let first = [58, 0, 0x00, 0x01, 0, 0, 0, 7];
+        let p = packet(44, &first, &[136, 0]);
+        let up = upper_layer(&p).unwrap();
+        assert_eq!(up.protocol, 58);
+        assert!(up.fragment && !up.later_fragment);
+        // Offset 8 octets: the payload is not an upper-layer header.
+        let later = [58, 0, 0x00, 0x08, 0, 0, 0, 7];
+        let p = packet(44, &later, &[1, 2]);
+        let up = upper_layer(&p).unwrap();
+        assert!(up.fragment && up.later_fragment);
+        assert_eq!(up.payload, &[1, 2]);
+    }
+
+    #[test]
+    fn authentication_header_length_is_in_four_octet_units() {
+        // RFC 4302 §2.2: Payload Len 1 = (1 + 2) * 4 = 12 octets.
+        let ah = [58, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        let p = packet(51, &ah, &[135]);
+        let up = upper_layer(&p).unwrap();
+        assert_eq!((up.protocol, up.payload), (58, &[135u8][..]));
+    }
+
+    #[test]
+    fn truncated_and_endless_chains_are_errors() {
+        // Destination Options claiming 16 octets with 8 present.
+        let dest = [58, 1, 0, 0, 0, 0, 0, 0];
+        assert_eq!(upper_layer(&packet(60, &dest, &[])), Err(Error::Truncated));
+        // A header cut before its length octet.
+        assert_eq!(upper_layer(&packet(60, &[58], &[])), Err(Error::Truncated));
+        // Nine Destination Options headers in a row.
+        let mut ext = std::vec::Vec::new();
+        for _ in 0..=MAX_EXTENSION_HEADERS {
+            ext.extend_from_slice(&[60, 0, 1, 4, 0, 0, 0, 0]);
+        }
+        assert_eq!(upper_layer(&packet(60, &ext, &[])), Err(Error::BadLength));
+        // Exactly the maximum is fine.
+        let mut ext = std::vec::Vec::new();
+        for i in 0..MAX_EXTENSION_HEADERS {
+            let next = if i + 1 == MAX_EXTENSION_HEADERS {
+                58
+            } else {
+                60
+            };
+            ext.extend_from_slice(&[next, 0, 1, 4, 0, 0, 0, 0]);
+        }
+        let p = packet(60, &ext, &[135]);
+        assert_eq!(upper_layer(&p).unwrap().protocol, 58);
+    }
 
     #[test]
     fn header_round_trip_and_bounds() {

@@ -1,0 +1,563 @@
+//! The adapter between two smoltcp interfaces on an in-memory Ethernet
+//! cable, with real smoltcp UDP sockets: resolution and queueing through
+//! the engine, receive filtering, address and route sync, RFC 6980.
+//!
+//! Time is virtual: every node is polled each millisecond.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::net::Ipv6Addr;
+use std::rc::Rc;
+
+use ndp_core::addr::{AddrState, Origin};
+use ndp_core::wire::{
+    Lifetime, MacAddr, Message, NdOption, NeighborSolicit, Options, Preference, PrefixInfo,
+    RouterAdvert, UnicastAddr,
+};
+use ndp_core::{Config, Event};
+use ndp_smoltcp::{Adapter, MulticastFilter};
+use ndp_tests::packet::{self, ND_HOP_LIMIT, NH_ICMPV6, NH_UDP};
+use smoltcp::iface::{Interface, SocketHandle, SocketSet};
+use smoltcp::phy::{self, Device, DeviceCapabilities, Medium};
+use smoltcp::socket::udp;
+use smoltcp::time::Instant;
+use smoltcp::wire::IpCidr;
+
+// ------------------------------------------------------------- the cable
+
+type Frames = Rc<RefCell<VecDeque<Vec<u8>>>>;
+
+/// One end of the cable: frames it receives, frames it sends, and a log
+/// of everything it sent.
+struct Nic {
+    rx: Frames,
+    tx: Frames,
+    sent: Rc<RefCell<Vec<Vec<u8>>>>,
+}
+
+fn cable() -> (Nic, Nic) {
+    let (ab, ba): (Frames, Frames) = Default::default();
+    let a = Nic {
+        rx: ba.clone(),
+        tx: ab.clone(),
+        sent: Default::default(),
+    };
+    let b = Nic {
+        rx: ab,
+        tx: ba,
+        sent: Default::default(),
+    };
+    (a, b)
+}
+
+/// A NIC with nothing at the other end.
+fn lone_nic() -> Nic {
+    Nic {
+        rx: Default::default(),
+        tx: Default::default(),
+        sent: Default::default(),
+    }
+}
+
+struct RxT(Vec<u8>);
+struct TxT<'a>(&'a Nic);
+
+impl phy::RxToken for RxT {
+    fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
+        f(&self.0)
+    }
+}
+
+impl phy::TxToken for TxT<'_> {
+    fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
+        let mut frame = vec![0; len];
+        let r = f(&mut frame);
+        self.0.sent.borrow_mut().push(frame.clone());
+        self.0.tx.borrow_mut().push_back(frame);
+        r
+    }
+}
+
+impl Device for Nic {
+    type RxToken<'a> = RxT;
+    type TxToken<'a> = TxT<'a>;
+
+    fn receive(&mut self, _: Instant) -> Option<(RxT, TxT<'_>)> {
+        let f = self.rx.borrow_mut().pop_front()?;
+        Some((RxT(f), TxT(self)))
+    }
+
+    fn transmit(&mut self, _: Instant) -> Option<TxT<'_>> {
+        Some(TxT(self))
+    }
+
+    fn capabilities(&self) -> DeviceCapabilities {
+        let mut c = DeviceCapabilities::default();
+        c.medium = Medium::Ethernet;
+        c.max_transmission_unit = 1514;
+        c
+    }
+}
+
+/// A multicast filter that records what it was asked to accept.
+#[derive(Default, Clone)]
+struct Recorder(Rc<RefCell<Vec<Vec<MacAddr>>>>);
+
+impl MulticastFilter<Nic> for Recorder {
+    fn set_multicast_macs(&mut self, _: &mut Nic, macs: &[MacAddr]) {
+        self.0.borrow_mut().push(macs.to_vec());
+    }
+}
+
+// ------------------------------------------------------------- the nodes
+
+const MAC_A: MacAddr = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x0a]);
+const MAC_B: MacAddr = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x0b]);
+const ROUTER_MAC: MacAddr = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x01]);
+const PORT: u16 = 7;
+
+fn a(s: &str) -> Ipv6Addr {
+    s.parse().unwrap()
+}
+
+fn config(mac: MacAddr, seed: u64) -> Config {
+    let mut c = Config::new(mac);
+    c.seed = seed;
+    c.secret = [seed as u8; 16];
+    c
+}
+
+struct Node {
+    adapter: Adapter<Nic, Recorder>,
+    iface: Interface,
+    sockets: SocketSet<'static>,
+    udp: SocketHandle,
+    filter: Recorder,
+    sent: Rc<RefCell<Vec<Vec<u8>>>>,
+    inject: Frames,
+    events: Vec<(u64, Event)>,
+}
+
+impl Node {
+    fn new(nic: Nic, config: Config) -> Node {
+        let sent = nic.sent.clone();
+        let inject = nic.rx.clone();
+        let filter = Recorder::default();
+        let mut adapter = Adapter::with_filter(nic, filter.clone(), config, Instant::ZERO);
+        let iface = Interface::new(adapter.interface_config(), &mut adapter, Instant::ZERO);
+        let mut sockets = SocketSet::new(vec![]);
+        let buf = || udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; 8], vec![0; 8192]);
+        let mut socket = udp::Socket::new(buf(), buf());
+        socket.bind(PORT).unwrap();
+        let udp = sockets.add(socket);
+        Node {
+            adapter,
+            iface,
+            sockets,
+            udp,
+            filter,
+            sent,
+            inject,
+            events: Vec::new(),
+        }
+    }
+
+    fn poll(&mut self, ms: u64) {
+        let now = Instant::from_millis(ms as i64);
+        self.adapter.poll(now, &mut self.iface, &mut self.sockets);
+        while let Some(e) = self.adapter.stack_mut().poll_event() {
+            self.events.push((ms, e));
+        }
+    }
+
+    fn link_local(&self) -> Ipv6Addr {
+        self.adapter
+            .stack()
+            .addresses()
+            .find(|x| x.origin == Origin::LinkLocal)
+            .map(|x| x.addr.get())
+            .unwrap()
+    }
+
+    fn state(&self, addr: Ipv6Addr) -> Option<AddrState> {
+        self.adapter
+            .stack()
+            .addresses()
+            .find(|x| x.addr.get() == addr)
+            .map(|x| x.state)
+    }
+
+    /// smoltcp's IPv6 addresses.
+    fn smoltcp_addrs(&self) -> Vec<Ipv6Addr> {
+        self.iface
+            .ip_addrs()
+            .iter()
+            .filter_map(|c| match c {
+                IpCidr::Ipv6(c) => Some(c.address()),
+                #[allow(unreachable_patterns)]
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn udp(&mut self) -> &mut udp::Socket<'static> {
+        self.sockets.get_mut::<udp::Socket>(self.udp)
+    }
+
+    fn received(&mut self) -> Vec<(Ipv6Addr, Vec<u8>)> {
+        let mut got = Vec::new();
+        while let Ok((data, meta)) = self.udp().recv() {
+            let smoltcp::wire::IpAddress::Ipv6(src) = meta.endpoint.addr;
+            got.push((src, data.to_vec()));
+        }
+        got
+    }
+
+    /// Frames this node sent, parsed to (IPv6 destination, ICMPv6 type)
+    /// for ICMPv6 ones.
+    fn sent_icmp(&self) -> Vec<(Ipv6Addr, u8)> {
+        self.sent
+            .borrow()
+            .iter()
+            .filter_map(|f| packet::parse_icmpv6(f))
+            .filter_map(|m| Some((m.meta.dst, *m.icmp.first()?)))
+            .collect()
+    }
+}
+
+/// Poll every node each millisecond in [from, to).
+fn run(nodes: &mut [&mut Node], from: u64, to: u64) {
+    for ms in from..to {
+        for n in nodes.iter_mut() {
+            n.poll(ms);
+        }
+    }
+}
+
+fn frame_to(dst_mac: MacAddr, src: Ipv6Addr, dst: Ipv6Addr, next: u8, payload: &[u8]) -> Vec<u8> {
+    packet::ipv6_frame(ROUTER_MAC, dst_mac, src, dst, next, 64, payload)
+}
+
+fn udp_frame(dst_mac: MacAddr, src: Ipv6Addr, dst: Ipv6Addr, data: &[u8]) -> Vec<u8> {
+    let d = packet::udp(src, dst, 4000, PORT, data);
+    frame_to(dst_mac, src, dst, NH_UDP, &d)
+}
+
+fn ra_frame(router_lifetime: u16) -> Vec<u8> {
+    let pio = PrefixInfo {
+        prefix_len: 64,
+        on_link: true,
+        autonomous: true,
+        valid_lifetime: Lifetime::from_wire(86400),
+        preferred_lifetime: Lifetime::from_wire(14400),
+        prefix: a("2001:db8:1::"),
+    };
+    let opts = [
+        NdOption::SourceLinkAddr(ROUTER_MAC),
+        NdOption::PrefixInfo(pio),
+    ];
+    let m = Message::RouterAdvert(RouterAdvert {
+        cur_hop_limit: 64,
+        managed: false,
+        other_config: false,
+        preference: Preference::Medium,
+        router_lifetime,
+        reachable_time: 0,
+        retrans_timer: 0,
+        options: Options::from_list(&opts),
+    });
+    let all_nodes = a("ff02::1");
+    packet::icmpv6_frame(
+        ROUTER_MAC,
+        packet::multicast_mac(all_nodes).unwrap(),
+        a("fe80::1"),
+        all_nodes,
+        ND_HOP_LIMIT,
+        &m,
+    )
+}
+
+// ------------------------------------------------------------- the tests
+
+#[test]
+fn udp_to_an_unresolved_neighbor_is_queued_and_delivered_once_resolved() {
+    let (nic_a, nic_b) = cable();
+    let mut na = Node::new(nic_a, config(MAC_A, 1));
+    let mut nb = Node::new(nic_b, config(MAC_B, 2));
+    run(&mut [&mut na, &mut nb], 0, 3000);
+    let (ll_a, ll_b) = (na.link_local(), nb.link_local());
+    assert_eq!(na.state(ll_a), Some(AddrState::Preferred));
+    assert_eq!(nb.state(ll_b), Some(AddrState::Preferred));
+    assert!(
+        na.adapter.stack().neighbors().all(|n| n.addr != ll_b),
+        "B is not known to A yet"
+    );
+
+    na.udp().send_slice(b"hello", (ll_b, PORT)).unwrap();
+    let ns_before = na.adapter.stack().stats().tx_ns_multicast;
+    na.poll(3000);
+    // The datagram waits in the engine and A solicits B.
+    assert_eq!(na.adapter.stats().tx_queued, 1);
+    assert_eq!(na.adapter.stats().tx_ip, 0);
+    assert_eq!(na.adapter.stack().queued_packets(), 1);
+    let snm = UnicastAddr::new(ll_b).unwrap().solicited_node().get();
+    assert!(na.sent_icmp().contains(&(snm, 135)), "no NS for B");
+    assert!(na.adapter.stack().stats().tx_ns_multicast > ns_before);
+    assert!(nb.received().is_empty());
+
+    run(&mut [&mut na, &mut nb], 3001, 3010);
+    assert_eq!(nb.received(), vec![(ll_a, b"hello".to_vec())]);
+    assert_eq!(na.adapter.stack().queued_packets(), 0);
+    // Answered from B's socket: resolved now, sent at once.
+    nb.udp().send_slice(b"back", (ll_a, PORT)).unwrap();
+    run(&mut [&mut na, &mut nb], 3010, 3020);
+    assert_eq!(na.received(), vec![(ll_b, b"back".to_vec())]);
+    assert_eq!(nb.adapter.stats().tx_ip, 1);
+    assert_eq!(nb.adapter.stats().tx_queued, 0);
+}
+
+#[test]
+fn a_multicast_frame_for_a_group_not_joined_is_dropped() {
+    let mut n = Node::new(lone_nic(), config(MAC_A, 3));
+    run(&mut [&mut n], 0, 3000);
+    let src = a("fe80::1");
+    let filtered = n.adapter.stats().rx_filtered;
+    let group = a("ff02::99");
+    n.inject.borrow_mut().push_back(udp_frame(
+        packet::multicast_mac(group).unwrap(),
+        src,
+        group,
+        b"not joined",
+    ));
+    n.poll(3000);
+    assert_eq!(n.adapter.stats().rx_filtered, filtered + 1);
+    assert!(n.received().is_empty());
+    // The same datagram to ff02::1, which every node listens to, arrives:
+    // the drop was the filter, not the datagram.
+    let all = a("ff02::1");
+    n.inject.borrow_mut().push_back(udp_frame(
+        packet::multicast_mac(all).unwrap(),
+        src,
+        all,
+        b"all nodes",
+    ));
+    n.poll(3001);
+    assert_eq!(n.received(), vec![(src, b"all nodes".to_vec())]);
+    assert_eq!(n.adapter.stats().rx_filtered, filtered + 1);
+    // A unicast frame for another station is filtered too.
+    n.inject
+        .borrow_mut()
+        .push_back(udp_frame(MAC_B, src, n.link_local(), b"other MAC"));
+    n.poll(3002);
+    assert_eq!(n.adapter.stats().rx_filtered, filtered + 2);
+    assert!(n.received().is_empty());
+}
+
+#[test]
+fn smoltcp_never_sees_a_tentative_address() {
+    // RFC 4862 §5.4: a tentative address is not assigned; it neither
+    // sources nor receives packets other than DAD's.
+    let mut c = config(MAC_A, 4);
+    c.optimistic_dad = false;
+    c.dad_transmits = 3;
+    let mut n = Node::new(lone_nic(), c);
+    let mut first_in_smoltcp = None;
+    let mut echo_sent_while_tentative = false;
+    for ms in 0..6000 {
+        n.poll(ms);
+        let ll = n.link_local();
+        let state = n.state(ll);
+        let in_smoltcp = n.smoltcp_addrs().contains(&ll);
+        assert_eq!(
+            in_smoltcp,
+            state == Some(AddrState::Preferred),
+            "at {ms} ms: {state:?}, in smoltcp: {in_smoltcp}"
+        );
+        if in_smoltcp && first_in_smoltcp.is_none() {
+            first_in_smoltcp = Some(ms);
+        }
+        if state == Some(AddrState::Tentative) && !echo_sent_while_tentative && ms > 10 {
+            // An echo request to the tentative address is not answered.
+            let echo = packet::echo_request(a("fe80::1"), ll, 1, 1, b"x");
+            n.inject
+                .borrow_mut()
+                .push_back(frame_to(MAC_A, a("fe80::1"), ll, NH_ICMPV6, &echo));
+            echo_sent_while_tentative = true;
+        }
+    }
+    assert!(echo_sent_while_tentative);
+    // smoltcp produced no reply (it would wait for fe80::1's resolution
+    // in the engine's queue, or be on the wire).
+    assert_eq!(n.adapter.stats().tx_queued + n.adapter.stats().tx_ip, 0);
+    assert!(
+        !n.sent_icmp()
+            .iter()
+            .any(|(_, ty)| *ty == packet::ECHO_REPLY),
+        "echo answered from a tentative address"
+    );
+    let preferred_at = n
+        .events
+        .iter()
+        .find(|(_, e)| {
+            matches!(
+                e,
+                Event::Address {
+                    state: AddrState::Preferred,
+                    ..
+                }
+            )
+        })
+        .map(|(ms, _)| *ms)
+        .expect("the link-local address became preferred");
+    assert_eq!(first_in_smoltcp, Some(preferred_at));
+    // Once preferred, the same echo is answered.
+    let ll = n.link_local();
+    let echo = packet::echo_request(a("fe80::1"), ll, 1, 2, b"x");
+    n.inject
+        .borrow_mut()
+        .push_back(frame_to(MAC_A, a("fe80::1"), ll, NH_ICMPV6, &echo));
+    n.poll(6000);
+    // The reply waits for fe80::1 to be resolved.
+    assert_eq!(n.adapter.stats().tx_queued, 1);
+    let snm = UnicastAddr::new(a("fe80::1"))
+        .unwrap()
+        .solicited_node()
+        .get();
+    assert!(n.sent_icmp().contains(&(snm, 135)));
+}
+
+#[test]
+fn optimistic_addresses_are_in_smoltcp_at_once_and_leave_on_a_conflict() {
+    // RFC 4429 §3.3: usable at once; §3.4 (via RFC 4862 §5.4.3): a
+    // probe from another node makes it a duplicate, no longer usable.
+    let mut n = Node::new(lone_nic(), config(MAC_A, 5));
+    n.poll(0);
+    let ll = n.link_local();
+    assert_eq!(n.state(ll), Some(AddrState::Optimistic));
+    assert_eq!(n.smoltcp_addrs(), vec![ll]);
+    let target = UnicastAddr::new(ll).unwrap();
+    let probe = Message::NeighborSolicit(NeighborSolicit {
+        target: ll,
+        options: Options::from_list(&[NdOption::Nonce(&[9, 9, 9, 9, 9, 9])]),
+    });
+    let snm = target.solicited_node();
+    n.inject.borrow_mut().push_back(packet::icmpv6_frame(
+        MAC_B,
+        snm.mac(),
+        Ipv6Addr::UNSPECIFIED,
+        snm.get(),
+        ND_HOP_LIMIT,
+        &probe,
+    ));
+    n.poll(1);
+    assert_ne!(n.state(ll), Some(AddrState::Optimistic));
+    assert!(!n.smoltcp_addrs().contains(&ll), "{:?}", n.smoltcp_addrs());
+}
+
+#[test]
+fn routes_addresses_and_multicast_filter_follow_the_engine() {
+    let mut n = Node::new(lone_nic(), config(MAC_A, 6));
+    run(&mut [&mut n], 0, 3000);
+    let ll = n.link_local();
+    assert_eq!(
+        n.iface
+            .routes()
+            .get_default_ipv6_route()
+            .map(|r| r.via_router),
+        None
+    );
+    n.inject.borrow_mut().push_back(ra_frame(1800));
+    n.poll(3000);
+    let route = n
+        .iface
+        .routes()
+        .get_default_ipv6_route()
+        .map(|r| r.via_router);
+    assert_eq!(route, Some(smoltcp::wire::IpAddress::Ipv6(a("fe80::1"))));
+    let global = n
+        .adapter
+        .stack()
+        .addresses()
+        .find(|x| x.origin != Origin::LinkLocal)
+        .map(|x| x.addr.get())
+        .expect("SLAAC address from the RA");
+    assert_eq!(n.state(global), Some(AddrState::Optimistic));
+    // Preferred link-local first, then the optimistic global.
+    assert_eq!(n.smoltcp_addrs(), vec![ll, global]);
+    // The NIC was asked for ff02::1 and both solicited-node groups.
+    let mac = |x: Ipv6Addr| packet::multicast_mac(x).unwrap();
+    let snm = |x: Ipv6Addr| UnicastAddr::new(x).unwrap().solicited_node().get();
+    let mut last = n.filter.0.borrow().last().cloned().unwrap();
+    last.sort();
+    let mut want = vec![mac(a("ff02::1")), mac(snm(ll)), mac(snm(global))];
+    want.sort();
+    want.dedup();
+    assert_eq!(last, want);
+    let calls = n.filter.0.borrow().len();
+    // Nothing changes, nothing is reprogrammed.
+    run(&mut [&mut n], 3001, 3100);
+    assert_eq!(n.filter.0.borrow().len(), calls);
+
+    // RFC 4861 §6.3.4: router lifetime 0 removes the default router.
+    n.inject.borrow_mut().push_back(ra_frame(0));
+    n.poll(3100);
+    assert_eq!(
+        n.iface
+            .routes()
+            .get_default_ipv6_route()
+            .map(|r| r.via_router),
+        None
+    );
+}
+
+#[test]
+fn fragmented_neighbor_discovery_is_dropped() {
+    // RFC 6980 §5: "hosts MUST silently ignore ... Neighbor Discovery
+    // messages that use IPv6 fragmentation".
+    let mut n = Node::new(lone_nic(), config(MAC_A, 7));
+    run(&mut [&mut n], 0, 3000);
+    let ll = n.link_local();
+    let src = a("fe80::1");
+    let ns = Message::NeighborSolicit(NeighborSolicit {
+        target: ll,
+        options: Options::from_list(&[NdOption::SourceLinkAddr(ROUTER_MAC)]),
+    });
+    let icmp = packet::icmpv6_bytes(src, ll, &ns);
+    // An atomic fragment (offset 0, M=0) in front of the NS.
+    let mut frag = vec![NH_ICMPV6, 0, 0, 0, 0, 0, 0, 1];
+    frag.extend_from_slice(&icmp);
+    let frame = packet::ipv6_frame(ROUTER_MAC, MAC_A, src, ll, 44, ND_HOP_LIMIT, &frag);
+    let rx_ns = n.adapter.stack().stats().rx_ns;
+    n.inject.borrow_mut().push_back(frame);
+    n.poll(3000);
+    assert_eq!(n.adapter.stats().rx_fragmented_nd, 1);
+    assert_eq!(n.adapter.stack().stats().rx_ns, rx_ns);
+    assert!(
+        !n.sent_icmp().contains(&(src, 136)),
+        "answered a fragmented NS"
+    );
+    // The same NS unfragmented is answered.
+    let frame = packet::ipv6_frame(ROUTER_MAC, MAC_A, src, ll, NH_ICMPV6, ND_HOP_LIMIT, &icmp);
+    n.inject.borrow_mut().push_back(frame);
+    n.poll(3001);
+    assert_eq!(n.adapter.stack().stats().rx_ns, rx_ns + 1);
+    assert!(n.sent_icmp().contains(&(src, 136)));
+}
+
+#[test]
+fn a_failed_resolution_reaches_smoltcp_as_destination_unreachable() {
+    // RFC 4861 §7.2.2: after MAX_MULTICAST_SOLICIT unanswered NS, the
+    // queued packet is answered with Destination Unreachable (code 3),
+    // delivered to the local stack as if received.
+    let mut n = Node::new(lone_nic(), config(MAC_A, 8));
+    run(&mut [&mut n], 0, 3000);
+    n.udp().send_slice(b"lost", (a("fe80::99"), PORT)).unwrap();
+    run(&mut [&mut n], 3000, 7000);
+    assert_eq!(n.adapter.stats().tx_queued, 1);
+    assert_eq!(n.adapter.stats().local_delivered, 1);
+    assert!(
+        n.events
+            .iter()
+            .any(|(_, e)| matches!(e, Event::ResolutionFailed { dropped: 1, .. }))
+    );
+}
