@@ -6,12 +6,26 @@
 //! - [`packet`]: builders for test traffic (Ethernet, IPv6, ICMPv6 through
 //!   the codec, echo) with correct lengths and checksums;
 //! - [`sim`]: a deterministic simulator of one Ethernet segment with
-//!   virtual time, a lossy link model, pcap output and scripted peers.
+//!   virtual time, a lossy link model, pcap output and scripted peers;
+//! - [`interop`]: Linux namespaces with a Linux router, radvd and a Linux
+//!   host, for running real peers against linux-tap (needs root).
 
 pub mod frame;
+pub mod interop;
 pub mod packet;
 pub mod pcap;
 pub mod sim;
+
+/// The workspace's target directory: `$CARGO_TARGET_DIR` (a relative one
+/// taken relative to the workspace root) or `<workspace>/target`.
+pub fn target_dir() -> std::path::PathBuf {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = manifest.parent().unwrap_or(manifest);
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
+    }
+}
 
 /// Path of a file under the repository's `captures/` directory.
 pub fn capture_path(name: &str) -> std::path::PathBuf {

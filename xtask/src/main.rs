@@ -7,6 +7,8 @@
 
 mod demo;
 mod fuzz;
+mod interop;
+mod packages;
 mod runner;
 mod test_steps;
 mod tshark;
@@ -30,7 +32,9 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run every check CI runs, in order, stopping at the first failure:
-    /// thumb targets, fmt, clippy, tests, no_std builds, fuzz smoke test.
+    /// thumb targets, fmt, clippy, tests, interop with Linux and radvd
+    /// (root), tshark on the simulator's pcaps, no_std builds, fuzz smoke
+    /// test.
     Test,
     /// Run a cargo-fuzz target (needs the `nightly` toolchain; installs
     /// cargo-fuzz if it is missing).
@@ -42,8 +46,14 @@ enum Command {
         #[arg(long, default_value = fuzz::DEFAULT_TARGET)]
         target: String,
     },
-    /// Run the demo (not available yet: it arrives with the linux-tap board).
-    Demo,
+    /// A device autoconfiguring against a real router: linux-tap (the
+    /// engine on a TAP device) beside radvd in a network namespace, its
+    /// events as readable lines and a summary. Needs root.
+    Demo {
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+        seconds: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -64,7 +74,16 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Demo => demo::run(&ctx),
+        Command::Demo { seconds } => demo::run(&ctx, seconds),
+    }
+}
+
+/// `$CARGO_TARGET_DIR` (relative to the workspace root) or `<root>/target`,
+/// as ndp_tests::target_dir.
+pub fn target_dir(ctx: &Ctx) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => ctx.root.join(dir),
+        None => ctx.root.join("target"),
     }
 }
 

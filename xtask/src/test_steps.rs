@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Result, bail};
 
 use crate::runner::{Ctx, Outcome, Step, run_steps};
-use crate::{fuzz, tshark};
+use crate::{fuzz, interop, tshark};
 
 /// The bare-metal targets ndp-core and ndp-smoltcp must build for
 /// (DESIGN.md "Toolchain").
@@ -38,6 +38,7 @@ pub fn steps() -> Vec<Step<'static>> {
             ],
         ),
         Step::cmd("test", "cargo", &["test", "--workspace"]),
+        Step::new("interop (Linux, radvd)", interop::run),
         Step::new("sim pcaps (tshark)", move |ctx: &Ctx| {
             tshark::check_sim_pcaps(ctx, started)
         }),

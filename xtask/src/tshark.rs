@@ -25,9 +25,6 @@ use crate::runner::{Ctx, Outcome};
 /// Display filter selecting the frames to report.
 pub const FILTER: &str = "_ws.expert.severity >= warning";
 
-/// The exact install command shown when tshark is missing and we are not root.
-const INSTALL_HINT: &str = "sudo apt-get install -y tshark";
-
 /// Flagged frames shown per file (the rest are counted).
 const MAX_SHOWN: usize = 20;
 
@@ -38,7 +35,7 @@ const BROKEN_FRAMES_EXT: &str = "broken-frames";
 /// scenarios that no longer exist and are ignored).
 pub fn check_sim_pcaps(ctx: &Ctx, since: SystemTime) -> Result<Outcome> {
     let version = ensure_tshark(ctx)?;
-    let target = target_dir(ctx);
+    let target = crate::target_dir(ctx);
     check_canary(ctx, &target)?;
 
     let dir = target.join("sim-pcap");
@@ -101,26 +98,7 @@ fn ensure_tshark(ctx: &Ctx) -> Result<String> {
     if let Some(v) = tshark_version(ctx) {
         return Ok(v);
     }
-    let uid = ctx
-        .sh
-        .cmd("id")
-        .arg("-u")
-        .quiet()
-        .read()
-        .unwrap_or_default();
-    if uid.trim() != "0" {
-        bail!(
-            "tshark is not on PATH and this is not root, so it is not installed here. Install it with:\n{INSTALL_HINT}"
-        );
-    }
-    eprintln!("tshark is not on PATH; installing it with apt-get (running as root)");
-    ctx.run(ctx.sh.cmd("apt-get").arg("update"))?;
-    ctx.run(
-        ctx.sh
-            .cmd("apt-get")
-            .args(["install", "-y", "tshark"])
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )?;
+    crate::packages::ensure(ctx, &[("tshark", "tshark")])?;
     tshark_version(ctx).context("apt-get installed tshark but `tshark --version` still fails")
 }
 
@@ -129,15 +107,6 @@ fn tshark_version(ctx: &Ctx) -> Option<String> {
     ctx.echo(&cmd);
     let out = cmd.quiet().ignore_stderr().read().ok()?;
     Some(out.lines().next().unwrap_or("tshark").trim().to_string())
-}
-
-/// `$CARGO_TARGET_DIR` (relative to the workspace root) or `<root>/target`,
-/// as tests/src/sim does.
-fn target_dir(ctx: &Ctx) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => ctx.root.join(dir),
-        None => ctx.root.join("target"),
-    }
 }
 
 /// The `*.pcap` files of `dir`, sorted: (modified since `since`, count of

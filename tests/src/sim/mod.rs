@@ -130,13 +130,7 @@ pub struct Counters {
 /// `<workspace>/target/sim-pcap`. A relative `CARGO_TARGET_DIR` is taken
 /// relative to the workspace root.
 pub fn pcap_dir() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let root = manifest.parent().unwrap_or(manifest);
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => root.join(dir),
-        None => root.join("target"),
-    }
-    .join("sim-pcap")
+    crate::target_dir().join("sim-pcap")
 }
 
 /// Extension of the file listing frames broken on purpose (see

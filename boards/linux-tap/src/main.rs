@@ -1,0 +1,270 @@
+//! linux-tap: the ndp engine, the ndp-smoltcp adapter and smoltcp on a
+//! Linux TAP device: a "board" for watching the engine on a real link and
+//! for interop tests against the Linux kernel and radvd.
+//!
+//! ```text
+//! linux-tap --iface NAME --mac MAC --secret HEX [--seed N] [--no-optimistic]
+//!           [--dad-transmits N] [--gratuitous-na N] [--eui64]
+//! ```
+//!
+//! It attaches to TAP device NAME in the current network namespace
+//! (creating it if missing) and brings it up, then prints one JSON object
+//! per line on stdout: `started`, then one line per engine event with
+//! `ms` since start, and the whole state on SIGUSR1. It answers ping on
+//! every usable address and ff02::1, echoes UDP on port 7, and exits 0 on
+//! SIGINT or SIGTERM. Bad arguments: a one-line error and exit code 2.
+
+mod json;
+mod tap;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use clap::Parser;
+use ndp_core::Config;
+use ndp_core::addr::iid::IidMode;
+use ndp_core::wire::MacAddr;
+use ndp_smoltcp::Adapter;
+use serde_json::json;
+use smoltcp::iface::{Interface, SocketHandle, SocketSet};
+use smoltcp::socket::udp;
+use smoltcp::time::{Duration, Instant};
+
+use crate::tap::Tap;
+
+/// UDP echo port (RFC 862).
+const ECHO_PORT: u16 = 7;
+/// Longest sleep between polls: bounds how late a signal is noticed.
+const MAX_SLEEP: Duration = Duration::from_millis(100);
+
+/// The ndp engine and smoltcp on a Linux TAP device, reporting in JSON
+/// lines.
+#[derive(Debug, Parser)]
+#[command(name = "linux-tap", version)]
+struct Args {
+    /// TAP device to attach to (created if missing).
+    #[arg(long, value_name = "NAME", value_parser = parse_iface)]
+    iface: String,
+    /// The device's Ethernet address, as aa:bb:cc:dd:ee:ff (unicast).
+    #[arg(long, value_name = "MAC", value_parser = parse_mac)]
+    mac: MacAddr,
+    /// RFC 7217 secret key: 32 hex digits (16 bytes).
+    #[arg(long, value_name = "HEX", value_parser = parse_secret)]
+    secret: [u8; 16],
+    /// Seed of the engine's random delays (default: from the clock).
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Turn optimistic DAD (RFC 4429) off.
+    #[arg(long)]
+    no_optimistic: bool,
+    /// DupAddrDetectTransmits (RFC 4862): probes per address, 0 = no DAD.
+    #[arg(long, value_name = "N")]
+    dad_transmits: Option<u8>,
+    /// Unsolicited NAs to ff02::2 per new global address (RFC 9131).
+    #[arg(long, value_name = "N")]
+    gratuitous_na: Option<u8>,
+    /// Modified EUI-64 interface identifiers instead of RFC 7217 ones.
+    #[arg(long)]
+    eui64: bool,
+}
+
+fn parse_iface(s: &str) -> Result<String, String> {
+    // IFNAMSIZ is 16 with the terminating NUL.
+    let ok = !s.is_empty()
+        && s.len() <= 15
+        && s.bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'/' && b != b':');
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err("an interface name is 1 to 15 characters, no '/', ':' or spaces".into())
+    }
+}
+
+fn parse_mac(s: &str) -> Result<MacAddr, String> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let mut o = [0u8; 6];
+    if parts.len() != 6 {
+        return Err("expected six hex octets like 02:00:5e:00:53:01".into());
+    }
+    for (b, p) in o.iter_mut().zip(&parts) {
+        if p.len() != 2 {
+            return Err("expected six hex octets like 02:00:5e:00:53:01".into());
+        }
+        *b = u8::from_str_radix(p, 16).map_err(|_| format!("{p:?} is not a hex octet"))?;
+    }
+    let mac = MacAddr(o);
+    if mac.is_multicast() {
+        return Err("a multicast MAC cannot be an interface's address".into());
+    }
+    if o == [0; 6] {
+        return Err("00:00:00:00:00:00 is not a usable MAC".into());
+    }
+    Ok(mac)
+}
+
+fn parse_secret(s: &str) -> Result<[u8; 16], String> {
+    if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err("expected exactly 32 hex digits (16 bytes)".into());
+    }
+    let mut out = [0u8; 16];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+fn config(args: &Args) -> Config {
+    let mut c = Config::new(args.mac);
+    c.secret = args.secret;
+    c.seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0)
+    });
+    if args.no_optimistic {
+        c.optimistic_dad = false;
+    }
+    if let Some(n) = args.dad_transmits {
+        c.dad_transmits = n;
+    }
+    if let Some(n) = args.gratuitous_na {
+        c.gratuitous_na = n;
+    }
+    if args.eui64 {
+        c.iid_mode = IidMode::Eui64;
+    }
+    c
+}
+
+/// Everything that runs: the adapter (engine + TAP) and smoltcp.
+pub struct Node {
+    pub adapter: Adapter<Tap>,
+    pub iface: Interface,
+    pub sockets: SocketSet<'static>,
+    pub udp: SocketHandle,
+    pub udp_echoed: u64,
+}
+
+impl Node {
+    fn new(tap: Tap, config: Config) -> Node {
+        let mut adapter = Adapter::new(tap, config, Instant::ZERO);
+        let iface = Interface::new(adapter.interface_config(), &mut adapter, Instant::ZERO);
+        let mut sockets = SocketSet::new(vec![]);
+        let buf = || udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; 16], vec![0; 16384]);
+        let mut socket = udp::Socket::new(buf(), buf());
+        // Binding a fresh socket to a free port cannot fail.
+        let _ = socket.bind(ECHO_PORT);
+        let udp = sockets.add(socket);
+        Node {
+            adapter,
+            iface,
+            sockets,
+            udp,
+            udp_echoed: 0,
+        }
+    }
+
+    /// Echo every datagram received on port 7 back to its sender, from the
+    /// address it was sent to (RFC 862).
+    fn udp_echo(&mut self) {
+        let socket = self.sockets.get_mut::<udp::Socket>(self.udp);
+        let mut buf = [0u8; 2048];
+        while let Ok((n, meta)) = socket.recv_slice(&mut buf) {
+            let mut reply = udp::UdpMetadata::from(meta.endpoint);
+            // A datagram to a multicast group is answered from a unicast
+            // address smoltcp selects.
+            reply.local_address = meta.local_address.filter(|a| !a.is_multicast());
+            if socket.send_slice(&buf[..n], reply).is_ok() {
+                self.udp_echoed += 1;
+            }
+        }
+    }
+}
+
+fn print(line: &serde_json::Value) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    writeln!(out, "{line}")?;
+    out.flush()
+}
+
+fn main() -> ExitCode {
+    let start = std::time::Instant::now();
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            // One line: clap's message without its usage block and tips.
+            let text = e.to_string();
+            let line: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.starts_with("Usage:"))
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with("tip:") && !l.starts_with("For more"))
+                .collect();
+            let line = line.join(" ");
+            eprintln!("linux-tap: {}", line.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
+    match run(&args, start) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("linux-tap: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args, start: std::time::Instant) -> Result<(), String> {
+    let term = Arc::new(AtomicBool::new(false));
+    let usr1 = Arc::new(AtomicBool::new(false));
+    for (sig, flag) in [
+        (signal_hook::consts::SIGINT, &term),
+        (signal_hook::consts::SIGTERM, &term),
+        (signal_hook::consts::SIGUSR1, &usr1),
+    ] {
+        signal_hook::flag::register(sig, Arc::clone(flag))
+            .map_err(|e| format!("cannot handle signal {sig}: {e}"))?;
+    }
+    let tap = Tap::open(&args.iface)?;
+    let mut node = Node::new(tap, config(args));
+    let io_err = |e: io::Error| format!("cannot write to stdout: {e}");
+    print(&json!({
+        "event": "started",
+        "mac": json::mac(args.mac),
+        "iface": args.iface,
+    }))
+    .map_err(io_err)?;
+    let ms = || start.elapsed().as_millis() as u64;
+    while !term.load(Ordering::Relaxed) {
+        let now_ms = ms();
+        let now = Instant::from_millis(now_ms as i64);
+        node.adapter.poll(now, &mut node.iface, &mut node.sockets);
+        while let Some(e) = node.adapter.stack_mut().poll_event() {
+            print(&json::event(now_ms, &e, &node)).map_err(io_err)?;
+        }
+        node.udp_echo();
+        // Replies go out now rather than at the next wake-up.
+        node.adapter.poll(now, &mut node.iface, &mut node.sockets);
+        if usr1.swap(false, Ordering::Relaxed) {
+            print(&json::state(now_ms, &node)).map_err(io_err)?;
+        }
+        let delay = node
+            .adapter
+            .poll_delay(now, &mut node.iface, &node.sockets)
+            .map_or(MAX_SLEEP, |d| d.min(MAX_SLEEP));
+        if delay > Duration::ZERO {
+            tap::wait(node.adapter.device(), delay)
+                .map_err(|e| format!("waiting for the TAP device failed: {e}"))?;
+        }
+    }
+    Ok(())
+}

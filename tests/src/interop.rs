@@ -1,0 +1,501 @@
+//! Interop harness: a Linux router and a Linux host in network namespaces,
+//! radvd, packet capture, and processes whose JSON lines a test waits on.
+//!
+//! Topology of a [`Lab`] (every name is private to the lab's namespaces):
+//!
+//! ```text
+//!   router namespace                              host namespace
+//!   +---------------------------------------+     +---------------+
+//!   | br0: 2001:db8:1::1/64, radvd, tcpdump |     |               |
+//!   |  +-- tap0 <-> linux-tap (engine)      |     |               |
+//!   |  +-- vr   <-------------------------------->| vh (Linux)    |
+//!   +---------------------------------------+     +---------------+
+//! ```
+//!
+//! The router is the Linux kernel with forwarding on and
+//! accept_untracked_na=1 on br0 (RFC 9131); the host is a plain Linux
+//! node. Needs root, `ip` (iproute2), radvd, tcpdump, ping and python3; a
+//! lab removes its namespaces (and with them every interface) and stops its
+//! processes when dropped, and prints `ip -6 addr`, `ip -6 neigh` and the
+//! pcap path when dropped during a panic.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The router's address on the lab link.
+pub const ROUTER_ADDR: &str = "2001:db8:1::1";
+/// The prefix radvd advertises.
+pub const PREFIX: &str = "2001:db8:1::";
+
+/// True when running as root (uid 0).
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(|u| u == "0"))
+        })
+        .unwrap_or(false)
+}
+
+/// When not root, say loudly that `test` is skipped (written straight to
+/// the process's stderr, which the test harness does not capture) and
+/// return true.
+pub fn skip_unless_root(test: &str) -> bool {
+    if is_root() {
+        return false;
+    }
+    let msg = format!(
+        "\n!!! SKIPPED interop test `{test}`: it needs root (network namespaces, TAP).\n\
+         !!! Run `cargo xtask test` as root, or: sudo -E cargo test -p linux-tap --features interop --test interop\n"
+    );
+    let _ = std::io::stderr().write_all(msg.as_bytes());
+    true
+}
+
+/// Run a command; its stdout, or a panic naming it with its stderr.
+pub fn run(args: &[&str]) -> String {
+    try_run(args).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Run a command; its stdout, or an error naming it with its stderr.
+pub fn try_run(args: &[&str]) -> Result<String, String> {
+    let (prog, rest) = args.split_first().ok_or("empty command")?;
+    let out = Command::new(prog)
+        .args(rest)
+        .output()
+        .map_err(|e| format!("cannot run `{}`: {e}", args.join(" ")))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`{}` failed ({}): {}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Run a command inside network namespace `ns`.
+pub fn ns_run(ns: &str, args: &[&str]) -> String {
+    let mut all = vec!["ip", "netns", "exec", ns];
+    all.extend_from_slice(args);
+    run(&all)
+}
+
+/// Poll `f` every 20 ms until it returns `Some` or `timeout` passes.
+pub fn poll_until<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let end = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if Instant::now() >= end {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+static LABS: AtomicU32 = AtomicU32::new(0);
+
+/// Delete namespaces left by labs whose test process died without
+/// cleaning up (`ndp<pid>x<n>r|h` with no process `<pid>`).
+fn remove_stale_namespaces() {
+    let Ok(list) = try_run(&["ip", "netns", "list"]) else {
+        return;
+    };
+    for name in list.lines().filter_map(|l| l.split_whitespace().next()) {
+        let Some(pid) = name
+            .strip_prefix("ndp")
+            .and_then(|rest| rest.split('x').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = try_run(&["ip", "netns", "del", name]);
+        }
+    }
+}
+
+/// Which sysctls the Linux host gets.
+#[derive(Debug, Clone, Default)]
+pub struct HostConfig {
+    /// Autoconfigure from radvd (accept_ra=1); off, the host holds only
+    /// the addresses a test gives it.
+    pub slaac: bool,
+    /// Optimistic DAD (optimistic_dad=1, use_optimistic=1).
+    pub optimistic: bool,
+    /// RFC 7217 addresses from this secret (addr_gen_mode=2).
+    pub stable_secret: Option<String>,
+}
+
+/// Two namespaces, a bridge, a TAP for linux-tap, a veth to the host.
+pub struct Lab {
+    pub name: String,
+    pub router: String,
+    pub host: String,
+    pub dir: PathBuf,
+    pub pcap: PathBuf,
+    radvd: Option<Child>,
+    tcpdump: Option<Child>,
+    procs: Vec<Arc<Proc>>,
+}
+
+impl Lab {
+    /// Set the lab up; `name` names its output directory
+    /// (`target/interop/<name>`). The host's link is left down when
+    /// `host.slaac` is set, for [`Lab::host_link_up`] to time.
+    pub fn new(name: &str, host: HostConfig) -> Lab {
+        let n = LABS.fetch_add(1, Ordering::Relaxed);
+        let id = format!("ndp{}x{n}", std::process::id());
+        remove_stale_namespaces();
+        let dir = crate::target_dir().join("interop").join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create the lab's directory");
+        let mut lab = Lab {
+            name: name.into(),
+            router: format!("{id}r"),
+            host: format!("{id}h"),
+            pcap: dir.join("br0.pcap"),
+            dir,
+            radvd: None,
+            tcpdump: None,
+            procs: Vec::new(),
+        };
+        lab.build(&host);
+        lab
+    }
+
+    fn build(&mut self, host: &HostConfig) {
+        let (r, h) = (self.router.clone(), self.host.clone());
+        run(&["ip", "netns", "add", &r]);
+        run(&["ip", "netns", "add", &h]);
+        let rs = |args: &[&str]| ns_run(&r, args);
+        let hs = |args: &[&str]| ns_run(&h, args);
+        rs(&["ip", "link", "set", "lo", "up"]);
+        hs(&["ip", "link", "set", "lo", "up"]);
+        // Defaults for interfaces created from now on, then the router's.
+        rs(&["sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0"]);
+        rs(&["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"]);
+        rs(&[
+            "ip",
+            "link",
+            "add",
+            "br0",
+            "type",
+            "bridge",
+            "stp_state",
+            "0",
+            "forward_delay",
+            "0",
+            "mcast_snooping",
+            "0",
+        ]);
+        rs(&["sysctl", "-qw", "net.ipv6.conf.br0.accept_untracked_na=1"]);
+        rs(&["ip", "tuntap", "add", "dev", "tap0", "mode", "tap"]);
+        rs(&["ip", "link", "set", "tap0", "master", "br0"]);
+        rs(&[
+            "ip", "link", "add", "vr", "type", "veth", "peer", "name", "vh",
+        ]);
+        rs(&["ip", "link", "set", "vh", "netns", &h]);
+        rs(&["ip", "link", "set", "vr", "master", "br0"]);
+        for dev in ["br0", "tap0", "vr"] {
+            rs(&["ip", "link", "set", dev, "up"]);
+        }
+        rs(&[
+            "ip",
+            "-6",
+            "addr",
+            "add",
+            &format!("{ROUTER_ADDR}/64"),
+            "dev",
+            "br0",
+            "nodad",
+        ]);
+        let accept_ra = if host.slaac { "1" } else { "0" };
+        hs(&[
+            "sysctl",
+            "-qw",
+            &format!("net.ipv6.conf.vh.accept_ra={accept_ra}"),
+        ]);
+        if host.optimistic {
+            hs(&["sysctl", "-qw", "net.ipv6.conf.vh.optimistic_dad=1"]);
+            hs(&["sysctl", "-qw", "net.ipv6.conf.vh.use_optimistic=1"]);
+        }
+        if let Some(secret) = &host.stable_secret {
+            hs(&[
+                "sysctl",
+                "-qw",
+                &format!("net.ipv6.conf.vh.stable_secret={secret}"),
+            ]);
+            hs(&["sysctl", "-qw", "net.ipv6.conf.vh.addr_gen_mode=2"]);
+        }
+        if !host.slaac {
+            hs(&["ip", "link", "set", "vh", "up"]);
+        }
+        let pcap = self.pcap.to_string_lossy().into_owned();
+        let tcpdump = Command::new("ip")
+            .args([
+                "netns", "exec", &r, "tcpdump", "-i", "br0", "-U", "-n", "-s", "0", "-w",
+            ])
+            .arg(&pcap)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tcpdump");
+        self.tcpdump = Some(tcpdump);
+        // tcpdump opens the file once it captures.
+        poll_until(Duration::from_secs(5), || self.pcap.exists().then_some(()))
+            .expect("tcpdump did not start capturing");
+    }
+
+    /// Start radvd on br0 with `interface_body` (what goes between the
+    /// braces of `interface br0 { ... }`).
+    pub fn start_radvd(&mut self, interface_body: &str) {
+        let conf = self.dir.join("radvd.conf");
+        std::fs::write(&conf, format!("interface br0 {{\n{interface_body}\n}};\n"))
+            .expect("write radvd.conf");
+        let log = std::fs::File::create(self.dir.join("radvd.log")).expect("radvd log");
+        let child = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &self.router,
+                "radvd",
+                "-n",
+                "-m",
+                "stderr",
+                "-d",
+                "1",
+            ])
+            .arg("-C")
+            .arg(&conf)
+            .arg("-p")
+            .arg(self.dir.join("radvd.pid"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start radvd");
+        self.radvd = Some(child);
+    }
+
+    /// Stop radvd with SIGTERM (it sends its final advertisements, router
+    /// lifetime 0) and wait for it.
+    pub fn stop_radvd(&mut self) -> ExitStatus {
+        let mut child = self.radvd.take().expect("radvd is running");
+        signal(child.id(), "TERM");
+        wait_timeout(&mut child, Duration::from_secs(10)).expect("radvd did not stop")
+    }
+
+    /// Run `bin args` in the router namespace (so it attaches to tap0) and
+    /// collect its JSON lines.
+    pub fn spawn_json(&mut self, name: &str, bin: &Path, args: &[&str]) -> Arc<Proc> {
+        let p = Proc::spawn(name, &self.router, bin, args, &self.dir);
+        self.procs.push(p.clone());
+        p
+    }
+
+    /// Bring the host's link up (for timing its autoconfiguration).
+    pub fn host_link_up(&self) {
+        ns_run(&self.host, &["ip", "link", "set", "vh", "up"]);
+    }
+
+    /// `ip -6 neigh show dev br0` in the router.
+    pub fn router_neigh(&self) -> String {
+        ns_run(&self.router, &["ip", "-6", "neigh", "show", "dev", "br0"])
+    }
+
+    /// The router's neighbor state for `addr` (`STALE`, `REACHABLE`, ...).
+    pub fn router_neigh_state(&self, addr: &str) -> Option<String> {
+        let table = self.router_neigh();
+        table
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(addr))
+            .and_then(|l| l.split_whitespace().last().map(str::to_owned))
+    }
+
+    /// `ip -6 addr show dev vh` in the host.
+    pub fn host_addrs(&self) -> String {
+        ns_run(&self.host, &["ip", "-6", "addr", "show", "dev", "vh"])
+    }
+
+    /// What a failing test needs to see.
+    pub fn diagnostics(&self) -> String {
+        let mut out = format!("==== lab `{}` diagnostics\n", self.name);
+        for (ns, dev) in [(&self.router, "br0"), (&self.host, "vh")] {
+            for what in ["addr", "neigh"] {
+                let text = try_run(&[
+                    "ip", "netns", "exec", ns, "ip", "-6", what, "show", "dev", dev,
+                ])
+                .unwrap_or_else(|e| e);
+                out += &format!("---- {ns}: ip -6 {what} show dev {dev}\n{text}");
+            }
+        }
+        for p in &self.procs {
+            out += &format!("---- {} output\n", p.name);
+            for (_, l) in p.lines() {
+                out += &format!("{l}\n");
+            }
+        }
+        out += &format!("---- pcap of br0: {}\n", self.pcap.display());
+        out += &format!("---- logs in {}\n", self.dir.display());
+        out
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let _ = std::io::stderr().write_all(self.diagnostics().as_bytes());
+        }
+        for p in &self.procs {
+            p.kill();
+        }
+        if let Some(mut c) = self.radvd.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        if let Some(mut c) = self.tcpdump.take() {
+            // SIGTERM so tcpdump flushes the capture.
+            signal(c.id(), "TERM");
+            if wait_timeout(&mut c, Duration::from_secs(3)).is_none() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+        let _ = try_run(&["ip", "netns", "del", &self.host]);
+        let _ = try_run(&["ip", "netns", "del", &self.router]);
+    }
+}
+
+fn signal(pid: u32, sig: &str) {
+    let _ = try_run(&["kill", "-s", sig, &pid.to_string()]);
+}
+
+fn wait_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+    poll_until(timeout, || child.try_wait().ok().flatten())
+}
+
+/// Lines read so far with when each was read, and a wake-up for waiters.
+type Lines = (Mutex<Vec<(Instant, String)>>, Condvar);
+
+/// A process printing JSON lines, read by a thread as they come.
+pub struct Proc {
+    pub name: String,
+    child: Mutex<Child>,
+    lines: Arc<Lines>,
+}
+
+impl Proc {
+    fn spawn(name: &str, ns: &str, bin: &Path, args: &[&str], dir: &Path) -> Arc<Proc> {
+        let stderr = std::fs::File::create(dir.join(format!("{name}.stderr"))).expect("log");
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", ns])
+            .arg(bin)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let lines: Arc<Lines> = Arc::default();
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let (m, cv) = &*sink;
+                m.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((Instant::now(), line));
+                cv.notify_all();
+            }
+        });
+        Arc::new(Proc {
+            name: name.into(),
+            child: Mutex::new(child),
+            lines,
+        })
+    }
+
+    /// Every line so far, with when it was read.
+    pub fn lines(&self) -> Vec<(Instant, String)> {
+        self.lines
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Every line so far that parses as JSON.
+    pub fn json(&self) -> Vec<Value> {
+        self.lines()
+            .iter()
+            .filter_map(|(_, l)| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// Wait up to `timeout` for a JSON line matching `pred`; panics with
+    /// `what` and everything seen otherwise.
+    pub fn wait_for(&self, what: &str, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
+        let end = Instant::now() + timeout;
+        let (m, cv) = &*self.lines;
+        let mut guard = m.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(v) = guard
+                .iter()
+                .filter_map(|(_, l)| serde_json::from_str::<Value>(l).ok())
+                .find(|v| pred(v))
+            {
+                return v;
+            }
+            let now = Instant::now();
+            if now >= end {
+                let seen: Vec<String> = guard.iter().map(|(_, l)| l.clone()).collect();
+                drop(guard);
+                panic!(
+                    "{}: no {what} within {timeout:?}; lines so far:\n{}",
+                    self.name,
+                    seen.join("\n")
+                );
+            }
+            guard = cv
+                .wait_timeout(guard, end - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Send a signal (`"USR1"`, `"TERM"`, ...).
+    pub fn signal(&self, sig: &str) {
+        signal(
+            self.child.lock().unwrap_or_else(|e| e.into_inner()).id(),
+            sig,
+        );
+    }
+
+    /// SIGTERM, then its exit status (`None` if it did not exit in 5 s).
+    pub fn stop(&self) -> Option<ExitStatus> {
+        self.signal("TERM");
+        wait_timeout(
+            &mut self.child.lock().unwrap_or_else(|e| e.into_inner()),
+            Duration::from_secs(5),
+        )
+    }
+
+    fn kill(&self) {
+        let mut c = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        if c.try_wait().ok().flatten().is_none() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! The "interop" step of `cargo xtask test`: linux-tap against the Linux
+//! kernel and radvd in network namespaces
+//! (boards/linux-tap/tests/interop.rs). Needs root; without it the step is
+//! reported as skipped, loudly.
+
+use anyhow::Result;
+
+use crate::packages::{self, Tool};
+use crate::runner::{Ctx, Outcome};
+
+/// What the interop tests and the demo run.
+pub const TOOLS: &[Tool] = &[
+    ("ip", "iproute2"),
+    ("radvd", "radvd"),
+    ("tcpdump", "tcpdump"),
+    ("ping", "iputils-ping"),
+    ("python3", "python3"),
+];
+
+pub fn run(ctx: &Ctx) -> Result<Outcome> {
+    if !packages::is_root(ctx) {
+        return Ok(Outcome::Skipped(
+            "needs root for network namespaces and TAP devices: run `sudo -E cargo xtask test`"
+                .into(),
+        ));
+    }
+    packages::ensure(ctx, TOOLS)?;
+    ctx.run(ctx.sh.cmd("cargo").args([
+        "test",
+        "-p",
+        "linux-tap",
+        "--features",
+        "interop",
+        "--test",
+        "interop",
+    ]))?;
+    // The benchmark test leaves its figures for the summary.
+    let report = crate::target_dir(ctx).join("interop/time-to-address/time-to-address.txt");
+    let note = std::fs::read_to_string(report).ok().map(|text| {
+        let medians: Vec<String> = text
+            .lines()
+            .filter_map(|l| {
+                let who = l.split(" (").next()?.split(':').next()?;
+                let median = l.split("median ").nth(1)?.trim_end_matches(')');
+                Some(format!("{who} {median}"))
+            })
+            .collect();
+        format!("time to a global address, median: {}", medians.join(", "))
+    });
+    Ok(Outcome::Passed(note))
+}
