@@ -37,7 +37,7 @@ pub const OLDER_VERSION_QUERIER_TIMEOUT: Duration = Duration::from_secs(2 * 125 
 pub const GROUPS: usize = 2 * crate::addr::ADDRESSES;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Group {
+pub(crate) struct Group {
     addr: MulticastAddr,
     /// False: left, and the leave is still being reported.
     joined: bool,

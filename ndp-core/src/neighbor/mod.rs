@@ -342,34 +342,176 @@ pub(crate) enum Admit {
     Unsolicited,
 }
 
+/// End of a hash chain.
+const NONE: u16 = u16::MAX;
+
 /// A fixed-size table of entries. Slots keep their index for the life of
 /// an entry, so the packet queue can refer to entries by index.
+///
+/// Per-packet work does not grow with the table: addresses are found
+/// through hash chains (one bucket per slot), and the timers are only
+/// scanned once a lower bound of all deadlines has passed.
 #[derive(Debug, Clone)]
 pub(crate) struct NeighborCache<const N: usize> {
     entries: [Option<Entry>; N],
+    /// First slot of each bucket.
+    heads: [u16; N],
+    /// Next slot in a slot's bucket.
+    next: [u16; N],
+    /// No entry's deadline is earlier than this.
+    earliest: Instant,
+    /// Keys the bucket hash, so that a node on the link cannot pick
+    /// addresses that all fall into one chain.
+    key: u32,
+}
+
+/// Mutable access to an entry that keeps the cache's deadline bound.
+pub(crate) struct EntryMut<'a> {
+    entry: &'a mut Entry,
+    earliest: &'a mut Instant,
+}
+
+impl core::ops::Deref for EntryMut<'_> {
+    type Target = Entry;
+    fn deref(&self) -> &Entry {
+        self.entry
+    }
+}
+
+impl core::ops::DerefMut for EntryMut<'_> {
+    fn deref_mut(&mut self) -> &mut Entry {
+        self.entry
+    }
+}
+
+impl Drop for EntryMut<'_> {
+    fn drop(&mut self) {
+        *self.earliest = (*self.earliest).min(self.entry.deadline);
+    }
 }
 
 impl<const N: usize> NeighborCache<N> {
-    pub fn new() -> Self {
-        NeighborCache { entries: [None; N] }
+    /// Slot indices are u16 with one value reserved.
+    const FITS: () = assert!(N < NONE as usize, "at most 65534 neighbor entries");
+
+    pub fn new(key: u32) -> Self {
+        let () = Self::FITS;
+        NeighborCache {
+            entries: [None; N],
+            heads: [NONE; N],
+            next: [NONE; N],
+            earliest: Instant::MAX,
+            key,
+        }
+    }
+
+    fn bucket(&self, addr: &Ipv6Addr) -> usize {
+        let x = u128::from_be_bytes(addr.octets());
+        let mut h = self.key;
+        for part in [
+            (x >> 96) as u32,
+            (x >> 64) as u32,
+            (x >> 32) as u32,
+            x as u32,
+        ] {
+            h = (h ^ part).wrapping_mul(0x9e37_79b1);
+            h ^= h >> 15;
+        }
+        usize::try_from(h)
+            .ok()
+            .and_then(|h| h.checked_rem(N))
+            .unwrap_or(0)
     }
 
     pub fn find(&self, addr: &Ipv6Addr) -> Option<usize> {
-        self.entries
-            .iter()
-            .position(|e| e.as_ref().is_some_and(|e| e.addr == *addr))
+        let mut i = *self.heads.get(self.bucket(addr))?;
+        // A chain visits each slot at most once.
+        for _ in 0..N {
+            if i == NONE {
+                return None;
+            }
+            let slot = usize::from(i);
+            if self.get(slot).is_some_and(|e| e.addr == *addr) {
+                return Some(slot);
+            }
+            i = *self.next.get(slot)?;
+        }
+        None
+    }
+
+    /// Put slot `i` (holding `addr`) at the head of its bucket.
+    fn link(&mut self, i: usize, addr: &Ipv6Addr) {
+        let b = self.bucket(addr);
+        let (Ok(slot), Some(head)) = (u16::try_from(i), self.heads.get(b).copied()) else {
+            return;
+        };
+        if let (Some(next), Some(h)) = (self.next.get_mut(i), self.heads.get_mut(b)) {
+            *next = head;
+            *h = slot;
+        }
+    }
+
+    /// Take slot `i` (holding `addr`) out of its bucket.
+    fn unlink(&mut self, i: usize, addr: &Ipv6Addr) {
+        let b = self.bucket(addr);
+        let Ok(slot) = u16::try_from(i) else { return };
+        let after = self.next.get(i).copied().unwrap_or(NONE);
+        if self.heads.get(b) == Some(&slot) {
+            if let Some(h) = self.heads.get_mut(b) {
+                *h = after;
+            }
+            return;
+        }
+        let mut at = self.heads.get(b).copied().unwrap_or(NONE);
+        for _ in 0..N {
+            if at == NONE {
+                return;
+            }
+            let cur = usize::from(at);
+            let next = self.next.get(cur).copied().unwrap_or(NONE);
+            if next == slot {
+                if let Some(n) = self.next.get_mut(cur) {
+                    *n = after;
+                }
+                return;
+            }
+            at = next;
+        }
     }
 
     pub fn get(&self, i: usize) -> Option<&Entry> {
         self.entries.get(i).and_then(Option::as_ref)
     }
 
-    pub fn get_mut(&mut self, i: usize) -> Option<&mut Entry> {
-        self.entries.get_mut(i).and_then(Option::as_mut)
+    pub fn get_mut(&mut self, i: usize) -> Option<EntryMut<'_>> {
+        let entry = self.entries.get_mut(i).and_then(Option::as_mut)?;
+        Some(EntryMut {
+            entry,
+            earliest: &mut self.earliest,
+        })
     }
 
     pub fn remove(&mut self, i: usize) -> Option<Entry> {
-        self.entries.get_mut(i).and_then(Option::take)
+        let e = self.entries.get_mut(i).and_then(Option::take)?;
+        self.unlink(i, &e.addr);
+        Some(e)
+    }
+
+    /// Whether some entry's timer may be due at `now` (the bound has
+    /// passed): only then are the entries scanned.
+    pub fn may_be_due(&self, now: Instant) -> bool {
+        now >= self.earliest
+    }
+
+    /// Make the bound exact again after a scan found nothing due.
+    pub fn refresh_earliest(&mut self) {
+        self.earliest = self
+            .entries
+            .iter()
+            .flatten()
+            .map(|e| e.deadline)
+            .min()
+            .unwrap_or(Instant::MAX);
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (usize, &Entry)> {
@@ -385,12 +527,12 @@ impl<const N: usize> NeighborCache<N> {
             .count()
     }
 
-    /// Earliest timer of any entry.
+    /// When the earliest timer may fire: never later than the earliest
+    /// entry deadline, possibly earlier (a deadline moved later since the
+    /// last scan), in which case a poll finds nothing due and makes the
+    /// bound exact again.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.iter()
-            .map(|(_, e)| e.deadline)
-            .filter(|d| *d != Instant::MAX)
-            .min()
+        (self.earliest != Instant::MAX).then_some(self.earliest)
     }
 
     /// Place `entry` (whose address must not be in the table) in a free
@@ -405,9 +547,11 @@ impl<const N: usize> NeighborCache<N> {
         admit: Admit,
         keep: impl Fn(usize, &Entry) -> bool,
     ) -> Option<(usize, bool)> {
+        self.earliest = self.earliest.min(entry.deadline);
         if let Some(i) = self.entries.iter().position(Option::is_none) {
             let slot = self.entries.get_mut(i)?;
             *slot = Some(entry);
+            self.link(i, &entry.addr);
             return Some((i, false));
         }
         // Only STALE entries can go: never REACHABLE, DELAY or PROBE (in
@@ -423,8 +567,10 @@ impl<const N: usize> NeighborCache<N> {
             })
             .min_by_key(|(_, e)| (e.used, e.touched))
             .map(|(i, _)| i)?;
+        self.remove(victim)?;
         let slot = self.entries.get_mut(victim)?;
         *slot = Some(entry);
+        self.link(victim, &entry.addr);
         Some((victim, true))
     }
 }
@@ -695,7 +841,7 @@ mod tests {
         // The Stack keeps routers of its default router list (here: every
         // router) and entries with queued packets (here: slot `busy`).
         let keep = |busy: Option<usize>| move |i: usize, e: &Entry| e.is_router || Some(i) == busy;
-        let mut nc = NeighborCache::<4>::new();
+        let mut nc = NeighborCache::<4>::new(0);
         let router = Entry::stale(a(1), A, true, t(1));
         let mut reachable = Entry::stale(a(2), A, false, t(2));
         reachable.make_reachable(t(2), RT);
@@ -744,7 +890,7 @@ mod tests {
         assert_eq!(nc.incomplete(), 1);
         // A STALE router that is not kept (not in the router list) is just
         // another unused entry.
-        let mut nc = NeighborCache::<1>::new();
+        let mut nc = NeighborCache::<1>::new(0);
         nc.insert(Entry::stale(a(1), A, true, t(1)), Admit::Router, |_, _| {
             false
         })
@@ -753,5 +899,70 @@ mod tests {
             nc.insert(flood(2, 2), Admit::Unsolicited, |_, _| false)
                 .is_some_and(|x| x.1)
         );
+    }
+
+    #[test]
+    fn find_agrees_with_a_linear_search_through_inserts_and_removals() {
+        // The hash chains must find exactly what a scan finds, whatever
+        // the key and whatever collides. A small LCG drives the sequence.
+        let a = |n: u32| Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, (n >> 16) as u16, n as u16);
+        for key in [0u32, 1, 0xdead_beef] {
+            let mut nc = NeighborCache::<16>::new(key);
+            let mut x: u32 = key ^ 12345;
+            for step in 0..4000u32 {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                let n = (x >> 8) % 40;
+                match nc.find(&a(n)) {
+                    Some(i) if x.is_multiple_of(3) => {
+                        assert_eq!(nc.remove(i).unwrap().addr, a(n));
+                    }
+                    Some(_) => {}
+                    None => {
+                        let e = Entry::stale(a(n), A, false, Instant::from_millis(u64::from(step)));
+                        let _ = nc.insert(e, Admit::Resolve, |_, _| false);
+                    }
+                }
+                for m in 0..40 {
+                    let linear = nc.iter().find(|(_, e)| e.addr == a(m)).map(|(i, _)| i);
+                    assert_eq!(
+                        nc.find(&a(m)),
+                        linear,
+                        "key {key:#x}, step {step}, address {m}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_deadline_bound_is_never_later_than_any_deadline() {
+        // A timer must never be missed: the bound stays at or below every
+        // entry's deadline through inserts and changes, and a refresh
+        // makes it exact.
+        let a = |n: u16| Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, n);
+        let t = |ms| Instant::from_millis(ms);
+        let mut nc = NeighborCache::<4>::new(7);
+        assert_eq!(nc.next_deadline(), None);
+        nc.insert(Entry::incomplete(a(1), t(1000)), Admit::Resolve, |_, _| {
+            false
+        })
+        .unwrap();
+        let d1 = nc.get(0).unwrap().deadline;
+        assert_eq!(nc.next_deadline(), Some(d1));
+        assert!(!nc.may_be_due(d1 - Duration::from_millis(1)) && nc.may_be_due(d1));
+        // An earlier deadline set through get_mut lowers the bound.
+        let i = nc.find(&a(1)).unwrap();
+        nc.get_mut(i).unwrap().deadline = t(5);
+        assert_eq!(nc.next_deadline(), Some(t(5)));
+        // A later one leaves a bound that is early, never late...
+        nc.get_mut(i).unwrap().deadline = t(50_000);
+        assert_eq!(nc.next_deadline(), Some(t(5)));
+        // ...until a scan makes it exact.
+        nc.refresh_earliest();
+        assert_eq!(nc.next_deadline(), Some(t(50_000)));
+        // STALE entries have no timer.
+        nc.get_mut(i).unwrap().deadline = Instant::MAX;
+        nc.refresh_earliest();
+        assert_eq!(nc.next_deadline(), None);
     }
 }

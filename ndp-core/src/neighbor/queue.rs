@@ -23,7 +23,7 @@ pub(crate) enum Owner {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Slot {
+pub(crate) struct Slot {
     owner: Owner,
     len: u16,
 }

@@ -31,6 +31,7 @@
 //! ```
 
 mod addr;
+mod footprint;
 mod route;
 mod rx;
 mod tx;
@@ -294,7 +295,7 @@ pub enum SendError {
 
 /// A Neighbor Advertisement to send.
 #[derive(Debug, Clone, Copy)]
-struct Answer {
+pub(crate) struct Answer {
     dst: Ipv6Addr,
     dst_mac: MacAddr,
     /// The advertised address (ours when the answer was queued).
@@ -475,10 +476,20 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         } else {
             RsSchedule::off()
         };
+        // The neighbor hash key: from the secret and the seed, unknown to
+        // the link (and without taking from the random stream).
+        let key = config
+            .secret
+            .chunks_exact(4)
+            .filter_map(|w| <[u8; 4]>::try_from(w).ok())
+            .map(u32::from_le_bytes)
+            .fold((config.seed ^ (config.seed >> 32)) as u32, |k, w| {
+                k.rotate_left(7) ^ w
+            });
         let mut stack = Stack {
             rng,
             now,
-            neighbors: NeighborCache::new(),
+            neighbors: NeighborCache::new(key),
             queue: PacketQueue::new(),
             addrs: AddressTable::new(),
             answers: Deque::new(),

@@ -102,7 +102,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     fn resolve(&mut self, neighbor: Ipv6Addr) -> Result<(usize, NextHop), RouteError> {
         let now = self.now;
         if let Some(i) = self.neighbors.find(&neighbor) {
-            let Some(e) = self.neighbors.get_mut(i) else {
+            let Some(mut e) = self.neighbors.get_mut(i) else {
                 return Err(RouteError::TableFull);
             };
             e.on_send(now);
@@ -204,7 +204,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         }
         let router = self.routers.iter().map(|r| r.addr).find(|r| resolved(r))?;
         let now = self.now;
-        let e = self
+        let mut e = self
             .neighbors
             .find(&router)
             .and_then(|i| self.neighbors.get_mut(i))?;
@@ -218,15 +218,16 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         self.advance(now);
         let reachable = self.reachable.get(self.now, &mut self.rng);
         let now = self.now;
-        if let Some(e) = self
+        let reached = self
             .neighbors
             .find(neighbor)
             .and_then(|i| self.neighbors.get_mut(i))
-        {
-            e.on_confirm(now, reachable);
-            if e.state == NeighborState::Reachable {
-                self.router_reached(neighbor);
-            }
+            .is_some_and(|mut e| {
+                e.on_confirm(now, reachable);
+                e.state == NeighborState::Reachable
+            });
+        if reached {
+            self.router_reached(neighbor);
         }
     }
 }

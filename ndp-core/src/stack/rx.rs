@@ -101,7 +101,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         match slla {
             Some(mac) => self.learn(src, mac, true, Admit::Router),
             None => {
-                if let Some(e) = self
+                if let Some(mut e) = self
                     .neighbors
                     .find(&src)
                     .and_then(|i| self.neighbors.get_mut(i))
@@ -351,7 +351,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         match tlla {
             Some(mac) => self.learn(r.target, mac, to_router, Admit::Resolve),
             None if to_router => {
-                if let Some(e) = self
+                if let Some(mut e) = self
                     .neighbors
                     .find(&r.target)
                     .and_then(|i| self.neighbors.get_mut(i))
@@ -368,7 +368,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// §6.3.4, §8.3), creating a STALE entry if there is none.
     fn learn(&mut self, addr: Ipv6Addr, mac: MacAddr, router: bool, admit: Admit) {
         let now = self.now;
-        if let Some(e) = self
+        if let Some(mut e) = self
             .neighbors
             .find(&addr)
             .and_then(|i| self.neighbors.get_mut(i))
@@ -509,7 +509,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         };
         let reachable = self.reachable.get(self.now, &mut self.rng);
         let now = self.now;
-        let Some(e) = self.neighbors.get_mut(i) else {
+        let Some(mut e) = self.neighbors.get_mut(i) else {
             return;
         };
         let effect = e.on_na(
@@ -521,6 +521,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             reachable,
         );
         let reachable_now = e.state == NeighborState::Reachable;
+        drop(e);
         if effect.discarded {
             bump(&mut self.stats.rx_na_incomplete_no_lladdr);
         }

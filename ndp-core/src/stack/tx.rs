@@ -131,7 +131,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 return None;
             };
             let now = self.now;
-            let Some(entry) = self.neighbors.get_mut(usize::from(i)) else {
+            let Some(mut entry) = self.neighbors.get_mut(usize::from(i)) else {
                 // Its entry vanished: cannot happen (entries with queued
                 // packets are never evicted), but never lose a packet
                 // silently: it gets its Destination Unreachable.
@@ -164,8 +164,26 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// Run every due neighbor timer; send at most one solicitation.
     fn run_timers(&mut self, buf: &mut [u8]) -> Timers {
         let now = self.now;
+        if self.neighbors.may_be_due(now) {
+            if let Some(t) = self.neighbor_timers(buf) {
+                return t;
+            }
+            self.neighbors.refresh_earliest();
+        }
+        if self.expire_tables() {
+            return Timers::Again;
+        }
+        if self.rs.due(now) {
+            return self.solicit_router(buf);
+        }
+        Timers::Idle
+    }
+
+    /// The first neighbor timer that is due, handled.
+    fn neighbor_timers(&mut self, buf: &mut [u8]) -> Option<Timers> {
+        let now = self.now;
         for i in 0..NEIGHBORS {
-            let Some(entry) = self.neighbors.get_mut(i) else {
+            let Some(mut entry) = self.neighbors.get_mut(i) else {
                 continue;
             };
             match entry.expire(now) {
@@ -178,26 +196,26 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                         bump(&mut self.stats.ns_rate_limited);
                         continue;
                     }
-                    return self.solicit(i, true, buf);
+                    drop(entry);
+                    return Some(self.solicit(i, true, buf));
                 }
-                Due::UnicastNs => return self.solicit(i, false, buf),
+                Due::UnicastNs => {
+                    drop(entry);
+                    return Some(self.solicit(i, false, buf));
+                }
                 Due::ResolutionFailed => {
+                    drop(entry);
                     self.neighbor_lost(i, true);
-                    return Timers::Again;
+                    return Some(Timers::Again);
                 }
                 Due::Unreachable => {
+                    drop(entry);
                     self.neighbor_lost(i, false);
-                    return Timers::Again;
+                    return Some(Timers::Again);
                 }
             }
         }
-        if self.expire_tables() {
-            return Timers::Again;
-        }
-        if self.rs.due(now) {
-            return self.solicit_router(buf);
-        }
-        Timers::Idle
+        None
     }
 
     /// Entry `i` is gone: resolution failed, or NUD found it unreachable
@@ -334,7 +352,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 .slot(j)
                 .filter(|s| s.dad_running())
                 .map(|s| s.dad_next)
-            && let Some(e) = self.neighbors.get_mut(i)
+            && let Some(mut e) = self.neighbors.get_mut(i)
         {
             e.deadline = dad.max(now);
             return Timers::Again;
@@ -347,12 +365,12 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         // is complete").
         if src.is_none()
             && let Some(dad) = self.addrs.next_dad_event()
-            && let Some(e) = self.neighbors.get_mut(i)
+            && let Some(mut e) = self.neighbors.get_mut(i)
         {
             e.deadline = dad.max(now);
             return Timers::Again;
         }
-        if let Some(e) = self.neighbors.get_mut(i) {
+        if let Some(mut e) = self.neighbors.get_mut(i) {
             e.solicited(now, retrans);
         }
         let (Some(src), Some(target)) = (src, target) else {

@@ -88,8 +88,7 @@ pub fn emit_router_alert_hbh(buf: &mut [u8], next_header: u8) -> Result<()> {
     bytes::put(buf, 0, &[next_header, 0, 5, 2, 0, 0, 1, 0])
 }
 
-/// Next Header value of ICMPv6 (RFC 8200 §4, IANA protocol numbers).
-pub const NEXT_HEADER_ICMPV6: u8 = 58;
+pub use super::icmpv6::NEXT_HEADER_ICMPV6;
 /// Next Header value of the Routing header (RFC 8200 §4.4).
 pub const NEXT_HEADER_ROUTING: u8 = 43;
 /// Next Header value of the Fragment header (RFC 8200 §4.5).

@@ -196,6 +196,8 @@ pub struct Sim {
     events: u64,
     event_limit: u64,
     pcap: Option<pcap::Writer<BufWriter<File>>>,
+    /// Whether frames go to the pcap ([`Sim::unrecorded`]: no).
+    recording: bool,
     pcap_path: PathBuf,
     frames_written: u64,
     /// 1-based frame numbers (as Wireshark counts) injected broken on purpose.
@@ -235,10 +237,38 @@ impl Sim {
             events: 0,
             event_limit: DEFAULT_EVENT_LIMIT,
             pcap: Some(writer),
+            recording: true,
             pcap_path,
             frames_written: 0,
             broken: Vec::new(),
         }
+    }
+
+    /// An empty segment like [`Sim::new`] that writes no pcap: for
+    /// benchmarks running thousands of simulations.
+    pub fn unrecorded(seed: u64, link: LinkConfig) -> Sim {
+        Sim {
+            name: "unrecorded".to_string(),
+            now: Instant::ZERO,
+            link,
+            rng: Rng::new(seed),
+            nodes: Vec::new(),
+            queue: BinaryHeap::new(),
+            next_seq: 0,
+            counters: Counters::default(),
+            events: 0,
+            event_limit: DEFAULT_EVENT_LIMIT,
+            pcap: None,
+            recording: false,
+            pcap_path: PathBuf::new(),
+            frames_written: 0,
+            broken: Vec::new(),
+        }
+    }
+
+    /// Scheduler events processed so far (deliveries and node wake-ups).
+    pub fn events(&self) -> u64 {
+        self.events
     }
 
     /// Attach a node; it is polled at the current instant on the next run.
@@ -489,6 +519,10 @@ impl Sim {
 
     fn write_pcap(&mut self, frame: &[u8]) {
         let time_ns = self.now.as_millis().saturating_mul(1_000_000);
+        if !self.recording {
+            self.frames_written += 1;
+            return;
+        }
         let writer = self.pcap.as_mut().expect("pcap writer lives until drop");
         writer
             .write(time_ns, frame)
@@ -510,7 +544,7 @@ impl Drop for Sim {
                 self.pcap_path.display()
             );
         }
-        if !self.broken.is_empty() {
+        if self.recording && !self.broken.is_empty() {
             let path = self.pcap_path.with_extension(BROKEN_FRAMES_EXT);
             let mut text = format!(
                 "# frames of {}.pcap broken on purpose (Sim::inject_broken), 1-based\n",

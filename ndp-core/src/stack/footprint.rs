@@ -1,0 +1,135 @@
+//! Where a [`Stack`]'s RAM goes: for budgeting and for `cargo xtask
+//! bench`'s report, which measures these on the target.
+
+use core::mem::size_of;
+
+use super::*;
+use crate::addr::Slot as AddressSlot;
+use crate::mld::Group;
+use crate::neighbor::queue::Slot as QueueSlot;
+
+/// Number of parts [`Stack::ram_parts`] lists.
+pub const RAM_PARTS: usize = 23;
+
+/// Number of entry kinds [`Stack::ram_per_entry`] lists.
+pub const ENTRY_KINDS: usize = 13;
+
+impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
+    Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>
+{
+    /// Bytes each part of this Stack type takes (`size_of` of each
+    /// field's type), largest tables first; `size_of::<Self>()` minus
+    /// their sum is alignment padding. `"queue payload"` is the
+    /// `QUEUE_BYTES` packet buffer.
+    ///
+    /// ```
+    /// use ndp_core::Stack;
+    /// let parts = Stack::<8, 4, 3072>::ram_parts();
+    /// let total: usize = parts.iter().map(|(_, n)| n).sum();
+    /// assert!(total <= core::mem::size_of::<Stack>());
+    /// assert!(parts.contains(&("queue payload", 3072)));
+    /// ```
+    pub const fn ram_parts() -> [(&'static str, usize); RAM_PARTS] {
+        [
+            ("neighbor cache", size_of::<NeighborCache<NEIGHBORS>>()),
+            ("queue payload", QUEUE_BYTES),
+            (
+                "queue slots",
+                size_of::<PacketQueue<QUEUE_SLOTS, QUEUE_BYTES>>().saturating_sub(QUEUE_BYTES),
+            ),
+            ("events", size_of::<Deque<Event, EVENTS>>()),
+            ("addresses", size_of::<AddressTable>()),
+            ("search domains", size_of::<SearchList>()),
+            ("stats", size_of::<Stats>()),
+            ("mld", size_of::<Mld>()),
+            ("answers", size_of::<Deque<Answer, ANSWERS>>()),
+            ("destinations", size_of::<DestCache>()),
+            ("routes", size_of::<RouteTable>()),
+            ("prefixes", size_of::<PrefixList>()),
+            ("routers", size_of::<RouterList>()),
+            ("dns servers", size_of::<DnsServers>()),
+            ("config", size_of::<Config>()),
+            ("rs schedule", size_of::<RsSchedule>()),
+            ("reachable time", size_of::<ReachableTime>()),
+            ("ns budget", size_of::<TokenBucket>()),
+            ("rng", size_of::<Rng>()),
+            ("now", size_of::<Instant>()),
+            ("retrans timer", size_of::<Duration>()),
+            ("router rotation", size_of::<usize>()),
+            (
+                "scalars",
+                // hop_limit, link_mtu, flags, disabled
+                size_of::<(u8, u16, (bool, bool), bool)>(),
+            ),
+        ]
+    }
+
+    /// Bytes per entry of each table, as stored, with the table's
+    /// capacity: `(kind, bytes per entry, entries)`. Neighbors and queue
+    /// slots scale with the type parameters; the rest are fixed.
+    ///
+    /// ```
+    /// use ndp_core::Stack;
+    /// for (kind, bytes, entries) in Stack::<8, 4, 3072>::ram_per_entry() {
+    ///     assert!(bytes > 0 && entries > 0, "{kind}");
+    /// }
+    /// ```
+    pub const fn ram_per_entry() -> [(&'static str, usize, usize); ENTRY_KINDS] {
+        [
+            ("neighbor", size_of::<Option<Entry>>(), NEIGHBORS),
+            ("queued-packet slot", size_of::<QueueSlot>(), QUEUE_SLOTS),
+            ("address", size_of::<AddressSlot>(), crate::addr::ADDRESSES),
+            ("prefix", size_of::<OnLinkPrefix>(), crate::router::PREFIXES),
+            ("router", size_of::<Router>(), crate::router::ROUTERS),
+            ("route", size_of::<Route>(), crate::router::ROUTES),
+            (
+                "destination",
+                size_of::<Destination>(),
+                crate::router::DESTINATIONS,
+            ),
+            (
+                "dns server",
+                size_of::<(Ipv6Addr, Instant)>(),
+                crate::router::dns::DNS_SERVERS,
+            ),
+            (
+                "search domain",
+                size_of::<(SearchDomain, Instant)>(),
+                crate::router::dns::SEARCH_DOMAINS,
+            ),
+            ("mld group", size_of::<Group>(), crate::mld::GROUPS),
+            ("event", size_of::<Event>(), EVENTS),
+            ("answer", size_of::<Answer>(), ANSWERS),
+            (
+                "stats counter",
+                size_of::<u32>(),
+                match size_of::<Stats>().checked_div(size_of::<u32>()) {
+                    Some(n) => n,
+                    None => 0,
+                },
+            ),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_cover_the_stack_but_for_padding() {
+        let parts = Stack::<8, 4, 3072>::ram_parts();
+        let sum: usize = parts.iter().map(|(_, n)| n).sum();
+        let size = size_of::<Stack<8, 4, 3072>>();
+        assert!(sum <= size);
+        // Padding between fields is at most a few words.
+        assert!(size - sum < 64, "{size} vs {sum}");
+        // Parts scale with the type parameters as the entry sizes say.
+        let per = Stack::<8, 4, 3072>::ram_per_entry();
+        let neighbor = per[0].1;
+        assert_eq!(
+            size_of::<NeighborCache<9>>() - size_of::<NeighborCache<8>>(),
+            neighbor
+        );
+    }
+}
