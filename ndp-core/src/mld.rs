@@ -203,6 +203,15 @@ impl Mld {
     /// The next message due at `now`, updating the timers as if it were
     /// sent; `None` when nothing is due.
     pub fn poll(&mut self, now: Instant, rng: &mut Rng) -> Option<MldOut> {
+        // Nothing due is the common case: one pass, nothing built.
+        let due = self.general_at <= now
+            || self
+                .groups
+                .iter()
+                .any(|g| (g.changes_left > 0 && g.change_at <= now) || g.query_at <= now);
+        if !due {
+            return None;
+        }
         if self.v1(now) {
             return self.poll_v1(now, rng);
         }

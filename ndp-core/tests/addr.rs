@@ -1315,6 +1315,48 @@ fn an_advertisement_for_an_optimistic_address_makes_it_duplicate() {
     assert_duplicate_at(&n, a(G1), at);
 }
 
+/// The instant a duplicate is found, its solicited-node group is left: a
+/// CHANGE_TO_INCLUDE record goes out at once (RFC 3810 §6.1), before the
+/// DAD probe that was next due.
+fn assert_left_at_once(out: &[Out], addr: Ipv6Addr, at: Instant) {
+    let leave = out
+        .iter()
+        .find(|o| o.reports(RecordType::ChangeToInclude, snm(addr)))
+        .unwrap_or_else(|| panic!("no report leaving {addr}'s group at once: {out:?}"));
+    assert_eq!(leave.at, at);
+}
+
+#[test]
+fn a_conflict_found_by_a_probe_is_acted_on_at_once() {
+    // RFC 4862 §5.4.3 with RFC 4429 §3.3: the optimistic global address is
+    // a duplicate when another node probes for it; the group goes at once
+    // although the next DAD timer is later.
+    let mut c = config(1);
+    c.dad_transmits = 3;
+    let mut n = settled(c);
+    n.ra(&[pio(P1, 64, true, true, INF, INF)], true);
+    n.run_for(ms(300));
+    let at = n.now;
+    let out = n.rival_probe(a(G1), Some([7; 6]));
+    assert_duplicate_at(&n, a(G1), at);
+    assert_left_at_once(&out, a(G1), at);
+}
+
+#[test]
+fn a_conflict_found_by_an_advertisement_is_acted_on_at_once() {
+    // RFC 4862 §5.4.4, RFC 4429 §4.2: the same when the owner defends it.
+    let mut c = config(1);
+    c.dad_transmits = 3;
+    let mut n = settled(c);
+    n.ra(&[pio(P1, 64, true, true, INF, INF)], true);
+    n.run_for(ms(300));
+    let at = n.now;
+    let b = na_bytes(a(G1), a(G1), a("ff02::1"), false, true, Some(RIVAL_MAC));
+    let out = n.rx(meta(a(G1), a("ff02::1"), 255, RIVAL_MAC), &b);
+    assert_duplicate_at(&n, a(G1), at);
+    assert_left_at_once(&out, a(G1), at);
+}
+
 #[test]
 fn no_solicitation_is_sent_from_an_optimistic_address() {
     // RFC 4429 §3.2: "A node MUST NOT use an Optimistic Address as the

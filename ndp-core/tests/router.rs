@@ -646,6 +646,48 @@ fn router_lost_by_nud_is_suspect_until_it_advertises_again() {
     assert_eq!(s.next_hop(a("2001:db8::1")), Some(a(R1)));
 }
 
+#[test]
+fn generation_moves_with_every_mirrored_change_and_only_then() {
+    // Stack::generation lets an adapter skip comparing tables: it must
+    // change when routers come and go and stay put on plain traffic.
+    let mut s = stack();
+    let g0 = s.generation();
+    // Resolving a neighbor and hearing from it changes nothing mirrored.
+    let _ = s.route(t(0), a("fe80::99"));
+    drain(&mut s, t(0));
+    assert_eq!(s.generation(), g0);
+    send_ra(
+        &mut s,
+        t(0),
+        R1,
+        &Ra {
+            opts: vec![NdOption::SourceLinkAddr(R1_MAC)],
+            ..Ra::default()
+        },
+    );
+    let g1 = s.generation();
+    assert_ne!(g1, g0, "a new router");
+    // The same advertisement again: nothing new.
+    send_ra(
+        &mut s,
+        t(1),
+        R1,
+        &Ra {
+            opts: vec![NdOption::SourceLinkAddr(R1_MAC)],
+            ..Ra::default()
+        },
+    );
+    drain(&mut s, t(1));
+    assert_eq!(s.generation(), g1);
+    // NUD loses the router: the default router choice changes.
+    s.route(t(1), a("2001:db8::1")).unwrap();
+    while s.neighbors().any(|n| n.addr == a(R1)) {
+        let now = s.poll_at().unwrap();
+        drain(&mut s, now);
+    }
+    assert_ne!(s.generation(), g1, "router lost");
+}
+
 fn redirect(
     s: &mut Stack,
     now: Instant,

@@ -221,6 +221,11 @@ pub struct Adapter<
     programmed: Option<heapless::Vec<MacAddr, MAX_MULTICAST_MACS>>,
     /// The default router last given to smoltcp.
     route: Option<Ipv6Addr>,
+    /// [`Stack::generation`] at the last sync; `None` before the first.
+    synced: Option<u32>,
+    /// [`Stack::poll_at`] as of the end of the last poll; `None` when the
+    /// engine may have changed since (then it is asked again).
+    wake_at: Option<Option<NdpInstant>>,
     stats: AdapterStats,
 }
 
@@ -258,6 +263,8 @@ impl<
             tx: [0; IP_MTU],
             programmed: None,
             route: None,
+            synced: None,
+            wake_at: None,
             stats: AdapterStats::default(),
         }
     }
@@ -285,10 +292,12 @@ impl<
     ) -> PollResult {
         self.advance(now);
         let mut result = PollResult::None;
-        // Flush and sync first, so that smoltcp sees addresses made usable
-        // by timers before it processes packets for them.
-        self.flush(now);
-        self.sync(iface);
+        // Timers first when some are due, so that smoltcp sees addresses
+        // made usable by them before it processes packets for them.
+        if self.engine_wake_at().is_some_and(|at| at <= self.now) {
+            self.flush(now);
+            self.sync(iface);
+        }
         // Engine errors about smoltcp's own packets go back to smoltcp,
         // which may send more: a few rounds, bounded.
         for _ in 0..4 {
@@ -301,7 +310,21 @@ impl<
                 break;
             }
         }
+        self.wake_at = Some(self.stack.poll_at());
         result
+    }
+
+    /// The engine's next deadline, from the last poll when nothing has
+    /// touched the engine since.
+    fn engine_wake_at(&mut self) -> Option<NdpInstant> {
+        match self.wake_at {
+            Some(at) => at,
+            None => {
+                let at = self.stack.poll_at();
+                self.wake_at = Some(at);
+                at
+            }
+        }
     }
 
     /// How long the caller may sleep before the next [`Adapter::poll`] if
@@ -316,7 +339,7 @@ impl<
         if self.rx_len.is_some() {
             return Some(Duration::ZERO);
         }
-        let engine = self.stack.poll_at().map(|at| {
+        let engine = self.engine_wake_at().map(|at| {
             let wait = at.saturating_duration_since(ndp_instant(now));
             Duration::from_millis(wait.as_millis())
         });
@@ -334,6 +357,7 @@ impl<
 
     /// The engine, mutably: to take its events, or confirm reachability.
     pub fn stack_mut(&mut self) -> &mut Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES> {
+        self.wake_at = None;
         &mut self.stack
     }
 
@@ -396,6 +420,12 @@ impl<
     /// Bring smoltcp's addresses and default route and the NIC's filter in
     /// line with the engine.
     fn sync(&mut self, iface: &mut Interface) {
+        // Nothing mirrored changed since the last sync.
+        let generation = self.stack.generation();
+        if self.synced == Some(generation) {
+            return;
+        }
+        self.synced = Some(generation);
         self.sync_addresses(iface);
         let router = self.stack.default_router();
         if router != self.route {
@@ -476,25 +506,16 @@ fn send_frame<T: phy::TxToken>(token: T, dst: MacAddr, src: MacAddr, packet: &[u
 }
 
 fn write_frame(frame: &mut [u8], dst: MacAddr, src: MacAddr, packet: &[u8]) {
-    let (header, body) = frame.split_at_mut(ETHERNET_HEADER_LEN.min(frame.len()));
-    let mut h = [0u8; ETHERNET_HEADER_LEN];
-    let et = ETHERTYPE_IPV6.to_be_bytes();
-    for (i, b) in dst
-        .0
-        .iter()
-        .chain(src.0.iter())
-        .chain(et.iter())
-        .enumerate()
-    {
-        if let Some(x) = h.get_mut(i) {
-            *x = *b;
-        }
+    let [d0, d1, d2, d3, d4, d5] = dst.0;
+    let [s0, s1, s2, s3, s4, s5] = src.0;
+    let [t0, t1] = ETHERTYPE_IPV6.to_be_bytes();
+    let header = [d0, d1, d2, d3, d4, d5, s0, s1, s2, s3, s4, s5, t0, t1];
+    if let Some(h) = frame.get_mut(..ETHERNET_HEADER_LEN) {
+        h.copy_from_slice(&header);
     }
-    for (x, b) in header.iter_mut().zip(h) {
-        *x = b;
-    }
-    for (x, b) in body.iter_mut().zip(packet) {
-        *x = *b;
+    let end = ETHERNET_HEADER_LEN.saturating_add(packet.len());
+    if let Some(body) = frame.get_mut(ETHERNET_HEADER_LEN..end) {
+        body.copy_from_slice(packet);
     }
 }
 
@@ -598,6 +619,7 @@ impl<
 
     fn receive(&mut self, timestamp: Instant) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
         self.advance(timestamp);
+        self.wake_at = None;
         if self.rx_len.is_none() {
             for _ in 0..MAX_FRAMES_PER_RECEIVE {
                 let (stack, rx, stats, own, now) = (
@@ -640,6 +662,7 @@ impl<
 
     fn transmit(&mut self, timestamp: Instant) -> Option<Self::TxToken<'_>> {
         self.advance(timestamp);
+        self.wake_at = None;
         let inner = self.device.transmit(timestamp)?;
         Some(IpTxToken {
             inner,

@@ -9,7 +9,7 @@ use crate::mld::Group;
 use crate::neighbor::queue::Slot as QueueSlot;
 
 /// Number of parts [`Stack::ram_parts`] lists.
-pub const RAM_PARTS: usize = 23;
+pub const RAM_PARTS: usize = 25;
 
 /// Number of entry kinds [`Stack::ram_per_entry`] lists.
 pub const ENTRY_KINDS: usize = 13;
@@ -56,6 +56,11 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             ("now", size_of::<Instant>()),
             ("retrans timer", size_of::<Duration>()),
             ("router rotation", size_of::<usize>()),
+            ("generation", size_of::<u32>()),
+            (
+                "timer cache",
+                size_of::<core::cell::Cell<Option<Instant>>>(),
+            ),
             (
                 "scalars",
                 // hop_limit, link_mtu, flags, disabled

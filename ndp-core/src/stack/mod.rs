@@ -454,6 +454,12 @@ pub struct Stack<
     mld: Mld,
     /// IPv6 is off on this interface (RFC 4862 §5.4.5).
     disabled: bool,
+    /// Bumped by every event and router recovery: see
+    /// [`Stack::generation`].
+    generation: u32,
+    /// No timer of the small tables is due before this; `None`: not
+    /// known, compute it.
+    slow_at: core::cell::Cell<Option<Instant>>,
 }
 
 impl Stack {
@@ -511,6 +517,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             flags: (false, false),
             mld: Mld::new(),
             disabled: false,
+            generation: 0,
+            slow_at: core::cell::Cell::new(None),
             config,
         };
         // RFC 4862 §5.3: a link-local address as the interface comes up;
@@ -554,6 +562,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             r.proven = true;
             if core::mem::replace(&mut r.suspect, false) {
                 self.dests.flush_computed();
+                // The default router choice may change, without an event.
+                self.generation = self.generation.wrapping_add(1);
             }
         }
     }
@@ -646,6 +656,15 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// (their Ethernet addresses: [`MulticastAddr::mac`]).
     pub fn multicast_groups(&self) -> impl Iterator<Item = MulticastAddr> + '_ {
         core::iter::once(MulticastAddr::ALL_NODES).chain(self.mld.joined())
+    }
+
+    /// A number that changes (wrapping) whenever something another IP
+    /// stack mirrors may have changed: addresses and their states, the
+    /// groups listened to, routers and the default router choice, DNS,
+    /// MTU. Every [`Event`] changes it. An adapter compares it with the
+    /// value at its last sync instead of comparing the tables.
+    pub fn generation(&self) -> u32 {
+        self.generation
     }
 
     /// IPv6 was disabled after a duplicate MAC-based link-local address

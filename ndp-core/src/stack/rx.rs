@@ -44,6 +44,17 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             bump(&mut self.stats.rx_not_for_us);
             return true;
         }
+        // Everything but neighbor traffic may set timers in the small
+        // tables (addresses, MLD, routers...): DAD probes, advertisements
+        // for our addresses, Router Advertisements, Redirects, queries.
+        let neighbor_traffic = match &msg {
+            Message::NeighborSolicit(_) => !meta.src.is_unspecified(),
+            Message::NeighborAdvert(na) => self.addrs.find(&na.target).is_none(),
+            _ => false,
+        };
+        if !neighbor_traffic {
+            self.slow_timers_changed();
+        }
         match msg {
             // RFC 4861 §6.1.1: hosts silently discard Router Solicitations.
             Message::RouterSolicit(_) => bump(&mut self.stats.rx_rs_ignored),

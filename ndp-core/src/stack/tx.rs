@@ -41,22 +41,81 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             if let Some(tx) = self.pop_unreachable(buf) {
                 return Some(tx);
             }
-            // MLD before DAD: a group is reported before it is probed
-            // (RFC 4862 §5.4.2).
-            if let Some(tx) = self.poll_mld(buf) {
-                return Some(tx);
+            // The timers of the small tables (addresses, MLD, routers,
+            // prefixes, routes, DNS, solicitations) only run once the
+            // earliest of them may be due: see `slow_timers_due`.
+            let slow = self.slow_timers_due();
+            if slow {
+                // MLD before DAD: a group is reported before it is probed
+                // (RFC 4862 §5.4.2).
+                if let Some(tx) = self.poll_mld(buf) {
+                    self.slow_timers_changed();
+                    return Some(tx);
+                }
+                match self.address_timers(buf) {
+                    Timers::Sent(tx) => {
+                        self.slow_timers_changed();
+                        return Some(tx);
+                    }
+                    Timers::Again => {
+                        self.slow_timers_changed();
+                        continue;
+                    }
+                    Timers::Idle => {}
+                }
             }
-            match self.address_timers(buf) {
-                Timers::Sent(tx) => return Some(tx),
-                Timers::Again => continue,
-                Timers::Idle => {}
-            }
-            match self.run_timers(buf) {
-                Timers::Sent(tx) => return Some(tx),
-                Timers::Again => continue,
-                Timers::Idle => return None,
+            match self.run_timers(buf, slow) {
+                Timers::Sent(tx) => {
+                    if slow {
+                        self.slow_timers_changed();
+                    }
+                    return Some(tx);
+                }
+                Timers::Again => {
+                    if slow {
+                        self.slow_timers_changed();
+                    }
+                    continue;
+                }
+                Timers::Idle => {
+                    if slow {
+                        self.slow_at
+                            .set(Some(self.slow_deadline().unwrap_or(Instant::MAX)));
+                    }
+                    return None;
+                }
             }
         }
+    }
+
+    /// Whether the small tables' timers may be due: their earliest
+    /// deadline is cached and only recomputed after something that may
+    /// have set an earlier one (`slow_timers_changed`: timers that ran,
+    /// advertisements, DAD messages, MLD queries).
+    fn slow_timers_due(&self) -> bool {
+        self.slow_at.get().is_none_or(|at| self.now >= at)
+    }
+
+    /// Something may have set an earlier deadline in the small tables.
+    pub(super) fn slow_timers_changed(&self) {
+        self.slow_at.set(None);
+    }
+
+    /// The earliest deadline of the small tables, computed.
+    fn slow_deadline(&self) -> Option<Instant> {
+        [
+            self.routers.next_deadline(),
+            self.routes.next_deadline(),
+            self.prefixes.next_deadline(),
+            self.dns_servers.next_deadline(),
+            self.search.next_deadline(),
+            self.rs.next(),
+            self.addrs.next_deadline(),
+            self.mld.next_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn write_answer(&self, a: &Answer, buf: &mut [u8]) -> Option<Result<usize, wire::Error>> {
@@ -162,13 +221,16 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     }
 
     /// Run every due neighbor timer; send at most one solicitation.
-    fn run_timers(&mut self, buf: &mut [u8]) -> Timers {
+    fn run_timers(&mut self, buf: &mut [u8], slow: bool) -> Timers {
         let now = self.now;
         if self.neighbors.may_be_due(now) {
             if let Some(t) = self.neighbor_timers(buf) {
                 return t;
             }
             self.neighbors.refresh_earliest();
+        }
+        if !slow {
+            return Timers::Idle;
         }
         if self.expire_tables() {
             return Timers::Again;
@@ -431,20 +493,18 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if ready_now {
             return Some(self.now);
         }
-        [
-            self.neighbors.next_deadline(),
-            self.routers.next_deadline(),
-            self.routes.next_deadline(),
-            self.prefixes.next_deadline(),
-            self.dns_servers.next_deadline(),
-            self.search.next_deadline(),
-            self.rs.next(),
-            self.addrs.next_deadline(),
-            self.mld.next_deadline(),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        let slow = match self.slow_at.get() {
+            Some(at) => (at != Instant::MAX).then_some(at),
+            None => {
+                let at = self.slow_deadline();
+                self.slow_at.set(Some(at.unwrap_or(Instant::MAX)));
+                at
+            }
+        };
+        [self.neighbors.next_deadline(), slow]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// The next event, oldest first.
@@ -453,6 +513,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     }
 
     pub(super) fn event(&mut self, e: Event) {
+        self.generation = self.generation.wrapping_add(1);
         if self.events.is_full() {
             self.events.pop_front();
             bump(&mut self.stats.events_dropped);
@@ -478,7 +539,11 @@ pub(super) fn write_icmp(
     hop_limit: u8,
     msg: &Message<'_>,
 ) -> Result<usize, wire::Error> {
-    let len = msg.buffer_len();
+    // The message first: emitting it gives its length for the header.
+    let body = buf
+        .get_mut(Ipv6Header::LEN..)
+        .ok_or(wire::Error::BufferTooSmall)?;
+    let len = msg.emit(&src, &dst, body)?;
     let payload_len = u16::try_from(len).map_err(|_| wire::Error::BufferTooSmall)?;
     Ipv6Header {
         src,
@@ -488,9 +553,5 @@ pub(super) fn write_icmp(
         payload_len,
     }
     .emit(buf)?;
-    let body = buf
-        .get_mut(Ipv6Header::LEN..)
-        .ok_or(wire::Error::BufferTooSmall)?;
-    msg.emit(&src, &dst, body)?;
     Ok(Ipv6Header::LEN.saturating_add(len))
 }

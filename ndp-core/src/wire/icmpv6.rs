@@ -182,21 +182,26 @@ pub fn checksum(src: &Ipv6Addr, dst: &Ipv6Addr, msg: &[u8]) -> u16 {
 }
 
 fn ones_complement_sum(src: &Ipv6Addr, dst: &Ipv6Addr, msg: &[u8]) -> u16 {
-    // Each 16-bit word is at most 0xffff; a u64 accumulator cannot
-    // overflow for any message that fits in memory, and wrapping_add keeps
-    // that free of panics even in theory.
+    // RFC 1071 §2(B): the sum may be taken 32 bits at a time and folded,
+    // since 2^16 ≡ 1 modulo 2^16 - 1; half the additions of 16-bit words.
+    // Each 32-bit word is below 2^32, so a u64 accumulator cannot overflow
+    // for any message that fits in memory (wrapping_add keeps that free
+    // of panics even in theory).
     fn add(acc: u64, data: &[u8]) -> u64 {
         let mut acc = acc;
-        let mut words = data.chunks_exact(2);
+        let mut words = data.chunks_exact(4);
         for w in words.by_ref() {
-            if let [hi, lo] = *w {
-                acc = acc.wrapping_add(u64::from(u16::from_be_bytes([hi, lo])));
+            if let [a, b, c, d] = *w {
+                acc = acc.wrapping_add(u64::from(u32::from_be_bytes([a, b, c, d])));
             }
         }
-        if let [last] = *words.remainder() {
-            acc = acc.wrapping_add(u64::from(u16::from_be_bytes([last, 0])));
+        // 0 to 3 bytes left, padded with zeros to a 32-bit word (RFC 4443
+        // §2.3 pads the message to a multiple of 16 bits).
+        let mut last = [0u8; 4];
+        for (d, s) in last.iter_mut().zip(words.remainder()) {
+            *d = *s;
         }
-        acc
+        acc.wrapping_add(u64::from(u32::from_be_bytes(last)))
     }
     let len = u32::try_from(msg.len()).unwrap_or(u32::MAX);
     let mut acc = add(0, &src.octets());
@@ -241,6 +246,48 @@ mod tests {
         let mut m = [1u8, 0, 0, 0, 0xab];
         fill_checksum(&mut m, &a, &a).unwrap();
         assert!(Packet::new_checked(&m).unwrap().verify_checksum(&a, &a));
+    }
+
+    #[test]
+    fn sum_of_32_bit_words_equals_rfc_1071_sum_of_16_bit_words() {
+        // The reference: RFC 1071's 16-bit one's complement sum over the
+        // RFC 8200 §8.1 pseudo-header and the message padded to 16 bits.
+        fn reference(src: &Ipv6Addr, dst: &Ipv6Addr, msg: &[u8]) -> u16 {
+            let mut data = std::vec::Vec::new();
+            data.extend_from_slice(&src.octets());
+            data.extend_from_slice(&dst.octets());
+            data.extend_from_slice(&(msg.len() as u32).to_be_bytes());
+            data.extend_from_slice(&[0, 0, 0, 58]);
+            data.extend_from_slice(msg);
+            if data.len() % 2 == 1 {
+                data.push(0);
+            }
+            let mut sum: u32 = 0;
+            for w in data.chunks(2) {
+                sum += u32::from(u16::from_be_bytes([w[0], w[1]]));
+                sum = (sum & 0xffff) + (sum >> 16);
+            }
+            !(sum as u16)
+        }
+        let src: Ipv6Addr = "fe80::1:ffff:ffff".parse().unwrap();
+        let dst: Ipv6Addr = "ff02::1:ff00:1".parse().unwrap();
+        let mut x: u32 = 1;
+        for len in 0..300 {
+            let msg: std::vec::Vec<u8> = (0..len)
+                .map(|_| {
+                    x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (x >> 24) as u8
+                })
+                .collect();
+            assert_eq!(
+                checksum(&src, &dst, &msg),
+                reference(&src, &dst, &msg),
+                "length {len}"
+            );
+        }
+        // All ones: the folding carries at every step.
+        let ff = [0xffu8; 257];
+        assert_eq!(checksum(&src, &dst, &ff), reference(&src, &dst, &ff));
     }
 
     #[test]
