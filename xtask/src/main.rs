@@ -5,11 +5,13 @@
 //! clear message naming the step that failed. See DESIGN.md ("Tests",
 //! "Toolchain") for what the steps are and why.
 
+mod bench;
 mod demo;
 mod fuzz;
 mod interop;
 mod packages;
 mod runner;
+mod size;
 mod test_steps;
 mod tshark;
 
@@ -46,6 +48,19 @@ enum Command {
         #[arg(long, default_value = fuzz::DEFAULT_TARGET)]
         target: String,
     },
+    /// Measure flash, RAM, CPU and boot times side by side:
+    /// target/bench/report.md, report.json, boot-times.svg.
+    Bench,
+    /// Flash and RAM of ndp-core on thumbv7em-none-eabihf, from the size
+    /// probe firmware.
+    Size {
+        /// Fail when a figure grew more than 3% over budgets.toml.
+        #[arg(long)]
+        check: bool,
+        /// Write the measured figures into budgets.toml.
+        #[arg(long, conflicts_with = "check")]
+        record: bool,
+    },
     /// A device autoconfiguring against a real router: linux-tap (the
     /// engine on a TAP device) beside radvd in a network namespace, its
     /// events as readable lines and a summary. Needs root.
@@ -75,6 +90,20 @@ fn main() -> ExitCode {
             }
         },
         Command::Demo { seconds } => demo::run(&ctx, seconds),
+        Command::Bench => match bench::run(&ctx) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: cargo xtask bench: {err:#}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Size { check, record } => match size::run(&ctx, check, record) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: cargo xtask size: {err:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 

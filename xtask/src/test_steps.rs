@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Result, bail};
 
 use crate::runner::{Ctx, Outcome, Step, run_steps};
-use crate::{fuzz, interop, tshark};
+use crate::{fuzz, interop, size, tshark};
 
 /// The bare-metal targets ndp-core and ndp-smoltcp must build for
 /// (DESIGN.md "Toolchain").
@@ -67,6 +67,9 @@ pub fn steps() -> Vec<Step<'static>> {
             }));
         }
     }
+    steps.push(Step::new("size check (budgets.toml)", |ctx: &Ctx| {
+        size::run(ctx, true, false)
+    }));
     steps.push(Step::new("fuzz smoke", |ctx: &Ctx| {
         fuzz::smoke(ctx, fuzz::DEFAULT_TARGET, FUZZ_SMOKE_SECONDS)
     }));
@@ -86,7 +89,7 @@ pub fn run(ctx: &Ctx) -> ExitCode {
 /// Makes sure the pinned toolchain (rust-toolchain.toml) has the thumb
 /// standard libraries. rustup does not install the `targets` of a toolchain
 /// file by itself, so we add them, from the workspace root so the pin applies.
-fn ensure_thumb_targets(ctx: &Ctx) -> Result<Outcome> {
+pub fn ensure_thumb_targets(ctx: &Ctx) -> Result<Outcome> {
     let list = ctx.sh.cmd("rustup").args(["target", "list", "--installed"]);
     ctx.echo(&list);
     let installed = match list.quiet().read() {

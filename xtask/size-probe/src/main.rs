@@ -160,7 +160,11 @@ mod engine {
                 black_box(x);
             });
             black_box((s.link_mtu(), s.hop_limit(), s.config_flags()));
-            black_box((s.router_solicitations_sent(), s.is_disabled(), s.queued_packets()));
+            black_box((
+                s.router_solicitations_sent(),
+                s.is_disabled(),
+                s.queued_packets(),
+            ));
             black_box((s.reachable_time(), s.retrans_timer(), s.config()));
             // The codec on its own.
             let ip = IpMeta {

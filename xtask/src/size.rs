@@ -1,0 +1,365 @@
+//! `cargo xtask size`: flash and RAM of ndp-core on the target, measured
+//! from the size-probe firmware (xtask/size-probe), and the check of those
+//! figures against budgets.toml.
+//!
+//! Flash is `.text` + `.rodata` of the probe built for
+//! thumbv7em-none-eabihf with opt-level "z", fat LTO, panic=abort and one
+//! codegen unit, minus the same of the probe built without the engine. RAM
+//! is `size_of` computed for the target by the probe itself (the
+//! `NDP_SIZES` table in its ELF).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+use object::{Object as _, ObjectSection as _, ObjectSymbol as _};
+
+use crate::runner::{Ctx, Outcome};
+
+/// The target the figures are for.
+pub const TARGET: &str = "thumbv7em-none-eabihf";
+/// Growth over a recorded figure that fails the check.
+pub const TOLERANCE_PERCENT: u64 = 3;
+/// Magic at the start of the probe's `NDP_SIZES` ("NDP1").
+const MAGIC: u32 = 0x4e44_5031;
+/// Where lwIP's figures come from (the issue's references).
+pub const LWIP_FLASH: u64 = 7_554;
+pub const LWIP_RAM: u64 = 1_152;
+
+/// A probe build: which features, and what its ELF holds.
+#[derive(Debug, Clone)]
+pub struct Build {
+    pub name: &'static str,
+    pub features: Option<&'static str>,
+    pub text: u64,
+    pub rodata: u64,
+    pub elf: PathBuf,
+}
+
+impl Build {
+    pub fn flash(&self) -> u64 {
+        self.text + self.rodata
+    }
+}
+
+/// Everything `cargo xtask size` measures.
+#[derive(Debug, Clone)]
+pub struct Sizes {
+    pub baseline: Build,
+    pub engine: Build,
+    pub hash: Build,
+    /// `size_of::<Stack>()` at default capacities on the target.
+    pub stack: u64,
+    /// The `QUEUE_BYTES` packet buffer inside it.
+    pub queue_payload: u64,
+    /// Extra bytes of `Stack<9, 4, 3072>` and `Stack<8, 5, 3072>`.
+    pub per_neighbor: u64,
+    pub per_queue_slot: u64,
+    /// `Stack::ram_parts()` on the target.
+    pub parts: Vec<(&'static str, u64)>,
+    /// `Stack::ram_per_entry()` on the target: (kind, bytes, entries).
+    pub per_entry: Vec<(&'static str, u64, u64)>,
+}
+
+impl Sizes {
+    pub fn flash_no_hash(&self) -> u64 {
+        self.engine.flash().saturating_sub(self.baseline.flash())
+    }
+
+    pub fn flash_with_hash(&self) -> u64 {
+        self.hash.flash().saturating_sub(self.baseline.flash())
+    }
+
+    /// The Stack without its queued packet payloads (the budget's RAM).
+    pub fn ram(&self) -> u64 {
+        self.stack.saturating_sub(self.queue_payload)
+    }
+}
+
+/// The three probe builds, then their sizes.
+pub fn measure(ctx: &Ctx) -> Result<Sizes> {
+    let mut builds = Vec::new();
+    for (name, features) in [
+        ("baseline", None),
+        ("engine", Some("engine")),
+        ("engine+hash", Some("hash")),
+    ] {
+        let elf = build_probe(ctx, name, features)?;
+        let (text, rodata) = section_sizes(&elf)?;
+        builds.push(Build {
+            name,
+            features,
+            text,
+            rodata,
+            elf,
+        });
+    }
+    let [baseline, engine, hash]: [Build; 3] = builds
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("three builds"))?;
+    let table = ndp_sizes(&engine.elf)?;
+    let parts_names = ndp_core::Stack::<8, 4, 3072>::ram_parts();
+    let entry_names = ndp_core::Stack::<8, 4, 3072>::ram_per_entry();
+    let at = |i: usize| u64::from(table.get(i).copied().unwrap_or(0));
+    let parts: Vec<(&'static str, u64)> = parts_names
+        .iter()
+        .enumerate()
+        .map(|(i, (n, _))| (*n, at(4 + i)))
+        .collect();
+    let per_entry: Vec<(&'static str, u64, u64)> = entry_names
+        .iter()
+        .enumerate()
+        .map(|(i, (n, _, count))| (*n, at(4 + parts_names.len() + i), *count as u64))
+        .collect();
+    let stack = at(1);
+    let queue_payload = parts
+        .iter()
+        .find(|(n, _)| *n == "queue payload")
+        .map_or(0, |p| p.1);
+    Ok(Sizes {
+        per_neighbor: at(2).saturating_sub(stack),
+        per_queue_slot: at(3).saturating_sub(stack),
+        stack,
+        queue_payload,
+        parts,
+        per_entry,
+        baseline,
+        engine,
+        hash,
+    })
+}
+
+/// Build the probe with `features` into its own target directory.
+fn build_probe(ctx: &Ctx, name: &str, features: Option<&str>) -> Result<PathBuf> {
+    let probe = ctx.root.join("xtask/size-probe");
+    let target_dir = crate::target_dir(ctx).join("size-probe").join(name);
+    let sh = &ctx.sh;
+    let _dir = sh.push_dir(&probe);
+    // The probe's .cargo/config.toml sets the target, the linker script
+    // and the compact SHA-256; RUSTFLAGS from the environment would
+    // replace all of that.
+    let mut cmd = sh
+        .cmd("cargo")
+        .args(["build", "--release", "--target-dir"])
+        .arg(&target_dir)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    if let Some(f) = features {
+        cmd = cmd.args(["--features", f]);
+    }
+    ctx.run(cmd)
+        .with_context(|| format!("building the size probe ({name})"))?;
+    Ok(target_dir.join(TARGET).join("release/size-probe"))
+}
+
+/// `.text` and `.rodata` sizes of an ELF.
+pub fn section_sizes(elf: &Path) -> Result<(u64, u64)> {
+    let data = std::fs::read(elf).with_context(|| format!("reading {}", elf.display()))?;
+    let file = object::File::parse(&*data).with_context(|| format!("parsing {}", elf.display()))?;
+    let size = |name: &str| file.section_by_name(name).map_or(0, |s| s.size());
+    Ok((size(".text"), size(".rodata")))
+}
+
+/// The probe's `NDP_SIZES` table.
+fn ndp_sizes(elf: &Path) -> Result<Vec<u32>> {
+    let data = std::fs::read(elf)?;
+    let file = object::File::parse(&*data)?;
+    let sym = file
+        .symbols()
+        .find(|s| s.name() == Ok("NDP_SIZES"))
+        .context("the probe has no NDP_SIZES symbol")?;
+    let section = sym
+        .section_index()
+        .and_then(|i| file.section_by_index(i).ok())
+        .context("NDP_SIZES has no section")?;
+    let bytes = section
+        .data_range(sym.address(), sym.size())?
+        .context("NDP_SIZES lies outside its section")?;
+    let table: Vec<u32> = bytes
+        .chunks_exact(4)
+        .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+        .collect();
+    if table.first() != Some(&MAGIC) {
+        bail!(
+            "NDP_SIZES does not start with its magic: {:x?}",
+            table.first()
+        );
+    }
+    Ok(table)
+}
+
+/// The figures budgets.toml records and the goals it states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub flash_no_hash: u64,
+    pub flash_with_hash: u64,
+    pub ram: u64,
+}
+
+pub fn budgets_path(ctx: &Ctx) -> PathBuf {
+    ctx.root.join("budgets.toml")
+}
+
+/// `[measured]` and `[goals]` of budgets.toml.
+pub fn read_budgets(ctx: &Ctx) -> Result<(Budget, Budget)> {
+    let path = budgets_path(ctx);
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let table: toml::Table = text
+        .parse()
+        .with_context(|| format!("parsing {}", path.display()))?;
+    let section = |name: &str| -> Result<Budget> {
+        let t = table
+            .get(name)
+            .and_then(|v| v.as_table())
+            .with_context(|| format!("{} has no [{name}] table", path.display()))?;
+        let get = |k: &str| -> Result<u64> {
+            t.get(k)
+                .and_then(|v| v.as_integer())
+                .and_then(|v| u64::try_from(v).ok())
+                .with_context(|| format!("[{name}] {k} in {} is not a number", path.display()))
+        };
+        Ok(Budget {
+            flash_no_hash: get("flash_no_hash")?,
+            flash_with_hash: get("flash_with_hash")?,
+            ram: get("ram")?,
+        })
+    };
+    Ok((section("measured")?, section("goals")?))
+}
+
+/// Rewrite the `[measured]` numbers of budgets.toml, keeping everything
+/// else (comments included) as it is.
+fn record(ctx: &Ctx, m: &Budget) -> Result<()> {
+    let path = budgets_path(ctx);
+    let text = std::fs::read_to_string(&path)?;
+    let mut section = String::new();
+    let mut out = String::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            section = trimmed.to_string();
+        }
+        let key = trimmed.split('=').next().unwrap_or("").trim();
+        let value = match (section.as_str(), key) {
+            ("[measured]", "flash_no_hash") => Some(m.flash_no_hash),
+            ("[measured]", "flash_with_hash") => Some(m.flash_with_hash),
+            ("[measured]", "ram") => Some(m.ram),
+            _ => None,
+        };
+        match value {
+            Some(v) if trimmed.contains('=') => out.push_str(&format!("{key} = {v}\n")),
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    std::fs::write(&path, out)?;
+    Ok(())
+}
+
+/// One figure against its recorded value: `Err` text when it grew more
+/// than the tolerance.
+fn check_one(what: &str, now: u64, recorded: u64) -> std::result::Result<String, String> {
+    let limit = recorded + recorded * TOLERANCE_PERCENT / 100;
+    let delta = now as i64 - recorded as i64;
+    let line = format!("{what}: {now} bytes (recorded {recorded}, {delta:+}; limit {limit})");
+    if now > limit { Err(line) } else { Ok(line) }
+}
+
+/// Compare measured sizes with budgets.toml.
+pub fn check(sizes: &Sizes, recorded: &Budget) -> std::result::Result<Vec<String>, Vec<String>> {
+    let results = [
+        check_one(
+            "flash without the hash",
+            sizes.flash_no_hash(),
+            recorded.flash_no_hash,
+        ),
+        check_one(
+            "flash with the hash",
+            sizes.flash_with_hash(),
+            recorded.flash_with_hash,
+        ),
+        check_one(
+            "Stack RAM without queued payloads",
+            sizes.ram(),
+            recorded.ram,
+        ),
+    ];
+    let failed: Vec<String> = results.iter().filter_map(|r| r.clone().err()).collect();
+    let all: Vec<String> = results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|e| e))
+        .collect();
+    if failed.is_empty() {
+        Ok(all)
+    } else {
+        Err(failed)
+    }
+}
+
+/// `cargo xtask size [--check] [--record]`.
+pub fn run(ctx: &Ctx, check_budgets: bool, record_budgets: bool) -> Result<Outcome> {
+    crate::test_steps::ensure_thumb_targets(ctx)?;
+    let sizes = measure(ctx)?;
+    let (recorded, goals) = read_budgets(ctx)?;
+    println!("ndp-core on {TARGET} (opt-level z, LTO, panic=abort):");
+    println!(
+        "  flash  {:>6} bytes without the stable-IID hash (goal {}), {:>6} with it (goal {})",
+        sizes.flash_no_hash(),
+        goals.flash_no_hash,
+        sizes.flash_with_hash(),
+        goals.flash_with_hash
+    );
+    println!(
+        "  RAM    {:>6} bytes: Stack at default capacities without its {} queue payload bytes (goal {})",
+        sizes.ram(),
+        sizes.queue_payload,
+        goals.ram
+    );
+    let measured = Budget {
+        flash_no_hash: sizes.flash_no_hash(),
+        flash_with_hash: sizes.flash_with_hash(),
+        ram: sizes.ram(),
+    };
+    if record_budgets {
+        record(ctx, &measured)?;
+        println!("recorded these figures in {}", budgets_path(ctx).display());
+        return Ok(Outcome::passed());
+    }
+    let note = format!(
+        "flash {} / {} B, RAM {} B",
+        measured.flash_no_hash, measured.flash_with_hash, measured.ram
+    );
+    if !check_budgets {
+        return Ok(Outcome::Passed(Some(note)));
+    }
+    match check(&sizes, &recorded) {
+        Ok(lines) => {
+            for l in lines {
+                println!("  ok: {l}");
+            }
+            Ok(Outcome::Passed(Some(note)))
+        }
+        Err(lines) => bail!(
+            "grew more than {TOLERANCE_PERCENT}% over budgets.toml:\n  {}\n\
+             If the bytes bought something worth it, run `cargo xtask size --record` and say \
+             in the commit what they bought.",
+            lines.join("\n  ")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn growth_within_three_percent_passes_and_beyond_fails() {
+        assert!(check_one("x", 1030, 1000).is_ok());
+        assert!(check_one("x", 1031, 1000).is_err());
+        assert!(check_one("x", 900, 1000).is_ok());
+        let e = check_one("x", 2000, 1000).unwrap_err();
+        assert!(e.contains("+1000") && e.contains("limit 1030"), "{e}");
+    }
+}
