@@ -437,17 +437,23 @@ pub(crate) fn select_router(
             let _ = candidates.push((0, rank(r.preference), r.addr));
         }
     }
-    let mut order: heapless::Vec<(core::cmp::Reverse<(u8, u8)>, usize), { ROUTES + ROUTERS }> =
-        candidates
+    // Best first, ties in table order: a selection sort of at most
+    // ROUTES + ROUTERS entries (smaller code than a general sort).
+    let mut sorted: heapless::Vec<(u8, u8, Ipv6Addr), { ROUTES + ROUTERS }> = heapless::Vec::new();
+    let mut taken = [false; ROUTES + ROUTERS];
+    for _ in 0..candidates.len() {
+        let best = candidates
             .iter()
             .enumerate()
-            .map(|(i, c)| (core::cmp::Reverse((c.0, c.1)), i))
-            .collect();
-    order.sort_unstable();
-    let candidates: heapless::Vec<(u8, u8, Ipv6Addr), { ROUTES + ROUTERS }> = order
-        .iter()
-        .filter_map(|(_, i)| candidates.get(*i).copied())
-        .collect();
+            .filter(|(i, _)| taken.get(*i) == Some(&false))
+            .max_by_key(|(i, c)| (c.0, c.1, core::cmp::Reverse(*i)));
+        let Some((i, c)) = best else { break };
+        if let Some(t) = taken.get_mut(i) {
+            *t = true;
+        }
+        let _ = sorted.push(*c);
+    }
+    let candidates = sorted;
     if let Some(&(_, _, r)) = candidates.iter().find(|c| reach(&c.2) != Reach::Suspect) {
         return Some(r);
     }
