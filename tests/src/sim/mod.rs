@@ -195,9 +195,8 @@ pub struct Sim {
     counters: Counters,
     events: u64,
     event_limit: u64,
+    /// `None` for [`Sim::unrecorded`] (and once dropped).
     pcap: Option<pcap::Writer<BufWriter<File>>>,
-    /// Whether frames go to the pcap ([`Sim::unrecorded`]: no).
-    recording: bool,
     pcap_path: PathBuf,
     frames_written: u64,
     /// 1-based frame numbers (as Wireshark counts) injected broken on purpose.
@@ -225,6 +224,22 @@ impl Sim {
             .unwrap_or_else(|e| panic!("cannot create {}: {e}", pcap_path.display()));
         let writer = pcap::Writer::new(BufWriter::new(file))
             .unwrap_or_else(|e| panic!("cannot write {}: {e}", pcap_path.display()));
+        Sim::empty(name, seed, link, Some(writer), pcap_path)
+    }
+
+    /// An empty segment like [`Sim::new`] that writes no pcap: for
+    /// benchmarks running thousands of simulations.
+    pub fn unrecorded(seed: u64, link: LinkConfig) -> Sim {
+        Sim::empty("unrecorded", seed, link, None, PathBuf::new())
+    }
+
+    fn empty(
+        name: &str,
+        seed: u64,
+        link: LinkConfig,
+        pcap: Option<pcap::Writer<BufWriter<File>>>,
+        pcap_path: PathBuf,
+    ) -> Sim {
         Sim {
             name: name.to_string(),
             now: Instant::ZERO,
@@ -236,31 +251,8 @@ impl Sim {
             counters: Counters::default(),
             events: 0,
             event_limit: DEFAULT_EVENT_LIMIT,
-            pcap: Some(writer),
-            recording: true,
+            pcap,
             pcap_path,
-            frames_written: 0,
-            broken: Vec::new(),
-        }
-    }
-
-    /// An empty segment like [`Sim::new`] that writes no pcap: for
-    /// benchmarks running thousands of simulations.
-    pub fn unrecorded(seed: u64, link: LinkConfig) -> Sim {
-        Sim {
-            name: "unrecorded".to_string(),
-            now: Instant::ZERO,
-            link,
-            rng: Rng::new(seed),
-            nodes: Vec::new(),
-            queue: BinaryHeap::new(),
-            next_seq: 0,
-            counters: Counters::default(),
-            events: 0,
-            event_limit: DEFAULT_EVENT_LIMIT,
-            pcap: None,
-            recording: false,
-            pcap_path: PathBuf::new(),
             frames_written: 0,
             broken: Vec::new(),
         }
@@ -519,14 +511,11 @@ impl Sim {
 
     fn write_pcap(&mut self, frame: &[u8]) {
         let time_ns = self.now.as_millis().saturating_mul(1_000_000);
-        if !self.recording {
-            self.frames_written += 1;
-            return;
+        if let Some(writer) = self.pcap.as_mut() {
+            writer
+                .write(time_ns, frame)
+                .unwrap_or_else(|e| panic!("cannot write {}: {e}", self.pcap_path.display()));
         }
-        let writer = self.pcap.as_mut().expect("pcap writer lives until drop");
-        writer
-            .write(time_ns, frame)
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", self.pcap_path.display()));
         self.frames_written += 1;
     }
 }
@@ -535,6 +524,7 @@ impl Drop for Sim {
     /// Flushes the pcap (also when a test panics), and lists the frames
     /// broken on purpose, if any.
     fn drop(&mut self) {
+        let recorded = self.pcap.is_some();
         if let Some(writer) = self.pcap.take()
             && let Err(e) = writer.finish()
         {
@@ -544,7 +534,7 @@ impl Drop for Sim {
                 self.pcap_path.display()
             );
         }
-        if self.recording && !self.broken.is_empty() {
+        if recorded && !self.broken.is_empty() {
             let path = self.pcap_path.with_extension(BROKEN_FRAMES_EXT);
             let mut text = format!(
                 "# frames of {}.pcap broken on purpose (Sim::inject_broken), 1-based\n",
