@@ -6,36 +6,34 @@
 //! documentation prefix 2001:db8:1::/64, a DNS server and a search domain.
 //! linux-tap's JSON events are shown as readable lines, then a summary.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, ExitCode, Stdio};
-use std::sync::mpsc;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
+use ndp_tests::interop::{HostConfig, Lab, PREFIX, ROUTER_ADDR, try_run};
 use serde_json::Value;
 
 use crate::packages;
 use crate::runner::Ctx;
 
-const NS: &str = "ndp-demo";
 const MAC: &str = "02:00:5e:00:53:42";
 /// A fixed secret: the demo shows the same stable addresses every run.
 const SECRET: &str = "6e64702d64656d6f2d7365637265742e";
-const RADVD_CONF: &str = "interface br0 {
+/// What radvd advertises on br0.
+const RADVD: &str = "
     AdvSendAdvert on;
     MinRtrAdvInterval 3;
     MaxRtrAdvInterval 10;
     prefix 2001:db8:1::/64 { AdvOnLink on; AdvAutonomous on; };
     RDNSS 2001:db8:1::53 { };
     DNSSL demo.example { };
-};
 ";
 
 pub fn run(ctx: &Ctx, seconds: u64) -> ExitCode {
     if !packages::is_root(ctx) {
         eprintln!(
-            "cargo xtask demo needs root: it creates a network namespace ({NS}) holding a TAP \
-             device and runs radvd there (Linux is the router, linux-tap the device). Run it \
+            "cargo xtask demo needs root: it creates network namespaces holding a TAP device \
+             and runs radvd there (Linux is the router, linux-tap the device). Run it \
              as root, for example:\n    sudo -E cargo xtask demo"
         );
         return ExitCode::FAILURE;
@@ -55,46 +53,6 @@ pub fn run(ctx: &Ctx, seconds: u64) -> ExitCode {
     }
 }
 
-fn sh(args: &[&str]) -> Result<()> {
-    let status = Command::new(args[0])
-        .args(&args[1..])
-        .status()
-        .with_context(|| format!("cannot run `{}`", args.join(" ")))?;
-    if !status.success() {
-        bail!("`{}` failed: {status}", args.join(" "));
-    }
-    Ok(())
-}
-
-fn ns(args: &[&str]) -> Result<()> {
-    let mut all = vec!["ip", "netns", "exec", NS];
-    all.extend_from_slice(args);
-    sh(&all)
-}
-
-/// Removes the namespace (and so the TAP device) and stops the processes,
-/// however the demo ends.
-struct Lab {
-    children: Vec<Child>,
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        for c in &mut self.children {
-            let _ = Command::new("kill")
-                .args(["-TERM", &c.id().to_string()])
-                .status();
-            let end = Instant::now() + Duration::from_secs(3);
-            while Instant::now() < end && c.try_wait().ok().flatten().is_none() {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        let _ = Command::new("ip").args(["netns", "del", NS]).status();
-    }
-}
-
 /// What the summary reports.
 #[derive(Default)]
 struct Seen {
@@ -107,116 +65,61 @@ struct Seen {
 }
 
 fn demo(ctx: &Ctx, bound: Duration) -> Result<()> {
-    let dir = crate::target_dir(ctx).join("demo");
-    std::fs::create_dir_all(&dir)?;
-    let conf = dir.join("radvd.conf");
-    std::fs::write(&conf, RADVD_CONF)?;
-    // A namespace left by an interrupted run goes first.
-    let _ = Command::new("ip")
-        .args(["netns", "del", NS])
-        .stderr(Stdio::null())
-        .status();
-    sh(&["ip", "netns", "add", NS])?;
-    let mut lab = Lab {
-        children: Vec::new(),
-    };
-    ns(&["ip", "link", "set", "lo", "up"])?;
-    ns(&["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"])?;
-    // The router's side is a bridge that is up before the device attaches
-    // (a veth port whose peer is up gives it carrier), so radvd is ready for the device's
-    // first solicitation, as a router on a real LAN would be.
-    ns(&[
-        "ip",
-        "link",
-        "add",
-        "br0",
-        "type",
-        "bridge",
-        "forward_delay",
-        "0",
-        "mcast_snooping",
-        "0",
-    ])?;
-    ns(&["sysctl", "-qw", "net.ipv6.conf.br0.accept_untracked_na=1"])?;
-    ns(&["sysctl", "-qw", "net.ipv6.conf.br0.accept_dad=0"])?;
-    ns(&[
-        "ip", "link", "add", "vd0", "type", "veth", "peer", "name", "vd1",
-    ])?;
-    ns(&["ip", "link", "set", "vd1", "up"])?;
-    ns(&["ip", "tuntap", "add", "dev", "tap0", "mode", "tap"])?;
-    for dev in ["vd0", "tap0"] {
-        ns(&["ip", "link", "set", dev, "master", "br0"])?;
-        ns(&["ip", "link", "set", dev, "up"])?;
-    }
-    ns(&[
-        "ip",
-        "-6",
-        "addr",
-        "add",
-        "2001:db8:1::1/64",
-        "dev",
-        "br0",
-        "nodad",
-    ])?;
-    ns(&["ip", "link", "set", "br0", "up"])?;
-
-    let radvd = Command::new("ip")
-        .args(["netns", "exec", NS, "radvd", "-n", "-m", "stderr", "-C"])
-        .arg(&conf)
-        .arg("-p")
-        .arg(dir.join("radvd.pid"))
-        .stderr(std::fs::File::create(dir.join("radvd.log"))?)
-        .spawn()
-        .context("cannot start radvd")?;
-    lab.children.push(radvd);
-    // radvd sets br0 up within its first second.
-    std::thread::sleep(Duration::from_millis(1500));
-
+    // The interop tests' lab: a Linux router namespace whose bridge joins
+    // the TAP device and a veth (so it has carrier and radvd is ready for
+    // the device's first solicitation), removed again however this ends.
+    let mut lab = Lab::new("demo", HostConfig::default());
+    lab.start_radvd(RADVD);
+    // A router that has been up a while: radvd multicasts its first RA at
+    // once and then at most one per MinDelayBetweenRAs (3 s, RFC 4861
+    // §6.2.6), so a solicitation right after its start goes unanswered.
+    std::thread::sleep(Duration::from_millis(3500));
     let bin = crate::target_dir(ctx).join("debug/linux-tap");
     println!(
-        "==> namespace {NS}: Linux router on br0 (2001:db8:1::1) bridged to tap0, radvd advertising 2001:db8:1::/64"
+        "==> namespace {}: Linux router on br0 ({ROUTER_ADDR}) bridged to tap0, radvd advertising {PREFIX}/64",
+        lab.router
     );
     println!("==> linux-tap --iface tap0 --mac {MAC} --secret {SECRET}\n");
-    let mut tap = Command::new("ip")
-        .args(["netns", "exec", NS])
-        .arg(&bin)
-        .args(["--iface", "tap0", "--mac", MAC, "--secret", SECRET])
-        .stdout(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("cannot start {}", bin.display()))?;
-    let stdout = tap.stdout.take().context("linux-tap's stdout")?;
-    lab.children.push(tap);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let tap = lab.spawn_json(
+        "linux-tap",
+        &bin,
+        &["--iface", "tap0", "--mac", MAC, "--secret", SECRET],
+    );
     let mut seen = Seen::default();
     let end = Instant::now() + bound;
-    while Instant::now() < end {
-        let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) else {
-            continue;
-        };
-        let Ok(v) = serde_json::from_str::<Value>(&line) else {
-            println!("  {line}");
-            continue;
-        };
-        println!("{}", describe(&v, &mut seen));
-        if seen.global_preferred && seen.router.is_some() && seen.dns.is_some() {
-            break;
+    let mut shown = 0;
+    'watch: while Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(100));
+        let lines = tap.lines();
+        for (_, line) in lines.iter().skip(shown) {
+            shown += 1;
+            let Ok(v) = serde_json::from_str::<Value>(line) else {
+                println!("  {line}");
+                continue;
+            };
+            println!("{}", describe(&v, &mut seen));
+            if seen.global_preferred && seen.router.is_some() && seen.dns.is_some() {
+                break 'watch;
+            }
         }
     }
     println!();
     if let Some(g) = &seen.global {
-        let out = Command::new("ip")
-            .args([
-                "netns", "exec", NS, "ping", "-6", "-n", "-c", "1", "-W", "2", g,
-            ])
-            .output()?;
-        let text = String::from_utf8_lossy(&out.stdout);
+        let text = try_run(&[
+            "ip",
+            "netns",
+            "exec",
+            &lab.router,
+            "ping",
+            "-6",
+            "-n",
+            "-c",
+            "1",
+            "-W",
+            "2",
+            g,
+        ])
+        .unwrap_or_default();
         let rtt = text
             .lines()
             .find(|l| l.contains("time="))
@@ -234,12 +137,13 @@ fn demo(ctx: &Ctx, bound: Duration) -> Result<()> {
         Some(ms) => println!("  link up to a usable global address: {ms} ms"),
         None => println!("  no usable global address within {} s", bound.as_secs()),
     }
+    let logs = lab.dir.clone();
     drop(lab);
     if seen.global_usable_ms.is_none() {
         bail!(
-            "no global address within {} s (radvd's log: {})",
+            "no global address within {} s (radvd's log and a pcap of the link: {})",
             bound.as_secs(),
-            dir.join("radvd.log").display()
+            logs.display()
         );
     }
     Ok(())
