@@ -14,6 +14,7 @@ pub mod frame;
 pub mod interop;
 pub mod packet;
 pub mod pcap;
+pub mod qemu;
 pub mod sim;
 
 /// The workspace's target directory: `$CARGO_TARGET_DIR` (a relative one

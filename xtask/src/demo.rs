@@ -1,10 +1,11 @@
-//! `cargo xtask demo`: a device autoconfiguring against a real router.
+//! `cargo xtask demo --linux-tap`: the engine on a real Linux link.
 //!
-//! Until the QEMU board takes over, the device is linux-tap (the engine,
-//! the smoltcp adapter and smoltcp on a TAP device) in a network namespace
-//! whose Linux kernel is the router, with radvd advertising the
-//! documentation prefix 2001:db8:1::/64, a DNS server and a search domain.
-//! linux-tap's JSON events are shown as readable lines, then a summary.
+//! The device is linux-tap (the engine, the smoltcp adapter and smoltcp on
+//! a TAP device) in a network namespace whose Linux kernel is the router,
+//! with radvd advertising the documentation prefix 2001:db8:1::/64, a DNS
+//! server and a search domain. linux-tap's JSON events are shown as
+//! readable lines, then a summary. (`cargo xtask demo` without the flag
+//! runs the QEMU board: see qemu.rs.)
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -32,9 +33,9 @@ const RADVD: &str = "
 pub fn run(ctx: &Ctx, seconds: u64) -> ExitCode {
     if !packages::is_root(ctx) {
         eprintln!(
-            "cargo xtask demo needs root: it creates network namespaces holding a TAP device \
+            "cargo xtask demo --linux-tap needs root: it creates network namespaces holding a TAP device \
              and runs radvd there (Linux is the router, linux-tap the device). Run it \
-             as root, for example:\n    sudo -E cargo xtask demo"
+             as root, for example:\n    sudo -E cargo xtask demo --linux-tap"
         );
         return ExitCode::FAILURE;
     }

@@ -7,9 +7,11 @@
 
 mod bench;
 mod demo;
+mod firmware;
 mod fuzz;
 mod interop;
 mod packages;
+mod qemu;
 mod runner;
 mod size;
 mod test_steps;
@@ -61,13 +63,36 @@ enum Command {
         #[arg(long, conflicts_with = "check")]
         record: bool,
     },
-    /// A device autoconfiguring against a real router: linux-tap (the
-    /// engine on a TAP device) beside radvd in a network namespace, its
-    /// events as readable lines and a summary. Needs root.
+    /// A device autoconfiguring against a real router: the mps2-an386
+    /// firmware (Cortex-M4F, LAN9118) under QEMU, slirp its router
+    /// (no root). Streams the firmware's decoded log, writes a pcap and
+    /// ends with a summary.
     Demo {
-        /// Give up after this many seconds.
-        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
-        seconds: u64,
+        /// Stop after this many seconds (default: run until Ctrl-C).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        seconds: Option<u64>,
+        /// The firmware's random seed (default: a new one each run).
+        #[arg(long, conflicts_with = "linux_tap")]
+        seed: Option<u64>,
+        /// Run the linux-tap board beside radvd in a network namespace
+        /// instead (needs root); stops after --seconds (default 20).
+        #[arg(long)]
+        linux_tap: bool,
+    },
+    /// Build every firmware of boards/ for its target (release).
+    BuildBoards,
+    /// Boot an mps2-an386 firmware ELF under QEMU (slirp, fd00:1::/64) and
+    /// stream its decoded defmt log: the board's `cargo run` runner.
+    Qemu {
+        /// The firmware.
+        elf: PathBuf,
+        /// Write the NIC's traffic to this pcap.
+        #[arg(long)]
+        pcap: Option<PathBuf>,
+        /// The firmware's command line (secret=HEX32 seed=N
+        /// exit-when-configured).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
 }
 
@@ -89,7 +114,25 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Demo { seconds } => demo::run(&ctx, seconds),
+        Command::Demo {
+            seconds,
+            seed,
+            linux_tap,
+        } => {
+            if linux_tap {
+                demo::run(&ctx, seconds.unwrap_or(20))
+            } else {
+                qemu::demo(&ctx, seconds, seed)
+            }
+        }
+        Command::BuildBoards => match qemu::build_boards(&ctx) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: cargo xtask build-boards: {err:#}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Qemu { elf, pcap, args } => qemu::run_elf(&ctx, &elf, &args, pcap),
         Command::Bench => match bench::run(&ctx) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {

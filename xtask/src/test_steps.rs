@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Result, bail};
 
 use crate::runner::{Ctx, Outcome, Step, run_steps};
-use crate::{fuzz, interop, size, tshark};
+use crate::{firmware, fuzz, interop, size, tshark};
 
 /// The bare-metal targets ndp-core and ndp-smoltcp must build for
 /// (DESIGN.md "Toolchain").
@@ -32,6 +32,9 @@ pub fn steps() -> Vec<Step<'static>> {
                 "clippy",
                 "--workspace",
                 "--all-targets",
+                // The test files behind features (run as their own steps).
+                "--features",
+                "ndp-tests/firmware,linux-tap/interop",
                 "--",
                 "-D",
                 "warnings",
@@ -43,6 +46,14 @@ pub fn steps() -> Vec<Step<'static>> {
             tshark::check_sim_pcaps(ctx, started)
         }),
     ];
+    steps.push(Step::new(
+        "boards: fmt, clippy, host tests, build",
+        firmware::check_boards,
+    ));
+    steps.push(Step::new("firmware (QEMU mps2-an386)", firmware::run));
+    steps.push(Step::new("firmware pcaps (tshark)", move |ctx: &Ctx| {
+        tshark::check_firmware_pcaps(ctx, started)
+    }));
     for features in [None, Some("defmt")] {
         for target in THUMB_TARGETS {
             let name = match features {

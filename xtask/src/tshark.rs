@@ -34,16 +34,43 @@ const BROKEN_FRAMES_EXT: &str = "broken-frames";
 /// Checks the pcaps written since `since` (older ones are left over from
 /// scenarios that no longer exist and are ignored).
 pub fn check_sim_pcaps(ctx: &Ctx, since: SystemTime) -> Result<Outcome> {
+    check_pcaps(
+        ctx,
+        since,
+        "sim-pcap",
+        "simulator",
+        "expected one per scenario from tests/tests/sim_*.rs",
+    )
+}
+
+/// Checks the firmware tests' pcaps (`<target>/firmware/`) written since
+/// `since`.
+pub fn check_firmware_pcaps(ctx: &Ctx, since: SystemTime) -> Result<Outcome> {
+    check_pcaps(
+        ctx,
+        since,
+        "firmware",
+        "firmware",
+        "expected one per QEMU run of tests/tests/firmware.rs",
+    )
+}
+
+fn check_pcaps(
+    ctx: &Ctx,
+    since: SystemTime,
+    subdir: &str,
+    what: &str,
+    expected: &str,
+) -> Result<Outcome> {
     let version = ensure_tshark(ctx)?;
     let target = crate::target_dir(ctx);
     check_canary(ctx, &target)?;
 
-    let dir = target.join("sim-pcap");
+    let dir = target.join(subdir);
     let (fresh, stale) = list_pcaps(&dir, since)?;
     if fresh.is_empty() {
         bail!(
-            "the simulator scenarios did not write any pcap to {} during this run \
-             (expected one per scenario from tests/tests/sim_*.rs)",
+            "the {what} tests did not write any pcap to {} during this run ({expected})",
             dir.display()
         );
     }
@@ -71,7 +98,7 @@ pub fn check_sim_pcaps(ctx: &Ctx, since: SystemTime) -> Result<Outcome> {
     );
     if !failures.is_empty() {
         let mut msg = format!(
-            "tshark flags frames in {} of {} simulator pcap(s) (frame number, expert info, summary):",
+            "tshark flags frames in {} of {} {what} pcap(s) (frame number, expert info, summary):",
             failures.len(),
             fresh.len()
         );

@@ -33,7 +33,7 @@
 use core::net::Ipv6Addr;
 
 use defmt::{info, warn};
-use ndp_core::wire::MacAddr;
+use ndp_core::wire::{Lifetime, MacAddr, Preference};
 use ndp_core::{Config, Event};
 use ndp_smoltcp::{Adapter, MulticastFilter};
 use smoltcp::iface::{Interface, SocketSet, SocketStorage};
@@ -96,11 +96,7 @@ where
     let mut config = Config::new(settings.mac);
     config.secret = settings.secret;
     config.seed = settings.seed;
-    info!(
-        "boot mac {=[u8]:02x} seed {=u64}",
-        settings.mac.octets(),
-        settings.seed
-    );
+    info!("boot mac {} seed {=u64}", Mac(settings.mac), settings.seed);
 
     let now = board.now();
     let mut adapter: Adapter<D, F> = Adapter::with_filter(device, filter, config, now);
@@ -153,7 +149,9 @@ where
                 .unwrap_or(Ipv6Addr::UNSPECIFIED);
             info!(
                 "configured link-local {} global {} router {}",
-                link_local, global, router
+                Ip(link_local),
+                Ip(global),
+                Ip(router)
             );
             if settings.exit_when_configured {
                 board.configured();
@@ -211,30 +209,109 @@ fn log_event<D: Device, F: MulticastFilter<D>>(event: &Event, adapter: &Adapter<
             addr,
             prefix_len,
             state,
-        } => info!("address {}/{=u8} {=str}", addr, prefix_len, state.name()),
+        } => info!(
+            "address {}/{=u8} {=str}",
+            Ip(addr),
+            prefix_len,
+            state.name()
+        ),
         Event::AddressRemoved { addr, prefix_len } => {
-            info!("address {}/{=u8} removed", addr, prefix_len)
+            info!("address {}/{=u8} removed", Ip(addr), prefix_len)
         }
         Event::Router {
             addr,
             lifetime_s,
             preference,
         } => info!(
-            "router {} lifetime {=u16} s preference {}",
-            addr, lifetime_s, preference
+            "router {} lifetime {=u16} s preference {=str}",
+            Ip(addr),
+            lifetime_s,
+            preference_name(preference)
         ),
-        Event::Prefix { prefix, len, valid } => {
-            info!("prefix {}/{=u8} valid {}", prefix, len, valid)
-        }
+        Event::Prefix { prefix, len, valid } => match valid {
+            Lifetime::Finite(s) => info!("prefix {}/{=u8} valid {=u32} s", Ip(prefix), len, s),
+            Lifetime::Infinite => info!("prefix {}/{=u8} valid forever", Ip(prefix), len),
+        },
         Event::Dns => {
-            let servers = adapter.stack().dns_servers().count();
-            if servers == 0 {
+            if adapter.stack().dns_servers().next().is_none() {
                 info!("dns none");
             }
             for s in adapter.stack().dns_servers() {
-                info!("dns server {}", s);
+                info!("dns server {}", Ip(s));
             }
         }
         ref other => info!("event {}", other),
+    }
+}
+
+fn preference_name(p: Preference) -> &'static str {
+    match p {
+        Preference::Low => "low",
+        Preference::Medium => "medium",
+        Preference::High => "high",
+        Preference::Reserved => "reserved",
+    }
+}
+
+/// An IPv6 address in its RFC 5952 text form (defmt's own impl prints
+/// all eight groups in full).
+#[derive(Clone, Copy)]
+pub struct Ip(pub Ipv6Addr);
+
+impl defmt::Format for Ip {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        let seg = self.0.segments();
+        // RFC 5952 §4.2: the longest run of two or more zero groups (the
+        // first of equal runs) becomes "::".
+        let (mut best, mut best_len, mut run) = (0usize, 0usize, 0usize);
+        for (i, s) in seg.iter().enumerate() {
+            if *s == 0 {
+                run = run.saturating_add(1);
+                if run > best_len {
+                    best_len = run;
+                    best = i.saturating_add(1).saturating_sub(run);
+                }
+            } else {
+                run = 0;
+            }
+        }
+        let gap = if best_len >= 2 {
+            best..best.saturating_add(best_len)
+        } else {
+            0..0
+        };
+        let mut i = 0;
+        while let Some(s) = seg.get(i) {
+            if i == gap.start && !gap.is_empty() {
+                defmt::write!(f, "::");
+                i = gap.end;
+                continue;
+            }
+            if i != 0 && i != gap.end {
+                defmt::write!(f, ":");
+            }
+            defmt::write!(f, "{=u16:x}", *s);
+            i = i.saturating_add(1);
+        }
+    }
+}
+
+/// A MAC address as six colon-separated hex octets.
+#[derive(Clone, Copy)]
+pub struct Mac(pub MacAddr);
+
+impl defmt::Format for Mac {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        let [a, b, c, d, e, g] = self.0.octets();
+        defmt::write!(
+            f,
+            "{=u8:02x}:{=u8:02x}:{=u8:02x}:{=u8:02x}:{=u8:02x}:{=u8:02x}",
+            a,
+            b,
+            c,
+            d,
+            e,
+            g
+        );
     }
 }

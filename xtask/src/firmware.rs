@@ -1,0 +1,79 @@
+//! The firmware steps of `cargo xtask test`:
+//!
+//! - "boards": the boards workspace's own checks (it is a separate cargo
+//!   workspace, so the host workspace's fmt, clippy and tests do not see
+//!   it): `cargo fmt --check`, clippy for the firmware target and for the
+//!   board library's host tests, those tests (the LAN9118 driver against a
+//!   model of the chip, the clock), and every board's release build;
+//! - "firmware": tests/tests/firmware.rs, which boots the mps2-an386
+//!   firmware under QEMU against slirp and a test peer (no root), and
+//!   against the Linux kernel and radvd in network namespaces (root; those
+//!   tests report themselves as skipped otherwise).
+
+use anyhow::{Context as _, Result};
+
+use crate::packages;
+use crate::qemu::{BOARDS, build_boards};
+use crate::runner::{Ctx, Outcome};
+
+/// The host's target triple, for the board library's tests.
+fn host_triple(ctx: &Ctx) -> Result<String> {
+    let out = ctx.sh.cmd("rustc").arg("-vV").quiet().read()?;
+    out.lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(|h| h.trim().to_string())
+        .context("`rustc -vV` printed no host line")
+}
+
+pub fn check_boards(ctx: &Ctx) -> Result<Outcome> {
+    {
+        let _dir = ctx.sh.push_dir(ctx.root.join("boards"));
+        ctx.run(ctx.sh.cmd("cargo").args(["fmt", "--all", "--check"]))?;
+    }
+    let host = host_triple(ctx)?;
+    for board in BOARDS {
+        let _dir = ctx.sh.push_dir(ctx.root.join("boards").join(board));
+        // The firmware (its .cargo/config.toml picks the thumb target).
+        ctx.run(
+            ctx.sh
+                .cmd("cargo")
+                .args(["clippy", "--release", "--", "-D", "warnings"]),
+        )?;
+        // The board library and its tests, on the host.
+        ctx.run(ctx.sh.cmd("cargo").args([
+            "clippy", "--lib", "--tests", "--target", &host, "--", "-D", "warnings",
+        ]))?;
+        ctx.run(
+            ctx.sh
+                .cmd("cargo")
+                .args(["test", "--lib", "--target", &host]),
+        )?;
+    }
+    build_boards(ctx)
+}
+
+pub fn run(ctx: &Ctx) -> Result<Outcome> {
+    packages::ensure(ctx, crate::qemu::TOOLS)?;
+    if packages::is_root(ctx) {
+        // The Linux-router tests reuse the interop lab.
+        packages::ensure(ctx, crate::interop::TOOLS)?;
+    }
+    ctx.run(ctx.sh.cmd("cargo").args([
+        "test",
+        "-p",
+        "ndp-tests",
+        "--features",
+        "firmware",
+        "--test",
+        "firmware",
+    ]))?;
+    if packages::is_root(ctx) {
+        Ok(Outcome::passed())
+    } else {
+        Ok(Outcome::Skipped(
+            "the slirp tests passed; the Linux router tests need root for network namespaces \
+             and TAP devices: run `sudo -E cargo xtask test`"
+                .into(),
+        ))
+    }
+}
