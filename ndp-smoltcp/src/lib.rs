@@ -385,6 +385,16 @@ impl<
     /// smoltcp.
     fn flush(&mut self, now: Instant) {
         loop {
+            // RFC 4862 §5.4.2: the groups (all-nodes, the solicited-node
+            // group of a tentative address) are joined before a message
+            // that may draw an answer to them leaves: a fast router (slirp
+            // answers inside the transmit) must not meet a closed filter.
+            Self::sync_filter(
+                &self.stack,
+                &mut self.filter,
+                &mut self.device,
+                &mut self.programmed,
+            );
             let Some(token) = self.device.transmit(now) else {
                 // The engine keeps its packets until the NIC has room.
                 if self.stack.poll_at().is_some_and(|at| at <= self.now) {
@@ -395,14 +405,15 @@ impl<
             let Some(t) = self.stack.poll_transmit(self.now, &mut self.tx) else {
                 return;
             };
-            let packet = self.tx.get(..t.len).unwrap_or(&[]);
             match t.delivery {
                 Delivery::Link(dst) => {
+                    let packet = self.tx.get(..t.len).unwrap_or(&[]);
                     send_frame(token, dst, self.mac, packet);
                     bump(&mut self.stats.tx_engine);
                 }
                 Delivery::Local => {
                     drop(token);
+                    let packet = self.tx.get(..t.len).unwrap_or(&[]);
                     if self.rx_len.is_none()
                         && let Some(slot) = self.rx.get_mut(..packet.len())
                     {
@@ -439,15 +450,30 @@ impl<
                 }
             }
         }
-        let macs: heapless::Vec<MacAddr, MAX_MULTICAST_MACS> = self
-            .stack
+        Self::sync_filter(
+            &self.stack,
+            &mut self.filter,
+            &mut self.device,
+            &mut self.programmed,
+        );
+    }
+
+    /// Program the NIC's multicast filter with the engine's groups when
+    /// they differ from what it was last given.
+    fn sync_filter(
+        stack: &Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>,
+        filter: &mut F,
+        device: &mut D,
+        programmed: &mut Option<heapless::Vec<MacAddr, MAX_MULTICAST_MACS>>,
+    ) {
+        let macs: heapless::Vec<MacAddr, MAX_MULTICAST_MACS> = stack
             .multicast_groups()
             .map(|g| g.mac())
             .take(MAX_MULTICAST_MACS)
             .collect();
-        if self.programmed.as_ref() != Some(&macs) {
-            self.filter.set_multicast_macs(&mut self.device, &macs);
-            self.programmed = Some(macs);
+        if programmed.as_ref() != Some(&macs) {
+            filter.set_multicast_macs(device, &macs);
+            *programmed = Some(macs);
         }
     }
 

@@ -487,3 +487,58 @@ fn a_failed_resolution_reaches_smoltcp_as_destination_unreachable() {
             .any(|(_, e)| matches!(e, Event::ResolutionFailed { dropped: 1, .. }))
     );
 }
+
+/// A multicast filter that notes, with each programming, how many frames
+/// the NIC had sent by then.
+#[derive(Default, Clone)]
+struct OrderRecorder(Rc<RefCell<Vec<(usize, Vec<MacAddr>)>>>);
+
+impl MulticastFilter<Nic> for OrderRecorder {
+    fn set_multicast_macs(&mut self, nic: &mut Nic, macs: &[MacAddr]) {
+        let sent = nic.sent.borrow().len();
+        self.0.borrow_mut().push((sent, macs.to_vec()));
+    }
+}
+
+/// RFC 4862 §5.4.2: the all-nodes group and the tentative address's
+/// solicited-node group are joined before the first message leaves. With
+/// the NIC's filter still closed, a router that answers the first Router
+/// Solicitation at once (QEMU's slirp answers inside the transmit) had its
+/// RA dropped by the NIC, and the boot waited for the next solicitation,
+/// about 4 s later (found by the firmware's boot-time test, seed 320).
+#[test]
+fn the_multicast_filter_is_open_before_the_first_frame_leaves() {
+    for seed in [1, 320, 7777] {
+        let nic = lone_nic();
+        let sent = nic.sent.clone();
+        let filter = OrderRecorder::default();
+        let mut adapter: Adapter<Nic, OrderRecorder> =
+            Adapter::with_filter(nic, filter.clone(), config(MAC_A, seed), Instant::ZERO);
+        let mut iface = Interface::new(adapter.interface_config(), &mut adapter, Instant::ZERO);
+        let mut sockets = SocketSet::new(vec![]);
+        for ms in 0..1500 {
+            adapter.poll(Instant::from_millis(ms), &mut iface, &mut sockets);
+        }
+        let frames = sent.borrow().len();
+        assert!(
+            frames >= 3,
+            "seed {seed}: MLD, DAD and RS expected, got {frames}"
+        );
+        let ll = adapter
+            .stack()
+            .addresses()
+            .find(|x| x.origin == Origin::LinkLocal)
+            .map(|x| x.addr)
+            .unwrap();
+        let all_nodes = MacAddr([0x33, 0x33, 0, 0, 0, 1]);
+        let solicited = ll.solicited_node().mac();
+        let calls = filter.0.borrow();
+        let (first_sent, macs) = calls.first().expect("the filter was programmed");
+        assert_eq!(
+            *first_sent, 0,
+            "seed {seed}: {first_sent} frames left before the filter was set"
+        );
+        assert!(macs.contains(&all_nodes), "seed {seed}: {macs:?}");
+        assert!(macs.contains(&solicited), "seed {seed}: {macs:?}");
+    }
+}

@@ -474,3 +474,71 @@ fn linux_host_holds_the_first_choice_address() {
     );
     assert_no_fault(&fw);
 }
+
+/// Boot to a usable global address under slirp, in deterministic virtual
+/// time (`-icount`), for each seed: the firmware's clock when it logged
+/// `configured`.
+fn boot_times(elf: &std::path::Path, seeds: std::ops::RangeInclusive<u64>) -> Vec<u64> {
+    let mut times = Vec::new();
+    for seed in seeds {
+        let mut opts =
+            QemuOptions::slirp(&format!("secret={SECRET} seed={seed} exit-when-configured"));
+        opts.icount = true;
+        let fw = Firmware::boot(elf, &opts).unwrap_or_else(|e| panic!("{e}"));
+        let line = fw
+            .wait_for("configured line", BOOT, |l| {
+                qemu::parse_configured(&l.text).is_some()
+            })
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let status = fw.wait_exit(Duration::from_secs(10));
+        assert_eq!(
+            status.and_then(|s| s.code()),
+            Some(0),
+            "seed {seed}\n{}",
+            fw.transcript()
+        );
+        times.push(line.ms.expect("defmt timestamp"));
+    }
+    times
+}
+
+fn median(times: &[u64]) -> u64 {
+    let mut sorted = times.to_vec();
+    sorted.sort_unstable();
+    let n = sorted.len();
+    (sorted[(n - 1) / 2] + sorted[n / 2]) / 2
+}
+
+/// Slirp answers the RS at once, so the random delay before the first RS
+/// (0 to MAX_RTR_SOLICITATION_DELAY = 1 s, RFC 4861 §6.3.7) dominates the
+/// boot: its median is about 0.5 s and no boot may take much over 1 s.
+/// Checked over seeds 1-300: median ≤ 600 ms and every boot ≤ 1,100 ms.
+/// (The issue asks for 20 seeds; their sample median wanders by about
+/// ±110 ms around 500, too much to tell a skewed delay from chance: seeds
+/// 1-20 give 656 ms. 300 seeds narrow it to about ±30 ms, and include the
+/// seeds that found the closed multicast filter.) Figures in
+/// `target/firmware/boot-times.txt` for the bench report.
+#[test]
+fn boot_time_distribution() {
+    let elf = firmware();
+    let times = boot_times(&elf, 1..=300);
+    let first20 = &times[..20];
+    let text = format!(
+        "firmware boot to a usable global address under slirp, virtual time (-icount), ms\n\
+         seeds 1-20: median {} max {}: {first20:?}\n\
+         seeds 1-300: median {} max {} min {}\n",
+        median(first20),
+        first20.iter().max().copied().unwrap_or(0),
+        median(&times),
+        times.iter().max().copied().unwrap_or(0),
+        times.iter().min().copied().unwrap_or(0),
+    );
+    std::fs::write(
+        ndp_tests::target_dir().join("firmware/boot-times.txt"),
+        &text,
+    )
+    .expect("write boot-times.txt");
+    eprint!("{text}");
+    assert!(median(&times) <= 600, "{text}");
+    assert!(times.iter().all(|&t| t <= 1_100), "{text}");
+}
