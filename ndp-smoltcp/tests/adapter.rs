@@ -491,7 +491,10 @@ fn a_failed_resolution_reaches_smoltcp_as_destination_unreachable() {
 /// A multicast filter that notes, with each programming, how many frames
 /// the NIC had sent by then.
 #[derive(Default, Clone)]
-struct OrderRecorder(Rc<RefCell<Vec<(usize, Vec<MacAddr>)>>>);
+struct OrderRecorder(Rc<RefCell<Vec<Programming>>>);
+
+/// Frames sent before a programming, and the MACs it accepted.
+type Programming = (usize, Vec<MacAddr>);
 
 impl MulticastFilter<Nic> for OrderRecorder {
     fn set_multicast_macs(&mut self, nic: &mut Nic, macs: &[MacAddr]) {
