@@ -73,6 +73,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     eprintln!("\n==> 1,000 hosts booting at once");
     let thousand = run_json(ctx, &bin, &["thousand-hosts"])?;
     let interop = linux_tap_times(ctx);
+    let firmware = firmware_times(ctx);
 
     let svg = boot_svg(&boots_opt, &boots_plain);
     std::fs::write(out.join("boot-times.svg"), svg)?;
@@ -101,6 +102,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         "boot_no_optimistic": strip_sorted(&boots_plain),
         "thousand_hosts": thousand,
         "linux_tap_interop": interop.clone().map_or(Value::Null, Value::String),
+        "firmware_boot_virtual": firmware.clone().map_or(Value::Null, Value::String),
         "budgets": {
             "flash_no_hash": {"measured": sizes.flash_no_hash(), "goal": goals.flash_no_hash},
             "flash_with_hash": {"measured": sizes.flash_with_hash(), "goal": goals.flash_with_hash},
@@ -118,7 +120,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         &boots_opt,
         &boots_plain,
         &thousand,
-        interop.as_deref(),
+        (interop.as_deref(), firmware.as_deref()),
     );
     std::fs::write(out.join("report.md"), &md)?;
     println!("{md}");
@@ -168,6 +170,15 @@ fn strip_sorted(v: &Value) -> Value {
         o.remove("sorted_ms");
     }
     v
+}
+
+/// The firmware's boot times under slirp in virtual time, when a run of
+/// the firmware tests left them (tests/tests/firmware.rs).
+fn firmware_times(ctx: &Ctx) -> Option<String> {
+    let path = crate::target_dir(ctx).join("firmware/boot-times.txt");
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|t| t.trim().to_string())
 }
 
 /// The interop benchmark's figures, when an interop run left them.
@@ -252,7 +263,7 @@ fn markdown(
     opt: &Value,
     plain: &Value,
     thousand: &Value,
-    interop: Option<&str>,
+    (interop, firmware): (Option<&str>, Option<&str>),
 ) -> String {
     let c = |name: &str| cpu.iter().find(|x| x.0 == name).map_or(0, |x| x.2);
     let mut m = String::new();
@@ -411,6 +422,21 @@ fn markdown(
             "| {name} | {} ms | {} ms | {} ms |",
             v["p50_ms"], v["p99_ms"], v["max_ms"]
         );
+    }
+    match firmware {
+        Some(t) => {
+            let _ = writeln!(
+                m,
+                "\nThe mps2-an386 firmware under QEMU and slirp, boot to a usable global \
+                 address in deterministic virtual time (the last `cargo xtask test`):\n\n```\n{t}\n```\n"
+            );
+        }
+        None => {
+            let _ = writeln!(
+                m,
+                "\nFirmware boot times: no figures yet (run `cargo xtask test`)."
+            );
+        }
     }
     match interop {
         Some(t) => {
