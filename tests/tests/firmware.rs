@@ -542,3 +542,37 @@ fn boot_time_distribution() {
     assert!(median(&times) <= 600, "{text}");
     assert!(times.iter().all(|&t| t <= 1_100), "{text}");
 }
+
+/// (c) A panic or a HardFault ends the run with exit code 101, after the
+/// decoded report, and the harness reports it as a crash.
+#[test]
+fn a_crash_is_reported_and_ends_the_run() {
+    let elf = firmware();
+    for (arg, report) in [
+        ("fault=panic", "panic:"),
+        ("fault=hardfault", "HardFault at pc"),
+    ] {
+        let fw = Firmware::boot(&elf, &QemuOptions::slirp(arg)).unwrap_or_else(|e| panic!("{e}"));
+        let status = fw
+            .wait_exit(Duration::from_secs(10))
+            .unwrap_or_else(|| panic!("{arg}: QEMU did not exit\n{}", fw.transcript()));
+        assert_eq!(
+            status.code(),
+            Some(qemu::EXIT_FAULT),
+            "{arg}\n{}",
+            fw.transcript()
+        );
+        let faults = fw.faults();
+        assert!(
+            faults.iter().any(|l| l.text.starts_with(report)),
+            "{arg}: no `{report}` line\n{}",
+            fw.transcript()
+        );
+        let err = fw
+            .wait_for("a line that never comes", Duration::from_secs(1), |l| {
+                l.text == "never"
+            })
+            .expect_err("a crashed firmware cannot satisfy a wait");
+        assert!(err.contains("crashed"), "{err}");
+    }
+}

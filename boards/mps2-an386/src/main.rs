@@ -13,7 +13,9 @@
 //!   32 hex digits (default: the bytes of "ndp-qemu-default"), `seed=`
 //!   a decimal u64 (default 1), and `exit-when-configured` to end the run
 //!   with exit code 0 once a global address is usable (boot-time
-//!   measurements). A bad argument ends the run with exit code 2.
+//!   measurements), and `fault=panic` or `fault=hardfault` to crash on
+//!   purpose (the tests check that a crash is reported and ends the run).
+//!   A bad argument ends the run with exit code 2.
 //! - Exit codes through semihosting: 0 configured (when asked), 2 bad
 //!   arguments, 3 no LAN9118, 101 panic or HardFault (after logging it).
 #![no_std]
@@ -130,13 +132,20 @@ fn main() -> ! {
     critical_section::with(|cs| CLOCK.borrow_ref_mut(cs).replace(clock));
     let wake = WakeTimer::new(timer1, mps2_an386::PCLK_HZ);
 
-    let (secret, seed, exit_when_configured) = match parse_args() {
+    let (secret, seed, exit_when_configured, fault) = match parse_args() {
         Ok(a) => a,
         Err(why) => {
             error!("bad argument: {=str}", why);
             semihosting::process::exit(EXIT_BAD_ARGS);
         }
     };
+
+    match fault {
+        Some(Fault::Panic) => panic!("fault=panic on the command line"),
+        // An undefined instruction: a UsageFault, escalated to HardFault.
+        Some(Fault::HardFault) => cortex_m::asm::udf(),
+        None => {}
+    }
 
     // SAFETY: the LAN9118's register window on mps2-an386, used only by
     // this driver.
@@ -168,11 +177,20 @@ fn main() -> ! {
     ndp_demo::run(nic, HashFilter, &mut board, settings)
 }
 
-/// `secret=HEX32 seed=N exit-when-configured`, each optional.
-fn parse_args() -> Result<([u8; 16], u64, bool), &'static str> {
+/// A crash asked for on the command line.
+enum Fault {
+    Panic,
+    HardFault,
+}
+
+/// `secret=HEX32 seed=N exit-when-configured fault=panic|hardfault`, each
+/// optional.
+#[allow(clippy::type_complexity)]
+fn parse_args() -> Result<([u8; 16], u64, bool, Option<Fault>), &'static str> {
     let mut secret = DEFAULT_SECRET;
     let mut seed = DEFAULT_SEED;
     let mut exit = false;
+    let mut fault = None;
     let args = semihosting::experimental::env::args::<512>()
         .map_err(|_| "cannot read the semihosting command line")?;
     // The first word is the program (QEMU's -kernel path).
@@ -184,11 +202,17 @@ fn parse_args() -> Result<([u8; 16], u64, bool), &'static str> {
             seed = n.parse().map_err(|_| "seed= takes a decimal u64")?;
         } else if arg == "exit-when-configured" {
             exit = true;
+        } else if arg == "fault=panic" {
+            fault = Some(Fault::Panic);
+        } else if arg == "fault=hardfault" {
+            fault = Some(Fault::HardFault);
         } else if !arg.is_empty() {
-            return Err("unknown argument (secret=HEX32, seed=N, exit-when-configured)");
+            return Err(
+                "unknown argument (secret=HEX32, seed=N, exit-when-configured, fault=panic|hardfault)",
+            );
         }
     }
-    Ok((secret, seed, exit))
+    Ok((secret, seed, exit, fault))
 }
 
 fn parse_secret(hex: &str) -> Option<[u8; 16]> {
