@@ -120,6 +120,9 @@ pub struct Options {
     pub mac: Option<String>,
     /// Run QEMU inside this network namespace (`ip netns exec`).
     pub netns: Option<String>,
+    /// A QMP (QEMU Machine Protocol) socket here, for
+    /// [`Firmware::set_link`].
+    pub qmp: Option<PathBuf>,
 }
 
 impl Options {
@@ -132,6 +135,7 @@ impl Options {
             pcap: None,
             mac: None,
             netns: None,
+            qmp: None,
         }
     }
 }
@@ -193,6 +197,10 @@ pub fn qemu_command(elf: &Path, opts: &Options) -> Vec<String> {
     a.push("-net".into());
     let mac = opts.mac.as_deref().unwrap_or(DEFAULT_MAC);
     a.push(format!("nic,model=lan9118,netdev=nic,macaddr={mac}"));
+    if let Some(qmp) = &opts.qmp {
+        a.push("-qmp".into());
+        a.push(format!("unix:{},server=on,wait=off", qmp.display()));
+    }
     if let Some(pcap) = &opts.pcap {
         a.push("-object".into());
         a.push(format!(
@@ -425,6 +433,43 @@ impl Firmware {
         }
     }
 
+    /// Take the NIC's link down or up, as pulling and plugging the cable
+    /// would (QMP `set_link` on the NIC's hub port, which QEMU passes on
+    /// to the LAN9118's PHY). Needs [`Options::qmp`].
+    pub fn set_link(&self, qmp: &Path, up: bool) -> Result<(), String> {
+        use std::io::{BufRead, BufReader, Write};
+        let stream = std::os::unix::net::UnixStream::connect(qmp)
+            .map_err(|e| format!("cannot connect to QMP at {}: {e}", qmp.display()))?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .map_err(|e| e.to_string())?;
+        let mut reader = BufReader::new(stream.try_clone().map_err(|e| e.to_string())?);
+        let mut writer = stream;
+        let mut line = String::new();
+        // The greeting, then each command's answer (events may come
+        // between: skip them).
+        reader.read_line(&mut line).map_err(|e| e.to_string())?;
+        let cmd = format!(r#"{{"execute":"set_link","arguments":{{"name":"nic","up":{up}}}}}"#);
+        for c in [r#"{"execute":"qmp_capabilities"}"#, cmd.as_str()] {
+            writer
+                .write_all(format!("{c}\n").as_bytes())
+                .map_err(|e| e.to_string())?;
+            loop {
+                line.clear();
+                if reader.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
+                    return Err("QMP closed the connection".into());
+                }
+                if line.contains("\"return\"") {
+                    break;
+                }
+                if line.contains("\"error\"") {
+                    return Err(format!("QMP refused `{c}`: {}", line.trim()));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The lines that report a panic or HardFault.
     pub fn faults(&self) -> Vec<LogLine> {
         self.lines().into_iter().filter(LogLine::is_fault).collect()
@@ -504,6 +549,7 @@ mod tests {
             pcap: Some(PathBuf::from("/tmp/x.pcap")),
             mac: None,
             netns: None,
+            qmp: Some(PathBuf::from("/tmp/q.sock")),
         };
         let cmd = qemu_command(Path::new("fw.elf"), &opts).join(" ");
         for part in [
@@ -514,6 +560,7 @@ mod tests {
             "-netdev hubport,id=h1,hubid=0,netdev=peer",
             "-net nic,model=lan9118,netdev=nic,macaddr=52:54:00:12:34:56",
             "-object filter-dump,id=dump,netdev=nic,file=/tmp/x.pcap",
+            "-qmp unix:/tmp/q.sock,server=on,wait=off",
             "-kernel fw.elf -append seed=3",
         ] {
             assert!(cmd.contains(part), "{part:?} missing from {cmd}");

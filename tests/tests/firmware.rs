@@ -229,6 +229,7 @@ fn slirp_boot_ping_and_udp_echo() {
         pcap: Some(pcap("slirp")),
         mac: Some(MAC.into()),
         netns: None,
+        qmp: None,
     };
     let fw = Firmware::boot(&elf, &opts).unwrap_or_else(|e| panic!("{e}"));
     let line = fw
@@ -326,6 +327,7 @@ fn boot_on_tap(lab: &Lab, name: &str) -> Firmware {
         pcap: Some(pcap(name)),
         mac: Some(MAC.into()),
         netns: Some(lab.router.clone()),
+        qmp: None,
     };
     Firmware::boot(&firmware(), &opts).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -575,4 +577,72 @@ fn a_crash_is_reported_and_ends_the_run() {
             .expect_err("a crashed firmware cannot satisfy a wait");
         assert!(err.contains("crashed"), "{err}");
     }
+}
+
+/// The cable pulled and plugged back (QMP `set_link`): the driver sees
+/// both changes through the PHY's interrupt, the firmware neither hangs
+/// nor loses its state, and its global address answers again afterwards.
+#[test]
+fn link_down_and_up_keep_the_addresses() {
+    let elf = firmware();
+    let peer_mac = mac("02:00:5e:00:53:98");
+    let peer_global = ip("fd00:1::98");
+    let (peer, ports) = HubPeer::bind(peer_mac, vec![peer_global]);
+    let qmp = ndp_tests::target_dir()
+        .join("firmware")
+        .join(format!("qmp-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&qmp);
+    let opts = QemuOptions {
+        net: Net::Slirp { peer: Some(ports) },
+        append: format!("secret={SECRET} seed=21"),
+        icount: false,
+        pcap: Some(pcap("link-flap")),
+        mac: Some(MAC.into()),
+        netns: None,
+        qmp: Some(qmp.clone()),
+    };
+    let fw = Firmware::boot(&elf, &opts).unwrap_or_else(|e| panic!("{e}"));
+    let line = fw
+        .wait_for("configured line", BOOT, |l| {
+            qemu::parse_configured(&l.text).is_some()
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let global = ip(&qemu::parse_configured(&line.text).expect("parsed").global);
+    let fw_mac = mac(MAC);
+    assert_eq!(
+        peer.ping(peer_global, global, fw_mac, 1),
+        Some(global),
+        "{}",
+        fw.transcript()
+    );
+
+    fw.set_link(&qmp, false).unwrap_or_else(|e| panic!("{e}"));
+    fw.wait_for("link down", Duration::from_secs(5), |l| {
+        l.text == "link down"
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        peer.ping(peer_global, global, fw_mac, 2),
+        None,
+        "an echo reply crossed a link that is down\n{}",
+        fw.transcript()
+    );
+
+    fw.set_link(&qmp, true).unwrap_or_else(|e| panic!("{e}"));
+    fw.wait_for("link up", Duration::from_secs(5), |l| l.text == "link up")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        peer.ping(peer_global, global, fw_mac, 3),
+        Some(global),
+        "no echo reply after the link came back\n{}",
+        fw.transcript()
+    );
+    let lost = fw
+        .lines()
+        .into_iter()
+        .filter(|l| l.text.ends_with(" removed") || l.text.ends_with(" duplicate"))
+        .count();
+    assert_eq!(lost, 0, "{}", fw.transcript());
+    assert_no_fault(&fw);
+    let _ = std::fs::remove_file(&qmp);
 }
