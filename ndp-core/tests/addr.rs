@@ -2430,3 +2430,143 @@ fn an_mldv1_query_switches_to_mldv1_reports_and_done() {
         assert_eq!(o.h.dst, a("ff02::16"));
     }
 }
+
+// ------------------------------------------------------------ link up
+
+/// A settled node with the link-local address and G1 preferred, G1 from
+/// an RA that carried the router's link-layer address.
+fn settled_with_global(c: Config) -> Node {
+    let mut n = settled(c);
+    n.ra(&[pio(P1, 64, true, true, INF, INF)], true);
+    n.run_for(secs(3));
+    assert_eq!(n.state(a(G1)), Some(AddrState::Preferred));
+    n
+}
+
+/// RFC 4862 §5.4, RFC 4429 §3.3: when the link comes back, every address
+/// is checked again, and stays usable (optimistic) while it is; the
+/// solicited-node groups are reported again (RFC 3810 §6.1) and G1 is
+/// announced to the routers again (RFC 9131 §6.1.2).
+#[test]
+fn link_up_runs_dad_again_and_keeps_addresses_usable() {
+    let mut n = settled_with_global(config(1));
+    let up = n.now;
+    let before = n.events.len();
+    n.s.link_up(up);
+    n.collect_events();
+    assert_eq!(n.state(a(LL)), Some(AddrState::Optimistic));
+    assert_eq!(n.state(a(G1)), Some(AddrState::Optimistic));
+    let sent = n.run_for(ms(10));
+    for addr in [a(LL), a(G1)] {
+        assert!(
+            sent.iter().any(|o| o.probe() == Some(addr) && o.at == up),
+            "no DAD probe for {addr} at link up: {sent:?}"
+        );
+    }
+    assert!(
+        sent.iter().any(|o| o.is_mld()
+            && (o.reports(RecordType::ChangeToExclude, snm(a(G1)))
+                || o.reports(RecordType::ModeIsExclude, snm(a(G1))))),
+        "the groups are reported again: {sent:?}"
+    );
+    assert!(
+        sent.iter().any(|o| o.h.dst == a("ff02::2")
+            && o.na()
+                .is_some_and(|na| na.target == a(G1) && !na.override_flag)),
+        "G1 is announced again with O=0: {sent:?}"
+    );
+    // One probe (DupAddrDetectTransmits = 1), RetransTimer (1 s), done.
+    n.run_for(secs(2));
+    let after: Vec<&Event> = n.events[before..].iter().map(|(_, e)| e).collect();
+    for addr in [a(LL), a(G1)] {
+        assert!(
+            after.iter().any(|e| matches!(e, Event::Address { addr: x, state: AddrState::Preferred, .. } if *x == addr)),
+            "{addr} preferred again: {after:?}"
+        );
+    }
+    assert!(!n.had_event(|e| matches!(e, Event::AddressRemoved { .. })));
+}
+
+/// Without optimistic DAD the addresses are tentative again until DAD
+/// ends, and the first probe waits a random delay of up to
+/// MAX_RTR_SOLICITATION_DELAY (RFC 4862 §5.4.2).
+#[test]
+fn link_up_without_optimistic_dad_makes_addresses_tentative() {
+    let mut n = settled_with_global(config_tentative(2));
+    let up = n.now;
+    n.s.link_up(up);
+    n.collect_events();
+    assert_eq!(n.state(a(LL)), Some(AddrState::Tentative));
+    assert_eq!(n.state(a(G1)), Some(AddrState::Tentative));
+    assert!(n.s.addresses().all(|x| !x.usable_as_source()));
+    n.run_for(secs(4));
+    for addr in [a(LL), a(G1)] {
+        let probes: Vec<Instant> = n
+            .probes_for(addr)
+            .iter()
+            .map(|o| o.at)
+            .filter(|at| *at >= up)
+            .collect();
+        assert!(!probes.is_empty(), "no probe for {addr}");
+        assert!(
+            probes[0] <= up + secs(1),
+            "first probe for {addr} at {}",
+            probes[0]
+        );
+        assert_eq!(n.state(addr), Some(AddrState::Preferred));
+    }
+}
+
+/// A node that took G1 while the link was down defends it: the re-run
+/// DAD finds it, and G1 gives way to the next stable identifier
+/// (RFC 4429 §4.2, RFC 7217 §6).
+#[test]
+fn a_conflict_found_after_link_up_moves_to_the_next_identifier() {
+    let mut n = settled_with_global(config(3));
+    n.s.link_up(n.now);
+    n.run_for(ms(5));
+    let at = n.now;
+    let b = na_bytes(a(G1), a(G1), a("ff02::1"), false, true, Some(RIVAL_MAC));
+    n.rx(meta(a(G1), a("ff02::1"), 255, RIVAL_MAC), &b);
+    assert_duplicate_at(&n, a(G1), at);
+    n.run_for(secs(5));
+    let next = stable(P1, 1);
+    assert_eq!(n.state(next), Some(AddrState::Preferred));
+    assert_eq!(n.state(a(LL)), Some(AddrState::Preferred));
+}
+
+/// RFC 4861 §6.3.7: routers are solicited again when the link comes
+/// back, within MAX_RTR_SOLICITATION_DELAY, even though one was known.
+#[test]
+fn link_up_solicits_routers_again() {
+    let mut c = config(4);
+    c.router_solicitations = true;
+    let mut n = settled_with_global(c);
+    // The RA stopped the solicitations.
+    let quiet = n.run_for(secs(60));
+    assert!(!quiet.iter().any(Out::is_rs), "{quiet:?}");
+    let up = n.now;
+    n.s.link_up(up);
+    let sent = n.run_for(secs(1));
+    let rs: Vec<&Out> = sent.iter().filter(|o| o.is_rs()).collect();
+    assert_eq!(rs.len(), 1, "{sent:?}");
+    assert!(rs[0].at >= up && rs[0].at <= up + secs(1));
+}
+
+/// RFC 4862 §5.4.5: a disabled interface stays disabled when its link
+/// comes back.
+#[test]
+fn link_up_does_not_revive_a_disabled_interface() {
+    let mut c = config(5);
+    c.iid_mode = IidMode::Eui64;
+    let mut n = Node::new(c);
+    n.run_for(ms(1));
+    let ll = n.s.addresses().next().map(|x| x.addr.get()).unwrap();
+    let b = na_bytes(ll, ll, a("ff02::1"), false, true, Some(RIVAL_MAC));
+    n.rx(meta(ll, a("ff02::1"), 255, RIVAL_MAC), &b);
+    assert!(n.s.is_disabled());
+    n.s.link_up(n.now);
+    let sent = n.run_for(secs(5));
+    assert!(sent.is_empty(), "{sent:?}");
+    assert!(n.s.is_disabled());
+}

@@ -84,6 +84,8 @@ enum Op {
     },
     Confirm(u16),
     Drain,
+    /// The link came back (`Stack::link_up`).
+    LinkUp,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -104,6 +106,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(bytes, hop_limit)| Op::Garbage { bytes, hop_limit }),
         4 => (0..POOL, 0u16..1600).prop_map(|(dst, len)| Op::Send { dst, len }),
         1 => (0..POOL).prop_map(Op::Confirm),
+        1 => Just(Op::LinkUp),
         4 => Just(Op::Drain),
     ]
 }
@@ -301,6 +304,7 @@ fn apply(s: &mut Stack, now: Instant, op: &Op, last_nonce: Option<[u8; 6]>) {
             );
         }
         Op::Confirm(n) => s.confirm_reachable(now, &pool_addr(*n)),
+        Op::LinkUp => s.link_up(now),
     }
 }
 

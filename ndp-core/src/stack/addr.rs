@@ -137,6 +137,91 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         self.sync_groups(start);
     }
 
+    /// The link came back after being down: a cable plugged in again, a
+    /// switch port re-enabled, a Wi-Fi bridge re-associated. While it was
+    /// down another node may have taken one of our addresses, or the
+    /// device may now be on another link altogether, so, like Linux on
+    /// carrier up:
+    ///
+    /// - DAD runs again for every address (RFC 4862 §5.4: an address is
+    ///   checked whenever the interface is (re)initialized). Addresses stay
+    ///   usable while it runs where optimistic DAD allows it (RFC 4429
+    ///   §3.3: a SLAAC address only once a router's link-layer address is
+    ///   known); otherwise, and for deprecated addresses, they are
+    ///   tentative until it ends. A conflict is handled as at boot
+    ///   (RFC 7217 §6).
+    /// - Global addresses are announced to the routers again (RFC 9131).
+    /// - The solicited-node groups are reported again (RFC 3810 §6.1: a
+    ///   router on a new link has never heard them).
+    /// - Routers are solicited again, after the random initial delay and
+    ///   with RFC 7559's backoff (RFC 4861 §6.3.7: the interface became
+    ///   enabled).
+    ///
+    /// Neighbors, routers, prefixes and lifetimes are kept: NUD and the
+    /// next advertisements correct them if the link changed. Nothing needs
+    /// to be called when the link goes down: what is sent meanwhile is
+    /// lost, as on any cable, and the engine's timers go on.
+    pub fn link_up(&mut self, now: Instant) {
+        self.advance(now);
+        // RFC 4862 §5.4.5: a disabled interface stays disabled.
+        if self.disabled {
+            return;
+        }
+        let now = self.now;
+        let transmits = self.config.dad_transmits;
+        let router_known = self.router_link_addr_known();
+        let gna = self.config.gratuitous_na;
+        let mut changed: heapless::Vec<(Ipv6Addr, u8, AddrState), ADDRESSES> = heapless::Vec::new();
+        for i in 0..ADDRESSES {
+            // RFC 4862 §5.4.2: after (re)initialization a tentative
+            // address joins and probes after a random delay; RFC 4429
+            // §3.3: an optimistic one does not wait.
+            let delay =
+                Duration::from_millis(self.rng.in_range(0, MAX_RTR_SOLICITATION_DELAY.as_millis()));
+            let Some(slot) = self.addrs.slot_mut(i) else {
+                continue;
+            };
+            let old = slot.a.state;
+            if old == AddrState::Duplicate || transmits == 0 {
+                continue;
+            }
+            let optimistic = self.config.optimistic_dad
+                && old != AddrState::Deprecated
+                && (slot.a.origin == Origin::LinkLocal || router_known);
+            let state = if optimistic {
+                AddrState::Optimistic
+            } else {
+                AddrState::Tentative
+            };
+            let first = if optimistic { now } else { now + delay };
+            slot.start_dad(first, transmits);
+            slot.a.state = state;
+            // RFC 9131 §6.1.2: announce a global address again while it is
+            // optimistic (without optimistic DAD, `dad_done` does when it
+            // becomes preferred).
+            if slot.a.is_global() && state == AddrState::Optimistic && gna > 0 {
+                slot.gna_left = gna;
+                slot.gna_next = now;
+            }
+            if state != old {
+                let _ = changed.push((slot.a.addr.get(), slot.a.prefix_len, state));
+            }
+        }
+        for (addr, prefix_len, state) in changed {
+            self.event(Event::Address {
+                addr,
+                prefix_len,
+                state,
+            });
+        }
+        self.mld.rereport(now);
+        if self.config.router_solicitations {
+            self.rs = RsSchedule::start(now, &mut self.rng);
+        }
+        self.generation = self.generation.wrapping_add(1);
+        self.slow_timers_changed();
+    }
+
     /// Schedule the gratuitous advertisements of RFC 9131 for `slot`.
     fn announce(&self, slot: &mut Slot) {
         slot.gna_left = self.config.gratuitous_na;

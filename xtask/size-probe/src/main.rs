@@ -121,6 +121,9 @@ mod engine {
             black_box(s.next_hop(dst));
             black_box(s.default_router());
             s.confirm_reachable(now, &dst);
+            if black_box(i) == black_box(rounds) {
+                s.link_up(now);
+            }
             while let Some(t) = s.poll_transmit(now, &mut out) {
                 black_box(t);
                 black_box(&out);
