@@ -581,7 +581,9 @@ fn a_crash_is_reported_and_ends_the_run() {
 
 /// The cable pulled and plugged back (QMP `set_link`): the driver sees
 /// both changes through the PHY's interrupt, the firmware neither hangs
-/// nor loses its state, and its global address answers again afterwards.
+/// nor loses its state, re-checks its addresses (DAD probes after the link
+/// came back, RFC 4862 §5.4) and solicits the router again, and its global
+/// address answers again afterwards.
 #[test]
 fn link_down_and_up_keep_the_addresses() {
     let elf = firmware();
@@ -631,6 +633,35 @@ fn link_down_and_up_keep_the_addresses() {
     fw.set_link(&qmp, true).unwrap_or_else(|e| panic!("{e}"));
     fw.wait_for("link up", Duration::from_secs(5), |l| l.text == "link up")
         .unwrap_or_else(|e| panic!("{e}"));
+    // The re-run DAD: a probe for the global address and an RS, seen by
+    // the peer on the hub within the RS delay (at most 1 s).
+    let (mut probed, mut solicited) = (false, false);
+    peer.until(Duration::from_secs(3), |f| {
+        if let Some(p) = packet::parse_icmpv6(f)
+            && p.src_mac == fw_mac
+        {
+            match parse_received(&p.meta, p.icmp) {
+                Ok(Message::NeighborSolicit(ns))
+                    if p.meta.src.is_unspecified() && ns.target == global =>
+                {
+                    probed = true
+                }
+                Ok(Message::RouterSolicit(_)) => solicited = true,
+                _ => {}
+            }
+        }
+        probed && solicited
+    });
+    assert!(
+        probed,
+        "no DAD probe for {global} after the link came back\n{}",
+        fw.transcript()
+    );
+    assert!(
+        solicited,
+        "no RS after the link came back\n{}",
+        fw.transcript()
+    );
     assert_eq!(
         peer.ping(peer_global, global, fw_mac, 3),
         Some(global),

@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
+use object::{Object as _, ObjectSection as _};
 use serde_json::{Value, json};
 
 use crate::packages;
@@ -52,6 +53,9 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     eprintln!("\n==> flash and RAM (size probe)");
     let sizes = size::measure(ctx)?;
     let (_, goals) = size::read_budgets(ctx)?;
+
+    eprintln!("\n==> the demo firmware on ndp and on smoltcp's own ND");
+    let vs = firmware_vs_smoltcp_nd(ctx)?;
 
     eprintln!("\n==> CPU (callgrind)");
     ctx.run(
@@ -103,6 +107,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         "thousand_hosts": thousand,
         "linux_tap_interop": interop.clone().map_or(Value::Null, Value::String),
         "firmware_boot_virtual": firmware.clone().map_or(Value::Null, Value::String),
+        "firmware_ndp_vs_smoltcp_nd": vs.json(),
         "budgets": {
             "flash_no_hash": {"measured": sizes.flash_no_hash(), "goal": goals.flash_no_hash},
             "flash_with_hash": {"measured": sizes.flash_with_hash(), "goal": goals.flash_with_hash},
@@ -114,8 +119,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         serde_json::to_string_pretty(&report)?,
     )?;
     let md = markdown(
-        &sizes,
-        &goals,
+        (&sizes, &goals, &vs),
         &cpu,
         &boots_opt,
         &boots_plain,
@@ -257,8 +261,7 @@ fn met(measured: u64, goal: u64) -> String {
 }
 
 fn markdown(
-    s: &Sizes,
-    goals: &size::Budget,
+    (s, goals, vs): (&Sizes, &size::Budget, &VsSmoltcpNd),
     cpu: &[(&str, &str, u64)],
     opt: &Value,
     plain: &Value,
@@ -396,6 +399,8 @@ fn markdown(
     let sum: u64 = parts.iter().map(|p| p.1).sum();
     let _ = writeln!(m, "| (padding) | {} |\n", s.stack.saturating_sub(sum));
 
+    vs.markdown(&mut m);
+
     let _ = writeln!(m, "## CPU\n");
     let _ = writeln!(
         m,
@@ -452,10 +457,7 @@ fn markdown(
             );
         }
     }
-    let _ = writeln!(
-        m,
-        "Under QEMU: not measured yet (the QEMU board does not exist).\n"
-    );
+    let _ = writeln!(m);
 
     let _ = writeln!(m, "## 1,000 hosts booting at once\n");
     let _ = writeln!(
@@ -474,4 +476,367 @@ fn markdown(
         thousand["dad_conflicts"],
     );
     m
+}
+
+/// The board whose firmware is built on ndp and on smoltcp's own ND.
+const VS_BOARD: &str = "mps2-an386";
+/// The firmware's cargo feature for smoltcp's own ND (boards/demo).
+const SMOLTCP_ND_FEATURE: &str = "smoltcp-nd";
+
+/// What a firmware image loads into flash and reserves in RAM.
+#[derive(Debug, Clone, Copy)]
+struct Image {
+    /// `.vector_table` + `.text` + `.rodata` + `.data` (its initial values).
+    flash: u64,
+    /// `.data` + `.bss` + `.uninit`: static RAM, without the stack.
+    ram: u64,
+}
+
+/// On-target sizes (DWARF `byte_size`) of what the demo keeps on its
+/// stack, from the two firmware ELFs.
+#[derive(Debug, Clone, Copy)]
+struct StackTypes {
+    /// `ndp_smoltcp::Adapter<Lan9118<Mmio>, HashFilter, ..>`: the engine,
+    /// the adapter's state and the NIC driver it owns.
+    adapter: u64,
+    /// `ndp_core::Stack<..>` inside it.
+    engine: u64,
+    /// `Lan9118<Mmio>`, the NIC driver (inside the adapter with ndp, a
+    /// local of its own with smoltcp's ND).
+    device: u64,
+    /// `smoltcp::iface::Interface` in the ndp build (`Medium::Ip`, no ND).
+    iface_ndp: u64,
+    /// The same with smoltcp's own ND (neighbor cache, SLAAC, MLD state).
+    iface_smoltcp: u64,
+}
+
+impl StackTypes {
+    /// Stack bytes the ndp build holds that the smoltcp-ND build does
+    /// not: the adapter without the driver, and the difference between
+    /// the two interfaces.
+    fn ndp_adds(&self) -> i64 {
+        signed(self.adapter) - signed(self.device) + signed(self.iface_ndp)
+            - signed(self.iface_smoltcp)
+    }
+}
+
+/// The demo firmware on ndp (the default build) and on smoltcp's own ND.
+struct VsSmoltcpNd {
+    ndp: Image,
+    smoltcp: Image,
+    /// Why the stack figures are missing, when they are.
+    stack: std::result::Result<StackTypes, String>,
+}
+
+fn signed(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Build both firmware images and measure them.
+fn firmware_vs_smoltcp_nd(ctx: &Ctx) -> Result<VsSmoltcpNd> {
+    let ndp_elf = crate::qemu::build_firmware(ctx)?;
+    let smoltcp_elf = build_smoltcp_nd(ctx)?;
+    let ndp = image(&ndp_elf)?;
+    let smoltcp = image(&smoltcp_elf)?;
+    let stack = stack_types(&ndp_elf, &smoltcp_elf).map_err(|e| format!("{e:#}"));
+    if let Err(why) = &stack {
+        eprintln!("stack figures not measured: {why}");
+    }
+    let vs = VsSmoltcpNd {
+        ndp,
+        smoltcp,
+        stack,
+    };
+    eprintln!(
+        "ndp: flash {} B, static RAM {} B; smoltcp's own ND: flash {} B, static RAM {} B",
+        vs.ndp.flash, vs.ndp.ram, vs.smoltcp.flash, vs.smoltcp.ram
+    );
+    Ok(vs)
+}
+
+/// The board's firmware with `--no-default-features --features
+/// smoltcp-nd`, in its own target directory so that it never replaces
+/// the default image; its ELF.
+fn build_smoltcp_nd(ctx: &Ctx) -> Result<std::path::PathBuf> {
+    let target_dir = ctx.root.join("boards/target").join(SMOLTCP_ND_FEATURE);
+    let _dir = ctx.sh.push_dir(ctx.root.join("boards").join(VS_BOARD));
+    ctx.run(
+        ctx.sh
+            .cmd("cargo")
+            .args(["build", "--release", "--no-default-features", "--features"])
+            .arg(SMOLTCP_ND_FEATURE)
+            .arg("--target-dir")
+            .arg(&target_dir),
+    )
+    .with_context(|| format!("building {VS_BOARD} on smoltcp's own ND"))?;
+    Ok(target_dir.join(size::TARGET).join("release").join(VS_BOARD))
+}
+
+/// Flash and static RAM of a firmware ELF.
+fn image(elf: &Path) -> Result<Image> {
+    let data = std::fs::read(elf).with_context(|| format!("reading {}", elf.display()))?;
+    let file = object::File::parse(&*data).with_context(|| format!("parsing {}", elf.display()))?;
+    let size = |names: &[&str]| -> u64 {
+        file.sections()
+            .filter(|s| s.name().is_ok_and(|n| names.contains(&n)))
+            .map(|s| s.size())
+            .sum()
+    };
+    Ok(Image {
+        flash: size(&[".vector_table", ".text", ".rodata", ".data"]),
+        ram: size(&[".data", ".bss", ".uninit"]),
+    })
+}
+
+/// The on-target sizes of the types the demo keeps on its stack, from
+/// the ELFs' debug information (read with gimli).
+fn stack_types(ndp_elf: &Path, smoltcp_elf: &Path) -> Result<StackTypes> {
+    let ndp = dwarf_struct_sizes(ndp_elf)?;
+    let smoltcp = dwarf_struct_sizes(smoltcp_elf)?;
+    let adapter_prefix = format!("Adapter<{VS_BOARD_CRATE}::lan9118::Lan9118<");
+    let device = format!("Lan9118<{VS_BOARD_CRATE}::mmio::Mmio>");
+    Ok(StackTypes {
+        adapter: one_size(&ndp, "ndp_smoltcp::Adapter", |n| {
+            n.starts_with(&adapter_prefix)
+        })?,
+        engine: one_size(&ndp, "ndp_core::Stack", |n| n.starts_with("Stack<"))?,
+        device: one_size(&ndp, "Lan9118<Mmio>", |n| n == device)?,
+        iface_ndp: one_size(&ndp, "smoltcp Interface (ndp)", |n| n == "Interface")?,
+        iface_smoltcp: one_size(&smoltcp, "smoltcp Interface (smoltcp-nd)", |n| {
+            n == "Interface"
+        })?,
+    })
+}
+
+/// The board crate's name in Rust paths.
+const VS_BOARD_CRATE: &str = "mps2_an386";
+
+/// (name, byte size) of every structure type in the ELF's debug
+/// information whose name the demo's figures use.
+fn dwarf_struct_sizes(elf: &Path) -> Result<Vec<(String, u64)>> {
+    use gimli::{EndianSlice, LittleEndian};
+    use object::{Object as _, ObjectSection as _};
+    let data = std::fs::read(elf).with_context(|| format!("reading {}", elf.display()))?;
+    let file = object::File::parse(&*data).context("parsing the firmware ELF")?;
+    let empty: &[u8] = &[];
+    let load = |id: gimli::SectionId| -> Result<EndianSlice<'_, LittleEndian>, gimli::Error> {
+        let bytes = file
+            .section_by_name(id.name())
+            .and_then(|s| s.data().ok())
+            .unwrap_or(empty);
+        Ok(EndianSlice::new(bytes, LittleEndian))
+    };
+    let dwarf = gimli::Dwarf::load(load).context("loading DWARF")?;
+    let wanted = |n: &str| {
+        ["Adapter<", "Stack<", "Lan9118<"]
+            .iter()
+            .any(|p| n.starts_with(p))
+            || n == "Interface"
+    };
+    let mut out = Vec::new();
+    let mut units = dwarf.units();
+    while let Some(header) = units.next().context("reading DWARF units")? {
+        let unit = dwarf.unit(header).context("reading a DWARF unit")?;
+        let mut entries = unit.entries();
+        while let Some((_, entry)) = entries.next_dfs().context("reading DIEs")? {
+            if entry.tag() != gimli::DW_TAG_structure_type {
+                continue;
+            }
+            let Some(name) = entry
+                .attr_value(gimli::DW_AT_name)
+                .ok()
+                .flatten()
+                .and_then(|v| dwarf.attr_string(&unit, v).ok())
+                .map(|s| s.to_string_lossy().into_owned())
+            else {
+                continue;
+            };
+            let size = entry
+                .attr_value(gimli::DW_AT_byte_size)
+                .ok()
+                .flatten()
+                .and_then(|v| v.udata_value());
+            if let Some(size) = size
+                && wanted(&name)
+            {
+                out.push((name, size));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The size of the one type `what` that `pred` picks (several DIEs may
+/// describe it, one per compilation unit; they must agree).
+fn one_size(types: &[(String, u64)], what: &str, pred: impl Fn(&str) -> bool) -> Result<u64> {
+    let mut sizes: Vec<u64> = types
+        .iter()
+        .filter(|(n, _)| pred(n))
+        .map(|(_, s)| *s)
+        .collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    match sizes.as_slice() {
+        [one] => Ok(*one),
+        [] => bail!("no {what} in the debug information"),
+        more => bail!("{what}: several sizes in the debug information ({more:?})"),
+    }
+}
+
+impl VsSmoltcpNd {
+    fn flash_diff(&self) -> i64 {
+        signed(self.ndp.flash) - signed(self.smoltcp.flash)
+    }
+
+    fn ram_diff(&self) -> i64 {
+        signed(self.ndp.ram) - signed(self.smoltcp.ram)
+    }
+
+    fn json(&self) -> Value {
+        let image = |i: &Image| json!({"flash": i.flash, "static_ram": i.ram});
+        let stack = match &self.stack {
+            Ok(t) => json!({
+                "adapter": t.adapter,
+                "engine_stack": t.engine,
+                "nic_driver": t.device,
+                "interface_ndp": t.iface_ndp,
+                "interface_smoltcp_nd": t.iface_smoltcp,
+                "ndp_adds_on_stack": t.ndp_adds(),
+            }),
+            Err(why) => json!({"not_measured": why}),
+        };
+        json!({
+            "board": VS_BOARD,
+            "ndp": image(&self.ndp),
+            "smoltcp_nd": image(&self.smoltcp),
+            "difference": {"flash": self.flash_diff(), "static_ram": self.ram_diff()},
+            "stack_types": stack,
+        })
+    }
+
+    fn markdown(&self, m: &mut String) {
+        let _ = writeln!(m, "## The demo firmware: ndp vs smoltcp's own ND\n");
+        let _ = writeln!(
+            m,
+            "The {VS_BOARD} firmware (`boards/`, opt-level \"s\", fat LTO, `{}`) built twice: \
+             as shipped, the engine under smoltcp 0.14 through ndp-smoltcp (`Medium::Ip`); and \
+             with `--no-default-features --features {SMOLTCP_ND_FEATURE}`, the same demo (ping, \
+             UDP echo on port 7, defmt logs, LAN9118 driver) on smoltcp's own IPv6 ND with \
+             `proto-ipv6-slaac` and `multicast` over `Medium::Ethernet`, which links no ndp \
+             code. Flash is `.vector_table` + `.text` + `.rodata` + `.data`; static RAM is \
+             `.data` + `.bss` + `.uninit`.\n",
+            size::TARGET
+        );
+        let _ = writeln!(m, "| build | flash | static RAM |\n|---|---:|---:|");
+        let _ = writeln!(
+            m,
+            "| ndp (default) | {} B | {} B |",
+            self.ndp.flash, self.ndp.ram
+        );
+        let _ = writeln!(
+            m,
+            "| smoltcp's own ND (`{SMOLTCP_ND_FEATURE}`) | {} B | {} B |",
+            self.smoltcp.flash, self.smoltcp.ram
+        );
+        let _ = writeln!(
+            m,
+            "| **what ndp costs** | **{:+} B** | **{:+} B** |\n",
+            self.flash_diff(),
+            self.ram_diff()
+        );
+        let _ = writeln!(
+            m,
+            "The difference buys what smoltcp's own ND does not do: Neighbor Unreachability \
+             Detection; DAD for every address, link-local included, with nonces (RFC 7527), \
+             and optimistic DAD (RFC 4429); RFC 7217 stable addresses instead of EUI-64; \
+             several prefixes with preferred and valid lifetimes (deprecation); router \
+             preference and route information (RFC 4191); RDNSS (RFC 8106); Redirect; MLDv2 \
+             reports before DAD; and a queue for packets waiting on address resolution (smoltcp \
+             drops them). smoltcp 0.14's own ND adds the EUI-64 address of one prefix and \
+             uses it at once (no DAD), sends up to three RS at boot, and keeps a neighbor \
+             cache without NUD. The {SMOLTCP_ND_FEATURE} image still carries smoltcp's \
+             `medium-ip` code (ndp-smoltcp, a dependency of the board library, turns it on), \
+             so the flash difference is, if anything, understated.\n"
+        );
+        let _ = write!(
+            m,
+            "Static RAM understates what the engine costs: the demo keeps it on its stack (the \
+             adapter, with the engine's `Stack` inside, is a local of `ndp_demo::run`), as both \
+             builds keep smoltcp's `Interface` and the socket buffers."
+        );
+        match &self.stack {
+            Ok(t) => {
+                let _ = writeln!(
+                    m,
+                    " On-target sizes of those locals, from the ELFs' DWARF debug \
+                     information:\n"
+                );
+                let _ = writeln!(
+                    m,
+                    "| on the demo's stack | ndp | smoltcp's own ND |\n|---|---:|---:|"
+                );
+                let _ = writeln!(
+                    m,
+                    "| `ndp_smoltcp::Adapter<Lan9118<Mmio>, HashFilter, ..>` | {} B | — |",
+                    t.adapter
+                );
+                let _ = writeln!(
+                    m,
+                    "| of which `ndp_core::Stack` (the engine) | {} B | — |",
+                    t.engine
+                );
+                let _ = writeln!(
+                    m,
+                    "| the LAN9118 driver, `Lan9118<Mmio>` (inside the adapter with ndp) | {} B | {} B |",
+                    t.device, t.device
+                );
+                let _ = writeln!(
+                    m,
+                    "| `smoltcp::iface::Interface` | {} B | {} B |\n",
+                    t.iface_ndp, t.iface_smoltcp
+                );
+                let _ = writeln!(
+                    m,
+                    "ndp holds **{} B** more on the stack than smoltcp's own ND: the adapter \
+                     without the driver it owns, plus the difference between the two \
+                     `Interface`s (smoltcp's own ND keeps its neighbor cache, SLAAC and \
+                     multicast state there).\n",
+                    t.ndp_adds()
+                );
+            }
+            Err(why) => {
+                let _ = writeln!(
+                    m,
+                    " The size of the adapter on the stack is not measured here ({why}); \
+                     `ndp_core::Stack` alone is in the RAM section above.\n"
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_size_wants_exactly_one_size() {
+        let types = vec![
+            ("Lan9118<mps2_an386::mmio::Mmio>".to_string(), 0xc34),
+            ("Interface".to_string(), 0x220),
+            // The same type described again by another compilation unit.
+            ("Interface".to_string(), 0x220),
+            ("Stack<8, 4, 3072>".to_string(), 10),
+            ("Stack<9, 4, 3072>".to_string(), 11),
+        ];
+        assert_eq!(
+            one_size(&types, "x", |n| n == "Interface").ok(),
+            Some(0x220)
+        );
+        assert!(one_size(&types, "x", |n| n == "Adapter").is_err(), "none");
+        assert!(
+            one_size(&types, "x", |n| n.starts_with("Stack<")).is_err(),
+            "two sizes"
+        );
+    }
 }

@@ -26,20 +26,36 @@
 //! configured link-local fe80::1234 global fd00:1::5678 router fe80::2
 //! link down | link up
 //! ```
+//!
+//! ## Two builds
+//!
+//! - feature `ndp` (the default): the engine, as above ([`run`]);
+//! - feature `smoltcp-nd` without `ndp` (`--no-default-features
+//!   --features smoltcp-nd`): the same services on smoltcp's own IPv6
+//!   neighbor discovery, SLAAC and MLD over `Medium::Ethernet`, linking
+//!   none of ndp ([`smoltcp_nd::run`]). `cargo xtask bench` builds both
+//!   and reports what the engine costs over smoltcp's own ND. Its log
+//!   lines are described in [`smoltcp_nd`].
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(not(any(feature = "ndp", feature = "smoltcp-nd")))]
+compile_error!("ndp-demo needs feature `ndp` (the default) or `smoltcp-nd`");
+
 use core::net::Ipv6Addr;
 
-use defmt::{info, warn};
-use ndp_core::wire::{Lifetime, MacAddr, Preference};
-use ndp_core::{Config, Event};
-use ndp_smoltcp::{Adapter, MulticastFilter};
-use smoltcp::iface::{Interface, SocketSet, SocketStorage};
-use smoltcp::phy::Device;
+use defmt::warn;
 use smoltcp::socket::udp;
 use smoltcp::time::{Duration, Instant};
+
+#[cfg(feature = "ndp")]
+mod engine;
+#[cfg(feature = "smoltcp-nd")]
+pub mod smoltcp_nd;
+
+#[cfg(feature = "ndp")]
+pub use engine::run;
 
 /// UDP echo port (RFC 862).
 pub const ECHO_PORT: u16 = 7;
@@ -75,103 +91,20 @@ pub trait Board<D> {
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
     /// The NIC's MAC address.
-    pub mac: MacAddr,
-    /// RFC 7217 secret: fixed per device so its addresses are stable.
+    pub mac: [u8; 6],
+    /// RFC 7217 secret: fixed per device so its addresses are stable
+    /// (smoltcp's own SLAAC does not use it: its addresses are EUI-64).
     pub secret: [u8; 16],
     /// Seed of the engine's random delays (differs per boot on real
-    /// hardware).
+    /// hardware); smoltcp's `random_seed` in the `smoltcp-nd` build.
     pub seed: u64,
     /// Call [`Board::configured`] once a global address is usable.
     pub exit_when_configured: bool,
 }
 
-/// Run the demo forever over `device`, whose multicast filter `filter`
-/// programs.
-pub fn run<D, F, B>(device: D, filter: F, board: &mut B, settings: Settings) -> !
-where
-    D: Device,
-    F: MulticastFilter<D>,
-    B: Board<D>,
-{
-    let mut config = Config::new(settings.mac);
-    config.secret = settings.secret;
-    config.seed = settings.seed;
-    info!("boot mac {} seed {=u64}", Mac(settings.mac), settings.seed);
-
-    let now = board.now();
-    let mut adapter: Adapter<D, F> = Adapter::with_filter(device, filter, config, now);
-    let mut iface = Interface::new(adapter.interface_config(), &mut adapter, now);
-    let mut storage = [SocketStorage::EMPTY; 1];
-    let mut sockets = SocketSet::new(&mut storage[..]);
-    let mut rx_meta = [udp::PacketMetadata::EMPTY; 4];
-    let mut rx_data = [0u8; 2048];
-    let mut tx_meta = [udp::PacketMetadata::EMPTY; 4];
-    let mut tx_data = [0u8; 2048];
-    let mut echo = udp::Socket::new(
-        udp::PacketBuffer::new(&mut rx_meta[..], &mut rx_data[..]),
-        udp::PacketBuffer::new(&mut tx_meta[..], &mut tx_data[..]),
-    );
-    if echo.bind(ECHO_PORT).is_err() {
-        warn!("cannot bind the UDP echo socket");
-    }
-    let echo = sockets.add(echo);
-    let mut announced = false;
-
-    loop {
-        let now = board.now();
-        adapter.poll(now, &mut iface, &mut sockets);
-        if let Some(up) = board.link_change(adapter.device_mut()) {
-            // The engine keeps its state across a link flap; frames sent
-            // while the link is down are lost like on any cable.
-            if up {
-                info!("link up");
-            } else {
-                info!("link down");
-            }
-        }
-        let mut addresses_changed = false;
-        while let Some(event) = adapter.stack_mut().poll_event() {
-            addresses_changed |= matches!(
-                event,
-                Event::Address { .. } | Event::AddressRemoved { .. } | Event::Router { .. }
-            );
-            log_event(&event, &adapter);
-        }
-        if addresses_changed
-            && !announced
-            && let Some(global) = usable_global(&adapter)
-        {
-            announced = true;
-            let link_local = link_local(&adapter).unwrap_or(Ipv6Addr::UNSPECIFIED);
-            let router = adapter
-                .stack()
-                .default_router()
-                .unwrap_or(Ipv6Addr::UNSPECIFIED);
-            info!(
-                "configured link-local {} global {} router {}",
-                Ip(link_local),
-                Ip(global),
-                Ip(router)
-            );
-            if settings.exit_when_configured {
-                board.configured();
-            }
-        }
-        udp_echo(sockets.get_mut::<udp::Socket>(echo));
-        // Replies go out now rather than at the next wake-up.
-        adapter.poll(now, &mut iface, &mut sockets);
-        let delay = adapter
-            .poll_delay(now, &mut iface, &sockets)
-            .map_or(MAX_IDLE, |d| d.min(MAX_IDLE));
-        if delay > Duration::ZERO {
-            board.idle(adapter.device_mut(), delay);
-        }
-    }
-}
-
 /// Echo every datagram received on the echo port back to its sender
 /// (RFC 862), from the address it was sent to unless that is a group.
-fn udp_echo(socket: &mut udp::Socket<'_>) {
+pub(crate) fn udp_echo(socket: &mut udp::Socket<'_>) {
     let mut buf = [0u8; ECHO_MAX];
     while let Ok((n, meta)) = socket.recv_slice(&mut buf) {
         let mut reply = udp::UdpMetadata::from(meta.endpoint);
@@ -180,76 +113,6 @@ fn udp_echo(socket: &mut udp::Socket<'_>) {
         if socket.send_slice(data, reply).is_err() {
             warn!("udp echo: no room to answer");
         }
-    }
-}
-
-fn usable<D, F>(adapter: &Adapter<D, F>) -> impl Iterator<Item = Ipv6Addr> + '_
-where
-    D: Device,
-    F: MulticastFilter<D>,
-{
-    adapter
-        .stack()
-        .addresses()
-        .filter(|a| a.usable_as_source())
-        .map(|a| a.addr.get())
-}
-
-fn usable_global<D: Device, F: MulticastFilter<D>>(adapter: &Adapter<D, F>) -> Option<Ipv6Addr> {
-    usable(adapter).find(|a| !ndp_core::wire::is_link_local(a))
-}
-
-fn link_local<D: Device, F: MulticastFilter<D>>(adapter: &Adapter<D, F>) -> Option<Ipv6Addr> {
-    usable(adapter).find(ndp_core::wire::is_link_local)
-}
-
-fn log_event<D: Device, F: MulticastFilter<D>>(event: &Event, adapter: &Adapter<D, F>) {
-    match *event {
-        Event::Address {
-            addr,
-            prefix_len,
-            state,
-        } => info!(
-            "address {}/{=u8} {=str}",
-            Ip(addr),
-            prefix_len,
-            state.name()
-        ),
-        Event::AddressRemoved { addr, prefix_len } => {
-            info!("address {}/{=u8} removed", Ip(addr), prefix_len)
-        }
-        Event::Router {
-            addr,
-            lifetime_s,
-            preference,
-        } => info!(
-            "router {} lifetime {=u16} s preference {=str}",
-            Ip(addr),
-            lifetime_s,
-            preference_name(preference)
-        ),
-        Event::Prefix { prefix, len, valid } => match valid {
-            Lifetime::Finite(s) => info!("prefix {}/{=u8} valid {=u32} s", Ip(prefix), len, s),
-            Lifetime::Infinite => info!("prefix {}/{=u8} valid forever", Ip(prefix), len),
-        },
-        Event::Dns => {
-            if adapter.stack().dns_servers().next().is_none() {
-                info!("dns none");
-            }
-            for s in adapter.stack().dns_servers() {
-                info!("dns server {}", Ip(s));
-            }
-        }
-        ref other => info!("event {}", other),
-    }
-}
-
-fn preference_name(p: Preference) -> &'static str {
-    match p {
-        Preference::Low => "low",
-        Preference::Medium => "medium",
-        Preference::High => "high",
-        Preference::Reserved => "reserved",
     }
 }
 
@@ -298,11 +161,11 @@ impl defmt::Format for Ip {
 
 /// A MAC address as six colon-separated hex octets.
 #[derive(Clone, Copy)]
-pub struct Mac(pub MacAddr);
+pub struct Mac(pub [u8; 6]);
 
 impl defmt::Format for Mac {
     fn format(&self, f: defmt::Formatter<'_>) {
-        let [a, b, c, d, e, g] = self.0.octets();
+        let [a, b, c, d, e, g] = self.0;
         defmt::write!(
             f,
             "{=u8:02x}:{=u8:02x}:{=u8:02x}:{=u8:02x}:{=u8:02x}:{=u8:02x}",

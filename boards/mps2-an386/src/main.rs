@@ -1,6 +1,10 @@
 //! ndp on QEMU's mps2-an386 (Cortex-M4F, LAN9118): hardware setup and
 //! one call into the shared demo (`boards/demo`).
 //!
+//! Built with `--no-default-features --features smoltcp-nd`, the same
+//! demo runs on smoltcp's own IPv6 ND instead of the engine (the baseline
+//! of `cargo xtask bench`; see `ndp_demo::smoltcp_nd`).
+//!
 //! ```text
 //! qemu-system-arm -M mps2-an386 -nographic -semihosting-config enable=on,target=native \
 //!     -nic user,model=lan9118,ipv6-net=fd00:1::/64 -kernel mps2-an386 \
@@ -30,7 +34,9 @@ use critical_section::Mutex;
 use defmt::{error, info};
 use defmt_semihosting as _;
 use mps2_an386::clock::{Clock, WakeTimer};
-use mps2_an386::lan9118::{HashFilter, Lan9118};
+#[cfg(feature = "ndp")]
+use mps2_an386::lan9118::HashFilter;
+use mps2_an386::lan9118::Lan9118;
 use mps2_an386::mmio::Mmio;
 use ndp_demo::{Board, Settings};
 use smoltcp::time::{Duration, Instant};
@@ -168,13 +174,43 @@ fn main() -> ! {
     NVIC::unpend(Irq::Timer1);
 
     let settings = Settings {
-        mac: nic.mac(),
+        mac: nic.mac().0,
         secret,
         seed,
         exit_when_configured,
     };
     let mut board = Qemu { wake };
-    ndp_demo::run(nic, HashFilter, &mut board, settings)
+    #[cfg(feature = "ndp")]
+    {
+        ndp_demo::run(nic, HashFilter, &mut board, settings)
+    }
+    #[cfg(not(feature = "ndp"))]
+    {
+        ndp_demo::smoltcp_nd::run(nic, SmoltcpGroups, &mut board, settings)
+    }
+}
+
+/// The LAN9118's hash filter for smoltcp's own ND (the `smoltcp-nd`
+/// build): the groups the demo names.
+#[cfg(not(feature = "ndp"))]
+struct SmoltcpGroups;
+
+#[cfg(not(feature = "ndp"))]
+impl ndp_demo::smoltcp_nd::MacFilter<Lan9118<Mmio>> for SmoltcpGroups {
+    fn set_multicast_macs(
+        &mut self,
+        nic: &mut Lan9118<Mmio>,
+        macs: &[smoltcp::wire::EthernetAddress],
+    ) {
+        use ndp_core::wire::MacAddr;
+        let mut groups = [MacAddr([0; 6]); ndp_demo::smoltcp_nd::MAX_GROUPS];
+        let n = groups
+            .iter_mut()
+            .zip(macs)
+            .map(|(slot, mac)| *slot = MacAddr(mac.0))
+            .count();
+        nic.set_multicast(groups.get(..n).unwrap_or(&[]));
+    }
 }
 
 /// A crash asked for on the command line.
