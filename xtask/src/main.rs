@@ -46,7 +46,7 @@ enum Command {
         /// How long to fuzz, in seconds (libFuzzer's -max_total_time).
         #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
         seconds: u64,
-        /// Fuzz target name (a [[bin]] in ndp-core/fuzz/Cargo.toml).
+        /// Fuzz target name (a `[[bin]]` in ndp-core/fuzz/Cargo.toml).
         #[arg(long, default_value = fuzz::DEFAULT_TARGET)]
         target: String,
     },

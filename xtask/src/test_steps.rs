@@ -40,6 +40,16 @@ pub fn steps() -> Vec<Step<'static>> {
                 "warnings",
             ],
         ),
+        Step::new("docs", |ctx: &Ctx| {
+            // Broken intra-doc links and the like fail the step.
+            ctx.run(
+                ctx.sh
+                    .cmd("cargo")
+                    .args(["doc", "--workspace", "--no-deps", "--quiet"])
+                    .env("RUSTDOCFLAGS", "-D warnings"),
+            )?;
+            Ok(Outcome::passed())
+        }),
         Step::cmd("test", "cargo", &["test", "--workspace"]),
         Step::new("interop (Linux, radvd)", interop::run),
         Step::new("sim pcaps (tshark)", move |ctx: &Ctx| {

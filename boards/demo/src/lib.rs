@@ -33,9 +33,9 @@
 //! - feature `smoltcp-nd` without `ndp` (`--no-default-features
 //!   --features smoltcp-nd`): the same services on smoltcp's own IPv6
 //!   neighbor discovery, SLAAC and MLD over `Medium::Ethernet`, linking
-//!   none of ndp ([`smoltcp_nd::run`]). `cargo xtask bench` builds both
+//!   none of ndp (`smoltcp_nd::run`). `cargo xtask bench` builds both
 //!   and reports what the engine costs over smoltcp's own ND. Its log
-//!   lines are described in [`smoltcp_nd`].
+//!   lines are described in the `smoltcp_nd` module.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -12,7 +12,7 @@
 //!   table gives up only STALE entries nobody is sending to, never a
 //!   router or a REACHABLE entry, and INCOMPLETE entries are capped.
 //!
-//! Each [`Entry`] transition is a plain method, so the RFC tables can be
+//! Each `Entry` transition is a plain method, so the RFC tables can be
 //! tested one row at a time without a network.
 //!
 //! Where Appendix C's summary and the normative text of §7.2.5 differ,
