@@ -2,8 +2,9 @@
 //!
 //! - "boards": the boards workspace's own checks (it is a separate cargo
 //!   workspace, so the host workspace's fmt, clippy and tests do not see
-//!   it): `cargo fmt --check`, clippy for the firmware target and for the
-//!   board library's host tests, those tests (the LAN9118 driver against a
+//!   it): `cargo fmt --check`, clippy for the firmware target (both the
+//!   ndp build and the smoltcp-nd baseline) and for the board library's
+//!   host tests, those tests (the LAN9118 driver against a
 //!   model of the chip, the clock), and every board's release build;
 //! - "firmware": tests/tests/firmware.rs, which boots the mps2-an386
 //!   firmware under QEMU against slirp and a test peer (no root), and
@@ -39,6 +40,20 @@ pub fn check_boards(ctx: &Ctx) -> Result<Outcome> {
                 .cmd("cargo")
                 .args(["clippy", "--release", "--", "-D", "warnings"]),
         )?;
+        // The same demo on smoltcp's own ND, the bench's baseline (its
+        // own target directory, so the default image stays as it is).
+        ctx.run(ctx.sh.cmd("cargo").args([
+            "clippy",
+            "--release",
+            "--no-default-features",
+            "--features",
+            "smoltcp-nd",
+            "--target-dir",
+            "../target/smoltcp-nd",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
         // The board library and its tests, on the host.
         ctx.run(ctx.sh.cmd("cargo").args([
             "clippy", "--lib", "--tests", "--target", &host, "--", "-D", "warnings",

@@ -3,7 +3,7 @@
 
 use core::net::Ipv6Addr;
 
-use defmt::{info, warn};
+use defmt::info;
 use ndp_core::wire::{Lifetime, MacAddr, Preference};
 use ndp_core::{Config, Event};
 use ndp_smoltcp::{Adapter, MulticastFilter};
@@ -12,7 +12,7 @@ use smoltcp::phy::Device;
 use smoltcp::socket::udp;
 use smoltcp::time::Duration;
 
-use crate::{Board, ECHO_PORT, Ip, MAX_IDLE, Mac, Settings, udp_echo};
+use crate::{Board, Ip, MAX_IDLE, Mac, Settings, udp_echo};
 
 /// Run the demo forever over `device`, whose multicast filter `filter`
 /// programs.
@@ -32,18 +32,8 @@ where
     let mut iface = Interface::new(adapter.interface_config(), &mut adapter, now);
     let mut storage = [SocketStorage::EMPTY; 1];
     let mut sockets = SocketSet::new(&mut storage[..]);
-    let mut rx_meta = [udp::PacketMetadata::EMPTY; 4];
-    let mut rx_data = [0u8; 2048];
-    let mut tx_meta = [udp::PacketMetadata::EMPTY; 4];
-    let mut tx_data = [0u8; 2048];
-    let mut echo = udp::Socket::new(
-        udp::PacketBuffer::new(&mut rx_meta[..], &mut rx_data[..]),
-        udp::PacketBuffer::new(&mut tx_meta[..], &mut tx_data[..]),
-    );
-    if echo.bind(ECHO_PORT).is_err() {
-        warn!("cannot bind the UDP echo socket");
-    }
-    let echo = sockets.add(echo);
+    let mut echo_buffers = crate::EchoBuffers::new();
+    let echo = sockets.add(echo_buffers.socket());
     let mut announced = false;
 
     loop {

@@ -102,6 +102,38 @@ pub struct Settings {
     pub exit_when_configured: bool,
 }
 
+/// The UDP echo socket's buffers: locals of the demo's `run`, which
+/// never returns.
+pub(crate) struct EchoBuffers {
+    rx_meta: [udp::PacketMetadata; 4],
+    rx_data: [u8; 2048],
+    tx_meta: [udp::PacketMetadata; 4],
+    tx_data: [u8; 2048],
+}
+
+impl EchoBuffers {
+    pub(crate) const fn new() -> Self {
+        EchoBuffers {
+            rx_meta: [udp::PacketMetadata::EMPTY; 4],
+            rx_data: [0; 2048],
+            tx_meta: [udp::PacketMetadata::EMPTY; 4],
+            tx_data: [0; 2048],
+        }
+    }
+
+    /// The echo socket over these buffers, bound to [`ECHO_PORT`].
+    pub(crate) fn socket(&mut self) -> udp::Socket<'_> {
+        let mut socket = udp::Socket::new(
+            udp::PacketBuffer::new(&mut self.rx_meta[..], &mut self.rx_data[..]),
+            udp::PacketBuffer::new(&mut self.tx_meta[..], &mut self.tx_data[..]),
+        );
+        if socket.bind(ECHO_PORT).is_err() {
+            warn!("cannot bind the UDP echo socket");
+        }
+        socket
+    }
+}
+
 /// Echo every datagram received on the echo port back to its sender
 /// (RFC 862), from the address it was sent to unless that is a group.
 pub(crate) fn udp_echo(socket: &mut udp::Socket<'_>) {

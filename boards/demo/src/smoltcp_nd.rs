@@ -43,7 +43,7 @@ use smoltcp::socket::udp;
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr, Ipv6Cidr};
 
-use crate::{Board, ECHO_PORT, Ip, MAX_IDLE, Mac, Settings, udp_echo};
+use crate::{Board, Ip, MAX_IDLE, Mac, Settings, udp_echo};
 
 /// Most multicast MAC addresses the demo hands [`MacFilter`] at once:
 /// all-nodes, and one solicited-node group per address.
@@ -113,18 +113,8 @@ where
 
     let mut storage = [SocketStorage::EMPTY; 1];
     let mut sockets = SocketSet::new(&mut storage[..]);
-    let mut rx_meta = [udp::PacketMetadata::EMPTY; 4];
-    let mut rx_data = [0u8; 2048];
-    let mut tx_meta = [udp::PacketMetadata::EMPTY; 4];
-    let mut tx_data = [0u8; 2048];
-    let mut echo = udp::Socket::new(
-        udp::PacketBuffer::new(&mut rx_meta[..], &mut rx_data[..]),
-        udp::PacketBuffer::new(&mut tx_meta[..], &mut tx_data[..]),
-    );
-    if echo.bind(ECHO_PORT).is_err() {
-        warn!("cannot bind the UDP echo socket");
-    }
-    let echo = sockets.add(echo);
+    let mut echo_buffers = crate::EchoBuffers::new();
+    let echo = sockets.add(echo_buffers.socket());
 
     loop {
         let now = board.now();
