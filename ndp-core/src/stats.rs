@@ -111,6 +111,10 @@ counters! {
     ra_link_local_prefix,
     /// An MTU option outside [1280, link MTU] was ignored (RFC 4861 §6.3.4).
     ra_mtu_ignored,
+    /// A Reachable Time or Retrans Timer outside its range was clamped
+    /// (`RA_REACHABLE_TIME_RANGE`, `RA_RETRANS_TIMER_RANGE` in
+    /// `ndp_core::neighbor`).
+    ra_value_clamped,
     /// A malformed option of an otherwise valid Router Advertisement was
     /// ignored.
     ra_option_malformed,

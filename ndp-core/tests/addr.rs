@@ -2570,3 +2570,21 @@ fn link_up_does_not_revive_a_disabled_interface() {
     assert!(sent.is_empty(), "{sent:?}");
     assert!(n.s.is_disabled());
 }
+
+/// The attack the Retrans Timer clamp answers (RFC 6583 §4): an RA with
+/// Retrans Timer 1,966,080 ms and a prefix. DAD paces itself by
+/// RetransTimer (RFC 4862 §5.4.1), so unclamped the address would stay
+/// optimistic for half an hour; clamped to 5 s it is preferred within
+/// one probe and 5 s.
+#[test]
+fn a_rogue_retrans_timer_cannot_stall_dad() {
+    let mut n = settled(config(6));
+    let at = n.now;
+    let b = ra_bytes(&[pio(P1, 64, true, true, INF, INF)], true, 1_966_080);
+    n.rx(meta(a(ROUTER), a("ff02::1"), 255, ROUTER_MAC), &b);
+    assert_eq!(n.state(a(G1)), Some(AddrState::Optimistic));
+    n.run_for(secs(10));
+    let preferred = n.when(a(G1), AddrState::Preferred).expect("G1 preferred");
+    assert!(preferred <= at + secs(6), "preferred at {preferred}");
+    assert_eq!(n.s.stats().ra_value_clamped, 1);
+}

@@ -268,6 +268,76 @@ fn header_values_update_only_when_specified() {
 }
 
 #[test]
+fn ra_timers_are_clamped_to_documented_ranges() {
+    // RFC 4861 §6.2.1: a router advertises at most MAX_REACHABLE_TIME
+    // (3,600,000 ms); RFC 6583 §4: a host does not let the link dictate
+    // absurd work. Reachable Time within [1 s, 1 h], Retrans Timer within
+    // [100 ms, 5 s] (the reasons are on ndp_core::neighbor's constants).
+    // The retransmission timer a rogue RA once set: 1,966,080 ms.
+    for (retrans, expect_ms, clamped) in [
+        (1_966_080, 5_000, true),
+        (u32::MAX, 5_000, true),
+        (5_001, 5_000, true),
+        (5_000, 5_000, false),
+        (100, 100, false),
+        (99, 100, true),
+        (1, 100, true),
+        (2_500, 2_500, false),
+    ] {
+        let mut s = stack();
+        send_ra(
+            &mut s,
+            t(0),
+            R1,
+            &Ra {
+                retrans,
+                ..Ra::default()
+            },
+        );
+        assert_eq!(
+            s.retrans_timer().as_millis(),
+            expect_ms,
+            "retrans {retrans}"
+        );
+        assert_eq!(
+            s.stats().ra_value_clamped,
+            u32::from(clamped),
+            "retrans {retrans}"
+        );
+    }
+    for (reachable, base_ms, clamped) in [
+        (u32::MAX, 3_600_000u64, true),
+        (3_600_001, 3_600_000, true),
+        (3_600_000, 3_600_000, false),
+        (1_000, 1_000, false),
+        (999, 1_000, true),
+        (1, 1_000, true),
+    ] {
+        let mut s = stack();
+        send_ra(
+            &mut s,
+            t(0),
+            R1,
+            &Ra {
+                reachable,
+                ..Ra::default()
+            },
+        );
+        // ReachableTime is drawn in [0.5, 1.5] × the (clamped) base.
+        let rt = s.reachable_time().as_millis();
+        assert!(
+            base_ms / 2 <= rt && rt <= base_ms * 3 / 2,
+            "reachable {reachable}: {rt}"
+        );
+        assert_eq!(
+            s.stats().ra_value_clamped,
+            u32::from(clamped),
+            "reachable {reachable}"
+        );
+    }
+}
+
+#[test]
 fn reachable_time_is_redrawn_when_the_base_changes() {
     // Redrawn on a base change (RFC 4861 §6.3.4): over several changes the
     // values spread over the [0.5, 1.5] range rather than sticking.

@@ -36,6 +36,31 @@ pub const MAX_UNICAST_SOLICIT: u8 = 3;
 pub const REACHABLE_TIME: Duration = Duration::from_secs(30);
 /// Default RetransTimer (RFC 4861 §10).
 pub const RETRANS_TIMER: Duration = Duration::from_secs(1);
+/// Range a Router Advertisement's Reachable Time is clamped to.
+///
+/// RFC 4861 §6.2.1 lets a router advertise at most MAX_REACHABLE_TIME
+/// (3,600,000 ms), so the upper bound is the RFC's. It sets no lower
+/// bound; Linux raises anything under 100 ms to 100 ms. Ours is 1 s: a
+/// rogue router advertising a few milliseconds would otherwise put every
+/// neighbor back into STALE, and so into DELAY and PROBE, after nearly
+/// every packet (RFC 6583 §4: a host should not let the link dictate its
+/// work). A real network needs less than 1 s of reachability confirmation
+/// only on links ndp does not run on.
+pub const RA_REACHABLE_TIME_RANGE: (Duration, Duration) =
+    (Duration::from_secs(1), Duration::from_secs(3600));
+/// Range a Router Advertisement's Retrans Timer is clamped to.
+///
+/// RFC 4861 sets no bounds (§6.2.1: "the default is 0, unspecified");
+/// Linux raises values under 10 ms to 10 ms and accepts any larger one.
+/// The timer paces address resolution, NUD probes and DAD (RFC 4862
+/// §5.4.1), so an absurd value is a denial of service: 1,966,080 ms from
+/// a rogue RA once kept addresses optimistic for more than 35 s. Ours: at
+/// least 100 ms, so resolution and DAD do not burst (10 probes a second
+/// at most), and at most 5 s, five times the RFC's RETRANS_TIMER, which
+/// still leaves room for slow links while DAD ends within seconds.
+pub const RA_RETRANS_TIMER_RANGE: (Duration, Duration) =
+    (Duration::from_millis(100), Duration::from_secs(5));
+
 /// Wait in DELAY before the first probe (RFC 4861 §10).
 pub const DELAY_FIRST_PROBE_TIME: Duration = Duration::from_secs(5);
 /// ReachableTime is drawn from `[MIN_RANDOM_FACTOR, MAX_RANDOM_FACTOR] ×

@@ -1,6 +1,7 @@
 //! Receive path: what each received message does.
 
 use super::*;
+use crate::neighbor::{RA_REACHABLE_TIME_RANGE, RA_RETRANS_TIMER_RANGE};
 
 impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>
@@ -136,12 +137,15 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             self.hop_limit = ra.cur_hop_limit;
             self.event(Event::HopLimit(ra.cur_hop_limit));
         }
+        // Each clamped to a documented range, so a rogue router cannot
+        // make NUD, resolution or DAD absurdly fast or slow (RFC 6583 §4;
+        // the ranges' reasons are on the constants).
         if ra.reachable_time != 0 {
-            let base = Duration::from_millis(u64::from(ra.reachable_time));
+            let base = self.clamp_ra_value(ra.reachable_time, RA_REACHABLE_TIME_RANGE);
             self.reachable.set_base(base, now, &mut self.rng);
         }
         if ra.retrans_timer != 0 {
-            self.retrans_timer = Duration::from_millis(u64::from(ra.retrans_timer));
+            self.retrans_timer = self.clamp_ra_value(ra.retrans_timer, RA_RETRANS_TIMER_RANGE);
         }
         let flags = (ra.managed, ra.other_config);
         if flags != self.flags {
@@ -545,5 +549,19 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             self.router_gone(na.target);
         }
         // Queued packets of a resolved entry leave on the next poll.
+    }
+}
+
+impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
+    Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>
+{
+    /// `ms` from a Router Advertisement, within `range`; a value outside
+    /// it is counted (`ra_value_clamped`).
+    fn clamp_ra_value(&mut self, ms: u32, (min, max): (Duration, Duration)) -> Duration {
+        let d = Duration::from_millis(u64::from(ms));
+        if d < min || d > max {
+            bump(&mut self.stats.ra_value_clamped);
+        }
+        d.max(min).min(max)
     }
 }
