@@ -40,7 +40,8 @@ pub const RETRANS_TIMER: Duration = Duration::from_secs(1);
 ///
 /// RFC 4861 §6.2.1 lets a router advertise at most MAX_REACHABLE_TIME
 /// (3,600,000 ms), so the upper bound is the RFC's. It sets no lower
-/// bound; Linux raises anything under 100 ms to 100 ms. Ours is 1 s: a
+/// bound; Linux raises anything under 100 ms to 100 ms and takes values
+/// up to its scheduler's limit (weeks). Our floor is 1 s: a
 /// rogue router advertising a few milliseconds would otherwise put every
 /// neighbor back into STALE, and so into DELAY and PROBE, after nearly
 /// every packet (RFC 6583 §4: a host should not let the link dictate its
@@ -51,7 +52,8 @@ pub const RA_REACHABLE_TIME_RANGE: (Duration, Duration) =
 /// Range a Router Advertisement's Retrans Timer is clamped to.
 ///
 /// RFC 4861 sets no bounds (§6.2.1: "the default is 0, unspecified");
-/// Linux raises values under 10 ms to 10 ms and accepts any larger one.
+/// Linux raises values under 10 ms to 10 ms and takes values up to its
+/// scheduler's limit (weeks).
 /// The timer paces address resolution, NUD probes and DAD (RFC 4862
 /// §5.4.1), so an absurd value is a denial of service: 1,966,080 ms from
 /// a rogue RA once kept addresses optimistic for more than 35 s. Ours: at
