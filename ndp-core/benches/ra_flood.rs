@@ -78,7 +78,7 @@ fn main() {
         .unwrap_or(100_000);
     let mut rng = Rng::new(1);
     let ras: Vec<_> = (0..SOURCES).map(|n| flood_ra(&mut rng, n)).collect();
-    let mut c = Config::new(MacAddr([2, 0, 0, 0, 0, 1]));
+    let mut c = Config::new(MacAddr([2, 0, 0, 0, 0, 1]), 0);
     c.router_solicitations = false;
     let mut s = Stack::new(c, Instant::ZERO);
     let mut buf = [0u8; 1500];

@@ -5,12 +5,13 @@ use crate::time::Duration;
 use crate::wire::MacAddr;
 
 /// How a [`crate::Stack`] is set up. Start from [`Config::new`] and change
-/// the fields you need; every field has an RFC default.
+/// the fields you need; every field but the MAC and the seed has an RFC
+/// default.
 ///
 /// ```
 /// use ndp_core::{Config, time::Duration, wire::MacAddr};
-/// let mut config = Config::new(MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x42]));
-/// config.seed = 0x1234;
+/// # fn hardware_rng() -> u64 { 0x1234 }
+/// let mut config = Config::new(MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x42]), hardware_rng());
 /// config.queue_per_neighbor = 1;
 /// assert_eq!(config.retrans_timer, Duration::from_secs(1));
 /// ```
@@ -42,9 +43,15 @@ pub struct Config {
     /// address (RFC 9131); 0 turns them off. Default 3
     /// (MAX_NEIGHBOR_ADVERTISEMENT).
     pub gratuitous_na: u8,
-    /// Seed of the engine's PRNG. Boards should vary it per device and
-    /// boot (for example from a hardware RNG or the MAC and a boot
-    /// counter); the simulator uses it to make runs reproducible.
+    /// Seed of the engine's PRNG: its random delays and its DAD nonces
+    /// (RFC 7527). It must differ between devices and between boots: take
+    /// it from a hardware RNG, or, without one, hash a unique chip ID with
+    /// a boot counter kept in flash or with a free-running timer's value
+    /// at the first received frame. Two devices with the same MAC (cloned
+    /// firmware images) and the same seed send the same nonces, each takes
+    /// the other's DAD probes for its own looped back, and both keep the
+    /// same addresses: DAD cannot detect them. The simulator and the tests
+    /// fix it to make runs reproducible.
     pub seed: u64,
     /// RetransTimer until a router advertises one (RFC 4861 §10).
     pub retrans_timer: Duration,
@@ -74,8 +81,9 @@ pub struct Config {
 }
 
 impl Config {
-    /// Defaults for an interface with this MAC.
-    pub fn new(mac: MacAddr) -> Self {
+    /// Defaults for an interface with this MAC, with the PRNG seeded by
+    /// `seed`: see [`Config::seed`] for where a seed must come from.
+    pub fn new(mac: MacAddr, seed: u64) -> Self {
         Config {
             mac,
             secret: [0; 16],
@@ -88,7 +96,7 @@ impl Config {
             dad_transmits: 1,
             gratuitous_na: crate::addr::MAX_NEIGHBOR_ADVERTISEMENT,
             dad_loopback_extensions: crate::addr::MAX_DAD_EXTENSIONS,
-            seed: 0,
+            seed,
             retrans_timer: crate::neighbor::RETRANS_TIMER,
             base_reachable_time: crate::neighbor::REACHABLE_TIME,
             queue_per_neighbor: 2,

@@ -67,14 +67,13 @@ fn secs(s: u64) -> Duration {
 /// Stable IIDs with SECRET, DAD on (one probe), optimistic DAD on,
 /// gratuitous NAs on, no Router Solicitations.
 fn config(seed: u64) -> Config {
-    let mut c = Config::new(OUR_MAC);
+    let mut c = Config::new(OUR_MAC, seed);
     c.secret = SECRET;
     c.iid_mode = IidMode::Stable;
     c.optimistic_dad = true;
     c.dad_transmits = 1;
     c.gratuitous_na = 3;
     c.router_solicitations = false;
-    c.seed = seed;
     c
 }
 

@@ -30,7 +30,7 @@
 //!
 //! let mac = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x01]);
 //! let nic = Loopback::new(Medium::Ethernet); // a board's Ethernet driver
-//! let mut adapter: Adapter<_> = Adapter::new(nic, Config::new(mac), Instant::ZERO);
+//! let mut adapter: Adapter<_> = Adapter::new(nic, Config::new(mac, 7), Instant::ZERO);
 //! let mut iface = Interface::new(adapter.interface_config(), &mut adapter, Instant::ZERO);
 //! let mut storage = [SocketStorage::EMPTY; 2];
 //! let mut sockets = SocketSet::new(&mut storage[..]);

@@ -47,8 +47,7 @@ fn a(s: &str) -> Ipv6Addr {
 }
 
 fn config(mac: MacAddr, seed: u64) -> Config {
-    let mut c = Config::new(mac);
-    c.seed = seed;
+    let mut c = Config::new(mac, seed);
     c.secret = [seed as u8; 16];
     c
 }

@@ -111,9 +111,7 @@ proptest! {
     ) {
         let nic = lone_nic();
         let inject = nic.rx.clone();
-        let mut c = Config::new(MAC);
-        c.seed = seed;
-        let mut adapter: Adapter<_> = Adapter::new(nic, c, Instant::ZERO);
+        let mut adapter: Adapter<_> = Adapter::new(nic, Config::new(MAC, seed), Instant::ZERO);
         let mut iface = Interface::new(adapter.interface_config(), &mut adapter, Instant::ZERO);
         let mut sockets = SocketSet::new(vec![]);
         let mut now = 0i64;

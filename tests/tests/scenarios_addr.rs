@@ -29,8 +29,7 @@ const OTHER: MacAddr = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x66]);
 const SECRET: [u8; 16] = *b"ndp-sim-secret!!";
 
 fn config(mac: MacAddr, seed: u64) -> Config {
-    let mut c = Config::new(mac);
-    c.seed = seed;
+    let mut c = Config::new(mac, seed);
     c.secret = SECRET;
     c
 }
@@ -534,5 +533,58 @@ fn e_a_thousand_hosts_boot_at_once_without_false_duplicates() {
         c.delivered,
         wall.as_secs_f64(),
         c.delivered as f64 / wall.as_secs_f64()
+    );
+}
+
+/// Two devices cloned from one firmware image, with the same MAC and the
+/// same RFC 7217 secret, boot together behind a router. Their seeds
+/// differ (Config::seed comes from a hardware RNG or per-boot entropy),
+/// so their DAD nonces differ (RFC 7527): each takes the other's probe
+/// for what it is, a duplicate, for the link-local and the global
+/// address alike, and neither keeps an address the other also holds.
+#[test]
+fn f_two_clones_booting_together_detect_each_other() {
+    let mut sim = Sim::new("clones", 31, LinkConfig::ideal());
+    sim.add(ScriptedRouter::new(ROUTER, RouterConfig::default()));
+    let a = sim.add(EngineNode::from_config(config(HOST, 1001)));
+    let b = sim.add(EngineNode::from_config(config(HOST, 2002)));
+    sim.run_for(Duration::from_secs(60));
+    let usable = |h| -> BTreeSet<Ipv6Addr> {
+        sim.node::<EngineNode>(h)
+            .stack()
+            .addresses()
+            .filter(|x| x.usable_as_source())
+            .map(|x| x.addr.get())
+            .collect()
+    };
+    let dups = |h| {
+        sim.node::<EngineNode>(h)
+            .events()
+            .iter()
+            .filter(|(_, e)| {
+                matches!(
+                    e,
+                    Event::Address {
+                        state: AddrState::Duplicate,
+                        ..
+                    }
+                )
+            })
+            .count()
+    };
+    // Each saw the other: both found duplicates (the link-local address
+    // first, then the global one).
+    assert!(dups(a) > 0 && dups(b) > 0, "dups {} / {}", dups(a), dups(b));
+    // Both ended with a usable link-local and global address, none shared.
+    for h in [a, b] {
+        let u = usable(h);
+        assert!(u.iter().any(ndp_core::wire::is_link_local), "{u:?}");
+        assert!(u.iter().any(|x| !ndp_core::wire::is_link_local(x)), "{u:?}");
+    }
+    assert!(
+        usable(a).is_disjoint(&usable(b)),
+        "{:?} / {:?}",
+        usable(a),
+        usable(b)
     );
 }

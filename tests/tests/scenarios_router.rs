@@ -40,9 +40,7 @@ fn router(preference: Preference) -> RouterConfig {
 }
 
 fn host(sim: &mut Sim, seed: u64) -> ndp_tests::sim::NodeId {
-    let mut c = Config::new(HOST);
-    c.seed = seed;
-    sim.add(EngineNode::from_config(c))
+    sim.add(EngineNode::from_config(Config::new(HOST, seed)))
 }
 
 #[test]

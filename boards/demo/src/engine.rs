@@ -22,9 +22,8 @@ where
     F: MulticastFilter<D>,
     B: Board<D>,
 {
-    let mut config = Config::new(MacAddr(settings.mac));
+    let mut config = Config::new(MacAddr(settings.mac), settings.seed);
     config.secret = settings.secret;
-    config.seed = settings.seed;
     info!("boot mac {} seed {=u64}", Mac(settings.mac), settings.seed);
 
     let now = board.now();

@@ -117,14 +117,15 @@ fn parse_secret(s: &str) -> Result<[u8; 16], String> {
 }
 
 fn config(args: &Args) -> Config {
-    let mut c = Config::new(args.mac);
-    c.secret = args.secret;
-    c.seed = args.seed.unwrap_or_else(|| {
+    // Without --seed, per-boot entropy from the clock (Config::seed).
+    let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0)
     });
+    let mut c = Config::new(args.mac, seed);
+    c.secret = args.secret;
     if args.no_optimistic {
         c.optimistic_dad = false;
     }

@@ -15,7 +15,9 @@
 //!   and `cargo xtask qemu` decode them.
 //! - Settings from the semihosting command line (`-append`): `secret=`
 //!   32 hex digits (default: the bytes of "ndp-qemu-default"), `seed=`
-//!   a decimal u64 (default 1), and `exit-when-configured` to end the run
+//!   a decimal u64 (default: per-boot entropy from the host's clock, read
+//!   through semihosting, so two QEMU instances of one image do not share
+//!   DAD nonces), and `exit-when-configured` to end the run
 //!   with exit code 0 once a global address is usable (boot-time
 //!   measurements), and `fault=panic` or `fault=hardfault` to crash on
 //!   purpose (the tests check that a crash is reported and ends the run).
@@ -43,8 +45,6 @@ use smoltcp::time::{Duration, Instant};
 
 /// The RFC 7217 secret when the command line gives none.
 const DEFAULT_SECRET: [u8; 16] = *b"ndp-qemu-default";
-/// The engine's seed when the command line gives none.
-const DEFAULT_SEED: u64 = 1;
 
 /// Exit codes (through semihosting).
 const EXIT_CONFIGURED: i32 = 0;
@@ -224,7 +224,7 @@ enum Fault {
 #[allow(clippy::type_complexity)]
 fn parse_args() -> Result<([u8; 16], u64, bool, Option<Fault>), &'static str> {
     let mut secret = DEFAULT_SECRET;
-    let mut seed = DEFAULT_SEED;
+    let mut seed = boot_entropy();
     let mut exit = false;
     let mut fault = None;
     let args = semihosting::experimental::env::args::<512>()
@@ -249,6 +249,20 @@ fn parse_args() -> Result<([u8; 16], u64, bool, Option<Fault>), &'static str> {
         }
     }
     Ok((secret, seed, exit, fault))
+}
+
+/// Per-boot entropy for the engine's seed when the command line gives
+/// none: the host's clock (seconds since 1970) and the ticks since QEMU
+/// started, through semihosting, mixed (SplitMix64's finalizer). QEMU's
+/// board has no hardware RNG; a real board uses its own.
+fn boot_entropy() -> u64 {
+    use semihosting::sys::arm_compat::{sys_elapsed, sys_time};
+    let secs = sys_time().map_or(0, |s| s as u64);
+    let ticks = sys_elapsed().unwrap_or(0);
+    let mut z = secs.rotate_left(32) ^ ticks ^ 0x9e37_79b9_7f4a_7c15;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 fn parse_secret(hex: &str) -> Option<[u8; 16]> {

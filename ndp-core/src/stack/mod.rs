@@ -19,7 +19,7 @@
 //! ```
 //! use ndp_core::{Config, Stack, time::Instant, wire::MacAddr};
 //!
-//! let mut stack = Stack::new(Config::new(MacAddr([2, 0, 0, 0, 0, 1])), Instant::ZERO);
+//! let mut stack = Stack::new(Config::new(MacAddr([2, 0, 0, 0, 0, 1]), 7), Instant::ZERO);
 //! let mut buf = [0u8; 1500];
 //! let now = Instant::from_millis(10);
 //! // ... for each received ICMPv6 message: stack.receive(now, &meta, icmp);
@@ -413,10 +413,10 @@ impl TokenBucket {
 /// ```
 /// use ndp_core::{Config, Stack, time::Instant, wire::MacAddr};
 /// // Defaults:
-/// let s = Stack::new(Config::new(MacAddr([2, 0, 0, 0, 0, 1])), Instant::ZERO);
+/// let s = Stack::new(Config::new(MacAddr([2, 0, 0, 0, 0, 1]), 7), Instant::ZERO);
 /// assert_eq!(s.addresses().count(), 1); // the link-local address
 /// // A bigger neighbor table and queue:
-/// let big: Stack<32, 16, 8192> = Stack::with_capacity(Config::new(MacAddr([2, 0, 0, 0, 0, 1])), Instant::ZERO);
+/// let big: Stack<32, 16, 8192> = Stack::with_capacity(Config::new(MacAddr([2, 0, 0, 0, 0, 1]), 7), Instant::ZERO);
 /// # let _ = big;
 /// ```
 #[derive(Debug, Clone)]

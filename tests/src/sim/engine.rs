@@ -51,12 +51,9 @@ pub struct EngineNode<const N: usize = 8, const QS: usize = 4, const QB: usize =
 }
 
 impl EngineNode {
-    /// An engine with default capacities and `Config::new(mac)` with this
-    /// seed.
+    /// An engine with default capacities and `Config::new(mac, seed)`.
     pub fn new(mac: MacAddr, seed: u64) -> Self {
-        let mut c = Config::new(mac);
-        c.seed = seed;
-        Self::with_config(c)
+        Self::with_config(Config::new(mac, seed))
     }
 
     /// An engine with default capacities and this configuration.

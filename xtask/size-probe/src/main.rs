@@ -92,9 +92,8 @@ mod engine {
     #[inline(never)]
     pub fn exercise() {
         let mac = MacAddr(black_box([2, 0, 0x5e, 0, 0x53, 1]));
-        let mut c = Config::new(mac);
+        let mut c = Config::new(mac, black_box(1));
         c.secret = black_box([7; 16]);
-        c.seed = black_box(1);
         c.iid_mode = black_box(c.iid_mode);
         c.optimistic_dad = black_box(true);
         c.dad_transmits = black_box(1);
