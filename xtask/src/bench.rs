@@ -9,7 +9,6 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
-use object::{Object as _, ObjectSection as _};
 use serde_json::{Value, json};
 
 use crate::packages;
@@ -576,15 +575,9 @@ fn build_smoltcp_nd(ctx: &Ctx) -> Result<std::path::PathBuf> {
 fn image(elf: &Path) -> Result<Image> {
     let data = std::fs::read(elf).with_context(|| format!("reading {}", elf.display()))?;
     let file = object::File::parse(&*data).with_context(|| format!("parsing {}", elf.display()))?;
-    let size = |names: &[&str]| -> u64 {
-        file.sections()
-            .filter(|s| s.name().is_ok_and(|n| names.contains(&n)))
-            .map(|s| s.size())
-            .sum()
-    };
     Ok(Image {
-        flash: size(&[".vector_table", ".text", ".rodata", ".data"]),
-        ram: size(&[".data", ".bss", ".uninit"]),
+        flash: size::sections_size(&file, size::FLASH_SECTIONS),
+        ram: size::sections_size(&file, size::RAM_SECTIONS),
     })
 }
 
@@ -614,19 +607,9 @@ const VS_BOARD_CRATE: &str = "mps2_an386";
 /// (name, byte size) of every structure type in the ELF's debug
 /// information whose name the demo's figures use.
 fn dwarf_struct_sizes(elf: &Path) -> Result<Vec<(String, u64)>> {
-    use gimli::{EndianSlice, LittleEndian};
-    use object::{Object as _, ObjectSection as _};
     let data = std::fs::read(elf).with_context(|| format!("reading {}", elf.display()))?;
     let file = object::File::parse(&*data).context("parsing the firmware ELF")?;
-    let empty: &[u8] = &[];
-    let load = |id: gimli::SectionId| -> Result<EndianSlice<'_, LittleEndian>, gimli::Error> {
-        let bytes = file
-            .section_by_name(id.name())
-            .and_then(|s| s.data().ok())
-            .unwrap_or(empty);
-        Ok(EndianSlice::new(bytes, LittleEndian))
-    };
-    let dwarf = gimli::Dwarf::load(load).context("loading DWARF")?;
+    let dwarf = size::dwarf(&file)?;
     let wanted = |n: &str| {
         ["Adapter<", "Stack<", "Lan9118<"]
             .iter()

@@ -351,6 +351,36 @@ pub fn run(ctx: &Ctx, check_budgets: bool, record_budgets: bool) -> Result<Outco
     }
 }
 
+/// A firmware image's flash: what it loads (vector table, code,
+/// constants, the initial values of `.data`).
+pub const FLASH_SECTIONS: &[&str] = &[".vector_table", ".text", ".rodata", ".data"];
+/// A firmware image's static RAM (the stack not counted).
+pub const RAM_SECTIONS: &[&str] = &[".data", ".bss", ".uninit"];
+
+/// The summed sizes of the sections of `file` named in `names`.
+pub fn sections_size(file: &object::File<'_>, names: &[&str]) -> u64 {
+    file.sections()
+        .filter(|s| s.name().is_ok_and(|n| names.contains(&n)))
+        .map(|s| s.size())
+        .sum()
+}
+
+/// The DWARF debug information of a little-endian ELF (missing sections
+/// read as empty).
+pub fn dwarf<'a>(
+    file: &'a object::File<'a>,
+) -> Result<gimli::Dwarf<gimli::EndianSlice<'a, gimli::LittleEndian>>> {
+    let empty: &[u8] = &[];
+    let load = |id: gimli::SectionId| -> Result<_, gimli::Error> {
+        let data = file
+            .section_by_name(id.name())
+            .and_then(|s| s.data().ok())
+            .unwrap_or(empty);
+        Ok(gimli::EndianSlice::new(data, gimli::LittleEndian))
+    };
+    gimli::Dwarf::load(load).context("loading DWARF")
+}
+
 /// The QEMU board's firmware image (opt-level "s", LTO): flash is what
 /// the image loads (vector table, .text, .rodata, .data's initial values),
 /// RAM its static data (.data, .bss, .uninit; the stack is not counted:
@@ -361,16 +391,10 @@ fn firmware_sizes(ctx: &Ctx) -> Result<()> {
     let elf = crate::qemu::build_firmware(ctx)?;
     let data = std::fs::read(&elf).with_context(|| format!("reading {}", elf.display()))?;
     let file = object::File::parse(&*data).context("parsing the firmware ELF")?;
-    let size = |names: &[&str]| -> u64 {
-        file.sections()
-            .filter(|s| s.name().is_ok_and(|n| names.contains(&n)))
-            .map(|s| s.size())
-            .sum()
-    };
-    let flash = size(&[".vector_table", ".text", ".rodata", ".data"]);
-    let ram = size(&[".data", ".bss", ".uninit"]);
-    let text = size(&[".text"]);
-    let rodata = size(&[".rodata"]);
+    let flash = sections_size(&file, FLASH_SECTIONS);
+    let ram = sections_size(&file, RAM_SECTIONS);
+    let text = sections_size(&file, &[".text"]);
+    let rodata = sections_size(&file, &[".rodata"]);
     println!(
         "mps2-an386 firmware (demo app: engine + ndp-smoltcp + smoltcp + LAN9118 driver + defmt):"
     );
@@ -427,20 +451,11 @@ fn crate_of(path: &str) -> &'static str {
 /// without line information as "no line info". An approximation, but the
 /// only one LTO leaves: symbols are merged across crates.
 fn attribute_text(file: &object::File<'_>) -> Result<Vec<(&'static str, u64)>> {
-    use gimli::{EndianSlice, LittleEndian};
     let text = file
         .section_by_name(".text")
         .context("the firmware has no .text")?;
     let (lo, hi) = (text.address(), text.address() + text.size());
-    let empty: &[u8] = &[];
-    let load = |id: gimli::SectionId| -> Result<EndianSlice<'_, LittleEndian>, gimli::Error> {
-        let data = file
-            .section_by_name(id.name())
-            .and_then(|s| s.data().ok())
-            .unwrap_or(empty);
-        Ok(EndianSlice::new(data, LittleEndian))
-    };
-    let dwarf = gimli::Dwarf::load(load).context("loading DWARF")?;
+    let dwarf = dwarf(file)?;
     // (address, crate) for every row; `None` ends a sequence.
     let mut rows: Vec<(u64, Option<&'static str>)> = Vec::new();
     let mut units = dwarf.units();
