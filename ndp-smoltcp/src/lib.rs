@@ -223,6 +223,9 @@ pub struct Adapter<
     route: Option<Ipv6Addr>,
     /// [`Stack::generation`] at the last sync; `None` before the first.
     synced: Option<u32>,
+    /// [`Stack::generation`] when the multicast filter was last brought
+    /// in line; `None` before the first time.
+    filter_synced: Option<u32>,
     /// [`Stack::poll_at`] as of the end of the last poll; `None` when the
     /// engine may have changed since (then it is asked again).
     wake_at: Option<Option<NdpInstant>>,
@@ -264,6 +267,7 @@ impl<
             programmed: None,
             route: None,
             synced: None,
+            filter_synced: None,
             wake_at: None,
             stats: AdapterStats::default(),
         }
@@ -389,12 +393,7 @@ impl<
             // group of a tentative address) are joined before a message
             // that may draw an answer to them leaves: a fast router (slirp
             // answers inside the transmit) must not meet a closed filter.
-            Self::sync_filter(
-                &self.stack,
-                &mut self.filter,
-                &mut self.device,
-                &mut self.programmed,
-            );
+            self.sync_filter();
             let Some(token) = self.device.transmit(now) else {
                 // The engine keeps its packets until the NIC has room.
                 if self.stack.poll_at().is_some_and(|at| at <= self.now) {
@@ -405,15 +404,14 @@ impl<
             let Some(t) = self.stack.poll_transmit(self.now, &mut self.tx) else {
                 return;
             };
+            let packet = self.tx.get(..t.len).unwrap_or(&[]);
             match t.delivery {
                 Delivery::Link(dst) => {
-                    let packet = self.tx.get(..t.len).unwrap_or(&[]);
                     send_frame(token, dst, self.mac, packet);
                     bump(&mut self.stats.tx_engine);
                 }
                 Delivery::Local => {
                     drop(token);
-                    let packet = self.tx.get(..t.len).unwrap_or(&[]);
                     if self.rx_len.is_none()
                         && let Some(slot) = self.rx.get_mut(..packet.len())
                     {
@@ -450,30 +448,28 @@ impl<
                 }
             }
         }
-        Self::sync_filter(
-            &self.stack,
-            &mut self.filter,
-            &mut self.device,
-            &mut self.programmed,
-        );
+        self.sync_filter();
     }
 
     /// Program the NIC's multicast filter with the engine's groups when
-    /// they differ from what it was last given.
-    fn sync_filter(
-        stack: &Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>,
-        filter: &mut F,
-        device: &mut D,
-        programmed: &mut Option<heapless::Vec<MacAddr, MAX_MULTICAST_MACS>>,
-    ) {
-        let macs: heapless::Vec<MacAddr, MAX_MULTICAST_MACS> = stack
+    /// they differ from what it was last given. The groups change only
+    /// with [`Stack::generation`], so an unchanged generation costs one
+    /// comparison (this runs before every frame the engine sends).
+    fn sync_filter(&mut self) {
+        let generation = self.stack.generation();
+        if self.filter_synced == Some(generation) {
+            return;
+        }
+        self.filter_synced = Some(generation);
+        let macs: heapless::Vec<MacAddr, MAX_MULTICAST_MACS> = self
+            .stack
             .multicast_groups()
             .map(|g| g.mac())
             .take(MAX_MULTICAST_MACS)
             .collect();
-        if programmed.as_ref() != Some(&macs) {
-            filter.set_multicast_macs(device, &macs);
-            *programmed = Some(macs);
+        if self.programmed.as_ref() != Some(&macs) {
+            self.filter.set_multicast_macs(&mut self.device, &macs);
+            self.programmed = Some(macs);
         }
     }
 
