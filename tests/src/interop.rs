@@ -309,6 +309,15 @@ impl Lab {
         ns_run(&self.host, &["ip", "link", "set", "vh", "up"]);
     }
 
+    /// Give the Linux host `addr` (`ADDR/LEN`) without DAD, as a node that
+    /// already holds it.
+    pub fn host_add_address(&self, addr: &str) {
+        ns_run(
+            &self.host,
+            &["ip", "-6", "addr", "add", addr, "dev", "vh", "nodad"],
+        );
+    }
+
     /// `ip -6 neigh show dev br0` in the router.
     pub fn router_neigh(&self) -> String {
         ns_run(&self.router, &["ip", "-6", "neigh", "show", "dev", "br0"])

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use ndp_core::wire::{
     MacAddr, Message, MulticastAddr, NdOption, NeighborAdvert, Options, parse_received,
 };
-use ndp_tests::interop::{HostConfig, Lab, ns_run, skip_unless_root};
+use ndp_tests::interop::{HostConfig, Lab, ns_run, poll_until, skip_unless_root};
 use ndp_tests::packet::{self, ND_HOP_LIMIT, NH_ICMPV6, NH_UDP};
 use ndp_tests::qemu::{self, Firmware, Net, Options as QemuOptions, PeerPorts};
 
@@ -42,12 +42,31 @@ fn firmware() -> PathBuf {
     qemu::build_firmware().unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// `target/firmware/<name>.pcap`.
+fn pcap_path(name: &str) -> PathBuf {
+    ndp_tests::target_dir()
+        .join("firmware")
+        .join(format!("{name}.pcap"))
+}
+
+/// [`pcap_path`], emptied for a new run.
 fn pcap(name: &str) -> PathBuf {
-    let dir = ndp_tests::target_dir().join("firmware");
-    std::fs::create_dir_all(&dir).expect("create target/firmware");
-    let p = dir.join(format!("{name}.pcap"));
+    let p = pcap_path(name);
+    if let Some(dir) = p.parent() {
+        std::fs::create_dir_all(dir).expect("create target/firmware");
+    }
     let _ = std::fs::remove_file(&p);
     p
+}
+
+/// slirp with the hub peer on `ports`, SECRET and MAC, `seed`, a pcap.
+fn slirp_with_peer(ports: PeerPorts, seed: u64, name: &str) -> QemuOptions {
+    QemuOptions {
+        net: Net::Slirp { peer: Some(ports) },
+        pcap: Some(pcap(name)),
+        mac: Some(MAC.into()),
+        ..QemuOptions::slirp(&format!("secret={SECRET} seed={seed}"))
+    }
 }
 
 fn mac(s: &str) -> MacAddr {
@@ -222,15 +241,7 @@ fn slirp_boot_ping_and_udp_echo() {
     let peer_ll = ip("fe80::99");
     let peer_global = ip("fd00:1::99");
     let (peer, ports) = HubPeer::bind(peer_mac, vec![peer_ll, peer_global]);
-    let opts = QemuOptions {
-        net: Net::Slirp { peer: Some(ports) },
-        append: format!("secret={SECRET} seed=11"),
-        icount: false,
-        pcap: Some(pcap("slirp")),
-        mac: Some(MAC.into()),
-        netns: None,
-        qmp: None,
-    };
+    let opts = slirp_with_peer(ports, 11, "slirp");
     let fw = Firmware::boot(&elf, &opts).unwrap_or_else(|e| panic!("{e}"));
     let line = fw
         .wait_for("configured line", BOOT, |l| {
@@ -322,12 +333,10 @@ fn boot_on_tap(lab: &Lab, name: &str) -> Firmware {
         net: Net::Tap {
             ifname: "tap0".into(),
         },
-        append: format!("secret={SECRET} seed=5"),
-        icount: false,
         pcap: Some(pcap(name)),
         mac: Some(MAC.into()),
         netns: Some(lab.router.clone()),
-        qmp: None,
+        ..QemuOptions::slirp(&format!("secret={SECRET} seed=5"))
     };
     Firmware::boot(&firmware(), &opts).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -355,15 +364,9 @@ fn linux_router_and_radvd() {
     assert!(g0.ms.is_some());
     // RFC 9131: the unsolicited NAs create a STALE entry on the router
     // before anything was sent to the firmware.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut state = None;
-    while Instant::now() < deadline {
-        state = lab.router_neigh_state(G0);
-        if state.as_deref() == Some("STALE") {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let state = poll_until(Duration::from_secs(5), || {
+        lab.router_neigh_state(G0).filter(|s| s == "STALE")
+    });
     assert_eq!(
         state.as_deref(),
         Some("STALE"),
@@ -387,12 +390,6 @@ fn linux_router_and_radvd() {
     assert_no_fault(&fw);
     fw.kill();
     mld_before_dad(&pcap_path("linux-router"), mac(MAC));
-}
-
-fn pcap_path(name: &str) -> PathBuf {
-    ndp_tests::target_dir()
-        .join("firmware")
-        .join(format!("{name}.pcap"))
 }
 
 /// In the capture, the firmware's first MLDv2 report comes before its
@@ -441,19 +438,7 @@ fn linux_host_holds_the_first_choice_address() {
         return;
     }
     let mut lab = Lab::new("firmware-conflict", HostConfig::default());
-    ns_run(
-        &lab.host,
-        &[
-            "ip",
-            "-6",
-            "addr",
-            "add",
-            &format!("{G0}/64"),
-            "dev",
-            "vh",
-            "nodad",
-        ],
-    );
+    lab.host_add_address(&format!("{G0}/64"));
     lab.start_radvd(RADVD);
     std::thread::sleep(Duration::from_millis(3500));
     let fw = boot_on_tap(&lab, "linux-conflict");
@@ -595,13 +580,8 @@ fn link_down_and_up_keep_the_addresses() {
         .join(format!("qmp-{}.sock", std::process::id()));
     let _ = std::fs::remove_file(&qmp);
     let opts = QemuOptions {
-        net: Net::Slirp { peer: Some(ports) },
-        append: format!("secret={SECRET} seed=21"),
-        icount: false,
-        pcap: Some(pcap("link-flap")),
-        mac: Some(MAC.into()),
-        netns: None,
         qmp: Some(qmp.clone()),
+        ..slirp_with_peer(ports, 21, "link-flap")
     };
     let fw = Firmware::boot(&elf, &opts).unwrap_or_else(|e| panic!("{e}"));
     let line = fw

@@ -248,19 +248,7 @@ fn an_address_held_by_a_linux_host_moves_to_the_next_stable_iid() {
         return;
     }
     let mut lab = Lab::new("duplicate", HostConfig::default());
-    ns_run(
-        &lab.host,
-        &[
-            "ip",
-            "-6",
-            "addr",
-            "add",
-            &format!("{G0}/64"),
-            "dev",
-            "vh",
-            "nodad",
-        ],
-    );
+    lab.host_add_address(&format!("{G0}/64"));
     lab.start_radvd(RADVD_FULL);
     let tap = start_tap(&mut lab, "linux-tap", &["--seed", "2"]);
     tap.wait_for(
