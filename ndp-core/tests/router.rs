@@ -267,6 +267,13 @@ fn header_values_update_only_when_specified() {
     assert_eq!(s.reachable_time().as_millis(), rt);
 }
 
+/// A fresh stack that has taken `ra` from R1.
+fn after_ra(ra: Ra) -> Stack {
+    let mut s = stack();
+    send_ra(&mut s, t(0), R1, &ra);
+    s
+}
+
 #[test]
 fn ra_timers_are_clamped_to_documented_ranges() {
     // RFC 4861 §6.2.1: a router advertises at most MAX_REACHABLE_TIME
@@ -284,16 +291,10 @@ fn ra_timers_are_clamped_to_documented_ranges() {
         (1, 100, true),
         (2_500, 2_500, false),
     ] {
-        let mut s = stack();
-        send_ra(
-            &mut s,
-            t(0),
-            R1,
-            &Ra {
-                retrans,
-                ..Ra::default()
-            },
-        );
+        let s = after_ra(Ra {
+            retrans,
+            ..Ra::default()
+        });
         assert_eq!(
             s.retrans_timer().as_millis(),
             expect_ms,
@@ -313,16 +314,10 @@ fn ra_timers_are_clamped_to_documented_ranges() {
         (999, 1_000, true),
         (1, 1_000, true),
     ] {
-        let mut s = stack();
-        send_ra(
-            &mut s,
-            t(0),
-            R1,
-            &Ra {
-                reachable,
-                ..Ra::default()
-            },
-        );
+        let s = after_ra(Ra {
+            reachable,
+            ..Ra::default()
+        });
         // ReachableTime is drawn in [0.5, 1.5] × the (clamped) base.
         let rt = s.reachable_time().as_millis();
         assert!(
