@@ -178,12 +178,11 @@ fn demo_inner(ctx: &Ctx, seconds: Option<u64>, seed: Option<u64>) -> Result<()> 
     while !stop.load(Ordering::Relaxed) && end.is_none_or(|e| Instant::now() < e) {
         shown = show_new(&fw, shown, &mut |l| seen.note(l, fw.started));
         if let Some(status) = fw.wait_exit(Duration::from_millis(100)) {
-            shown = show_new(&fw, shown, &mut |l| seen.note(l, fw.started));
+            show_new(&fw, shown, &mut |l| seen.note(l, fw.started));
             exit = Some(status);
             break;
         }
     }
-    let _ = shown;
     fw.kill();
     let show = |o: &Option<String>| o.clone().unwrap_or_else(|| "none".into());
     println!("\n==> summary");
