@@ -99,6 +99,15 @@ counters! {
     /// A router never proven reachable was dropped from a full router list
     /// for a newcomer.
     ra_router_evicted,
+    /// Dropped: a Router Advertisement from a router not in the list,
+    /// beyond the admission rate for newcomers (RFC 6583 §6).
+    rx_ra_rate_limited,
+    /// A new router, prefix, route or SLAAC address was turned away: the
+    /// admission rate was spent or its table was full (RFC 6583 §6).
+    newcomers_refused,
+    /// A router never proven reachable left the list: its admission probe
+    /// (or later NUD) went unanswered.
+    router_probation_failed,
     /// An on-link prefix was not added: the prefix list was full.
     ra_prefix_refused,
     /// A route was not added: the route table was full.
@@ -210,6 +219,7 @@ impl Stats {
         let plain = [
             self.rx_not_for_us,
             self.rx_rs_ignored,
+            self.rx_ra_rate_limited,
             self.rx_ns_not_for_us,
             self.rx_na_no_entry,
             self.rx_na_incomplete_no_lladdr,

@@ -3,6 +3,11 @@
 //! REACHABLE, STALE, DELAY and PROBE, asserting state, link-layer address
 //! and IsRouter after every event.
 //!
+//! The Router Advertisements here have router lifetime 0: Appendix C's
+//! rows are about the neighbor cache, and a router entering the default
+//! router list is also probed at once (RFC 4191 §3.5), which
+//! `a_new_default_router_is_probed_at_once` covers.
+//!
 //! Where Appendix C's summary and the normative text of §7.2.5 differ
 //! (S=1 with no target link-layer address; INCOMPLETE with none), the
 //! text is what is expected here.
@@ -47,7 +52,7 @@ fn setup(state: NeighborState, router: bool) -> (Stack, ndp_core::time::Instant)
     if router {
         // An RA without SLLA sets IsRouter on the existing entry (§6.3.4)
         // and changes nothing else.
-        rx_ra(&mut s, now, peer(), None);
+        rx_ra_lifetime(&mut s, now, peer(), None, 0);
     }
     let n = entry(&s);
     assert_eq!((n.state, n.is_router), (state, router), "setup");
@@ -148,7 +153,7 @@ fn solicitation_and_advertisement_with_link_address_rows() {
                 "NS {from:?} {l:?}"
             );
             let (mut s, now) = setup(from, was_router);
-            rx_ra(&mut s, now, peer(), lladdr(l));
+            rx_ra_lifetime(&mut s, now, peer(), lladdr(l), 0);
             let n = entry(&s);
             assert_eq!(
                 (n.state, n.mac, n.is_router),

@@ -9,18 +9,22 @@ mod common;
 use core::net::Ipv6Addr;
 
 use common::*;
+use ndp_core::neighbor::MAX_UNICAST_SOLICIT;
 use ndp_core::neighbor::NeighborState;
+use ndp_core::router::{NEWCOMER_BURST, NEWCOMER_REFILL, REFUSAL_REPORT_INTERVAL, Refusals};
 use ndp_core::time::{Duration, Instant};
+use ndp_core::wire::MacAddr;
+use ndp_core::wire::ipv6::Ipv6Header;
 use ndp_core::wire::{
     AddrList, Dnssl, DomainList, DomainName, Lifetime, Message, NdOption, Options, Preference,
     PrefixInfo, Rdnss, Redirect, RouteInfo, RouterAdvert,
 };
-use ndp_core::{Delivery, Event, NextHop, RouteError, Stack};
+use ndp_core::{Delivery, Event, NextHop, RouteError, Stack, Transmit};
 
 const R1: &str = "fe80::1";
 const R2: &str = "fe80::2";
-const R1_MAC: ndp_core::wire::MacAddr = PEER_MAC;
-const R2_MAC: ndp_core::wire::MacAddr = OTHER_MAC;
+const R1_MAC: MacAddr = PEER_MAC;
+const R2_MAC: MacAddr = OTHER_MAC;
 
 /// An RA with everything configurable.
 #[derive(Clone)]
@@ -90,6 +94,20 @@ fn events(s: &mut Stack) -> Vec<Event> {
     std::iter::from_fn(|| s.poll_event())
         .filter(|e| !matches!(e, Event::Address { .. } | Event::AddressRemoved { .. }))
         .collect()
+}
+
+/// Router `r` answers its admission probe (a solicited NA, R=1).
+fn answer_probe(s: &mut Stack, now: Instant, r: &str, mac: MacAddr) {
+    rx_na(s, now, a(r), true, true, true, Some(mac));
+}
+
+/// Unicast solicitations for `r` among `out`.
+fn probes_of(out: &[(Transmit, Ipv6Header, Vec<u8>)], r: &str) -> usize {
+    out.iter()
+        .filter(|(_, h, b)| {
+            h.dst == a(r) && matches!(icmp(b), Message::NeighborSolicit(ns) if ns.target == a(r))
+        })
+        .count()
 }
 
 fn next_hop_mac(s: &mut Stack, now: Instant, dst: &str) -> Result<NextHop, RouteError> {
@@ -686,10 +704,17 @@ fn router_lost_by_nud_is_suspect_until_it_advertises_again() {
             ..Ra::default()
         },
     );
+    // Both answer their admission probes (RFC 4191 §3.5): proven.
+    drain(&mut s, t(0));
+    answer_probe(&mut s, t(0), R1, R1_MAC);
+    answer_probe(&mut s, t(0), R2, R2_MAC);
+    assert!(s.routers().all(|r| r.proven));
     assert_eq!(s.next_hop(a("2001:db8::1")), Some(a(R1)));
-    // Sending to R1 (STALE) starts NUD; nobody answers the probes.
-    s.route(t(0), a("2001:db8::1")).unwrap();
-    let mut now = t(0);
+    // Sending to R1 starts NUD once ReachableTime has passed; nobody
+    // answers the probes.
+    let mut now = t(0) + s.reachable_time();
+    drain(&mut s, now);
+    s.route(now, a("2001:db8::1")).unwrap();
     while s.neighbors().any(|n| n.addr == a(R1)) {
         now = s.poll_at().unwrap();
         drain(&mut s, now);
@@ -991,4 +1016,210 @@ fn a_router_heard_before_the_first_solicitation_still_gets_one() {
     assert!(at <= t(1000));
     assert_eq!(s.router_solicitations_sent(), 1);
     assert!(next_rs(&mut s, at, t(100_000)).is_none());
+}
+
+// ------------------------------------------------- a hostile link (RFC 6583)
+
+fn slla(mac: MacAddr) -> NdOption<'static> {
+    NdOption::SourceLinkAddr(mac)
+}
+
+#[test]
+fn a_new_default_router_is_probed_at_once() {
+    // RFC 4191 §3.5: one unicast NS confirms the router exists; its answer
+    // proves it.
+    let mut s = stack();
+    let ra = Ra {
+        opts: vec![slla(R1_MAC)],
+        ..Ra::default()
+    };
+    send_ra(&mut s, t(0), R1, &ra);
+    assert!(!s.routers().next().unwrap().proven);
+    let out = drain(&mut s, t(0));
+    assert_eq!(probes_of(&out, R1), 1, "{out:?}");
+    let probe = out.iter().find(|(_, h, _)| h.dst == a(R1)).unwrap();
+    assert_eq!(probe.0.delivery, Delivery::Link(R1_MAC));
+    answer_probe(&mut s, t(5), R1, R1_MAC);
+    assert!(s.routers().next().unwrap().proven);
+    let n = s.neighbors().find(|n| n.addr == a(R1)).unwrap();
+    assert_eq!(n.state, NeighborState::Reachable);
+    // A refresh of a known router is no newcomer: no second probe.
+    send_ra(&mut s, t(10), R1, &ra);
+    assert_eq!(probes_of(&drain(&mut s, t(10)), R1), 0);
+}
+
+#[test]
+fn a_router_that_never_answers_leaves_the_list_with_its_routes() {
+    // RFC 6583 §6: a forged router, never proven, goes when NUD gives up.
+    let mut s = stack();
+    let ra = Ra {
+        pref: Preference::High,
+        lifetime: 65535,
+        opts: vec![
+            slla(R1_MAC),
+            rio("2001:db8:ff::", 48, Preference::High, Lifetime::Infinite),
+        ],
+        ..Ra::default()
+    };
+    send_ra(&mut s, t(0), R1, &ra);
+    assert_eq!((s.routers().count(), s.routes().count()), (1, 1));
+    events(&mut s);
+    let mut probes = 0;
+    let mut now = t(0);
+    while now < t(10_000) {
+        probes += probes_of(&drain(&mut s, now), R1);
+        now = s.poll_at().unwrap().min(t(10_000));
+    }
+    assert_eq!(probes, usize::from(MAX_UNICAST_SOLICIT));
+    assert_eq!(s.routers().count(), 0);
+    assert_eq!(s.routes().count(), 0);
+    assert_eq!(s.stats().router_probation_failed, 1);
+    let ev = events(&mut s);
+    assert!(ev.iter().any(|e| matches!(e,
+        Event::Router { addr, lifetime_s: 0, .. } if *addr == a(R1))));
+    assert!(ev.iter().any(|e| matches!(e,
+        Event::Route { router, lifetime: Lifetime::Finite(0), .. } if *router == a(R1))));
+    // Its next advertisement brings it back, as a newcomer.
+    send_ra(&mut s, now, R1, &ra);
+    assert_eq!(s.routers().count(), 1);
+}
+
+#[test]
+fn a_proven_router_carries_traffic_while_a_newcomer_is_on_probation() {
+    // RFC 6583 §6 over RFC 4191 §3.2: a high preference is a claim; it
+    // counts once the router answered its probe.
+    let mut s = stack();
+    send_ra(
+        &mut s,
+        t(0),
+        R1,
+        &Ra {
+            pref: Preference::Low,
+            opts: vec![slla(R1_MAC)],
+            ..Ra::default()
+        },
+    );
+    drain(&mut s, t(0));
+    answer_probe(&mut s, t(0), R1, R1_MAC);
+    send_ra(
+        &mut s,
+        t(100),
+        R2,
+        &Ra {
+            pref: Preference::High,
+            opts: vec![slla(R2_MAC)],
+            ..Ra::default()
+        },
+    );
+    assert_eq!(probes_of(&drain(&mut s, t(100)), R2), 1);
+    assert_eq!(s.next_hop(a("2001:db8::1")), Some(a(R1)));
+    assert_eq!(s.default_router(), Some(a(R1)));
+    answer_probe(&mut s, t(101), R2, R2_MAC);
+    assert_eq!(s.next_hop(a("2001:db8::2")), Some(a(R2)));
+    assert_eq!(s.default_router(), Some(a(R2)));
+}
+
+/// A forged advertisement in the manner of THC-IPv6's flood_router26:
+/// its own router address and MAC, high preference, the longest
+/// lifetime, a prefix to autoconfigure from and a route.
+fn forged_ra(s: &mut Stack, now: Instant, i: u16) {
+    let mac = MacAddr([0x02, 0x66, 0, 0, (i >> 8) as u8, i as u8]);
+    let src = Ipv6Addr::new(0xfe80, 0, 0, 0, 0x66, 0, 0, i);
+    let opts = [
+        slla(mac),
+        NdOption::PrefixInfo(PrefixInfo {
+            prefix_len: 64,
+            on_link: true,
+            autonomous: true,
+            valid_lifetime: Lifetime::Infinite,
+            preferred_lifetime: Lifetime::Infinite,
+            prefix: Ipv6Addr::new(0x2001, 0xdb8, 0x6600, i, 0, 0, 0, 0),
+        }),
+        NdOption::RouteInfo(RouteInfo {
+            prefix_len: 48,
+            preference: Preference::High,
+            lifetime: Lifetime::Infinite,
+            prefix: Ipv6Addr::new(0x2001, 0xdb8, i, 0, 0, 0, 0, 0),
+        }),
+    ];
+    let m = Message::RouterAdvert(RouterAdvert {
+        cur_hop_limit: 255,
+        managed: false,
+        other_config: false,
+        preference: Preference::High,
+        router_lifetime: 65535,
+        reachable_time: 0,
+        retrans_timer: 0,
+        options: Options::from_list(&opts),
+    });
+    assert!(rx(s, now, &m, src, a("ff02::1")));
+}
+
+#[test]
+fn a_router_flood_never_displaces_a_proven_router_and_is_summed_up() {
+    // RFC 6583 §6, RFC 4861 §6.3.4: 1,000 forged routers a second for 10 s
+    // against a proven medium-preference router.
+    let mut s = stack();
+    let ra = Ra {
+        opts: vec![slla(R1_MAC)],
+        ..Ra::default()
+    };
+    send_ra(&mut s, t(0), R1, &ra);
+    drain(&mut s, t(0));
+    answer_probe(&mut s, t(0), R1, R1_MAC);
+    let mut ev = events(&mut s);
+    let start = t(1000);
+    let flood = 10_000u16;
+    let mut admitted = std::collections::BTreeSet::new();
+    let mut ns_out = 0;
+    for i in 0..flood {
+        let now = start + Duration::from_millis(u64::from(i));
+        forged_ra(&mut s, now, i);
+        ns_out += drain(&mut s, now).len();
+        assert!(s.routers().any(|r| r.addr == a(R1) && r.proven), "at {i}");
+        admitted.extend(s.routers().map(|r| r.addr).filter(|r| *r != a(R1)));
+        assert_eq!(s.default_router(), Some(a(R1)), "at {i}");
+        ev.extend(events(&mut s));
+    }
+    let end = start + Duration::from_millis(u64::from(flood));
+    // Newcomers: the burst, then one per refill; each forged RA brings
+    // up to four (router, prefix, address, route), so the routers
+    // admitted are at most that many.
+    let budget = u64::from(NEWCOMER_BURST)
+        + end.saturating_duration_since(start).as_millis() / NEWCOMER_REFILL.as_millis()
+        + 1;
+    assert!(admitted.len() as u64 <= budget, "{}", admitted.len());
+    assert!(!admitted.is_empty());
+    // Probes went out only for admitted routers, at most
+    // MAX_UNICAST_SOLICIT each.
+    assert!(ns_out <= admitted.len() * usize::from(MAX_UNICAST_SOLICIT) + 8);
+    // Let the last report come due, then count: every forged router was
+    // either admitted or reported refused.
+    let mut now = end;
+    while now < end + REFUSAL_REPORT_INTERVAL + secs(1) {
+        drain(&mut s, now);
+        ev.extend(events(&mut s));
+        now = s
+            .poll_at()
+            .map_or(now + secs(1), |p| p.max(now + Duration::from_millis(1)));
+    }
+    let reports: Vec<Refusals> = ev
+        .iter()
+        .filter_map(|e| match e {
+            Event::Refused(r) => Some(*r),
+            _ => None,
+        })
+        .collect();
+    let refused: u64 = reports.iter().map(|r| u64::from(r.routers)).sum();
+    assert_eq!(refused + admitted.len() as u64, u64::from(flood));
+    // Summed up: about one report per REFUSAL_REPORT_INTERVAL, not one per
+    // refusal.
+    let interval = REFUSAL_REPORT_INTERVAL.as_millis();
+    assert!(
+        reports.len() as u64 <= 2 + now.saturating_duration_since(start).as_millis() / interval
+    );
+    // The flood did not change the hop limit beyond the admitted routers'
+    // advertisements, and the proven router still carries everything.
+    assert_eq!(s.next_hop(a("2001:db8:1::1")), Some(a(R1)));
+    assert!(s.stats().newcomers_refused >= flood as u32 - budget as u32);
 }

@@ -203,10 +203,11 @@ fn unsolicited_advertisements_never_create_entries() {
 
 #[test]
 fn router_advertisement_creates_a_stale_router_entry() {
-    // RFC 4861 §6.3.4.
+    // RFC 4861 §6.3.4. Router lifetime 0: a default router would also be
+    // probed at once (router.rs, a_new_default_router_is_probed_at_once).
     let mut s = stack();
     let r = a("fe80::1");
-    rx_ra(&mut s, t(0), r, Some(OTHER_MAC));
+    rx_ra_lifetime(&mut s, t(0), r, Some(OTHER_MAC), 0);
     let n = s.neighbors().next().unwrap();
     assert_eq!(
         (n.addr, n.state, n.mac, n.is_router),

@@ -361,7 +361,9 @@ fn ra_flood_cannot_displace_the_router_in_use_or_grow_the_tables() {
 
     let node = sim.node::<EngineNode>(h);
     let s = node.stack();
-    assert!(s.stats().rx_ra >= RAS);
+    // Every RA was processed or dropped by the newcomer rate (RFC 6583).
+    assert!(s.stats().rx_ra + s.stats().rx_ra_rate_limited >= RAS);
+    assert!(s.stats().rx_ra_rate_limited > RAS / 2);
     // Caps hold.
     assert!(s.routers().count() <= ROUTERS);
     assert!(s.prefixes().count() <= PREFIXES);
@@ -379,12 +381,15 @@ fn ra_flood_cannot_displace_the_router_in_use_or_grow_the_tables() {
     );
     assert!(s.neighbors().any(|n| n.addr == r_ll && n.is_router));
     println!(
-        "ra-flood: {} RAs; routers evicted {} refused {}, prefixes refused {}, routes refused {}, neighbor evictions {}",
+        "ra-flood: {} RAs processed, {} rate-limited; routers evicted {} refused {}, prefixes refused {}, routes refused {}, newcomers refused {}, probation failed {}, neighbor evictions {}",
         s.stats().rx_ra,
+        s.stats().rx_ra_rate_limited,
         s.stats().ra_router_evicted,
         s.stats().ra_router_refused,
         s.stats().ra_prefix_refused,
         s.stats().ra_route_refused,
+        s.stats().newcomers_refused,
+        s.stats().router_probation_failed,
         s.stats().nc_evicted
     );
     // The host can still resolve new neighbors and reach its router.

@@ -308,6 +308,17 @@ impl Entry {
         }
     }
 
+    /// Confirm reachability now with unicast probes (RFC 4191 §3.5: a
+    /// host may probe a router with a Neighbor Solicitation before using
+    /// it): STALE and DELAY become PROBE, its first solicitation due at
+    /// once. INCOMPLETE is being resolved already and REACHABLE needs no
+    /// probe.
+    pub fn probe_now(&mut self, now: Instant) {
+        if matches!(self.state, NeighborState::Stale | NeighborState::Delay) {
+            self.set(NeighborState::Probe, now);
+        }
+    }
+
     /// Upper-layer reachability confirmation (RFC 4861 §7.3.1): any state
     /// but INCOMPLETE becomes REACHABLE.
     pub fn on_confirm(&mut self, now: Instant, reachable: Duration) {

@@ -44,6 +44,42 @@ pub const MIN_LINK_MTU: u16 = 1280;
 /// default, 64).
 pub const DEFAULT_HOP_LIMIT: u8 = 64;
 
+/// New routers, prefixes, routes and SLAAC addresses admitted at once
+/// before [`NEWCOMER_REFILL`] paces them (RFC 6583 §6). Eight covers a
+/// router with several prefixes and routes in one advertisement; a flood
+/// of forged advertisements gets the same eight, then one entry per
+/// refill, whatever its rate.
+pub const NEWCOMER_BURST: u16 = 8;
+/// One more newcomer may enter after this long (see [`NEWCOMER_BURST`]).
+/// A router that appears later, or a renumbering, waits at most this
+/// long; entries already present are refreshed without limit.
+pub const NEWCOMER_REFILL: Duration = Duration::from_secs(2);
+/// Refused newcomers are summed up in one [`crate::Event::Refused`] at
+/// most this often, so a flood cannot crowd the event queue.
+pub const REFUSAL_REPORT_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Newcomers not admitted, per table, since the last report
+/// ([`crate::Event::Refused`]): the rate limit or a full table turned them
+/// away (RFC 6583 §6).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Refusals {
+    /// Default routers.
+    pub routers: u16,
+    /// On-link prefixes.
+    pub prefixes: u16,
+    /// More-specific routes.
+    pub routes: u16,
+    /// SLAAC addresses (new prefixes with A=1).
+    pub addresses: u16,
+}
+
+impl Refusals {
+    pub(crate) fn any(&self) -> bool {
+        *self != Refusals::default()
+    }
+}
+
 /// Default routers kept (RFC 4861 §6.3.4: at least two).
 pub const ROUTERS: usize = 3;
 /// On-link prefixes kept.
@@ -111,8 +147,10 @@ pub struct Router {
     /// Neighbor Unreachability Detection lost it since its last
     /// advertisement: other routers go first (RFC 4191 §3.2).
     pub suspect: bool,
-    /// It has been REACHABLE at least once: proven to exist, so a
-    /// newcomer cannot displace it from a full list.
+    /// It has been REACHABLE at least once (it answered its admission
+    /// probe, or NUD or upper-layer hints confirmed it): proven to exist,
+    /// so a newcomer cannot displace it from a full list, and it is chosen
+    /// before routers still on probation.
     pub proven: bool,
 }
 
@@ -170,15 +208,16 @@ impl RouterList {
         };
         let mut evicted = None;
         if self.entries.is_full() {
-            // RFC 6583: only a router never reached may make room, the
-            // least preferred and soonest to expire first.
-            let victim = self
-                .entries
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| !r.proven)
-                .min_by_key(|(_, r)| (rank(r.preference), r.expires))
-                .map(|(i, _)| i);
+            // RFC 6583 §6 lets a host choose who keeps a full table under
+            // attack, and RFC 4861 §6.3.4 only asks for two routers. A
+            // proven router never gives way. Routers still on probation
+            // share the remaining slots first come, first served, and the
+            // newest of them makes room: its preference and lifetime are
+            // the newcomer's own claims (flood_router26 claims high and
+            // 65535 s), so they decide nothing here. Under a flood the
+            // older probationers keep their place until their admission
+            // probe (RFC 4191 §3.5) concludes.
+            let victim = self.entries.iter().rposition(|r| !r.proven);
             let Some(v) = victim else {
                 return Update::Refused;
             };
@@ -252,6 +291,7 @@ impl RouteTable {
     /// Apply one Route Information option from `router` (RFC 4191 §3.1):
     /// located by prefix, length and router; lifetime zero removes it.
     /// Callers drop options with the reserved preference first (§2.3).
+    /// A full table refuses newcomers; see [`RouteTable::evict`].
     pub fn update(
         &mut self,
         prefix: Ipv6Addr,
@@ -295,6 +335,14 @@ impl RouteTable {
                 Err(_) => Update::Refused,
             },
         }
+    }
+
+    /// Give up the newest route through a router `may_go` names, to make
+    /// room (RFC 6583 §6: the caller lets a proven router's routes
+    /// displace those of routers never proven).
+    pub fn evict(&mut self, may_go: impl Fn(&Ipv6Addr) -> bool) -> Option<Route> {
+        let i = self.entries.iter().rposition(|r| may_go(&r.router))?;
+        Some(self.entries.remove(i))
     }
 
     pub fn expire(&mut self, now: Instant) -> Option<Route> {
@@ -404,6 +452,9 @@ pub(crate) enum Reach {
     Yes,
     /// Nothing known: assumed reachable (RFC 4191 §3.2).
     Unknown,
+    /// Probably reachable, but a router still on probation: chosen only
+    /// when no proven router is (RFC 6583 §6), whatever it claims.
+    Probation,
     /// Being resolved (INCOMPLETE) or found unreachable by NUD.
     Suspect,
 }
@@ -411,7 +462,8 @@ pub(crate) enum Reach {
 /// Choose the router for an off-link destination, as a type C host
 /// (RFC 4191 §3.2): among the routes matching `dst` (more-specific routes
 /// and the default routes of the router list), the longest prefix, then the
-/// highest preference, skipping routers that are suspect. When every
+/// highest preference, skipping routers that are suspect, and routers on
+/// probation while a proven one is usable (RFC 6583 §6). When every
 /// matching route points to a suspect router, rotate among the routers of
 /// the best matching prefix length (RFC 4861 §6.3.6) so that NUD gets to
 /// probe each of them: `rotation` is the position, moved when given.
@@ -454,8 +506,13 @@ pub(crate) fn select_router(
         let _ = sorted.push(*c);
     }
     let candidates = sorted;
-    if let Some(&(_, _, r)) = candidates.iter().find(|c| reach(&c.2) != Reach::Suspect) {
-        return Some(r);
+    for usable in [
+        |r: Reach| matches!(r, Reach::Yes | Reach::Unknown),
+        |r: Reach| r == Reach::Probation,
+    ] {
+        if let Some(&(_, _, r)) = candidates.iter().find(|c| usable(reach(&c.2))) {
+            return Some(r);
+        }
     }
     let best_len = candidates.first()?.0;
     let n = candidates.iter().take_while(|c| c.0 == best_len).count();
@@ -532,22 +589,34 @@ mod tests {
     #[test]
     fn full_router_list_gives_up_only_unproven_routers() {
         let mut l = RouterList::default();
-        for (i, p) in [
-            (1, Preference::High),
-            (2, Preference::Low),
-            (3, Preference::Medium),
+        for (i, p, life) in [
+            (1, Preference::Low, 60),
+            (2, Preference::Low, 30),
+            (3, Preference::High, 65535),
         ] {
-            l.update(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, i), 60, p, T0);
+            l.update(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, i), life, p, T0);
         }
         l.get_mut(&a("fe80::2")).unwrap().proven = true;
-        // The least preferred unproven router (::3, medium) makes room;
-        // ::2 is low but proven.
+        // RFC 6583 §6: the newest unproven router (::3) makes room, though
+        // it claims more preference and lifetime than ::1; ::2 is the
+        // least preferred and soonest to expire but proven.
         assert_eq!(
-            l.update(a("fe80::4"), 60, Preference::Low, T0),
+            l.update(a("fe80::4"), 60, Preference::High, T0),
             Update::Added {
                 evicted: Some(a("fe80::3"))
             }
         );
+        // The next newcomer takes the probation slot again: ::1, the
+        // oldest probationer, keeps its place.
+        assert_eq!(
+            l.update(a("fe80::6"), 65535, Preference::High, T0),
+            Update::Added {
+                evicted: Some(a("fe80::4"))
+            }
+        );
+        assert!(l.contains(&a("fe80::1")));
+        l.remove(&a("fe80::6"));
+        l.update(a("fe80::4"), 60, Preference::Low, T0);
         for r in [1, 4] {
             l.get_mut(&Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, r))
                 .unwrap()
@@ -616,6 +685,31 @@ mod tests {
             select_router(&routers, &routes, &a("2002::1"), all, None),
             Some(x)
         );
+    }
+
+    #[test]
+    fn routers_on_probation_come_after_usable_proven_ones() {
+        // RFC 6583 §6: a high-preference router on probation loses to a
+        // usable low-preference one, and wins over a suspect one.
+        let (real, rogue) = (a("fe80::1"), a("fe80::66"));
+        let mut routers = RouterList::default();
+        routers.update(real, 1800, Preference::Low, T0);
+        routers.update(rogue, 65535, Preference::High, T0);
+        let routes = RouteTable::default();
+        let dst = a("2001:db8::1");
+        let pick = |real_reach: Reach| {
+            let reach = |r: &Ipv6Addr| {
+                if *r == real {
+                    real_reach
+                } else {
+                    Reach::Probation
+                }
+            };
+            select_router(&routers, &routes, &dst, reach, None)
+        };
+        assert_eq!(pick(Reach::Yes), Some(real));
+        assert_eq!(pick(Reach::Unknown), Some(real));
+        assert_eq!(pick(Reach::Suspect), Some(rogue));
     }
 
     #[test]
@@ -763,5 +857,24 @@ mod tests {
             T0,
         );
         assert_eq!(r, Update::Refused);
+        // RFC 6583 §6: room is made from the newest route through a
+        // router the caller names.
+        assert_eq!(routes.evict(|r| *r == a("fe80::2")), None);
+        let gone = routes.evict(|r| *r == a("fe80::1")).unwrap();
+        assert_eq!(gone.prefix, a("2001:db8:3::"));
+        assert_eq!(
+            routes.update(
+                a("2001:db8:ff::"),
+                48,
+                a("fe80::2"),
+                Preference::High,
+                Lifetime::Finite(60),
+                T0,
+            ),
+            Update::Added { evicted: None }
+        );
+        let via_1 = core::iter::from_fn(|| routes.evict(|r| *r == a("fe80::1"))).count();
+        assert_eq!(via_1, ROUTES - 1);
+        assert_eq!(routes.iter().count(), 1);
     }
 }

@@ -294,6 +294,13 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         }
         if self.addrs.len() >= ADDRESSES {
             bump(&mut self.stats.slaac_refused);
+            self.refuse(|r| &mut r.addresses);
+            return;
+        }
+        // RFC 6583 §6: new addresses enter at a bounded rate, so forged
+        // prefixes cannot keep DAD and the address table busy.
+        if !self.admit_newcomer() {
+            self.refuse(|r| &mut r.addresses);
             return;
         }
         self.configure(

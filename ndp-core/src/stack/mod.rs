@@ -55,8 +55,8 @@ use crate::router::dest::{DestCache, Destination};
 use crate::router::dns::{DnsServers, SearchDomain, SearchList};
 use crate::router::rs::RsSchedule;
 use crate::router::{
-    DEFAULT_HOP_LIMIT, MIN_LINK_MTU, OnLinkPrefix, PrefixList, Reach, Route, RouteTable, Router,
-    RouterList, Update,
+    DEFAULT_HOP_LIMIT, MIN_LINK_MTU, NEWCOMER_BURST, NEWCOMER_REFILL, OnLinkPrefix, PrefixList,
+    Reach, Refusals, Route, RouteTable, Router, RouterList, Update,
 };
 use crate::stats::{Stats, bump};
 use crate::time::{Duration, Instant};
@@ -187,6 +187,12 @@ pub enum Event {
     /// the MAC itself is probably duplicated: IPv6 is disabled on this
     /// interface (RFC 4862 §5.4.5). Nothing is sent or received any more.
     InterfaceDisabled,
+    /// Newcomers turned away since the last such event: new routers,
+    /// prefixes, routes or addresses beyond the admission rate or a full
+    /// table (RFC 6583 §6). One summary at most every
+    /// [`REFUSAL_REPORT_INTERVAL`](crate::router::REFUSAL_REPORT_INTERVAL),
+    /// instead of one event per forged advertisement.
+    Refused(Refusals),
     /// The M (managed address) or O (other configuration) flag changed:
     /// DHCPv6 is available for addresses or for other information.
     ConfigFlags {
@@ -438,6 +444,13 @@ pub struct Stack<
     reachable: ReachableTime,
     retrans_timer: Duration,
     ns_budget: TokenBucket,
+    /// Admission of new routers, prefixes, routes and SLAAC addresses
+    /// (RFC 6583 §6; [`crate::router::NEWCOMER_BURST`]).
+    newcomers: TokenBucket,
+    /// Refused newcomers not yet reported, and when the next report may
+    /// go out.
+    refused: Refusals,
+    refused_report_at: Instant,
     routers: RouterList,
     /// Round-robin position among suspect routers (RFC 4861 §6.3.6).
     router_rotation: usize,
@@ -504,6 +517,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             reachable,
             retrans_timer: config.retrans_timer,
             ns_budget: TokenBucket::new(config.ns_burst, config.ns_refill, now),
+            newcomers: TokenBucket::new(NEWCOMER_BURST, NEWCOMER_REFILL, now),
+            refused: Refusals::default(),
+            refused_report_at: now,
             routers: RouterList::default(),
             router_rotation: 0,
             routes: RouteTable::default(),
@@ -559,8 +575,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// proven, and no longer suspect.
     fn router_reached(&mut self, addr: &Ipv6Addr) {
         if let Some(r) = self.routers.get_mut(addr) {
-            r.proven = true;
-            if core::mem::replace(&mut r.suspect, false) {
+            let was_proven = core::mem::replace(&mut r.proven, true);
+            // Off probation, or back from suspicion: it may now be chosen
+            // before others.
+            if core::mem::replace(&mut r.suspect, false) | !was_proven {
                 self.dests.flush_computed();
                 // The default router choice may change, without an event.
                 self.generation = self.generation.wrapping_add(1);

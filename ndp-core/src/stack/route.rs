@@ -84,7 +84,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 
     fn select(&self, dst: &Ipv6Addr, rotation: Option<&mut usize>) -> Option<Ipv6Addr> {
         let neighbors = &self.neighbors;
-        let suspect = |r: &Ipv6Addr| self.routers.is_suspect(r);
+        let routers = &self.routers;
+        let suspect = |r: &Ipv6Addr| routers.is_suspect(r);
+        let on_probation = |r: &Ipv6Addr| routers.iter().any(|x| x.addr == *r && !x.proven);
         let reach = |r: &Ipv6Addr| match neighbors.find(r).and_then(|i| neighbors.get(i)) {
             // RFC 4861 §6.3.6: any state but INCOMPLETE is (probably)
             // reachable; INCOMPLETE is suspect.
@@ -94,6 +96,13 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             // (RFC 4191 §3.2).
             None if suspect(r) => Reach::Suspect,
             None => Reach::Unknown,
+        };
+        // RFC 6583 §6: a router still on probation (its admission probe
+        // unanswered, RFC 4191 §3.5) comes after every usable proven
+        // router, whatever preference it claims.
+        let reach = |r: &Ipv6Addr| match reach(r) {
+            Reach::Yes | Reach::Unknown if on_probation(r) => Reach::Probation,
+            x => x,
         };
         crate::router::select_router(&self.routers, &self.routes, dst, reach, rotation)
     }

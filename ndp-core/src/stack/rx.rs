@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::neighbor::{RA_REACHABLE_TIME_RANGE, RA_RETRANS_TIMER_RANGE};
+use crate::router::REFUSAL_REPORT_INTERVAL;
 
 impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>
@@ -104,9 +105,18 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let Ok(slla) = self.link_addr(&ra.options, kind::SOURCE_LINK_ADDR) else {
             return;
         };
-        bump(&mut self.stats.rx_ra);
         let now = self.now;
         let src = meta.src;
+        // RFC 6583 §6: a router not yet in the list is a newcomer, and
+        // newcomers enter at a bounded rate. Beyond it the whole
+        // advertisement is ignored: a flood of forged routers then costs
+        // neither table entries nor parameter changes nor probes.
+        if ra.router_lifetime != 0 && !self.routers.contains(&src) && !self.admit_newcomer() {
+            bump(&mut self.stats.rx_ra_rate_limited);
+            self.refuse(|r| &mut r.routers);
+            return;
+        }
+        bump(&mut self.stats.rx_ra);
         // Neighbor cache: record the address, create the entry if needed
         // (STALE), set IsRouter; without SLLA an existing entry still
         // becomes a router.
@@ -195,8 +205,14 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 self.router_gone(addr);
                 return;
             }
-            Update::Refused => bump(&mut self.stats.ra_router_refused),
+            Update::Refused => {
+                bump(&mut self.stats.ra_router_refused);
+                self.refuse(|r| &mut r.routers);
+            }
             Update::Changed | Update::Refreshed | Update::Ignored => {}
+        }
+        if let Update::Added { .. } = update {
+            self.probe_router(addr);
         }
         if update.changes_routing() {
             self.dests.flush_computed();
@@ -227,11 +243,76 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         });
     }
 
+    /// A more-specific route left the table: report it and choose next
+    /// hops again (RFC 4191 §3.3).
+    pub(super) fn route_gone(&mut self, r: Route) {
+        self.dests.flush_computed();
+        self.event(Event::Route {
+            prefix: r.prefix,
+            len: r.len,
+            router: r.router,
+            preference: r.preference,
+            lifetime: Lifetime::ZERO,
+        });
+    }
+
+    /// A router entered the list on probation: confirm at once that it
+    /// exists (RFC 4191 §3.5 allows probing a router with a Neighbor
+    /// Solicitation). A real router answers within a round trip and is
+    /// proven; a forged one never answers and is dropped when NUD gives
+    /// up (RFC 6583 §6). A router that left out its link-layer address
+    /// (RFC 4861 §4.2 allows it) is not probed: it is resolved, within the
+    /// cap on unresolved entries, once traffic goes its way, and stays on
+    /// probation until then.
+    fn probe_router(&mut self, addr: Ipv6Addr) {
+        let now = self.now;
+        if let Some(mut e) = self
+            .neighbors
+            .find(&addr)
+            .and_then(|i| self.neighbors.get_mut(i))
+        {
+            e.probe_now(now);
+        }
+    }
+
+    /// Take an admission for one newcomer (RFC 6583 §6).
+    pub(super) fn admit_newcomer(&mut self) -> bool {
+        self.newcomers.take(self.now).is_ok()
+    }
+
+    /// Count a refused newcomer for the next [`Event::Refused`].
+    pub(super) fn refuse(&mut self, which: impl FnOnce(&mut Refusals) -> &mut u16) {
+        bump(&mut self.stats.newcomers_refused);
+        let n = which(&mut self.refused);
+        *n = n.saturating_add(1);
+        self.report_refusals();
+    }
+
+    /// Report refused newcomers once the report interval has passed since
+    /// the last report; until then they add up.
+    pub(super) fn report_refusals(&mut self) {
+        if self.refused.any() && self.now >= self.refused_report_at {
+            let summary = core::mem::take(&mut self.refused);
+            self.refused_report_at = self.now + REFUSAL_REPORT_INTERVAL;
+            self.event(Event::Refused(summary));
+        }
+        self.slow_timers_changed();
+    }
+
     /// A Prefix Information option with L=1 (RFC 4861 §6.3.4).
     fn on_link_prefix(&mut self, p: &PrefixInfo) {
         // The link-local prefix is ignored.
         if is_link_local(&p.prefix) {
             bump(&mut self.stats.ra_link_local_prefix);
+            return;
+        }
+        let known = self
+            .prefixes
+            .iter()
+            .any(|q| q.prefix == p.prefix && q.len == p.prefix_len);
+        // RFC 6583 §6: new prefixes enter at a bounded rate.
+        if !known && p.valid_lifetime != Lifetime::ZERO && !self.admit_newcomer() {
+            self.refuse(|r| &mut r.prefixes);
             return;
         }
         let update = self
@@ -254,7 +335,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                     valid: Lifetime::ZERO,
                 });
             }
-            Update::Refused => bump(&mut self.stats.ra_prefix_refused),
+            Update::Refused => {
+                bump(&mut self.stats.ra_prefix_refused);
+                self.refuse(|r| &mut r.prefixes);
+            }
             Update::Changed | Update::Refreshed | Update::Ignored => {}
         }
     }
@@ -283,7 +367,16 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             bump(&mut self.stats.ra_route_reserved_preference);
             return;
         }
-        let update = self.routes.update(
+        let known = self
+            .routes
+            .iter()
+            .any(|x| x.prefix == r.prefix && x.len == r.prefix_len && x.router == router);
+        // RFC 6583 §6: new routes enter at a bounded rate.
+        if !known && r.lifetime != Lifetime::ZERO && !self.admit_newcomer() {
+            self.refuse(|n| &mut n.routes);
+            return;
+        }
+        let mut update = self.routes.update(
             r.prefix,
             r.prefix_len,
             router,
@@ -291,8 +384,26 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             r.lifetime,
             self.now,
         );
+        // RFC 6583 §6: a proven router's route may displace one through a
+        // router never proven (or no longer in the list).
+        if update == Update::Refused && self.routers.iter().any(|x| x.addr == router && x.proven) {
+            let routers = &self.routers;
+            let unproven = |n: &Ipv6Addr| !routers.iter().any(|x| x.addr == *n && x.proven);
+            if let Some(old) = self.routes.evict(unproven) {
+                self.route_gone(old);
+                update = self.routes.update(
+                    r.prefix,
+                    r.prefix_len,
+                    router,
+                    r.preference,
+                    r.lifetime,
+                    self.now,
+                );
+            }
+        }
         if update == Update::Refused {
             bump(&mut self.stats.ra_route_refused);
+            self.refuse(|n| &mut n.routes);
         }
         if update.changes_routing() {
             // RFC 4191 §3.3: redo next-hop determination.

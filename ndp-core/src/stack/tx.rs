@@ -112,6 +112,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             self.rs.next(),
             self.addrs.next_deadline(),
             self.mld.next_deadline(),
+            self.refused.any().then_some(self.refused_report_at),
         ]
         .into_iter()
         .flatten()
@@ -296,11 +297,24 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             .stats
             .queue_unresolved
             .saturating_add(u32::from(dropped));
+        let mut failed_probation = false;
         if let Some(r) = self.routers.get_mut(&addr) {
             r.suspect = true;
+            failed_probation = !r.proven;
         }
         self.dests.forget_next_hop(&addr);
         self.dests.flush_computed();
+        // RFC 6583 §6: a router that never answered, not even its
+        // admission probe (RFC 4191 §3.5), leaves the list with its
+        // routes, making room for real ones; it may come back with its
+        // next advertisement, as a newcomer.
+        if failed_probation && self.routers.remove(&addr) {
+            bump(&mut self.stats.router_probation_failed);
+            while let Some(r) = self.routes.evict(|n| *n == addr) {
+                self.route_gone(r);
+            }
+            self.router_gone(addr);
+        }
         if resolution_failed {
             self.event(Event::ResolutionFailed {
                 neighbor: addr,
@@ -334,14 +348,11 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             return true;
         }
         if let Some(r) = self.routes.expire(now) {
-            self.dests.flush_computed();
-            self.event(Event::Route {
-                prefix: r.prefix,
-                len: r.len,
-                router: r.router,
-                preference: r.preference,
-                lifetime: Lifetime::ZERO,
-            });
+            self.route_gone(r);
+            return true;
+        }
+        if self.refused.any() && now >= self.refused_report_at {
+            self.report_refusals();
             return true;
         }
         let servers = self.dns_servers.expire(now);

@@ -117,13 +117,24 @@ pub fn rx_ra<const N: usize, const S: usize, const B: usize>(
     src: Ipv6Addr,
     mac: Option<MacAddr>,
 ) {
+    rx_ra_lifetime(s, now, src, mac, 1800);
+}
+
+/// As [`rx_ra`], with this router lifetime (0: not a default router).
+pub fn rx_ra_lifetime<const N: usize, const S: usize, const B: usize>(
+    s: &mut Stack<N, S, B>,
+    now: Instant,
+    src: Ipv6Addr,
+    mac: Option<MacAddr>,
+    router_lifetime: u16,
+) {
     let opts: Vec<NdOption<'_>> = mac.map(NdOption::SourceLinkAddr).into_iter().collect();
     let m = Message::RouterAdvert(RouterAdvert {
         cur_hop_limit: 64,
         managed: false,
         other_config: false,
         preference: ndp_core::wire::Preference::Medium,
-        router_lifetime: 1800,
+        router_lifetime,
         reachable_time: 0,
         retrans_timer: 0,
         options: Options::from_list(&opts),
