@@ -58,7 +58,7 @@ pub mod wire;
 
 pub use config::Config;
 pub use stack::{
-    Delivery, Dispatch, Event, NextHop, RouteError, RxMeta, SendError, Stack, Transmit,
-    TransmitKind,
+    Delivery, DisableReason, Dispatch, Event, NextHop, RouteError, RxMeta, SendError, Stack,
+    Transmit, TransmitKind,
 };
 pub use stats::Stats;

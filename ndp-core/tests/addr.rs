@@ -17,7 +17,7 @@ use core::net::Ipv6Addr;
 
 use common::{OTHER_MAC, OUR_MAC, PEER_MAC, a, emit};
 use ndp_core::addr::iid::{self, IidMode, stable_iid};
-use ndp_core::addr::{AddrState, Address, Origin};
+use ndp_core::addr::{AddrState, Address, DAD_BACKOFF_BASE, DAD_BACKOFF_MAX, Origin};
 use ndp_core::time::{Duration, Instant};
 use ndp_core::wire::ipv6::Ipv6Header;
 use ndp_core::wire::{
@@ -25,7 +25,9 @@ use ndp_core::wire::{
     NeighborAdvert, NeighborSolicit, Options, Preference, PrefixInfo, RecordType, RouterAdvert,
     UnicastAddr, icmpv6,
 };
-use ndp_core::{Config, Delivery, Dispatch, Event, RouteError, RxMeta, Stack, Transmit};
+use ndp_core::{
+    Config, Delivery, DisableReason, Dispatch, Event, RouteError, RxMeta, Stack, Transmit,
+};
 
 // ------------------------------------------------------------------ setup
 
@@ -1119,68 +1121,97 @@ fn conflict_slaac(n: &mut Node, prefix: &str, counter: u8) -> Ipv6Addr {
     addr
 }
 
+/// The DAD backoff window for the `step`th attempt after the quick ones:
+/// [wait, wait + a tenth], wait = DAD_BACKOFF_BASE doubled `step` times,
+/// at most DAD_BACKOFF_MAX.
+fn backoff_window(step: u32) -> (Duration, Duration) {
+    let wait = DAD_BACKOFF_BASE
+        .saturating_mul(1 << step.min(3))
+        .min(DAD_BACKOFF_MAX);
+    (wait, wait + Duration::from_millis(wait.as_millis() / 10))
+}
+
+/// Run until an address of `prefix` other than the duplicates appears;
+/// returns it and when.
+fn next_candidate(n: &mut Node, prefix: &str, limit: Duration) -> (Ipv6Addr, Instant) {
+    let deadline = n.now + limit;
+    loop {
+        if let Some(x) = n.s.addresses().find(|x| {
+            ndp_core::wire::in_prefix(&x.addr.get(), &a(prefix), 64)
+                && x.state != AddrState::Duplicate
+        }) {
+            return (x.addr.get(), n.now);
+        }
+        assert!(n.now < deadline, "no new candidate for {prefix}");
+        let next = n.s.poll_at().unwrap().min(deadline);
+        n.run_until(next);
+    }
+}
+
 #[test]
-fn a_prefix_is_given_up_after_idgen_retries_further_conflicts() {
-    // RFC 7217 §6-7: try at least IDGEN_RETRIES = 3 new addresses, and
-    // not indefinitely; other addresses keep working.
+fn a_prefix_under_a_dad_attack_is_retried_with_a_capped_backoff() {
+    // RFC 7217 §6-7: IDGEN_RETRIES = 3 quick new addresses. Then, against
+    // a node that claims every address (RFC 3756 §4.1.3), slower and
+    // slower attempts up to DAD_BACKOFF_MAX, never giving up, so the
+    // prefix comes back once the attack stops; other addresses keep
+    // working throughout.
     let mut n = settled(config(4));
     n.ra(&[pio(P1, 64, true, true, INF, INF)], true);
     let mut tried = Vec::new();
     for counter in 0..4 {
         assert!(
             !n.had_event(|e| matches!(e, Event::AddressFailed { .. })),
-            "gave up after {counter} conflicts"
+            "failed after {counter} conflicts"
         );
         tried.push(conflict_slaac(&mut n, P1, counter));
     }
     assert_eq!(tried[0], a(G1));
-    tried.sort();
-    tried.dedup();
-    assert_eq!(tried.len(), 4);
-    let failed: Vec<_> = n
-        .events
-        .iter()
-        .filter_map(|(_, e)| match e {
-            Event::AddressFailed { prefix, attempts } => Some((*prefix, *attempts)),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(failed, [(a(P1), 4)]);
-    assert_eq!(n.s.stats().dad_gave_up, 1);
-    assert_eq!(n.s.stats().dad_conflicts, 4);
-    // The router keeps advertising the prefix: nothing more is tried.
-    let mark = n.out.len();
-    let events = n.events.len();
-    for _ in 0..3 {
-        n.run_for(secs(5));
-        n.ra(&[pio(P1, 64, true, true, INF, INF)], true);
-    }
-    n.run_for(secs(5));
-    assert!(
-        n.out[mark..]
+    let failed = |n: &Node| -> Vec<(Ipv6Addr, u8)> {
+        n.events
             .iter()
-            .all(|o| o.probe().is_none() && o.na().is_none()),
-        "{:?}",
-        &n.out[mark..]
-    );
-    assert!(n.events[events..].iter().all(|(_, e)| !matches!(
-        e,
-        Event::Address { addr, .. } if ndp_core::wire::in_prefix(addr, &a(P1), 64)
-    )));
-    assert!(
-        n.s.addresses()
-            .all(|x| x.origin == Origin::LinkLocal || x.state == AddrState::Duplicate)
-    );
-    // The link-local address still works ...
-    let out = n.neighbor_ns(a(LL), snm(a(LL)));
-    assert_eq!(out.iter().filter(|o| o.na().is_some()).count(), 1);
-    // ... and so does another prefix.
+            .filter_map(|(_, e)| match e {
+                Event::AddressFailed { prefix, attempts } => Some((*prefix, *attempts)),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(failed(&n), [(a(P1), 4)]);
+    assert_eq!(n.s.stats().dad_gave_up, 1);
+    // Slow attempts: each waits its backoff, the router's advertisements
+    // notwithstanding; each is a new identifier, reported.
+    for step in 0..5u32 {
+        let conflict_at = n.now;
+        n.ra(&[pio(P1, 64, true, true, INF, INF)], true);
+        let (addr, at) = next_candidate(&mut n, P1, secs(30));
+        let (lo, hi) = backoff_window(step);
+        let waited = at.saturating_duration_since(conflict_at);
+        assert!(waited >= lo && waited <= hi, "step {step}: {waited}");
+        assert!(!tried.contains(&addr));
+        assert!(n.had_event(|e| matches!(e, Event::Address { addr: x, .. } if *x == addr)));
+        // The link-local address still works meanwhile.
+        let out = n.neighbor_ns(a(LL), snm(a(LL)));
+        assert_eq!(out.iter().filter(|o| o.na().is_some()).count(), 1);
+        n.rival_probe(addr, None);
+        assert_eq!(n.state(addr), Some(AddrState::Duplicate));
+        tried.push(addr);
+    }
+    assert_eq!(failed(&n), [(a(P1), 4)], "reported once");
+    assert_eq!(n.s.stats().dad_conflicts, 9);
+    // The attack stops: the next attempt, at most DAD_BACKOFF_MAX and a
+    // tenth later, is assigned.
+    let stopped = n.now;
+    let (addr, _) = next_candidate(&mut n, P1, secs(30));
+    n.run_for(secs(2));
+    assert_eq!(n.state(addr), Some(AddrState::Preferred));
+    let back = n.when(addr, AddrState::Optimistic).unwrap();
+    assert!(back.saturating_duration_since(stopped) <= backoff_window(9).1);
+    // Another prefix was never affected.
     n.ra(&[pio(P2, 64, true, true, INF, INF)], true);
     assert_eq!(n.state(stable(P2, 0)), Some(AddrState::Optimistic));
 }
 
 #[test]
-fn the_link_local_prefix_is_given_up_after_idgen_retries_further_conflicts() {
+fn the_link_local_prefix_is_retried_after_idgen_retries_further_conflicts() {
     // RFC 7217 §6-7 applies to link-local addresses too (§5: "including
     // IPv6 global, link-local, and unique-local addresses"); RFC 4862
     // §5.4.5: a link-local duplicate not based on the hardware address
@@ -1200,7 +1231,9 @@ fn the_link_local_prefix_is_given_up_after_idgen_retries_further_conflicts() {
         tried.push(addr);
     }
     assert_eq!(&tried[..2], &[a(LL), a(LL1)]);
-    n.run_for(secs(10));
+    let conflict_at = n.now;
+    let (lo, hi) = backoff_window(0);
+    n.run_until(conflict_at + lo - ms(1));
     let failed: Vec<_> = n
         .events
         .iter()
@@ -1216,13 +1249,21 @@ fn the_link_local_prefix_is_given_up_after_idgen_retries_further_conflicts() {
         "{:?}",
         n.s.addresses().collect::<Vec<_>>()
     );
+    // The backoff over, a fifth identifier; nobody claims it.
+    let (addr, at) = next_candidate(&mut n, "fe80::", secs(5));
+    assert!(at.saturating_duration_since(conflict_at) <= hi);
+    assert_eq!(addr, stable("fe80::", 4));
+    n.run_for(secs(2));
+    assert_eq!(n.state(addr), Some(AddrState::Preferred));
 }
 
 #[test]
-fn a_duplicate_eui64_link_local_address_disables_the_interface() {
+fn a_duplicate_eui64_link_local_address_disables_the_interface_until_dad_passes() {
     // RFC 4862 §5.4.5: a duplicate link-local address formed from the
-    // hardware address: IP operation SHOULD be disabled: nothing sent,
-    // everything received dropped.
+    // hardware address: IP operation SHOULD be disabled: nothing sent but
+    // the link-local address's own DAD, retried with the capped backoff,
+    // everything else received dropped. Once a DAD passes (the clone left)
+    // the interface comes back by itself, as an unattended device must.
     for optimistic in [false, true] {
         let mut c = config(2);
         c.iid_mode = IidMode::Eui64;
@@ -1230,35 +1271,67 @@ fn a_duplicate_eui64_link_local_address_disables_the_interface() {
         c.router_solicitations = true;
         let ll = a("fe80::5eff:fe00:5310");
         let mut n = Node::new(c);
+        let defend = |n: &mut Node| {
+            let b = na_bytes(ll, ll, a("ff02::1"), false, true, Some(RIVAL_MAC));
+            n.rx(meta(ll, a("ff02::1"), 255, RIVAL_MAC), &b);
+        };
         if optimistic {
             // Defended by its owner with an advertisement.
             n.run_until(t(10));
-            let b = na_bytes(ll, ll, a("ff02::1"), false, true, Some(RIVAL_MAC));
-            n.rx(meta(ll, a("ff02::1"), 255, RIVAL_MAC), &b);
+            defend(&mut n);
         } else {
             n.rival_probe(ll, None);
         }
+        let disabled_at = n.now;
         assert!(n.s.is_disabled());
-        assert!(n.had_event(|e| *e == Event::InterfaceDisabled));
+        assert!(n.had_event(|e| *e
+            == Event::InterfaceDisabled {
+                reason: DisableReason::DuplicateMacAddress
+            }));
         assert_eq!(n.state(ll), Some(AddrState::Duplicate));
+        // Until the backoff is over: nothing sent, nothing learnt.
         let mark = n.out.len();
-        n.run_until(t(60_000));
+        let (lo, hi) = backoff_window(0);
         n.ra(&[pio(P1, 64, true, true, INF, INF)], true);
         n.neighbor_ns(ll, snm(ll));
-        n.rival_probe(ll, None);
-        n.run_until(t(120_000));
+        n.run_until(disabled_at + lo - ms(1));
         assert!(n.out[mark..].is_empty(), "{:?}", &n.out[mark..]);
-        assert_eq!(n.s.poll_at(), None);
         assert_eq!(n.slaac(), []);
         assert_eq!(n.s.route(n.now, a(NEIGHBOR)), Err(RouteError::Disabled));
+        // Then a probe for the same address, tentative.
+        n.run_until(disabled_at + hi);
+        let probes: Vec<Out> = n.out[mark..].to_vec();
+        assert_eq!(probes.len(), 1, "{probes:?}");
+        assert_eq!(probes[0].probe(), Some(ll));
+        assert_eq!(n.state(ll), Some(AddrState::Tentative));
+        // Defended again: still disabled, the next probe twice as late.
+        defend(&mut n);
+        assert!(n.s.is_disabled());
+        let again = n.now;
+        let before = n.probes_for(ll).len();
+        let (lo, hi) = backoff_window(1);
+        n.run_until(again + lo - ms(1));
+        assert_eq!(n.probes_for(ll).len(), before);
+        n.run_until(again + hi);
+        assert_eq!(n.probes_for(ll).len(), before + 1);
+        // Nobody defends it this time: assigned, and IPv6 runs again.
+        n.run_for(secs(2));
+        assert_eq!(n.state(ll), Some(AddrState::Preferred));
+        assert!(!n.s.is_disabled());
+        assert!(n.had_event(|e| *e == Event::InterfaceEnabled));
+        assert!(n.out.iter().any(|o| o.is_rs() && o.at > again));
+        assert!(n.s.route(n.now, a(NEIGHBOR)).is_ok());
+        let out = n.neighbor_ns(ll, snm(ll));
+        assert_eq!(out.iter().filter(|o| o.na().is_some()).count(), 1);
     }
 }
 
 #[test]
-fn a_duplicate_eui64_global_address_is_not_retried_and_the_interface_stays_up() {
-    // RFC 4862 §5.4.5: the duplicate is not assigned; only a MAC-based
-    // link-local duplicate disables the interface. RFC 7217 §6: there is
-    // no other identifier to fall back to.
+fn a_duplicate_eui64_global_address_is_probed_again_after_the_backoff() {
+    // RFC 4862 §5.4.5: the duplicate is not assigned, and only a MAC-based
+    // link-local duplicate disables the interface. There is no other
+    // identifier to try (RFC 7217 §6), so the same address is probed again
+    // after the backoff, until its holder is gone.
     let mut c = config(2);
     c.iid_mode = IidMode::Eui64;
     let mut n = settled(c);
@@ -1267,19 +1340,20 @@ fn a_duplicate_eui64_global_address_is_not_retried_and_the_interface_stays_up() 
     n.ra(&[pio(P1, 64, true, true, INF, INF)], true);
     assert_eq!(n.state(g), Some(AddrState::Optimistic));
     n.rival_probe(g, None);
+    let conflict_at = n.now;
     assert_eq!(n.state(g), Some(AddrState::Duplicate));
     assert!(!n.s.is_disabled());
-    n.run_for(secs(5));
+    assert!(n.had_event(|e| matches!(e, Event::AddressFailed { attempts: 1, .. })));
+    let (lo, hi) = backoff_window(0);
+    n.run_until(conflict_at + lo - ms(1));
     n.ra(&[pio(P1, 64, true, true, INF, INF)], true);
-    n.run_for(secs(5));
     assert_eq!(n.probes_for(g).len(), 1);
-    assert!(
-        n.slaac().iter().all(|x| x.state == AddrState::Duplicate),
-        "{:?}",
-        n.slaac()
-    );
     let out = n.neighbor_ns(ll, snm(ll));
     assert_eq!(out.iter().filter(|o| o.na().is_some()).count(), 1);
+    n.run_until(conflict_at + hi);
+    assert_eq!(n.probes_for(g).len(), 2);
+    n.run_for(secs(2));
+    assert_eq!(n.state(g), Some(AddrState::Preferred));
 }
 
 // =====================================================================
@@ -2581,7 +2655,8 @@ fn link_up_solicits_routers_again() {
 }
 
 /// RFC 4862 §5.4.5: a disabled interface stays disabled when its link
-/// comes back.
+/// comes back: only a DAD of its link-local address that passes, on the
+/// backoff's schedule, enables it again.
 #[test]
 fn link_up_does_not_revive_a_disabled_interface() {
     let mut c = config(5);
@@ -2592,8 +2667,10 @@ fn link_up_does_not_revive_a_disabled_interface() {
     let b = na_bytes(ll, ll, a("ff02::1"), false, true, Some(RIVAL_MAC));
     n.rx(meta(ll, a("ff02::1"), 255, RIVAL_MAC), &b);
     assert!(n.s.is_disabled());
+    let disabled_at = n.now;
     n.s.link_up(n.now);
-    let sent = n.run_for(secs(5));
+    let (lo, _) = backoff_window(0);
+    let sent = n.run_until(disabled_at + lo - ms(1));
     assert!(sent.is_empty(), "{sent:?}");
     assert!(n.s.is_disabled());
 }

@@ -1223,3 +1223,88 @@ fn a_router_flood_never_displaces_a_proven_router_and_is_summed_up() {
     assert_eq!(s.next_hop(a("2001:db8:1::1")), Some(a(R1)));
     assert!(s.stats().newcomers_refused >= flood as u32 - budget as u32);
 }
+
+#[test]
+fn events_that_matter_survive_a_flood_of_lesser_ones() {
+    // The event queue is never read while 64 resolutions fail: the
+    // address and router events are still there at the end, the newest
+    // state of each, and every event that made room was counted.
+    let mut s = stack();
+    send_ra(
+        &mut s,
+        t(0),
+        R1,
+        &Ra {
+            hop: 50,
+            opts: vec![slla(R1_MAC), NdOption::Mtu(1400)],
+            ..Ra::default()
+        },
+    );
+    drain(&mut s, t(0));
+    answer_probe(&mut s, t(0), R1, R1_MAC);
+    send_ra(
+        &mut s,
+        t(1),
+        R1,
+        &Ra {
+            hop: 60,
+            opts: vec![slla(R1_MAC), NdOption::Mtu(1300)],
+            ..Ra::default()
+        },
+    );
+    let mut now = t(2);
+    let mut failed = 0;
+    for round in 0..16u16 {
+        for k in 0..4u16 {
+            let dst = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, round, 0x100 + k);
+            assert!(matches!(s.route(now, dst), Ok(NextHop::Resolving { .. })));
+        }
+        let end = now + secs(4);
+        while now < end {
+            drain(&mut s, now);
+            now = s
+                .poll_at()
+                .unwrap_or(end)
+                .min(end)
+                .max(now + Duration::from_millis(1));
+        }
+        failed += 4;
+    }
+    let ev: Vec<Event> = std::iter::from_fn(|| s.poll_event()).collect();
+    assert!(ev.len() <= 16);
+    // The newest state of everything that matters, once each.
+    let routers: Vec<_> = ev
+        .iter()
+        .filter(|e| matches!(e, Event::Router { .. }))
+        .collect();
+    assert_eq!(routers.len(), 1, "{ev:?}");
+    assert!(matches!(routers[0], Event::Router { addr, lifetime_s: 1800, .. } if *addr == a(R1)));
+    let hop: Vec<_> = ev
+        .iter()
+        .filter(|e| matches!(e, Event::HopLimit(_)))
+        .collect();
+    assert_eq!(hop, [&Event::HopLimit(60)]);
+    let mtu: Vec<_> = ev.iter().filter(|e| matches!(e, Event::Mtu(_))).collect();
+    assert_eq!(mtu, [&Event::Mtu(1300)]);
+    let ll: Vec<_> = ev
+        .iter()
+        .filter(|e| matches!(e, Event::Address { addr, .. } if *addr == our_ll()))
+        .collect();
+    assert_eq!(ll.len(), 1, "{ev:?}");
+    // The resolution failures made room, the oldest first.
+    let lost: Vec<Ipv6Addr> = ev
+        .iter()
+        .filter_map(|e| match e {
+            Event::ResolutionFailed { neighbor, .. } => Some(*neighbor),
+            _ => None,
+        })
+        .collect();
+    assert!(!lost.is_empty() && lost.len() < failed as usize);
+    assert_eq!(
+        lost.last(),
+        Some(&Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 15, 0x103))
+    );
+    let kept = ev.len() as u32;
+    let made = failed + 1 + 1 + 1 + 1; // + router, hop limit, MTU, address
+    assert_eq!(s.stats().events_dropped, made - kept, "{ev:?}");
+}

@@ -120,7 +120,21 @@ pub fn event(ms: u64, e: &Event, node: &Node) -> Value {
             "prefix": prefix.to_string(),
             "attempts": attempts,
         }),
-        Event::InterfaceDisabled => json!({"event": "interface_disabled"}),
+        Event::InterfaceDisabled { reason } => json!({
+            "event": "interface_disabled",
+            "reason": match reason {
+                ndp_core::DisableReason::DuplicateMacAddress => "duplicate_mac_address",
+                _ => "other",
+            },
+        }),
+        Event::InterfaceEnabled => json!({"event": "interface_enabled"}),
+        Event::Refused(r) => json!({
+            "event": "refused",
+            "routers": r.routers,
+            "prefixes": r.prefixes,
+            "routes": r.routes,
+            "addresses": r.addresses,
+        }),
         Event::ConfigFlags { managed, other } => json!({
             "event": "config_flags",
             "managed": managed,

@@ -12,9 +12,14 @@
 //!   [`Address::can_solicit`]);
 //! - lifetimes follow RFC 4862 §5.5.3, including the two-hour rule;
 //! - a hostile link cannot make the table grow: [`ADDRESSES`] slots, and a
-//!   prefix whose DAD keeps failing is given up after [`IDGEN_RETRIES`]
-//!   new identifiers and remembered (a *tombstone*) for as long as the
-//!   prefix is valid, so its advertisements do not start the fight again.
+//!   prefix whose DAD keeps failing keeps its slot (a *tombstone*, for as
+//!   long as the prefix is valid), so its advertisements do not start the
+//!   fight again;
+//! - nor can it take the addresses for good (the DAD denial of service
+//!   of RFC 3756 §4.1.3): after [`IDGEN_RETRIES`] quick new identifiers
+//!   the engine keeps trying, ever more slowly up to
+//!   [`DAD_BACKOFF_MAX`], so an address is back within about that long
+//!   after the attack stops.
 //!
 //! This module holds the table and per-address state machines as plain
 //! data; [`crate::Stack`] drives them from received messages and timers.
@@ -30,12 +35,22 @@ use crate::wire::{MulticastAddr, UnicastAddr, is_link_local};
 /// Addresses the table holds: the link-local address and three SLAAC
 /// addresses (or tombstones).
 pub const ADDRESSES: usize = 4;
-/// New identifiers tried after DAD conflicts for one prefix before giving
-/// up (RFC 7217 §7).
+/// New identifiers tried quickly after DAD conflicts for one prefix
+/// (RFC 7217 §7); later ones wait [`DAD_BACKOFF_BASE`] and more.
 pub const IDGEN_RETRIES: u8 = 3;
 /// A new identifier is tried after a random delay of up to this
 /// (RFC 7217 §6, §7).
 pub const IDGEN_DELAY: Duration = Duration::from_secs(1);
+/// After [`IDGEN_RETRIES`] identifiers conflicted (or at once, for a
+/// MAC-based identifier, which cannot change), the next attempt waits
+/// this long, doubling with every further conflict up to
+/// [`DAD_BACKOFF_MAX`], plus up to a tenth more at random (RFC 7559 §2's
+/// backoff, applied to DAD).
+pub const DAD_BACKOFF_BASE: Duration = Duration::from_secs(2);
+/// Longest wait between DAD attempts under a DAD denial of service
+/// (see [`DAD_BACKOFF_BASE`]). It bounds how long an address stays away
+/// after the attack ends: at most this plus a tenth, plus one DAD.
+pub const DAD_BACKOFF_MAX: Duration = Duration::from_secs(16);
 /// Unsolicited advertisements sent for a new address (RFC 4861 §10,
 /// RFC 9131 §6.1.2).
 pub const MAX_NEIGHBOR_ADVERTISEMENT: u8 = 3;

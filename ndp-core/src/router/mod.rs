@@ -78,6 +78,13 @@ impl Refusals {
     pub(crate) fn any(&self) -> bool {
         *self != Refusals::default()
     }
+
+    pub(crate) fn add(&mut self, o: &Refusals) {
+        self.routers = self.routers.saturating_add(o.routers);
+        self.prefixes = self.prefixes.saturating_add(o.prefixes);
+        self.routes = self.routes.saturating_add(o.routes);
+        self.addresses = self.addresses.saturating_add(o.addresses);
+    }
 }
 
 /// Default routers kept (RFC 4861 §6.3.4: at least two).

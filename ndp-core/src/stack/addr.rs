@@ -6,7 +6,10 @@
 
 use super::*;
 use crate::addr::iid::{self, IidMode};
-use crate::addr::{ADDRESSES, DAD_NONCE_LEN, DadStep, IDGEN_DELAY, IDGEN_RETRIES, Origin, Slot};
+use crate::addr::{
+    ADDRESSES, DAD_BACKOFF_BASE, DAD_BACKOFF_MAX, DAD_NONCE_LEN, DadStep, IDGEN_DELAY,
+    IDGEN_RETRIES, Origin, Slot,
+};
 use crate::mld::MldOut;
 use crate::router::{MAX_RTR_SOLICITATION_DELAY, expiry};
 use crate::wire::ipv6::{NEXT_HEADER_HOP_BY_HOP, ROUTER_ALERT_HBH_LEN, emit_router_alert_hbh};
@@ -339,16 +342,29 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         slot.a.state = AddrState::Duplicate;
         let a = slot.a;
         let mac_based_link_local = a.origin == Origin::LinkLocal && slot.eui64;
-        // RFC 7217 §6: retry with DAD_Counter + 1 after a random delay, at
-        // least IDGEN_RETRIES times, and never indefinitely.
-        let retry = mode == IidMode::Stable && slot.conflicts < IDGEN_RETRIES;
-        if retry {
-            slot.conflicts = slot.conflicts.saturating_add(1);
-            slot.regen_at = now + delay;
+        // RFC 7217 §6: retry with DAD_Counter + 1 after a random delay,
+        // IDGEN_RETRIES times. Then, and at once for a MAC-based
+        // identifier (the same address again), keep trying with a capped
+        // backoff rather than give up for good: a node that answers every
+        // probe (RFC 3756 §4.1.3) must not lock the device out after it
+        // stops. Each new attempt is reported by its Address event.
+        let quick = mode == IidMode::Stable && slot.conflicts < IDGEN_RETRIES;
+        let slow_step = if mode == IidMode::Stable {
+            slot.conflicts.saturating_sub(IDGEN_RETRIES)
         } else {
-            slot.regen_at = Instant::MAX;
-        }
-        let attempts = slot.conflicts.saturating_add(1);
+            slot.conflicts
+        };
+        slot.regen_at = now
+            + if quick {
+                delay
+            } else {
+                let wait = DAD_BACKOFF_BASE
+                    .saturating_mul(1 << slow_step.min(3))
+                    .min(DAD_BACKOFF_MAX);
+                wait + Duration::from_millis(self.rng.in_range(0, wait.as_millis() / 10))
+            };
+        slot.conflicts = slot.conflicts.saturating_add(1);
+        let attempts = slot.conflicts;
         bump(&mut self.stats.dad_conflicts);
         self.event(Event::Address {
             addr: a.addr.get(),
@@ -358,19 +374,57 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         self.sync_groups(now);
         if mac_based_link_local {
             // RFC 4862 §5.4.5: the MAC itself is probably duplicated.
-            self.disable();
-        } else if !retry {
+            if !self.disabled {
+                self.disable(DisableReason::DuplicateMacAddress);
+            }
+        } else if attempts == IDGEN_RETRIES.saturating_add(1)
+            || (mode != IidMode::Stable && attempts == 1)
+        {
+            // The quick attempts are over: say so once; the slow ones
+            // follow.
             bump(&mut self.stats.dad_gave_up);
             let prefix = crate::wire::prefix_of(&a.addr.get(), 64);
             self.event(Event::AddressFailed { prefix, attempts });
         }
     }
 
-    /// Stop all IPv6 operation on the interface (RFC 4862 §5.4.5).
-    fn disable(&mut self) {
+    /// Stop IPv6 operation on the interface (RFC 4862 §5.4.5): nothing is
+    /// sent or received but the link-local address's DAD, which goes on
+    /// with the backoff; the addresses other than the link-local one go.
+    /// A clean DAD of the link-local address enables the interface again
+    /// ([`Event::InterfaceEnabled`]): an unattended device has no
+    /// administrator to do it (RFC 4862 §5.4.5 leaves that open).
+    fn disable(&mut self, reason: DisableReason) {
         self.disabled = true;
         self.answers.clear();
-        self.event(Event::InterfaceDisabled);
+        self.event(Event::InterfaceDisabled { reason });
+        while let Some(i) = (0..self.addrs.len()).find(|&i| {
+            self.addrs
+                .slot(i)
+                .is_some_and(|s| s.a.origin != Origin::LinkLocal)
+        }) {
+            if let Some(old) = self.addrs.remove(i) {
+                self.event(Event::AddressRemoved {
+                    addr: old.a.addr.get(),
+                    prefix_len: old.a.prefix_len,
+                });
+            }
+        }
+        self.sync_groups(self.now);
+    }
+
+    /// The link-local address passed DAD while the interface was
+    /// disabled: IPv6 runs again, and starts over as when the link comes
+    /// up (routers solicited, groups reported).
+    fn enable(&mut self) {
+        let now = self.now;
+        self.disabled = false;
+        self.slow_timers_changed();
+        self.event(Event::InterfaceEnabled);
+        if self.config.router_solicitations {
+            self.rs = RsSchedule::start(now, &mut self.rng);
+        }
+        self.mld.rereport(now);
     }
 
     /// A new identifier for the duplicate in slot `i` (RFC 7217 §6).
@@ -383,12 +437,16 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             prefix_len: old.a.prefix_len,
         });
         let prefix = crate::wire::prefix_of(&old.a.addr.get(), 64);
-        let router_known = old.a.origin == Origin::LinkLocal || self.router_link_addr_known();
+        // While disabled the address is not used: plain DAD.
+        let router_known =
+            !self.disabled && (old.a.origin == Origin::LinkLocal || self.router_link_addr_known());
         self.configure(
             Plan {
                 prefix,
                 origin: old.a.origin,
-                counter: old.a.dad_counter.saturating_add(1),
+                // An 8-bit counter (RFC 7217 §5): after 255 it starts
+                // over, so a long attack cannot exhaust it.
+                counter: old.a.dad_counter.checked_add(1).unwrap_or(0),
                 conflicts: old.conflicts,
                 preferred_until: old.a.preferred_until,
                 valid_until: old.a.valid_until,
@@ -443,6 +501,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             state,
         });
         if a.origin == Origin::LinkLocal {
+            if self.disabled {
+                self.enable();
+            }
             // RFC 3810 §5.2.13, RFC 3590 §4: reports sent from :: do not
             // count with routers; report again from the link-local address.
             self.mld.rereport(now);

@@ -72,8 +72,9 @@ use crate::wire::{
 
 /// Answers (Neighbor Advertisements) waiting to be sent.
 const ANSWERS: usize = 4;
-/// Events waiting to be collected; older ones are dropped beyond this.
-/// One Router Advertisement like radvd's yields about ten.
+/// Events waiting to be collected (see [`Stack::poll_event`] for what
+/// makes room beyond this). One Router Advertisement like radvd's yields
+/// about ten.
 const EVENTS: usize = 16;
 /// Hop limit of Destination Unreachable messages handed to the local stack.
 const LOCAL_ERROR_HOP_LIMIT: u8 = 64;
@@ -183,10 +184,17 @@ pub enum Event {
         /// Identifiers tried.
         attempts: u8,
     },
-    /// The MAC-derived link-local address is in use by another node, so
-    /// the MAC itself is probably duplicated: IPv6 is disabled on this
-    /// interface (RFC 4862 §5.4.5). Nothing is sent or received any more.
-    InterfaceDisabled,
+    /// IPv6 is disabled on this interface (RFC 4862 §5.4.5): nothing is
+    /// sent or received but the link-local address's DAD, which goes on
+    /// with a capped backoff ([`crate::addr::DAD_BACKOFF_MAX`]) until it
+    /// succeeds; then [`Event::InterfaceEnabled`] follows.
+    InterfaceDisabled {
+        /// Why.
+        reason: DisableReason,
+    },
+    /// The link-local address passed DAD after the interface was
+    /// disabled: IPv6 runs again, routers are solicited again.
+    InterfaceEnabled,
     /// Newcomers turned away since the last such event: new routers,
     /// prefixes, routes or addresses beyond the admission rate or a full
     /// table (RFC 6583 §6). One summary at most every
@@ -201,6 +209,17 @@ pub enum Event {
         /// O flag.
         other: bool,
     },
+}
+
+/// Why IPv6 was disabled on the interface ([`Event::InterfaceDisabled`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum DisableReason {
+    /// The link-local address formed from the MAC (modified EUI-64) is in
+    /// use by another node, so the MAC itself is probably duplicated
+    /// (RFC 4862 §5.4.5).
+    DuplicateMacAddress,
 }
 
 /// Where a packet from [`Stack::poll_transmit`] goes.

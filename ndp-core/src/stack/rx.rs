@@ -21,8 +21,15 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if !ty.is_some_and(|t| t.is_ndp() || t.is_mld()) {
             return false;
         }
-        // RFC 4862 §5.4.5: a disabled interface drops everything.
-        if self.disabled {
+        // RFC 4862 §5.4.5: a disabled interface drops everything (but
+        // what its link-local address's DAD needs, below).
+        let neighbor_msg = ty.is_some_and(|t| {
+            matches!(
+                t,
+                MessageType::NeighborSolicit | MessageType::NeighborAdvert
+            )
+        });
+        if self.disabled && !neighbor_msg {
             bump(&mut self.stats.rx_disabled);
             return true;
         }
@@ -45,6 +52,19 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if !self.addrs.accepts(&meta.dst) {
             bump(&mut self.stats.rx_not_for_us);
             return true;
+        }
+        // Disabled: only a DAD probe or an advertisement for the
+        // link-local address, whose DAD goes on.
+        if self.disabled {
+            let target = match &msg {
+                Message::NeighborSolicit(ns) if meta.src.is_unspecified() => Some(ns.target),
+                Message::NeighborAdvert(na) => Some(na.target),
+                _ => None,
+            };
+            if !target.is_some_and(|t| is_link_local(&t) && self.addrs.find(&t).is_some()) {
+                bump(&mut self.stats.rx_disabled);
+                return true;
+            }
         }
         // Everything but neighbor traffic may set timers in the small
         // tables (addresses, MLD, routers...): DAD probes, advertisements

@@ -15,9 +15,15 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// engine's own messages.
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
         self.advance(now);
-        // RFC 4862 §5.4.5: a disabled interface sends nothing.
-        if self.disabled {
-            return None;
+        // RFC 4862 §5.4.5: a disabled interface sends nothing but the
+        // DAD probes that may enable it again.
+        while self.disabled {
+            match self.address_timers(buf) {
+                Timers::Sent(tx) => return Some(tx),
+                // Enabled again when its DAD passed: on to the rest.
+                Timers::Again => {}
+                Timers::Idle => return None,
+            }
         }
         loop {
             if let Some(a) = self.answers.pop_front() {
@@ -488,7 +494,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// `None` when nothing is scheduled.
     pub fn poll_at(&self) -> Option<Instant> {
         if self.disabled {
-            return None;
+            return self.addrs.next_deadline();
         }
         let ready_now = !self.answers.is_empty()
             || self
@@ -519,18 +525,116 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     }
 
     /// The next event, oldest first.
+    ///
+    /// The queue holds a fixed number of events, and a hostile link must
+    /// not push out the ones that matter, so:
+    ///
+    /// - an event about something an event still queued is about (the
+    ///   same address, router, prefix or route; the DNS, MTU, hop limit,
+    ///   flags or interface state) replaces that one where it stands: an
+    ///   application reads the current state, and gets it;
+    /// - [`Event::Refused`] reports add up in one;
+    /// - when the queue is full, the oldest event of the least important
+    ///   kind makes room: neighbor events first, then prefixes, routes
+    ///   and refusals; address, router, interface and link-parameter
+    ///   events last. An event less important than everything queued is
+    ///   the one dropped. Either way `events_dropped` counts it.
+    ///
+    /// With the newcomer rate ([`crate::router::NEWCOMER_BURST`]) a flood
+    /// of forged advertisements makes a few events, not one per message.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
 
     pub(super) fn event(&mut self, e: Event) {
         self.generation = self.generation.wrapping_add(1);
-        if self.events.is_full() {
-            self.events.pop_front();
-            bump(&mut self.stats.events_dropped);
+        for old in self.events.iter_mut() {
+            if let (Event::Refused(sum), Event::Refused(more)) = (&mut *old, &e) {
+                sum.add(more);
+                return;
+            }
+            if same_subject(old, &e) {
+                *old = e;
+                return;
+            }
         }
-        // Cannot fail: room was just made.
+        if self.events.is_full() {
+            bump(&mut self.stats.events_dropped);
+            let victim = self
+                .events
+                .iter()
+                .enumerate()
+                .min_by_key(|(i, old)| (importance(old), *i))
+                .filter(|(_, old)| importance(old) <= importance(&e))
+                .map(|(i, _)| i);
+            let Some(victim) = victim else {
+                return;
+            };
+            // Take it out, keeping the others' order.
+            for i in 0..self.events.len() {
+                if let Some(x) = self.events.pop_front()
+                    && i != victim
+                {
+                    let _ = self.events.push_back(x);
+                }
+            }
+        }
+        // Cannot fail: there is room.
         let _ = self.events.push_back(e);
+    }
+}
+
+/// How much an event matters when the event queue is full (see
+/// [`Stack::poll_event`]): the lowest goes first.
+fn importance(e: &Event) -> u8 {
+    match e {
+        Event::ResolutionFailed { .. } | Event::NeighborUnreachable { .. } => 0,
+        Event::Prefix { .. } | Event::Route { .. } | Event::Refused(_) => 1,
+        _ => 2,
+    }
+}
+
+/// Both events report the state of the same thing, so the newer one
+/// makes the older one stale.
+fn same_subject(a: &Event, b: &Event) -> bool {
+    use Event::*;
+    match (a, b) {
+        (
+            Address { addr: x, .. } | AddressRemoved { addr: x, .. },
+            Address { addr: y, .. } | AddressRemoved { addr: y, .. },
+        )
+        | (Router { addr: x, .. }, Router { addr: y, .. }) => x == y,
+        (
+            Prefix {
+                prefix: p, len: l, ..
+            },
+            Prefix {
+                prefix: q, len: m, ..
+            },
+        ) => (p, l) == (q, m),
+        (
+            Route {
+                prefix: p,
+                len: l,
+                router: r,
+                ..
+            },
+            Route {
+                prefix: q,
+                len: m,
+                router: s,
+                ..
+            },
+        ) => (p, l, r) == (q, m, s),
+        (
+            InterfaceDisabled { .. } | InterfaceEnabled,
+            InterfaceDisabled { .. } | InterfaceEnabled,
+        )
+        | (Dns, Dns)
+        | (Mtu(_), Mtu(_))
+        | (HopLimit(_), HopLimit(_))
+        | (ConfigFlags { .. }, ConfigFlags { .. }) => true,
+        _ => false,
     }
 }
 
