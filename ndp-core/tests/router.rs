@@ -1308,3 +1308,66 @@ fn events_that_matter_survive_a_flood_of_lesser_ones() {
     let made = failed + 1 + 1 + 1 + 1; // + router, hop limit, MTU, address
     assert_eq!(s.stats().events_dropped, made - kept, "{ev:?}");
 }
+
+#[test]
+fn losing_the_last_router_solicits_again() {
+    // RFC 4861 §6.3.7: a host may solicit when it needs routers. A
+    // forged lifetime-zero advertisement (kill_router6) costs one
+    // solicitation and one round trip, not a periodic interval.
+    let mut c = config();
+    c.router_solicitations = true;
+    let mut s = Stack::new(c, t(0));
+    let ra = Ra {
+        opts: vec![slla(R1_MAC)],
+        ..Ra::default()
+    };
+    let rs_sent = |out: &[(Transmit, Ipv6Header, Vec<u8>)]| {
+        out.iter()
+            .filter(|(_, _, b)| matches!(icmp(b), Message::RouterSolicit(_)))
+            .count()
+    };
+    let mut now = t(0);
+    let mut sent = 0;
+    while now < t(2000) {
+        sent += rs_sent(&drain(&mut s, now));
+        now = s.poll_at().unwrap_or(t(2000)).min(t(2000));
+    }
+    assert_eq!(sent, 1, "the boot solicitation");
+    send_ra(&mut s, now, R1, &ra);
+    drain(&mut s, now);
+    answer_probe(&mut s, now, R1, R1_MAC);
+    // No more solicitations while a router is there.
+    let quiet = now + secs(60);
+    while now < quiet {
+        assert_eq!(rs_sent(&drain(&mut s, now)), 0);
+        now = s.poll_at().unwrap_or(quiet).min(quiet);
+    }
+    // The router "says" lifetime 0: one solicitation within
+    // MAX_RTR_SOLICITATION_DELAY, and the schedule backs off after it.
+    let lost = now;
+    send_ra(
+        &mut s,
+        lost,
+        R1,
+        &Ra {
+            lifetime: 0,
+            ..ra.clone()
+        },
+    );
+    assert_eq!(s.routers().count(), 0);
+    let mut at = Vec::new();
+    let end = lost + secs(6);
+    while now < end {
+        if rs_sent(&drain(&mut s, now)) > 0 {
+            at.push(now);
+        }
+        now = s.poll_at().unwrap_or(end).min(end);
+    }
+    assert!(!at.is_empty(), "a solicitation after the loss");
+    assert!(at[0].saturating_duration_since(lost) <= secs(1));
+    // Unanswered, it backs off as at boot (RFC 7559 §2: IRT 4 s, -10 %).
+    assert!(at.len() <= 2, "{at:?}");
+    if let [a0, a1] = at[..] {
+        assert!(a1.saturating_duration_since(a0) >= Duration::from_millis(3600));
+    }
+}

@@ -261,6 +261,20 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             lifetime_s: 0,
             preference: Preference::Medium,
         });
+        // The last default router went (lifetime zero, expiry, NUD, or a
+        // forged kill_router6 advertisement): solicit again (RFC 4861
+        // §6.3.7 allows it when routers are needed) instead of waiting
+        // for the next periodic advertisement, which radvd sends up to
+        // 600 s apart. RFC 7559's backoff paces it; a schedule already
+        // running is left alone, so at most one solicitation follows
+        // each loss.
+        if self.config.router_solicitations
+            && self.routers.iter().next().is_none()
+            && self.rs.next().is_none()
+        {
+            self.rs = RsSchedule::start(self.now, &mut self.rng);
+            self.slow_timers_changed();
+        }
     }
 
     /// A more-specific route left the table: report it and choose next
