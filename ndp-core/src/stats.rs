@@ -99,6 +99,9 @@ counters! {
     /// A router never proven reachable was dropped from a full router list
     /// for a newcomer.
     ra_router_evicted,
+    /// Dropped: a message whose source or target link-layer address
+    /// option carried a group (multicast or broadcast) MAC address.
+    rx_lladdr_not_unicast,
     /// Dropped: a Router Advertisement from a router not in the list,
     /// beyond the admission rate for newcomers (RFC 6583 §6).
     rx_ra_rate_limited,
@@ -220,6 +223,7 @@ impl Stats {
             self.rx_not_for_us,
             self.rx_rs_ignored,
             self.rx_ra_rate_limited,
+            self.rx_lladdr_not_unicast,
             self.rx_ns_not_for_us,
             self.rx_na_no_entry,
             self.rx_na_incomplete_no_lladdr,

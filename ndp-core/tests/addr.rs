@@ -2654,6 +2654,48 @@ fn link_up_solicits_routers_again() {
     assert!(rs[0].at >= up && rs[0].at <= up + secs(1));
 }
 
+/// RFC 4862 §5.4: a tentative address is never advertised. Without
+/// optimistic DAD a global address announces itself when it becomes
+/// preferred (RFC 9131 §6.1.2); when the link comes back in the middle of
+/// those announcements it is tentative again, and the rest are dropped
+/// (the stack_ops fuzz target's `gratuitous-na-for-tentative-after-link-up`).
+#[test]
+fn link_up_drops_the_announcements_of_an_address_that_becomes_tentative() {
+    let mut c = config_tentative(7);
+    c.gratuitous_na = 3;
+    let mut n = settled(c);
+    let g = a(G1);
+    n.ra(&[pio(P1, 64, true, true, INF, INF)], true);
+    let nas_for_g = |n: &Node| {
+        n.out
+            .iter()
+            .filter(|o| o.na().is_some_and(|na| na.target == g))
+            .map(|o| o.at)
+            .collect::<Vec<_>>()
+    };
+    while nas_for_g(&n).is_empty() {
+        assert!(n.now < t(20_000), "never announced");
+        let next = n.s.poll_at().unwrap();
+        n.run_until(next);
+    }
+    assert_eq!(n.state(g), Some(AddrState::Preferred));
+    assert_eq!(nas_for_g(&n).len(), 1, "the first of three");
+    let up = n.now;
+    n.s.link_up(up);
+    assert_eq!(n.state(g), Some(AddrState::Tentative));
+    while n.state(g) == Some(AddrState::Tentative) {
+        assert!(n.now < up + secs(10), "DAD never ended");
+        let next = n.s.poll_at().unwrap();
+        n.run_until(next);
+    }
+    let preferred_again = n.now;
+    let after_link_up = &nas_for_g(&n)[1..];
+    assert!(
+        after_link_up.iter().all(|at| *at >= preferred_again),
+        "an NA for {g} while tentative (link up at {up}, preferred at {preferred_again}): {after_link_up:?}"
+    );
+}
+
 /// RFC 4862 §5.4.5: a disabled interface stays disabled when its link
 /// comes back: only a DAD of its link-local address that passes, on the
 /// backoff's schedule, enables it again.

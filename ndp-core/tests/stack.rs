@@ -220,6 +220,33 @@ fn router_advertisement_creates_a_stale_router_entry() {
 }
 
 #[test]
+fn a_group_mac_in_a_link_layer_address_option_is_refused() {
+    // RFC 2464 §7: only multicast IPv6 maps to group MACs; a neighbor or
+    // router "at" one would have its unicasts flooded to every port.
+    let group = MacAddr([0x03, 0, 0x5e, 0, 0x53, 0x01]);
+    let mut s = stack();
+    rx_ns(&mut s, t(0), peer(), Some(group));
+    rx_ra(&mut s, t(0), a("fe80::1"), Some(group));
+    assert_eq!(s.neighbors().count(), 0);
+    assert_eq!(s.routers().count(), 0);
+    assert_eq!(s.stats().rx_lladdr_not_unicast, 2);
+    assert!(
+        drain(&mut s, t(0))
+            .iter()
+            .all(|(tx, _, _)| match tx.delivery {
+                Delivery::Link(mac) => mac != group,
+                Delivery::Local => true,
+            })
+    );
+    // An NA pointing a known neighbor at a group MAC changes nothing.
+    rx_ns(&mut s, t(1), peer(), Some(PEER_MAC));
+    rx_na(&mut s, t(2), peer(), false, true, false, Some(group));
+    let n = s.neighbors().find(|n| n.addr == peer()).unwrap();
+    assert_eq!(n.mac, Some(PEER_MAC));
+    assert_eq!(s.stats().rx_lladdr_not_unicast, 3);
+}
+
+#[test]
 fn host_discards_router_solicitations() {
     // RFC 4861 §6.1.1.
     let mut s = stack();

@@ -205,6 +205,12 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             if slot.a.is_global() && state == AddrState::Optimistic && gna > 0 {
                 slot.gna_left = gna;
                 slot.gna_next = now;
+            } else {
+                // RFC 4862 §5.4: a tentative address is never advertised;
+                // announcements left over from before the link went down
+                // are dropped (found by the stack_ops fuzz target).
+                slot.gna_left = 0;
+                slot.gna_next = Instant::MAX;
             }
             if state != old {
                 let _ = changed.push((slot.a.addr.get(), slot.a.prefix_len, state));

@@ -117,6 +117,14 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 _ => {}
             }
         }
+        // A group address (I/G bit set) is nobody's own: unicasts to it
+        // would be flooded to every port (RFC 2464 §7 maps only multicast
+        // IPv6 to group MACs). Dropped like a malformed option, as smoltcp
+        // does (found by the stack_ops fuzz target).
+        if found.is_some_and(|m| !m.is_unicast()) {
+            bump(&mut self.stats.rx_lladdr_not_unicast);
+            return Err(());
+        }
         Ok(found)
     }
 
