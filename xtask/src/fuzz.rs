@@ -1,11 +1,15 @@
-//! cargo-fuzz on nightly: used by `cargo xtask fuzz` and the smoke step of
-//! `cargo xtask test`.
+//! cargo-fuzz on nightly: used by `cargo xtask fuzz` and the smoke steps of
+//! `cargo xtask test` (one per target).
 
 use anyhow::{Context as _, Result, bail};
 
 use crate::runner::{Ctx, Outcome};
 
-pub const DEFAULT_TARGET: &str = "wire_roundtrip";
+/// Every fuzz target (a `[[bin]]` of ndp-core/fuzz/Cargo.toml); `cargo
+/// xtask test` smoke-runs each.
+pub const TARGETS: [&str; 2] = ["wire_roundtrip", "stack_ops"];
+
+pub const DEFAULT_TARGET: &str = TARGETS[0];
 
 /// The fuzz crate, relative to the workspace root (its own cargo workspace).
 const FUZZ_DIR: &str = "ndp-core/fuzz";
@@ -13,7 +17,7 @@ const FUZZ_DIR: &str = "ndp-core/fuzz";
 /// The exact install command, also shown to the user if it fails.
 const INSTALL_CARGO_FUZZ: &str = "cargo +nightly install cargo-fuzz --locked";
 
-/// `cargo xtask test`'s smoke step: skipped (not failed) without nightly.
+/// A smoke step of `cargo xtask test`: skipped (not failed) without nightly.
 pub fn smoke(ctx: &Ctx, target: &str, seconds: u64) -> Result<Outcome> {
     if let Err(reason) = nightly_version(ctx) {
         return Ok(Outcome::Skipped(format!(
@@ -27,6 +31,12 @@ pub fn smoke(ctx: &Ctx, target: &str, seconds: u64) -> Result<Outcome> {
 
 /// `cargo xtask fuzz`: here a missing nightly is an error.
 pub fn run_standalone(ctx: &Ctx, target: &str, seconds: u64) -> Result<()> {
+    if !TARGETS.contains(&target) {
+        bail!(
+            "no fuzz target `{target}`; the targets are {} (xtask/src/fuzz.rs TARGETS)",
+            TARGETS.join(", ")
+        );
+    }
     if let Err(reason) = nightly_version(ctx) {
         bail!(
             "fuzzing needs the nightly toolchain, which is not usable: {reason}. \
@@ -90,13 +100,17 @@ fn run_target(ctx: &Ctx, target: &str, seconds: u64) -> Result<()> {
     let _dir = ctx.sh.push_dir(&fuzz_dir);
     let max_time = format!("-max_total_time={seconds}");
     // libFuzzer grows the first corpus directory (git-ignored) and reads the
-    // committed seeds (real messages from captures/) as a starting point.
+    // others: the committed seeds (built from captures/ by
+    // seeds/gen_seeds.py) as a starting point, and the inputs of crashes
+    // found before (regressions/). Every input runs before fuzzing starts,
+    // so a regression not fixed yet fails at once.
     let corpus = format!("corpus/{target}");
-    let seeds = format!("seeds/{target}");
     ctx.sh.create_dir(&corpus)?;
     let mut dirs = vec![corpus];
-    if fuzz_dir.join(&seeds).is_dir() {
-        dirs.push(seeds);
+    for dir in [format!("seeds/{target}"), format!("regressions/{target}")] {
+        if fuzz_dir.join(&dir).is_dir() {
+            dirs.push(dir);
+        }
     }
     let cmd = ctx
         .sh

@@ -32,6 +32,7 @@
 
 mod addr;
 mod footprint;
+mod invariants;
 mod route;
 mod rx;
 mod tx;

@@ -1,0 +1,665 @@
+//! Self-checks of a [`Stack`]'s internal consistency, for the stateful
+//! fuzz target (`ndp-core/fuzz/fuzz_targets/stack_ops.rs`) and tests.
+//!
+//! Every check is cheap (the tables hold a handful of entries), reads
+//! state without changing it and never panics: a violation is reported as
+//! a static description.
+
+use super::*;
+use crate::addr::{ADDRESSES, Origin};
+use crate::neighbor::{MAX_MULTICAST_SOLICIT, MAX_UNICAST_SOLICIT};
+use crate::router::dest::Destination;
+
+impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
+    Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>
+{
+    /// Check the engine's invariants; `Err` names the first one broken.
+    ///
+    /// Always: the policy caps hold (INCOMPLETE entries, packets per
+    /// neighbor), every neighbor entry is reachable through its hash chain
+    /// and in a legal state with a timer that fits it, no neighbor,
+    /// address, SLAAC prefix, group, router, prefix, route, destination,
+    /// DNS server or search domain is held twice, every queued packet
+    /// belongs to an existing entry, every address's DAD timer fits its
+    /// state and only usable addresses have advertisements to send, every
+    /// listening address's solicited-node group is joined, the scalars
+    /// learnt from routers are within their ranges, and
+    /// [`Stack::poll_at`] is never later than any pending timer.
+    ///
+    /// With `drained` (`poll_transmit` just returned `None`, nothing else
+    /// called since): nothing is left due at the engine's time, so
+    /// `poll_at` is `None` or later than it, and nothing is kept past its
+    /// lifetime. A disabled interface (RFC 4862 §5.4.5) runs only its
+    /// link-local address's DAD and holds no other address.
+    ///
+    /// Not part of the API: for fuzzing and tests.
+    #[doc(hidden)]
+    pub fn check_invariants(&self, drained: bool) -> Result<(), &'static str> {
+        self.check_neighbors()?;
+        self.check_queue()?;
+        self.check_addresses()?;
+        self.check_tables()?;
+        self.check_scalars()?;
+        self.check_deadlines()?;
+        if drained {
+            self.check_drained()?;
+        }
+        Ok(())
+    }
+
+    fn check_neighbors(&self) -> Result<(), &'static str> {
+        let mut earliest = Instant::MAX;
+        let mut incomplete = 0usize;
+        for (i, e) in self.neighbors.iter() {
+            // Also proves that no address has two entries.
+            if self.neighbors.find(&e.addr) != Some(i) {
+                return Err("a neighbor entry is not found at its slot by its address");
+            }
+            let timed = e.deadline != Instant::MAX;
+            let legal = match e.state {
+                NeighborState::Incomplete => timed && e.probes <= MAX_MULTICAST_SOLICIT,
+                NeighborState::Probe => timed && e.probes <= MAX_UNICAST_SOLICIT,
+                NeighborState::Reachable | NeighborState::Delay => timed && e.probes == 0,
+                NeighborState::Stale => !timed && e.probes == 0,
+            };
+            if !legal {
+                return Err("a neighbor entry's timer or probe count does not fit its state");
+            }
+            if e.state == NeighborState::Incomplete {
+                incomplete = incomplete.saturating_add(1);
+            }
+            earliest = earliest.min(e.deadline);
+        }
+        let max_incomplete = self.config.max_incomplete.unwrap_or(NEIGHBORS / 2).max(1);
+        if incomplete > max_incomplete {
+            return Err("more INCOMPLETE neighbor entries than max_incomplete");
+        }
+        if self.neighbors.next_deadline().unwrap_or(Instant::MAX) > earliest {
+            return Err("the neighbor cache's timer bound is later than an entry's deadline");
+        }
+        Ok(())
+    }
+
+    fn check_queue(&self) -> Result<(), &'static str> {
+        let per_neighbor = self.config.queue_per_neighbor.max(1);
+        for slot in 0..self.queue.len() {
+            if Ipv6Header::parse(self.queue.packet(slot)).is_err() {
+                return Err("a queued packet is not the IPv6 packet that was queued");
+            }
+        }
+        let orphan = self.queue.find(|o| match o {
+            Owner::Neighbor(i) => self.neighbors.get(usize::from(i)).is_none(),
+            Owner::Failed => false,
+        });
+        if orphan.is_some() {
+            return Err("a queued packet waits for a neighbor entry that does not exist");
+        }
+        for (i, _) in self.neighbors.iter() {
+            let owner = u16::try_from(i).map(Owner::Neighbor);
+            if owner.is_ok_and(|o| self.queue.count(o) > per_neighbor) {
+                return Err("more packets queued for one neighbor than queue_per_neighbor");
+            }
+        }
+        Ok(())
+    }
+
+    fn check_addresses(&self) -> Result<(), &'static str> {
+        if !unique(|| self.addrs.iter().map(|a| a.addr)) {
+            return Err("an address is held twice");
+        }
+        let slaac_prefixes = || {
+            self.addrs
+                .iter()
+                .filter(|a| a.origin == Origin::Slaac)
+                .map(|a| crate::wire::prefix_of(&a.addr.get(), 64))
+        };
+        if !unique(slaac_prefixes) {
+            return Err("two SLAAC addresses share a /64 prefix");
+        }
+        let link_locals = self
+            .addrs
+            .iter()
+            .filter(|a| a.origin == Origin::LinkLocal)
+            .count();
+        if link_locals != 1 {
+            return Err("not exactly one link-local address");
+        }
+        for i in 0..ADDRESSES {
+            let Some(s) = self.addrs.slot(i) else {
+                continue;
+            };
+            let a = &s.a;
+            if a.prefix_len != 64 {
+                return Err("an address's prefix length is not 64");
+            }
+            let probing = matches!(a.state, AddrState::Tentative | AddrState::Optimistic);
+            if probing != s.dad_running() {
+                return Err("an address's DAD timer does not fit its state");
+            }
+            // RFC 9131 §6.1.2 announces optimistic and preferred addresses;
+            // a tentative or duplicate one must not be advertised.
+            let unusable = matches!(a.state, AddrState::Tentative | AddrState::Duplicate);
+            if unusable && s.gna_left > 0 {
+                return Err("a tentative or duplicate address has advertisements to send");
+            }
+            if a.origin == Origin::LinkLocal
+                && (a.valid_until != Instant::MAX || a.preferred_until != Instant::MAX)
+            {
+                return Err("the link-local address has a finite lifetime");
+            }
+            if a.listens() && !self.mld.joined().any(|g| g == a.addr.solicited_node()) {
+                return Err("an address's solicited-node group is not joined");
+            }
+        }
+        if !unique(|| self.mld.joined()) {
+            return Err("a multicast group is joined twice");
+        }
+        Ok(())
+    }
+
+    fn check_tables(&self) -> Result<(), &'static str> {
+        if !unique(|| self.routers.iter().map(|r| r.addr)) {
+            return Err("a router is held twice");
+        }
+        if !unique(|| self.prefixes.iter().map(|p| (p.prefix, p.len))) {
+            return Err("an on-link prefix is held twice");
+        }
+        if !unique(|| self.routes.iter().map(|r| (r.prefix, r.len, r.router))) {
+            return Err("a route is held twice");
+        }
+        if !unique(|| self.dests.iter().map(|d: &Destination| d.dst)) {
+            return Err("a destination is cached twice");
+        }
+        if !unique(|| self.dns_servers.iter()) {
+            return Err("a DNS server is held twice");
+        }
+        if !unique(|| self.search.iter()) {
+            return Err("a search domain is held twice");
+        }
+        Ok(())
+    }
+
+    fn check_scalars(&self) -> Result<(), &'static str> {
+        let within = |d: Duration, (lo, hi): (Duration, Duration)| lo <= d && d <= hi;
+        if self.hop_limit == 0 {
+            return Err("the hop limit is zero");
+        }
+        let mtu_ok = if self.config.link_mtu >= MIN_LINK_MTU {
+            (MIN_LINK_MTU..=self.config.link_mtu).contains(&self.link_mtu)
+        } else {
+            self.link_mtu == self.config.link_mtu
+        };
+        if !mtu_ok {
+            return Err("the link MTU is outside [1280, the configured maximum]");
+        }
+        let ra_retrans = crate::neighbor::RA_RETRANS_TIMER_RANGE;
+        if self.retrans_timer != self.config.retrans_timer
+            && !within(self.retrans_timer, ra_retrans)
+        {
+            return Err("RetransTimer is neither configured nor within the RA clamp");
+        }
+        let base = self.reachable.base;
+        let ra_reachable = crate::neighbor::RA_REACHABLE_TIME_RANGE;
+        if base != self.config.base_reachable_time && !within(base, ra_reachable) {
+            return Err("BaseReachableTime is neither configured nor within the RA clamp");
+        }
+        let ms = base.as_millis();
+        let lo = Duration::from_millis(ms.saturating_mul(MIN_RANDOM_FACTOR_PERCENT) / 100);
+        let hi = Duration::from_millis(ms.saturating_mul(MAX_RANDOM_FACTOR_PERCENT) / 100);
+        if !within(self.reachable.current, (lo, hi)) {
+            return Err("ReachableTime is outside [0.5, 1.5] x BaseReachableTime");
+        }
+        if self.disabled && !self.answers.is_empty() {
+            return Err("a disabled interface has answers to send");
+        }
+        if self.disabled && self.addrs.iter().any(|a| a.origin != Origin::LinkLocal) {
+            return Err("a disabled interface holds more than its link-local address");
+        }
+        Ok(())
+    }
+
+    /// `poll_at` (and the caches behind it) never later than a timer.
+    fn check_deadlines(&self) -> Result<(), &'static str> {
+        let cached = self.slow_at.get();
+        let poll_at = self.poll_at_unchanged();
+        if self.disabled {
+            // Only the link-local address's DAD runs (RFC 4862 §5.4.5).
+            let dad = self.addrs.next_deadline().map(|d| d.max(self.now));
+            if dad.is_some_and(|d| poll_at.is_none_or(|at| at > d)) {
+                return Err("poll_at is later than a disabled interface's DAD timer");
+            }
+            return Ok(());
+        }
+        let slow = self.slow_deadline_exact();
+        if let Some(at) = cached
+            && at > slow
+        {
+            return Err("the small tables' cached deadline is later than their earliest timer");
+        }
+        let neighbors = self
+            .neighbors
+            .iter()
+            .map(|(_, e)| e.deadline)
+            .min()
+            .unwrap_or(Instant::MAX);
+        // A timer already overdue (time moved on without a poll) is served
+        // by "now".
+        let due = slow.min(neighbors).max(self.now);
+        if due != Instant::MAX && poll_at.is_none_or(|at| at > due) {
+            return Err("poll_at is later than a pending timer");
+        }
+        Ok(())
+    }
+
+    /// [`Stack::poll_at`], which fills the small tables' deadline cache,
+    /// with the cache put back: checking changes nothing.
+    fn poll_at_unchanged(&self) -> Option<Instant> {
+        let cached = self.slow_at.get();
+        let poll_at = self.poll_at();
+        self.slow_at.set(cached);
+        poll_at
+    }
+
+    /// The earliest deadline of the small tables (`Instant::MAX`: none),
+    /// computed from the tables themselves like `slow_deadline`.
+    fn slow_deadline_exact(&self) -> Instant {
+        [
+            self.routers.next_deadline(),
+            self.routes.next_deadline(),
+            self.prefixes.next_deadline(),
+            self.dns_servers.next_deadline(),
+            self.search.next_deadline(),
+            self.rs.next(),
+            self.addrs.next_deadline(),
+            self.mld.next_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(Instant::MAX)
+    }
+
+    /// After `poll_transmit` returned `None`: nothing due at `self.now`.
+    fn check_drained(&self) -> Result<(), &'static str> {
+        let now = self.now;
+        let late = self.poll_at_unchanged().is_some_and(|at| at <= now);
+        // A disabled interface runs its link-local address's DAD only
+        // (RFC 4862 §5.4.5).
+        if self.disabled {
+            if self.addrs.next_deadline().is_some_and(|d| d <= now) {
+                return Err("a disabled interface's DAD timer is due after draining");
+            }
+            if late {
+                return Err("poll_at is not in the future after draining");
+            }
+            return Ok(());
+        }
+        if !self.answers.is_empty() {
+            return Err("answers are left after draining");
+        }
+        let ready = self.queue.find(|o| match o {
+            Owner::Failed => true,
+            Owner::Neighbor(i) => self
+                .neighbors
+                .get(usize::from(i))
+                .is_none_or(|e| e.state != NeighborState::Incomplete),
+        });
+        if ready.is_some() {
+            return Err("a resolved or failed packet is left after draining");
+        }
+        if self.neighbors.iter().any(|(_, e)| e.deadline <= now) {
+            return Err("a neighbor timer is due after draining");
+        }
+        if self.slow_deadline_exact() <= now {
+            return Err(
+                "an address, router, prefix, route, DNS, MLD or RS timer is due after draining",
+            );
+        }
+        let expired = self.addrs.iter().any(|a| {
+            a.valid_until <= now || (a.state == AddrState::Preferred && a.preferred_until <= now)
+        }) || self.routers.iter().any(|r| r.expires <= now)
+            || self.prefixes.iter().any(|p| p.expires <= now)
+            || self.routes.iter().any(|r| r.expires <= now);
+        if expired {
+            return Err("something is kept past its lifetime after draining");
+        }
+        if late {
+            return Err("poll_at is not in the future after draining");
+        }
+        Ok(())
+    }
+}
+
+/// No two items of `items()` are equal (the tables hold a handful:
+/// quadratic is fine).
+fn unique<T: PartialEq, I: Iterator<Item = T>>(items: impl Fn() -> I) -> bool {
+    items()
+        .enumerate()
+        .all(|(i, a)| items().skip(i.saturating_add(1)).all(|b| b != a))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::wire::Lifetime;
+
+    const MAC: MacAddr = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x10]);
+    const ROUTER_MAC: MacAddr = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x01]);
+
+    fn a(s: &str) -> Ipv6Addr {
+        s.parse().unwrap()
+    }
+
+    fn emit(msg: &Message<'_>, src: Ipv6Addr, dst: Ipv6Addr) -> Vec<u8> {
+        let mut b = std::vec![0u8; msg.buffer_len()];
+        msg.emit(&src, &dst, &mut b).unwrap();
+        b
+    }
+
+    fn rx(s: &mut Stack, now: Instant, msg: &Message<'_>, src: Ipv6Addr, dst: Ipv6Addr) {
+        let meta = RxMeta {
+            src,
+            dst,
+            hop_limit: 255,
+            src_mac: None,
+        };
+        assert!(s.receive(now, &meta, &emit(msg, src, dst)));
+    }
+
+    fn drain(s: &mut Stack, now: Instant) -> usize {
+        let mut buf = [0u8; 1500];
+        let mut n = 0;
+        while s.poll_transmit(now, &mut buf).is_some() {
+            n += 1;
+            assert!(n < 100);
+        }
+        n
+    }
+
+    fn ra(s: &mut Stack, now: Instant, prefix: &str) {
+        ra_from(s, now, a("fe80::1"), prefix);
+    }
+
+    fn ra_from(s: &mut Stack, now: Instant, src: Ipv6Addr, prefix: &str) {
+        let opts = [
+            NdOption::SourceLinkAddr(ROUTER_MAC),
+            NdOption::PrefixInfo(PrefixInfo {
+                prefix_len: 64,
+                on_link: true,
+                autonomous: true,
+                valid_lifetime: Lifetime::Finite(600),
+                preferred_lifetime: Lifetime::Finite(300),
+                prefix: a(prefix),
+            }),
+        ];
+        let m = Message::RouterAdvert(RouterAdvert {
+            cur_hop_limit: 64,
+            managed: false,
+            other_config: false,
+            preference: Preference::Medium,
+            router_lifetime: 1800,
+            reachable_time: 0,
+            retrans_timer: 0,
+            options: Options::from_list(&opts),
+        });
+        rx(s, now, &m, src, a("ff02::1"));
+    }
+
+    /// A stack with a router, a SLAAC address, a neighbor being resolved
+    /// with a packet queued for it, and timers everywhere.
+    fn busy() -> (Stack, Instant) {
+        let mut s = Stack::new(Config::new(MAC, 7), Instant::ZERO);
+        drain(&mut s, Instant::ZERO);
+        let mut now = Instant::from_millis(1500);
+        drain(&mut s, now);
+        ra(&mut s, now, "2001:db8:1::");
+        drain(&mut s, now);
+        // From the link-local address, preferred by now: an optimistic
+        // source would detour through the router (RFC 4429 §3.2).
+        let src = s.addresses().next().unwrap().addr.get();
+        let mut packet = [0u8; 48];
+        Ipv6Header {
+            src,
+            dst: a("2001:db8:1::99"),
+            next_header: 17,
+            hop_limit: 64,
+            payload_len: 8,
+        }
+        .emit(&mut packet)
+        .unwrap();
+        assert_eq!(s.send(now, &packet), Ok(Dispatch::Queued));
+        now = now + Duration::from_millis(10);
+        drain(&mut s, now);
+        (s, now)
+    }
+
+    #[test]
+    fn a_working_stack_passes_at_every_step() {
+        let mut s = Stack::new(Config::new(MAC, 7), Instant::ZERO);
+        assert_eq!(s.check_invariants(false), Ok(()));
+        let mut now = Instant::ZERO;
+        for step in 0..400u64 {
+            if step == 3 {
+                ra(&mut s, now, "2001:db8:1::");
+                assert_eq!(s.check_invariants(false), Ok(()));
+            }
+            if step == 5 {
+                ra(&mut s, now, "fd00:1234::");
+                let _ = s.route(now, a("2001:db8:1::99"));
+                assert_eq!(s.check_invariants(false), Ok(()));
+            }
+            drain(&mut s, now);
+            assert_eq!(s.check_invariants(true), Ok(()), "at {now}");
+            // Wake exactly when asked: every timer runs, through the
+            // lifetimes' end.
+            now = s.poll_at().unwrap_or(now + Duration::from_secs(60));
+        }
+        assert!(now > Instant::from_secs(600), "the lifetimes ran out");
+        assert_eq!(s.addresses().count(), 1);
+    }
+
+    #[test]
+    fn a_disabled_stack_passes_until_enabled_again() {
+        // Another node probes our MAC-based link-local address: IPv6 goes
+        // off (RFC 4862 §5.4.5) and DAD retries until it passes.
+        let mut c = Config::new(MAC, 7);
+        c.iid_mode = crate::addr::iid::IidMode::Eui64;
+        let mut s = Stack::new(c, Instant::ZERO);
+        let mut now = Instant::ZERO;
+        drain(&mut s, now);
+        let ll = s.addresses().next().unwrap().addr;
+        let nonce = [1, 2, 3, 4, 5, 6];
+        let opts = [NdOption::Nonce(&nonce)];
+        let probe = Message::NeighborSolicit(NeighborSolicit {
+            target: ll.get(),
+            options: Options::from_list(&opts),
+        });
+        let group = ll.solicited_node().get();
+        rx(&mut s, now, &probe, Ipv6Addr::UNSPECIFIED, group);
+        assert!(s.is_disabled());
+        for _ in 0..50 {
+            assert_eq!(s.check_invariants(false), Ok(()), "at {now}");
+            drain(&mut s, now);
+            assert_eq!(s.check_invariants(true), Ok(()), "at {now}");
+            if !s.is_disabled() {
+                return;
+            }
+            now = s.poll_at().expect("a disabled stack keeps probing");
+        }
+        panic!("still disabled at {now}");
+    }
+
+    #[test]
+    fn before_draining_due_work_is_not_a_violation() {
+        let (mut s, now) = busy();
+        assert_eq!(s.check_invariants(true), Ok(()));
+        // The resolution timer is due a second later: past it, that is
+        // fine until drained.
+        let later = now + Duration::from_millis(1500);
+        s.advance(later);
+        assert_eq!(s.check_invariants(false), Ok(()));
+        assert_eq!(
+            s.check_invariants(true),
+            Err("a neighbor timer is due after draining")
+        );
+        // With an answer ready too, `poll_at` says "now", which serves the
+        // overdue timer as well.
+        let target = s.addresses().next().unwrap().addr.get();
+        let _ = s.answers.push_back(Answer {
+            dst: a("fe80::1"),
+            dst_mac: ROUTER_MAC,
+            target,
+            solicited: true,
+            override_flag: false,
+            tlla: false,
+        });
+        assert_eq!(s.poll_at(), Some(later));
+        assert_eq!(s.check_invariants(false), Ok(()));
+        drain(&mut s, later);
+        assert_eq!(s.check_invariants(true), Ok(()));
+    }
+
+    #[test]
+    fn checking_changes_nothing() {
+        let (s, _) = busy();
+        s.slow_timers_changed();
+        assert_eq!(s.check_invariants(true), Ok(()));
+        assert_eq!(s.slow_at.get(), None);
+    }
+
+    #[test]
+    fn each_broken_invariant_is_reported() {
+        type Corrupt = fn(&mut Stack);
+        let cases: [(&str, Corrupt); 16] = [
+            ("an address is held twice", |s| {
+                let first = s.addrs.slot(0).unwrap().a.addr;
+                s.addrs.slot_mut(1).unwrap().a.addr = first;
+            }),
+            ("not exactly one link-local address", |s| {
+                s.addrs.slot_mut(1).unwrap().a.origin = Origin::LinkLocal;
+            }),
+            ("an address's DAD timer does not fit its state", |s| {
+                let slot = s.addrs.slot_mut(1).unwrap();
+                slot.a.state = if slot.dad_running() {
+                    AddrState::Preferred
+                } else {
+                    AddrState::Tentative
+                };
+            }),
+            (
+                "a tentative or duplicate address has advertisements to send",
+                |s| {
+                    let now = s.now;
+                    let slot = s.addrs.slot_mut(1).unwrap();
+                    slot.start_dad(now + Duration::from_secs(1), 1);
+                    slot.a.state = AddrState::Tentative;
+                    slot.gna_left = 1;
+                },
+            ),
+            ("an address's solicited-node group is not joined", |s| {
+                s.mld.set_groups(&[], s.now, s.now);
+            }),
+            (
+                "a neighbor entry's timer or probe count does not fit its state",
+                |s| {
+                    // STALE has no timer; every other state has one.
+                    let i = s.neighbors.find(&a("fe80::1")).unwrap();
+                    let mut e = s.neighbors.get_mut(i).unwrap();
+                    e.deadline = if e.state == NeighborState::Stale {
+                        s.now
+                    } else {
+                        Instant::MAX
+                    };
+                },
+            ),
+            (
+                "a neighbor entry is not found at its slot by its address",
+                |s| {
+                    let i = s.neighbors.find(&a("fe80::1")).unwrap();
+                    s.neighbors.get_mut(i).unwrap().addr = a("2001:db8:1::99");
+                },
+            ),
+            (
+                "the neighbor cache's timer bound is later than an entry's deadline",
+                |s| {
+                    // Only possible by skipping the guard that keeps it.
+                    s.neighbors.refresh_earliest();
+                    let i = s.neighbors.find(&a("2001:db8:1::99")).unwrap();
+                    let mut e = s.neighbors.get_mut(i).unwrap();
+                    e.deadline = s.now;
+                    core::mem::forget(e);
+                },
+            ),
+            (
+                "more packets queued for one neighbor than queue_per_neighbor",
+                |s| {
+                    s.config.queue_per_neighbor = 1;
+                    let i = s.neighbors.find(&a("2001:db8:1::99")).unwrap();
+                    let p: Vec<u8> = s.queue.packet(0).to_vec();
+                    s.queue.push(u16::try_from(i).unwrap(), &p, 5).unwrap();
+                },
+            ),
+            (
+                "a queued packet waits for a neighbor entry that does not exist",
+                |s| {
+                    let i = s.neighbors.find(&a("2001:db8:1::99")).unwrap();
+                    s.neighbors.remove(i);
+                },
+            ),
+            ("a router is held twice", |s| {
+                let now = s.now;
+                ra_from(s, now, a("fe80::2"), "2001:db8:1::");
+                s.routers.get_mut(&a("fe80::2")).unwrap().addr = a("fe80::1");
+            }),
+            ("the hop limit is zero", |s| s.hop_limit = 0),
+            (
+                "ReachableTime is outside [0.5, 1.5] x BaseReachableTime",
+                |s| s.reachable.current = Duration::from_secs(3600),
+            ),
+            ("a disabled interface has answers to send", |s| {
+                s.disabled = true;
+                let _ = s.answers.push_back(Answer {
+                    dst: a("fe80::1"),
+                    dst_mac: ROUTER_MAC,
+                    target: a("fe80::1"),
+                    solicited: true,
+                    override_flag: false,
+                    tlla: false,
+                });
+            }),
+            (
+                "a disabled interface holds more than its link-local address",
+                |s| s.disabled = true,
+            ),
+            (
+                "the small tables' cached deadline is later than their earliest timer",
+                |s| s.slow_at.set(Some(Instant::MAX)),
+            ),
+        ];
+        for (want, corrupt) in cases {
+            let (mut s, _) = busy();
+            assert_eq!(s.check_invariants(true), Ok(()), "before: {want}");
+            corrupt(&mut s);
+            assert_eq!(s.check_invariants(false), Err(want));
+        }
+    }
+
+    #[test]
+    fn poll_at_later_than_a_timer_is_reported() {
+        // Whatever makes it so (here a neighbor bound that skipped its
+        // guard, which `check_neighbors` reports first), the end-to-end
+        // check sees it too.
+        let (mut s, _) = busy();
+        s.neighbors.refresh_earliest();
+        let i = s.neighbors.find(&a("2001:db8:1::99")).unwrap();
+        let mut e = s.neighbors.get_mut(i).unwrap();
+        e.deadline = s.now;
+        core::mem::forget(e);
+        assert_eq!(
+            s.check_deadlines(),
+            Err("poll_at is later than a pending timer")
+        );
+    }
+}
