@@ -32,6 +32,8 @@ use serde_json::Value;
 pub const ROUTER_ADDR: &str = "2001:db8:1::1";
 /// The prefix radvd advertises.
 pub const PREFIX: &str = "2001:db8:1::";
+/// The attacker's interface, in [`Lab::add_attacker`]'s namespace.
+pub const ATTACKER_IFACE: &str = "atk0";
 
 /// True when running as root (uid 0).
 pub fn is_root() -> bool {
@@ -54,7 +56,7 @@ pub fn skip_unless_root(test: &str) -> bool {
     }
     let msg = format!(
         "\n!!! SKIPPED interop test `{test}`: it needs root (network namespaces, TAP).\n\
-         !!! Run `cargo xtask test` as root, or: sudo -E cargo test -p linux-tap --features interop --test interop\n"
+         !!! Run `cargo xtask test` as root, or this `cargo test` command under `sudo -E`.\n"
     );
     let _ = std::io::stderr().write_all(msg.as_bytes());
     true
@@ -145,6 +147,8 @@ pub struct Lab {
     pub host: String,
     pub dir: PathBuf,
     pub pcap: PathBuf,
+    /// The namespace [`Lab::add_attacker`] made, if any.
+    pub attacker: Option<String>,
     radvd: Option<Child>,
     tcpdump: Option<Child>,
     procs: Vec<Arc<Proc>>,
@@ -167,6 +171,7 @@ impl Lab {
             host: format!("{id}h"),
             pcap: dir.join("br0.pcap"),
             dir,
+            attacker: None,
             radvd: None,
             tcpdump: None,
             procs: Vec::new(),
@@ -304,6 +309,56 @@ impl Lab {
         p
     }
 
+    /// Add an attacker: namespace `<id>a` whose interface
+    /// [`ATTACKER_IFACE`] is a veth port of br0 (peer `va` in the router
+    /// namespace), up, with only its link-local address (no DAD, RAs
+    /// ignored). Returns the namespace's name; it is removed with the lab.
+    /// br0's MAC is pinned first: a bridge takes its lowest port's MAC, so
+    /// a new port could otherwise change the router's link-layer address.
+    pub fn add_attacker(&mut self) -> String {
+        assert!(self.attacker.is_none(), "the lab has an attacker already");
+        let ns = format!("{}a", self.router.trim_end_matches('r'));
+        run(&["ip", "netns", "add", &ns]);
+        self.attacker = Some(ns.clone());
+        let r = self.router.clone();
+        let rs = |args: &[&str]| ns_run(&r, args);
+        let mac = rs(&["cat", "/sys/class/net/br0/address"]);
+        rs(&["ip", "link", "set", "br0", "address", mac.trim()]);
+        rs(&[
+            "ip",
+            "link",
+            "add",
+            "va",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            ATTACKER_IFACE,
+        ]);
+        rs(&["ip", "link", "set", ATTACKER_IFACE, "netns", &ns]);
+        rs(&["ip", "link", "set", "va", "master", "br0"]);
+        rs(&["ip", "link", "set", "va", "up"]);
+        let at = |args: &[&str]| ns_run(&ns, args);
+        at(&["ip", "link", "set", "lo", "up"]);
+        for setting in ["accept_ra=0", "accept_dad=0"] {
+            at(&[
+                "sysctl",
+                "-qw",
+                &format!("net.ipv6.conf.{ATTACKER_IFACE}.{setting}"),
+            ]);
+        }
+        at(&["ip", "link", "set", ATTACKER_IFACE, "up"]);
+        ns
+    }
+
+    /// Stop the capture of br0 (SIGTERM, so the pcap is complete): for
+    /// floods, which would fill the disk. The pcap keeps what came before.
+    pub fn stop_capture(&mut self) {
+        if let Some(mut c) = self.tcpdump.take() {
+            stop_tcpdump(&mut c);
+        }
+    }
+
     /// Bring the host's link up (for timing its autoconfiguration).
     pub fn host_link_up(&self) {
         ns_run(&self.host, &["ip", "link", "set", "vh", "up"]);
@@ -373,16 +428,21 @@ impl Drop for Lab {
             let _ = c.kill();
             let _ = c.wait();
         }
-        if let Some(mut c) = self.tcpdump.take() {
-            // SIGTERM so tcpdump flushes the capture.
-            signal(c.id(), "TERM");
-            if wait_timeout(&mut c, Duration::from_secs(3)).is_none() {
-                let _ = c.kill();
-                let _ = c.wait();
-            }
+        self.stop_capture();
+        if let Some(ns) = &self.attacker {
+            let _ = try_run(&["ip", "netns", "del", ns]);
         }
         let _ = try_run(&["ip", "netns", "del", &self.host]);
         let _ = try_run(&["ip", "netns", "del", &self.router]);
+    }
+}
+
+/// SIGTERM so tcpdump flushes the capture; SIGKILL if it does not stop.
+fn stop_tcpdump(c: &mut Child) {
+    signal(c.id(), "TERM");
+    if wait_timeout(c, Duration::from_secs(3)).is_none() {
+        let _ = c.kill();
+        let _ = c.wait();
     }
 }
 
@@ -444,6 +504,18 @@ impl Proc {
             .clone()
     }
 
+    /// How many lines have been read so far.
+    pub fn line_count(&self) -> usize {
+        self.lines.0.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// The lines read after the first `start`, with when each was read
+    /// (cheaper than [`Proc::lines`] for a process that prints a lot).
+    pub fn lines_after(&self, start: usize) -> Vec<(Instant, String)> {
+        let lines = self.lines.0.lock().unwrap_or_else(|e| e.into_inner());
+        lines.get(start..).unwrap_or_default().to_vec()
+    }
+
     /// Every line so far that parses as JSON.
     pub fn json(&self) -> Vec<Value> {
         self.lines()
@@ -481,6 +553,21 @@ impl Proc {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
+    }
+
+    /// The process id (of the program itself: `ip netns exec` execs it).
+    pub fn pid(&self) -> u32 {
+        self.child.lock().unwrap_or_else(|e| e.into_inner()).id()
+    }
+
+    /// Its exit status if it has exited, without waiting.
+    pub fn exit_status(&self) -> Option<ExitStatus> {
+        self.child
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .try_wait()
+            .ok()
+            .flatten()
     }
 
     /// Send a signal (`"USR1"`, `"TERM"`, ...).

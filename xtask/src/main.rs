@@ -15,6 +15,7 @@ mod qemu;
 mod runner;
 mod size;
 mod test_steps;
+mod thc;
 mod tshark;
 
 use std::path::{Path, PathBuf};
@@ -37,8 +38,8 @@ struct Cli {
 enum Command {
     /// Run every check CI runs, in order, stopping at the first failure:
     /// thumb targets, fmt, clippy, tests, interop with Linux and radvd
-    /// (root), tshark on the simulator's pcaps, no_std builds, fuzz smoke
-    /// test.
+    /// (root), THC-IPv6 attacks on linux-tap (root), tshark on the
+    /// simulator's pcaps, no_std builds, fuzz smoke tests (30 s per target).
     Test,
     /// Run a cargo-fuzz target (needs the `nightly` toolchain; installs
     /// cargo-fuzz if it is missing).
@@ -46,7 +47,8 @@ enum Command {
         /// How long to fuzz, in seconds (libFuzzer's -max_total_time).
         #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
         seconds: u64,
-        /// Fuzz target name (a `[[bin]]` in ndp-core/fuzz/Cargo.toml).
+        /// Fuzz target name: wire_roundtrip or stack_ops (a `[[bin]]` in
+        /// ndp-core/fuzz/Cargo.toml, listed in xtask/src/fuzz.rs).
         #[arg(long, default_value = fuzz::DEFAULT_TARGET)]
         target: String,
     },

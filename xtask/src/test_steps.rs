@@ -9,14 +9,14 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Result, bail};
 
 use crate::runner::{Ctx, Outcome, Step, run_steps};
-use crate::{firmware, fuzz, interop, size, tshark};
+use crate::{firmware, fuzz, interop, size, thc, tshark};
 
 /// The bare-metal targets ndp-core and ndp-smoltcp must build for
 /// (DESIGN.md "Toolchain").
 pub const THUMB_TARGETS: [&str; 2] = ["thumbv7em-none-eabihf", "thumbv6m-none-eabi"];
 
-/// How long the fuzz smoke test runs.
-const FUZZ_SMOKE_SECONDS: u64 = 20;
+/// How long the fuzz smoke test runs, per target.
+const FUZZ_SMOKE_SECONDS: u64 = 30;
 
 pub fn steps() -> Vec<Step<'static>> {
     // Simulator pcaps older than this run are left-overs, not checked (the
@@ -52,6 +52,7 @@ pub fn steps() -> Vec<Step<'static>> {
         }),
         Step::cmd("test", "cargo", &["test", "--workspace"]),
         Step::new("interop (Linux, radvd)", interop::run),
+        Step::new("THC-IPv6 attacks", thc::run),
         Step::new("sim pcaps (tshark)", move |ctx: &Ctx| {
             tshark::check_sim_pcaps(ctx, started)
         }),
@@ -91,9 +92,12 @@ pub fn steps() -> Vec<Step<'static>> {
     steps.push(Step::new("size check (budgets.toml)", |ctx: &Ctx| {
         size::run(ctx, true, false)
     }));
-    steps.push(Step::new("fuzz smoke", |ctx: &Ctx| {
-        fuzz::smoke(ctx, fuzz::DEFAULT_TARGET, FUZZ_SMOKE_SECONDS)
-    }));
+    for target in fuzz::TARGETS {
+        steps.push(Step::new(
+            format!("fuzz smoke {target}"),
+            move |ctx: &Ctx| fuzz::smoke(ctx, target, FUZZ_SMOKE_SECONDS),
+        ));
+    }
     steps
 }
 
