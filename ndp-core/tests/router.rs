@@ -101,6 +101,22 @@ fn answer_probe(s: &mut Stack, now: Instant, r: &str, mac: MacAddr) {
     rx_na(s, now, a(r), true, true, true, Some(mac));
 }
 
+/// A stack whose router R1 (with SLLA) answered its admission probe at
+/// `t(0)`: proven. Returns the RA that announced it.
+fn with_proven_r1(pref: Preference) -> (Stack, Ra) {
+    let mut s = stack();
+    let ra = Ra {
+        pref,
+        opts: vec![slla(R1_MAC)],
+        ..Ra::default()
+    };
+    send_ra(&mut s, t(0), R1, &ra);
+    drain(&mut s, t(0));
+    answer_probe(&mut s, t(0), R1, R1_MAC);
+    assert!(s.routers().all(|r| r.proven));
+    (s, ra)
+}
+
 /// Unicast solicitations for `r` among `out`.
 fn probes_of(out: &[(Transmit, Ipv6Header, Vec<u8>)], r: &str) -> usize {
     out.iter()
@@ -1088,19 +1104,7 @@ fn a_router_that_never_answers_leaves_the_list_with_its_routes() {
 fn a_proven_router_carries_traffic_while_a_newcomer_is_on_probation() {
     // RFC 6583 §6 over RFC 4191 §3.2: a high preference is a claim; it
     // counts once the router answered its probe.
-    let mut s = stack();
-    send_ra(
-        &mut s,
-        t(0),
-        R1,
-        &Ra {
-            pref: Preference::Low,
-            opts: vec![slla(R1_MAC)],
-            ..Ra::default()
-        },
-    );
-    drain(&mut s, t(0));
-    answer_probe(&mut s, t(0), R1, R1_MAC);
+    let (mut s, _) = with_proven_r1(Preference::Low);
     send_ra(
         &mut s,
         t(100),
@@ -1159,14 +1163,7 @@ fn forged_ra(s: &mut Stack, now: Instant, i: u16) {
 fn a_router_flood_never_displaces_a_proven_router_and_is_summed_up() {
     // RFC 6583 §6, RFC 4861 §6.3.4: 1,000 forged routers a second for 10 s
     // against a proven medium-preference router.
-    let mut s = stack();
-    let ra = Ra {
-        opts: vec![slla(R1_MAC)],
-        ..Ra::default()
-    };
-    send_ra(&mut s, t(0), R1, &ra);
-    drain(&mut s, t(0));
-    answer_probe(&mut s, t(0), R1, R1_MAC);
+    let (mut s, _) = with_proven_r1(Preference::Medium);
     let mut ev = events(&mut s);
     let start = t(1000);
     let flood = 10_000u16;

@@ -261,22 +261,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     }
 
     /// The earliest deadline of the small tables (`Instant::MAX`: none),
-    /// computed from the tables themselves like `slow_deadline`.
+    /// computed from the tables themselves, not the cache.
     fn slow_deadline_exact(&self) -> Instant {
-        [
-            self.routers.next_deadline(),
-            self.routes.next_deadline(),
-            self.prefixes.next_deadline(),
-            self.dns_servers.next_deadline(),
-            self.search.next_deadline(),
-            self.rs.next(),
-            self.addrs.next_deadline(),
-            self.mld.next_deadline(),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(Instant::MAX)
+        self.slow_deadline().unwrap_or(Instant::MAX)
     }
 
     /// After `poll_transmit` returned `None`: nothing due at `self.now`.

@@ -108,7 +108,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     }
 
     /// The earliest deadline of the small tables, computed.
-    fn slow_deadline(&self) -> Option<Instant> {
+    pub(super) fn slow_deadline(&self) -> Option<Instant> {
         [
             self.routers.next_deadline(),
             self.routes.next_deadline(),
