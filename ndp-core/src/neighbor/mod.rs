@@ -461,6 +461,17 @@ impl<const N: usize> NeighborCache<N> {
             .unwrap_or(0)
     }
 
+    /// The entry for `addr`.
+    pub fn lookup(&self, addr: &Ipv6Addr) -> Option<&Entry> {
+        self.find(addr).and_then(|i| self.get(i))
+    }
+
+    /// The entry for `addr`, to change.
+    pub fn lookup_mut(&mut self, addr: &Ipv6Addr) -> Option<EntryMut<'_>> {
+        let i = self.find(addr)?;
+        self.get_mut(i)
+    }
+
     pub fn find(&self, addr: &Ipv6Addr) -> Option<usize> {
         let mut i = *self.heads.get(self.bucket(addr))?;
         // A chain visits each slot at most once.

@@ -468,8 +468,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     pub(super) fn router_link_addr_known(&self) -> bool {
         self.routers.iter().any(|r| {
             self.neighbors
-                .find(&r.addr)
-                .and_then(|i| self.neighbors.get(i))
+                .lookup(&r.addr)
                 .is_some_and(|e| e.state != NeighborState::Incomplete)
         })
     }

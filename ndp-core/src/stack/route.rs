@@ -87,7 +87,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let routers = &self.routers;
         let suspect = |r: &Ipv6Addr| routers.is_suspect(r);
         let on_probation = |r: &Ipv6Addr| routers.iter().any(|x| x.addr == *r && !x.proven);
-        let reach = |r: &Ipv6Addr| match neighbors.find(r).and_then(|i| neighbors.get(i)) {
+        let reach = |r: &Ipv6Addr| match neighbors.lookup(r) {
             // RFC 4861 §6.3.6: any state but INCOMPLETE is (probably)
             // reachable; INCOMPLETE is suspect.
             Some(e) if e.state != NeighborState::Incomplete => Reach::Yes,
@@ -204,8 +204,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let neighbors = &self.neighbors;
         let resolved = |a: &Ipv6Addr| {
             neighbors
-                .find(a)
-                .and_then(|i| neighbors.get(i))
+                .lookup(a)
                 .is_some_and(|e| e.state != NeighborState::Incomplete)
         };
         if resolved(&hop) {
@@ -213,10 +212,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         }
         let router = self.routers.iter().map(|r| r.addr).find(|r| resolved(r))?;
         let now = self.now;
-        let mut e = self
-            .neighbors
-            .find(&router)
-            .and_then(|i| self.neighbors.get_mut(i))?;
+        let mut e = self.neighbors.lookup_mut(&router)?;
         e.on_send(now);
         Some(e.mac)
     }
@@ -227,14 +223,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         self.advance(now);
         let reachable = self.reachable.get(self.now, &mut self.rng);
         let now = self.now;
-        let reached = self
-            .neighbors
-            .find(neighbor)
-            .and_then(|i| self.neighbors.get_mut(i))
-            .is_some_and(|mut e| {
-                e.on_confirm(now, reachable);
-                e.state == NeighborState::Reachable
-            });
+        let reached = self.neighbors.lookup_mut(neighbor).is_some_and(|mut e| {
+            e.on_confirm(now, reachable);
+            e.state == NeighborState::Reachable
+        });
         if reached {
             self.router_reached(neighbor);
         }

@@ -151,11 +151,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         match slla {
             Some(mac) => self.learn(src, mac, true, Admit::Router),
             None => {
-                if let Some(mut e) = self
-                    .neighbors
-                    .find(&src)
-                    .and_then(|i| self.neighbors.get_mut(i))
-                {
+                if let Some(mut e) = self.neighbors.lookup_mut(&src) {
                     e.is_router = true;
                 }
             }
@@ -308,11 +304,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// probation until then.
     fn probe_router(&mut self, addr: Ipv6Addr) {
         let now = self.now;
-        if let Some(mut e) = self
-            .neighbors
-            .find(&addr)
-            .and_then(|i| self.neighbors.get_mut(i))
-        {
+        if let Some(mut e) = self.neighbors.lookup_mut(&addr) {
             e.probe_now(now);
         }
     }
@@ -519,11 +511,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         match tlla {
             Some(mac) => self.learn(r.target, mac, to_router, Admit::Resolve),
             None if to_router => {
-                if let Some(mut e) = self
-                    .neighbors
-                    .find(&r.target)
-                    .and_then(|i| self.neighbors.get_mut(i))
-                {
+                if let Some(mut e) = self.neighbors.lookup_mut(&r.target) {
                     e.is_router = true;
                 }
             }
@@ -536,11 +524,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// §6.3.4, §8.3), creating a STALE entry if there is none.
     fn learn(&mut self, addr: Ipv6Addr, mac: MacAddr, router: bool, admit: Admit) {
         let now = self.now;
-        if let Some(mut e) = self
-            .neighbors
-            .find(&addr)
-            .and_then(|i| self.neighbors.get_mut(i))
-        {
+        if let Some(mut e) = self.neighbors.lookup_mut(&addr) {
             e.on_link_addr(mac);
             if router {
                 e.is_router = true;
@@ -622,11 +606,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         // frame's source; sending it does not start NUD, so a flood of
         // solicitations cannot make us probe every spoofed source.
         let multicast = meta.dst.is_multicast();
-        let cached = self
-            .neighbors
-            .find(&meta.src)
-            .and_then(|i| self.neighbors.get(i))
-            .and_then(|e| e.view().mac);
+        let cached = self.neighbors.lookup(&meta.src).and_then(|e| e.view().mac);
         match slla.or(cached).or(meta.src_mac) {
             Some(dst_mac) => {
                 self.answer(Answer {
