@@ -2,10 +2,11 @@
 //! on stderr, nothing on stdout, exit code 2. Needs no root: every case
 //! fails before the TAP device is touched.
 
+mod common;
+
 use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_linux-tap");
-const SECRET: &str = "000102030405060708090a0b0c0d0e0f";
+use common::{BIN, SECRET};
 
 fn bad(args: &[&str], mentions: &str) {
     let out = Command::new(BIN).args(args).output().unwrap();

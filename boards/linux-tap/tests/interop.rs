@@ -7,23 +7,15 @@
 //! Needs root, iproute2, radvd, tcpdump, ping and python3: `cargo xtask
 //! test` installs them and runs this file as its own step.
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{BIN, G0, G1, LL, MAC, SECRET};
 use ndp_tests::interop::{HostConfig, Lab, Proc, ns_run, poll_until, skip_unless_root, try_run};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_linux-tap");
-const MAC: &str = "02:00:5e:00:53:10";
-const SECRET: &str = "000102030405060708090a0b0c0d0e0f";
-/// RFC 7217 addresses for SECRET and MAC, computed independently with
-/// Python's hmac/hashlib (the vectors in ndp_core::addr::iid's docs):
-/// fe80::/64 and 2001:db8:1::/64 with DAD_Counter 0, and the latter with
-/// DAD_Counter 1.
-const LL: &str = "fe80::8ed9:b4c9:aaa2:52cf";
-const G0: &str = "2001:db8:1:0:2a97:c2b9:9caf:7d17";
-const G1: &str = "2001:db8:1:0:ee6e:b1ab:b453:b931";
 
 /// radvd for the main test: the prefix, RDNSS, DNSSL and MTU 1480.
 const RADVD_FULL: &str = "

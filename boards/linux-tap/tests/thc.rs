@@ -85,6 +85,8 @@
 //! step. Every tool runs under coreutils `timeout`, so it stops by itself
 //! even if the test dies.
 
+mod common;
+
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -92,18 +94,12 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{BIN, G0, LL, MAC, SECRET};
 use ndp_tests::interop::{
     ATTACKER_IFACE, HostConfig, Lab, Proc, ns_run, poll_until, skip_unless_root, try_run,
 };
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_linux-tap");
-const MAC: &str = "02:00:5e:00:53:10";
-const SECRET: &str = "000102030405060708090a0b0c0d0e0f";
-/// The device's RFC 7217 addresses for SECRET and MAC (as in interop.rs):
-/// link-local and in 2001:db8:1::/64, DAD_Counter 0.
-const LL: &str = "fe80::8ed9:b4c9:aaa2:52cf";
-const G0: &str = "2001:db8:1:0:2a97:c2b9:9caf:7d17";
 /// The host's address: the on-link ping's source.
 const HOST_ADDR: &str = "2001:db8:1::100";
 /// The router's address on its loopback: the off-link ping's source.
