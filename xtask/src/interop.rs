@@ -25,15 +25,7 @@ pub fn run(ctx: &Ctx) -> Result<Outcome> {
         ));
     }
     packages::ensure(ctx, TOOLS)?;
-    ctx.run(ctx.sh.cmd("cargo").args([
-        "test",
-        "-p",
-        "linux-tap",
-        "--features",
-        "interop",
-        "--test",
-        "interop",
-    ]))?;
+    linux_tap_test(ctx, "interop")?;
     // The benchmark test leaves its figures for the summary.
     let report = crate::target_dir(ctx).join("interop/time-to-address/time-to-address.txt");
     let note = std::fs::read_to_string(report).ok().map(|text| {
@@ -48,4 +40,18 @@ pub fn run(ctx: &Ctx) -> Result<Outcome> {
         format!("time to a global address, median: {}", medians.join(", "))
     });
     Ok(Outcome::Passed(note))
+}
+
+/// `cargo test -p linux-tap --features interop --test TEST`: one of the
+/// root-only test files of boards/linux-tap/tests.
+pub fn linux_tap_test(ctx: &Ctx, test: &str) -> Result<()> {
+    ctx.run(ctx.sh.cmd("cargo").args([
+        "test",
+        "-p",
+        "linux-tap",
+        "--features",
+        "interop",
+        "--test",
+        test,
+    ]))
 }

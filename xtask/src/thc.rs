@@ -36,15 +36,7 @@ pub fn run(ctx: &Ctx) -> Result<Outcome> {
     // The test rewrites the figures; a stale file must not be reported.
     let figures = crate::target_dir(ctx).join("thc/thc-figures.txt");
     let _ = std::fs::remove_file(&figures);
-    let result = ctx.run(ctx.sh.cmd("cargo").args([
-        "test",
-        "-p",
-        "linux-tap",
-        "--features",
-        "interop",
-        "--test",
-        "thc",
-    ]));
+    let result = crate::interop::linux_tap_test(ctx, "thc");
     let summary = std::fs::read_to_string(&figures).ok().and_then(|text| {
         text.lines()
             .find_map(|l| l.strip_prefix("summary: "))
