@@ -34,6 +34,9 @@ pub const ROUTER_ADDR: &str = "2001:db8:1::1";
 pub const PREFIX: &str = "2001:db8:1::";
 /// The attacker's interface, in [`Lab::add_attacker`]'s namespace.
 pub const ATTACKER_IFACE: &str = "atk0";
+/// What the attacker's port can send ([`Lab::add_attacker`]): Fast
+/// Ethernet, as `tc` spells it.
+pub const ATTACKER_RATE: &str = "100mbit";
 
 /// True when running as root (uid 0).
 pub fn is_root() -> bool {
@@ -315,6 +318,15 @@ impl Lab {
     /// ignored). Returns the namespace's name; it is removed with the lab.
     /// br0's MAC is pinned first: a bridge takes its lowest port's MAC, so
     /// a new port could otherwise change the router's link-layer address.
+    ///
+    /// The attacker's port sends at most [`ATTACKER_RATE`], the speed of the
+    /// 10/100 Ethernet the boards have: a veth otherwise carries whatever
+    /// the CPU can generate (1.8 million frames in 10 s was seen), more
+    /// than any wire the device sits on. And tap0's queue toward linux-tap
+    /// grows to 10,000 frames (70 ms at that rate): a microcontroller owns
+    /// its CPU, while linux-tap shares two cores with the attack and the
+    /// bridge, and a moment off the CPU would otherwise cost frames that a
+    /// device would have read.
     pub fn add_attacker(&mut self) -> String {
         assert!(self.attacker.is_none(), "the lab has an attacker already");
         let ns = format!("{}a", self.router.trim_end_matches('r'));
@@ -336,6 +348,7 @@ impl Lab {
             ATTACKER_IFACE,
         ]);
         rs(&["ip", "link", "set", ATTACKER_IFACE, "netns", &ns]);
+        rs(&["ip", "link", "set", "tap0", "txqueuelen", "10000"]);
         rs(&["ip", "link", "set", "va", "master", "br0"]);
         rs(&["ip", "link", "set", "va", "up"]);
         let at = |args: &[&str]| ns_run(&ns, args);
@@ -348,6 +361,21 @@ impl Lab {
             ]);
         }
         at(&["ip", "link", "set", ATTACKER_IFACE, "up"]);
+        at(&[
+            "tc",
+            "qdisc",
+            "add",
+            "dev",
+            ATTACKER_IFACE,
+            "root",
+            "tbf",
+            "rate",
+            ATTACKER_RATE,
+            "burst",
+            "64kb",
+            "latency",
+            "50ms",
+        ]);
         ns
     }
 
