@@ -8,7 +8,9 @@
 //! - [`sim`]: a deterministic simulator of one Ethernet segment with
 //!   virtual time, a lossy link model, pcap output and scripted peers;
 //! - [`interop`]: Linux namespaces with a Linux router, radvd and a Linux
-//!   host, for running real peers against linux-tap (needs root).
+//!   host, for running real peers against linux-tap (needs root);
+//! - [`qemu`]: boots the mps2-an386 firmware under `qemu-system-arm` and
+//!   decodes its defmt log, for the firmware tests and `cargo xtask demo`.
 
 pub mod frame;
 pub mod interop;

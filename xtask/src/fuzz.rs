@@ -40,7 +40,7 @@ pub fn run_standalone(ctx: &Ctx, target: &str, seconds: u64) -> Result<()> {
     if let Err(reason) = nightly_version(ctx) {
         bail!(
             "fuzzing needs the nightly toolchain, which is not usable: {reason}. \
-             DESIGN.md \"Toolchain\" expects it installed as `nightly`."
+             ARCHITECTURE.md \"Toolchain\" expects it installed as `nightly`."
         );
     }
     ensure_cargo_fuzz(ctx)?;

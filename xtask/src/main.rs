@@ -2,7 +2,7 @@
 //!
 //! An ordinary binary in the style of rust-analyzer's xtask: it shells out to
 //! cargo, rustup and friends, prints every command it runs, and stops with a
-//! clear message naming the step that failed. See DESIGN.md ("Tests",
+//! clear message naming the step that failed. See ARCHITECTURE.md ("Tests",
 //! "Toolchain") for what the steps are and why.
 
 mod bench;

@@ -12,7 +12,7 @@ use crate::runner::{Ctx, Outcome, Step, run_steps};
 use crate::{firmware, fuzz, interop, size, thc, tshark};
 
 /// The bare-metal targets ndp-core and ndp-smoltcp must build for
-/// (DESIGN.md "Toolchain").
+/// (ARCHITECTURE.md "Toolchain").
 pub const THUMB_TARGETS: [&str; 2] = ["thumbv7em-none-eabihf", "thumbv6m-none-eabi"];
 
 /// How long the fuzz smoke test runs, per target.
@@ -140,7 +140,7 @@ pub fn ensure_thumb_targets(ctx: &Ctx) -> Result<Outcome> {
 fn toolchain_help(ctx: &Ctx) -> String {
     format!(
         "could not install the thumb targets {targets} for the pinned toolchain.\n\
-         See DESIGN.md \"Toolchain\": rust-toolchain.toml pins channel 1.95.0 because the \
+         See ARCHITECTURE.md \"Toolchain\": rust-toolchain.toml pins channel 1.95.0 because the \
          local mirror serves the thumb standard libraries for 1.95.0 only, and rustup does \
          not install the targets listed in that file by itself. Check that \
          `rustup toolchain list` shows 1.95.0, then try by hand:\n    \
