@@ -11,7 +11,10 @@
 //! - [`wire`]: the NDP/MLD codec and receive validation;
 //! - [`neighbor`]: the neighbor cache and Neighbor Unreachability
 //!   Detection;
-//! - [`addr`]: the interface's addresses;
+//! - [`router`]: routers, routes, prefixes, next-hop selection, the
+//!   destination cache, Router Solicitation timing and DNS;
+//! - [`addr`]: the interface's addresses, DAD and interface identifiers;
+//! - [`mld`]: the MLDv2 listener (with MLDv1 compatibility);
 //! - [`time`], [`rng`]: caller-supplied time and the seeded PRNG;
 //! - [`Stats`]: per-reason counters.
 //!
@@ -58,7 +61,7 @@ pub mod wire;
 
 pub use config::Config;
 pub use stack::{
-    Delivery, DisableReason, Dispatch, Event, NextHop, RouteError, RxMeta, SendError, Stack,
-    Transmit, TransmitKind,
+    APP_GROUPS, Delivery, DisableReason, Dispatch, Event, GroupError, NextHop, RouteError, RxMeta,
+    STATIC_ADDRESSES, SendError, Stack, StaticAddressError, Transmit, TransmitKind,
 };
 pub use stats::Stats;

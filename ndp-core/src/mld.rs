@@ -33,8 +33,9 @@ pub const UNSOLICITED_REPORT_INTERVAL: Duration = Duration::from_secs(1);
 /// §9.12: Robustness × Query Interval (125 s) + Query Response Interval
 /// (10 s). An MLDv1 query carries no interval of its own.
 pub const OLDER_VERSION_QUERIER_TIMEOUT: Duration = Duration::from_secs(2 * 125 + 10);
-/// Groups tracked: joined ones and ones still being reported as left.
-pub const GROUPS: usize = 2 * crate::addr::ADDRESSES;
+/// Groups tracked: joined ones (solicited-node groups of the addresses,
+/// and the application's) and ones still being reported as left.
+pub const GROUPS: usize = 2 * (crate::addr::ADDRESSES + crate::stack::APP_GROUPS);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Group {
@@ -50,6 +51,9 @@ pub(crate) struct Group {
 }
 
 /// What to send: one MLD message.
+// A value that lives only between `poll` and the encoder, on the stack;
+// the v2 records are the point of it.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum MldOut {
     /// An MLDv2 report with these records (type, group), to ff02::16.

@@ -2734,3 +2734,201 @@ fn a_rogue_retrans_timer_cannot_stall_dad() {
     assert!(preferred <= at + secs(6), "preferred at {preferred}");
     assert_eq!(n.s.stats().ra_value_clamped, 1);
 }
+
+// =====================================================================
+// Application groups and static addresses
+// =====================================================================
+
+const MDNS: &str = "ff02::fb";
+
+#[test]
+fn an_application_group_is_reported_answered_in_queries_and_left() {
+    // RFC 3810 §6.1: joining is reported as CHANGE_TO_EXCLUDE({}),
+    // Robustness Variable times; leaving as CHANGE_TO_INCLUDE({}).
+    let mut n = settled(config(1));
+    n.s.join_group(n.now, a(MDNS)).unwrap();
+    assert!(n.joined(a(MDNS)));
+    assert_eq!(
+        n.s.app_groups().map(|g| g.get()).collect::<Vec<_>>(),
+        [a(MDNS)]
+    );
+    let out = n.run_for(secs(3));
+    let joins = out
+        .iter()
+        .filter(|o| o.reports(RecordType::ChangeToExclude, a(MDNS)))
+        .count();
+    assert_eq!(joins, 2, "{out:?}");
+    // RFC 3810 §5.1.15, §6.2: a query for the group, sent to the group,
+    // is answered with its current state.
+    let (m, b) = query(a(MDNS), 1000, true, a(MDNS));
+    n.rx(m, &b);
+    let out = n.run_for(secs(2));
+    assert!(
+        out.iter()
+            .any(|o| o.reports(RecordType::ModeIsExclude, a(MDNS))),
+        "{out:?}"
+    );
+    assert!(n.s.leave_group(n.now, a(MDNS)));
+    assert!(!n.joined(a(MDNS)));
+    assert!(!n.s.leave_group(n.now, a(MDNS)), "left already");
+    let out = n.run_for(secs(3));
+    assert!(
+        out.iter()
+            .any(|o| o.reports(RecordType::ChangeToInclude, a(MDNS))),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn join_group_refuses_what_it_cannot_listen_to() {
+    use ndp_core::{APP_GROUPS, GroupError};
+    let mut n = settled(config(1));
+    let now = n.now;
+    assert_eq!(
+        n.s.join_group(now, a("2001:db8::1")),
+        Err(GroupError::NotMulticast)
+    );
+    // RFC 3810 §6: scopes 0 and 1 never reach the link.
+    assert_eq!(
+        n.s.join_group(now, a("ff01::fb")),
+        Err(GroupError::NotOnLink)
+    );
+    assert_eq!(
+        n.s.join_group(now, a("ff00::fb")),
+        Err(GroupError::NotOnLink)
+    );
+    // All-nodes is always joined; joining twice is harmless.
+    n.s.join_group(now, a("ff02::1")).unwrap();
+    assert_eq!(n.s.app_groups().count(), 0);
+    for i in 0..APP_GROUPS {
+        let g = Ipv6Addr::new(0xff05, 0, 0, 0, 0, 0, 0, 0x100 + i as u16);
+        n.s.join_group(now, g).unwrap();
+        n.s.join_group(now, g).unwrap();
+    }
+    assert_eq!(n.s.app_groups().count(), APP_GROUPS);
+    assert_eq!(n.s.join_group(now, a(MDNS)), Err(GroupError::TableFull));
+    assert!(!n.joined(a(MDNS)));
+}
+
+#[test]
+fn a_static_address_passes_dad_before_use_and_is_then_answered_for() {
+    // RFC 4862 §5.4: DAD on every unicast address, manual ones included;
+    // §5.4.2: its solicited-node group is joined first.
+    let mut n = settled(config_tentative(1));
+    let addr = a("fd00::10");
+    n.s.add_static_address(n.now, addr, 64).unwrap();
+    let x = n.addr(addr).unwrap();
+    assert_eq!(
+        (x.state, x.origin, x.prefix_len),
+        (AddrState::Tentative, Origin::Static, 64)
+    );
+    assert_eq!(
+        (x.valid_until, x.preferred_until),
+        (Instant::MAX, Instant::MAX)
+    );
+    assert!(n.joined(snm(addr)));
+    // Not answered for while tentative (RFC 4862 §5.4.3).
+    assert!(
+        n.neighbor_ns(addr, snm(addr))
+            .iter()
+            .all(|o| o.na().is_none())
+    );
+    n.run_for(secs(2));
+    assert_eq!(n.probes_for(addr).len(), 1);
+    assert_eq!(n.state(addr), Some(AddrState::Preferred));
+    let out = n.neighbor_ns(addr, snm(addr));
+    let na = out
+        .iter()
+        .find_map(|o| o.na())
+        .expect("an NA for the static address");
+    assert_eq!(na.target, addr);
+    // Removing it says so and leaves its group.
+    assert!(n.s.remove_static_address(n.now, addr));
+    n.collect_events();
+    assert!(n.addr(addr).is_none());
+    assert!(n.removed_at(addr).is_some());
+    assert!(!n.joined(snm(addr)));
+    assert!(!n.s.remove_static_address(n.now, addr));
+}
+
+#[test]
+fn a_duplicate_static_address_is_reported_once_and_retried_unchanged() {
+    // RFC 4862 §5.4.5: a duplicate is not used; a static address has no
+    // other identifier to try, so DAD is retried on the same address with
+    // the capped backoff.
+    let mut n = settled(config_tentative(1));
+    let addr = a("fd00::10");
+    n.s.add_static_address(n.now, addr, 64).unwrap();
+    n.rival_probe(addr, None);
+    assert_eq!(n.state(addr), Some(AddrState::Duplicate));
+    let failed: Vec<_> = n
+        .events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Event::AddressFailed { prefix, attempts } => Some((*prefix, *attempts)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed, [(a("fd00::"), 1)]);
+    let conflict_at = n.now;
+    let out = n.run_for(DAD_BACKOFF_MAX + secs(3));
+    let retry = out
+        .iter()
+        .find(|o| o.probe() == Some(addr))
+        .expect("retried");
+    assert!(retry.at >= conflict_at + DAD_BACKOFF_BASE, "{:?}", retry.at);
+    assert_eq!(n.state(addr), Some(AddrState::Preferred));
+    assert_eq!(
+        n.s.addresses()
+            .filter(|x| x.origin == Origin::Static)
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn router_advertisements_leave_a_static_address_alone() {
+    // RFC 4862 §5.5.3 (e) updates only autoconfigured addresses: a static
+    // address in an advertised prefix keeps its infinite lifetimes, and
+    // SLAAC forms its own address beside it.
+    let mut n = settled(config(1));
+    let addr = a("2001:db8:1::10");
+    n.s.add_static_address(n.now, addr, 64).unwrap();
+    n.run_for(secs(2));
+    n.ra(&[pio(P1, 64, true, true, 30, 20)], true);
+    n.run_for(secs(2));
+    assert_eq!(n.slaac().len(), 1, "SLAAC beside the static address");
+    n.ra(&[pio(P1, 64, true, true, 0, 0)], true);
+    n.run_for(secs(60));
+    let x = n.addr(addr).unwrap();
+    assert_eq!(
+        (x.state, x.valid_until),
+        (AddrState::Preferred, Instant::MAX)
+    );
+}
+
+#[test]
+fn add_static_address_refuses_what_it_cannot_hold() {
+    use ndp_core::StaticAddressError as E;
+    let mut n = settled(config(1));
+    let now = n.now;
+    assert_eq!(
+        n.s.add_static_address(now, a("ff02::10"), 64),
+        Err(E::NotUnicast)
+    );
+    assert_eq!(
+        n.s.add_static_address(now, a("::1"), 128),
+        Err(E::NotUnicast)
+    );
+    assert_eq!(
+        n.s.add_static_address(now, a("fd00::1"), 129),
+        Err(E::BadPrefixLen)
+    );
+    assert_eq!(n.s.add_static_address(now, a(LL), 64), Err(E::Exists));
+    n.s.add_static_address(now, a("fd00::1"), 64).unwrap();
+    n.s.add_static_address(now, a("fd00::2"), 64).unwrap();
+    assert_eq!(
+        n.s.add_static_address(now, a("fd00::3"), 64),
+        Err(E::TableFull)
+    );
+}

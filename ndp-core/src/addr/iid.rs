@@ -49,6 +49,7 @@ use crate::wire::MacAddr;
 /// How interface identifiers are formed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum IidMode {
     /// RFC 7217 stable, semantically opaque IIDs (needs the `stable-iid`
     /// feature, on by default).

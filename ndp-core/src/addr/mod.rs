@@ -100,12 +100,15 @@ impl AddrState {
 /// Where an address came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Origin {
     /// The link-local address formed at start (RFC 4862 §5.3).
     LinkLocal,
     /// Stateless autoconfiguration from a Prefix Information option
     /// (RFC 4862 §5.5.3).
     Slaac,
+    /// Set by the application ([`crate::Stack::add_static_address`]).
+    Static,
 }
 
 /// One of the interface's addresses, as seen by [`crate::Stack::addresses`].
@@ -114,7 +117,8 @@ pub enum Origin {
 pub struct Address {
     /// The address.
     pub addr: UnicastAddr,
-    /// Length of its prefix (64).
+    /// Length of its prefix: 64 for link-local and SLAAC addresses,
+    /// the application's choice for static ones.
     pub prefix_len: u8,
     /// Its state.
     pub state: AddrState,

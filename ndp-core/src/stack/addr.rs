@@ -12,6 +12,7 @@ use crate::addr::{
 };
 use crate::mld::MldOut;
 use crate::router::{MAX_RTR_SOLICITATION_DELAY, expiry};
+use crate::stack::app::APP_GROUPS;
 use crate::wire::ipv6::{NEXT_HEADER_HOP_BY_HOP, ROUTER_ALERT_HBH_LEN, emit_router_alert_hbh};
 use crate::wire::validate::MLD_HOP_LIMIT;
 use crate::wire::{MldRecord, MldV1, MldV2Report, RecordList};
@@ -22,6 +23,9 @@ const LINK_LOCAL_PREFIX: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0);
 /// How an address is to be started.
 struct Plan {
     prefix: Ipv6Addr,
+    /// A static address: this address and prefix length instead of one
+    /// formed from `prefix` and an identifier.
+    fixed: Option<(UnicastAddr, u8)>,
     origin: Origin,
     counter: u8,
     conflicts: u8,
@@ -43,6 +47,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         self.configure(
             Plan {
                 prefix: LINK_LOCAL_PREFIX,
+                fixed: None,
                 origin: Origin::LinkLocal,
                 counter: 0,
                 conflicts: 0,
@@ -60,26 +65,31 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     fn configure(&mut self, plan: Plan, replace: Option<usize>) {
         let now = self.now;
         let mode = self.config.iid_mode;
-        let generated = iid::generate(
-            mode,
-            &self.config.secret,
-            &plan.prefix,
-            self.config.mac,
-            plan.counter,
-        );
-        let Some((id, counter)) = generated else {
-            // Stable identifiers asked for without the `stable-iid`
-            // feature, or the counter ran out: RFC 7217 §6 forbids falling
-            // back to another scheme.
-            self.event(Event::AddressFailed {
-                prefix: plan.prefix,
-                attempts: plan.conflicts,
-            });
-            return;
-        };
-        let Some(addr) = UnicastAddr::new(iid::with_iid(&plan.prefix, id)) else {
-            bump(&mut self.stats.slaac_ignored);
-            return;
+        let (addr, prefix_len, counter) = if let Some((addr, prefix_len)) = plan.fixed {
+            (addr, prefix_len, 0)
+        } else {
+            let generated = iid::generate(
+                mode,
+                &self.config.secret,
+                &plan.prefix,
+                self.config.mac,
+                plan.counter,
+            );
+            let Some((id, counter)) = generated else {
+                // Stable identifiers asked for without the `stable-iid`
+                // feature, or the counter ran out: RFC 7217 §6 forbids
+                // falling back to another scheme.
+                self.event(Event::AddressFailed {
+                    prefix: plan.prefix,
+                    attempts: plan.conflicts,
+                });
+                return;
+            };
+            let Some(addr) = UnicastAddr::new(iid::with_iid(&plan.prefix, id)) else {
+                bump(&mut self.stats.slaac_ignored);
+                return;
+            };
+            (addr, 64, counter)
         };
         let dad = self.config.dad_transmits > 0;
         let optimistic = dad && self.config.optimistic_dad && plan.optimistic_ok;
@@ -97,14 +107,14 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let mut slot = Slot::new(
             Address {
                 addr,
-                prefix_len: 64,
+                prefix_len,
                 state,
                 origin: plan.origin,
                 valid_until: plan.valid_until,
                 preferred_until: plan.preferred_until,
                 dad_counter: counter,
             },
-            mode == IidMode::Eui64,
+            mode == IidMode::Eui64 && plan.fixed.is_none(),
         );
         slot.conflicts = plan.conflicts;
         // RFC 4862 §5.4.2: a tentative address joins and probes after a
@@ -134,10 +144,34 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         }
         self.event(Event::Address {
             addr: addr.get(),
-            prefix_len: 64,
+            prefix_len,
             state,
         });
         self.sync_groups(start);
+    }
+
+    /// Form the static address `addr` and start its DAD
+    /// ([`Stack::add_static_address`]): at once, as for an address
+    /// configured while the interface is up (the random delay of RFC 4862
+    /// §5.4.2 is for the first message after the interface comes up);
+    /// optimistic where allowed (RFC 4429 §3.1 covers manual
+    /// configuration too).
+    pub(super) fn add_static_slot(&mut self, addr: UnicastAddr, prefix_len: u8) {
+        let optimistic_ok = addr.is_link_local() || self.router_link_addr_known();
+        self.configure(
+            Plan {
+                prefix: crate::wire::prefix_of(&addr.get(), prefix_len),
+                fixed: Some((addr, prefix_len)),
+                origin: Origin::Static,
+                counter: 0,
+                conflicts: 0,
+                preferred_until: Instant::MAX,
+                valid_until: Instant::MAX,
+                optimistic_ok,
+                delay: false,
+            },
+            None,
+        );
     }
 
     /// The link came back after being down: a cable plugged in again, a
@@ -244,8 +278,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// Listen to the solicited-node groups of our addresses, joining new
     /// ones no earlier than `join_at` (RFC 4862 §5.4.2).
     pub(super) fn sync_groups(&mut self, join_at: Instant) {
-        let mut wanted: heapless::Vec<MulticastAddr, ADDRESSES> = heapless::Vec::new();
-        for g in self.addrs.groups() {
+        let mut wanted: heapless::Vec<MulticastAddr, { ADDRESSES + APP_GROUPS }> =
+            heapless::Vec::new();
+        for g in self.addrs.groups().chain(self.app.groups.iter().copied()) {
             if !wanted.contains(&g) {
                 let _ = wanted.push(g);
             }
@@ -315,6 +350,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         self.configure(
             Plan {
                 prefix: p.prefix,
+                fixed: None,
                 origin: Origin::Slaac,
                 counter: 0,
                 conflicts: 0,
@@ -334,7 +370,6 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// §5.4.3-5, RFC 4429 §3.3, RFC 7217 §6).
     pub(super) fn dad_conflict(&mut self, i: usize) {
         let now = self.now;
-        let mode = self.config.iid_mode;
         let delay = Duration::from_millis(self.rng.in_range(0, IDGEN_DELAY.as_millis()));
         let Some(slot) = self.addrs.slot_mut(i) else {
             return;
@@ -348,14 +383,16 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         slot.a.state = AddrState::Duplicate;
         let a = slot.a;
         let mac_based_link_local = a.origin == Origin::LinkLocal && slot.eui64;
+        // The same address comes back on every attempt.
+        let fixed = slot.eui64 || a.origin == Origin::Static;
         // RFC 7217 §6: retry with DAD_Counter + 1 after a random delay,
         // IDGEN_RETRIES times. Then, and at once for a MAC-based
         // identifier (the same address again), keep trying with a capped
         // backoff rather than give up for good: a node that answers every
         // probe (RFC 3756 §4.1.3) must not lock the device out after it
         // stops. Each new attempt is reported by its Address event.
-        let quick = mode == IidMode::Stable && slot.conflicts < IDGEN_RETRIES;
-        let slow_step = if mode == IidMode::Stable {
+        let quick = !fixed && slot.conflicts < IDGEN_RETRIES;
+        let slow_step = if !fixed {
             slot.conflicts.saturating_sub(IDGEN_RETRIES)
         } else {
             slot.conflicts
@@ -383,13 +420,11 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             if !self.disabled {
                 self.disable(DisableReason::DuplicateMacAddress);
             }
-        } else if attempts == IDGEN_RETRIES.saturating_add(1)
-            || (mode != IidMode::Stable && attempts == 1)
-        {
+        } else if attempts == IDGEN_RETRIES.saturating_add(1) || (fixed && attempts == 1) {
             // The quick attempts are over: say so once; the slow ones
             // follow.
             bump(&mut self.stats.dad_gave_up);
-            let prefix = crate::wire::prefix_of(&a.addr.get(), 64);
+            let prefix = crate::wire::prefix_of(&a.addr.get(), a.prefix_len);
             self.event(Event::AddressFailed { prefix, attempts });
         }
     }
@@ -427,6 +462,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         self.disabled = false;
         self.slow_timers_changed();
         self.event(Event::InterfaceEnabled);
+        self.restore_static_addresses();
         if self.config.router_solicitations {
             self.rs = RsSchedule::start(now, &mut self.rng);
         }
@@ -442,13 +478,16 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             addr: old.a.addr.get(),
             prefix_len: old.a.prefix_len,
         });
-        let prefix = crate::wire::prefix_of(&old.a.addr.get(), 64);
+        let prefix = crate::wire::prefix_of(&old.a.addr.get(), old.a.prefix_len);
+        // A static address cannot change: the same one again.
+        let fixed = (old.a.origin == Origin::Static).then_some((old.a.addr, old.a.prefix_len));
         // While disabled the address is not used: plain DAD.
         let router_known =
-            !self.disabled && (old.a.origin == Origin::LinkLocal || self.router_link_addr_known());
+            !self.disabled && (old.a.addr.is_link_local() || self.router_link_addr_known());
         self.configure(
             Plan {
                 prefix,
+                fixed,
                 origin: old.a.origin,
                 // An 8-bit counter (RFC 7217 §5): after 255 it starts
                 // over, so a long attack cannot exhaust it.

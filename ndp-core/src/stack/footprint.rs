@@ -9,7 +9,7 @@ use crate::mld::Group;
 use crate::neighbor::queue::Slot as QueueSlot;
 
 /// Number of parts [`Stack::ram_parts`] lists.
-pub const RAM_PARTS: usize = 25;
+pub const RAM_PARTS: usize = 26;
 
 /// Number of entry kinds [`Stack::ram_per_entry`] lists.
 pub const ENTRY_KINDS: usize = 13;
@@ -42,6 +42,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             ("search domains", size_of::<SearchList>()),
             ("stats", size_of::<Stats>()),
             ("mld", size_of::<Mld>()),
+            ("application groups, static addresses", size_of::<app::AppState>()),
             ("answers", size_of::<Deque<Answer, ANSWERS>>()),
             ("destinations", size_of::<DestCache>()),
             ("routes", size_of::<RouteTable>()),

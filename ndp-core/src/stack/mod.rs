@@ -7,8 +7,9 @@
 //! - [`Stack::poll_transmit`]: write the next packet to send (or to hand to
 //!   the local IP stack) into a buffer; call until it returns `None`;
 //! - [`Stack::poll_at`]: when to call `poll_transmit` next;
-//! - [`Stack::poll_event`]: what changed (neighbors lost, and in later
-//!   releases addresses, routers, prefixes, DNS).
+//! - [`Stack::poll_event`]: what changed ([`Event`]): address states,
+//!   routers, prefixes, routes, DNS, MTU, hop limit, M/O flags, neighbors
+//!   lost, refused newcomers, the interface disabled or enabled.
 //!
 //! and the output path: [`Stack::send`] (or [`Stack::route`]) finds the
 //! next hop of an outgoing packet and its link-layer address, queueing the
@@ -31,12 +32,14 @@
 //! ```
 
 mod addr;
+mod app;
 mod footprint;
 mod invariants;
 mod route;
 mod rx;
 mod tx;
 
+pub use app::{APP_GROUPS, GroupError, STATIC_ADDRESSES, StaticAddressError};
 use tx::{Timers, write_icmp};
 
 use core::net::Ipv6Addr;
@@ -237,6 +240,7 @@ pub enum Delivery {
 /// What a packet from [`Stack::poll_transmit`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum TransmitKind {
     /// A Neighbor Discovery message of the engine's own.
     Ndp,
@@ -283,6 +287,7 @@ pub enum NextHop {
 /// Why no next hop could be found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum RouteError {
     /// The destination is not on-link and there is no default router.
     NoRoute,
@@ -308,6 +313,7 @@ pub enum Dispatch {
 /// Why [`Stack::send`] dropped a packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum SendError {
     /// Not a well-formed IPv6 packet.
     Malformed,
@@ -317,6 +323,41 @@ pub enum SendError {
     TooBig,
     /// The queue has no room for it now.
     QueueFull,
+}
+
+impl core::fmt::Display for RouteError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            RouteError::NoRoute => "no route to the destination",
+            RouteError::TableFull => "neighbor table full",
+            RouteError::TooManyUnresolved => "too many neighbors being resolved",
+            RouteError::Disabled => "IPv6 is disabled on the interface",
+        })
+    }
+}
+
+impl core::error::Error for RouteError {}
+
+/// For [`SendError::Route`], the [`RouteError`] is
+/// [`core::error::Error::source`].
+impl core::fmt::Display for SendError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            SendError::Malformed => "not a well-formed IPv6 packet",
+            SendError::Route(_) => "no next hop for the packet",
+            SendError::TooBig => "packet larger than the whole queue",
+            SendError::QueueFull => "packet queue full",
+        })
+    }
+}
+
+impl core::error::Error for SendError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            SendError::Route(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 /// A Neighbor Advertisement to send.
@@ -485,6 +526,8 @@ pub struct Stack<
     /// M and O flags of the last advertisement.
     flags: (bool, bool),
     mld: Mld,
+    /// Groups and static addresses the application set.
+    app: app::AppState,
     /// IPv6 is off on this interface (RFC 4862 §5.4.5).
     disabled: bool,
     /// Bumped by every event and router recovery: see
@@ -496,8 +539,21 @@ pub struct Stack<
 }
 
 impl Stack {
-    /// A stack with default capacities. It configures the modified EUI-64
-    /// link-local address of `config.mac` at once.
+    /// A stack with default capacities. It forms its `fe80::/64`
+    /// link-local address at once, with the interface identifier that
+    /// `config.iid_mode` asks for, and starts its DAD (with
+    /// [`Config::new`]'s defaults the address is optimistic, so usable at
+    /// once):
+    ///
+    /// - with the `stable-iid` feature (on by default), [`Config::new`]
+    ///   selects an RFC 7217 stable identifier: HMAC-SHA256 keyed with
+    ///   `config.secret` (all zeros from [`Config::new`]: a board sets
+    ///   its own) over the prefix, `config.mac` and a DAD counter (see
+    ///   [`crate::addr::iid`]);
+    /// - without it, [`Config::new`] selects the modified EUI-64 of
+    ///   `config.mac`. Asking for stable identifiers in a build without
+    ///   the feature forms no address: the stack reports
+    ///   [`Event::AddressFailed`] instead.
     pub fn new(config: Config, now: Instant) -> Self {
         Self::with_capacity(config, now)
     }
@@ -552,6 +608,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             link_mtu: config.link_mtu,
             flags: (false, false),
             mld: Mld::new(),
+            app: app::AppState::default(),
             disabled: false,
             generation: 0,
             slow_at: core::cell::Cell::new(None),
@@ -689,9 +746,11 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         self.rs.sent()
     }
 
-    /// Multicast groups the interface listens to: ff02::1 and the joined
-    /// solicited-node groups. A NIC's multicast filter should pass these
-    /// (their Ethernet addresses: [`MulticastAddr::mac`]).
+    /// Multicast groups the interface listens to: ff02::1, the joined
+    /// solicited-node groups and the application's groups
+    /// ([`Stack::join_group`]). A NIC's multicast filter should pass these
+    /// (their Ethernet addresses: [`MulticastAddr::mac`]), and packets to
+    /// any other group are not for this host (RFC 4291 §2.7).
     pub fn multicast_groups(&self) -> impl Iterator<Item = MulticastAddr> + '_ {
         core::iter::once(MulticastAddr::ALL_NODES).chain(self.mld.joined())
     }

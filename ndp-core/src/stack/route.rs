@@ -14,6 +14,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// their own next hop; others go to the router chosen by
     /// [`Stack::next_hop`]'s rules, and the choice is kept in the
     /// destination cache.
+    #[must_use = "the next hop says where to send the packet"]
     pub fn route(&mut self, now: Instant, dst: Ipv6Addr) -> Result<NextHop, RouteError> {
         self.advance(now);
         // RFC 4862 §5.4.5: a disabled interface sends nothing.
@@ -139,6 +140,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// Send an IPv6 packet: find its next hop and either say which MAC to
     /// frame it to, or keep a copy until the next hop is resolved
     /// (RFC 4861 §7.2.2). Every refusal is counted in [`Stats`].
+    #[must_use = "on `Dispatch::Transmit` the caller sends the packet itself"]
     pub fn send(&mut self, now: Instant, packet: &[u8]) -> Result<Dispatch, SendError> {
         self.advance(now);
         let Ok((header, _)) = Ipv6Header::parse(packet) else {
@@ -230,5 +232,36 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if reached {
             self.router_reached(neighbor);
         }
+    }
+}
+
+#[cfg(test)]
+mod error_tests {
+    use core::error::Error as _;
+    use std::string::{String, ToString};
+
+    use super::{RouteError, SendError};
+
+    #[test]
+    fn route_error_display() {
+        assert_eq!(
+            RouteError::NoRoute.to_string(),
+            "no route to the destination"
+        );
+        assert_eq!(
+            RouteError::TooManyUnresolved.to_string(),
+            "too many neighbors being resolved"
+        );
+        assert!(RouteError::TableFull.source().is_none());
+    }
+
+    #[test]
+    fn send_error_display_and_source() {
+        assert_eq!(SendError::QueueFull.to_string(), "packet queue full");
+        assert!(SendError::TooBig.source().is_none());
+        let e = SendError::Route(RouteError::Disabled);
+        assert_eq!(e.to_string(), "no next hop for the packet");
+        let source: Option<String> = e.source().map(|s| s.to_string());
+        assert_eq!(source.as_deref(), Some("IPv6 is disabled on the interface"));
     }
 }

@@ -15,6 +15,50 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// invalid messages are counted in [`Stats`], never a panic), and
     /// `false` for anything else (echo, errors), which the caller passes to
     /// its IP stack.
+    ///
+    /// The engine on its own, without smoltcp: a router's advertisement
+    /// (built here with the [`wire`](crate::wire) codec) goes in; the
+    /// router, packets to send and events come out.
+    ///
+    /// ```
+    /// use core::net::Ipv6Addr;
+    /// use ndp_core::wire::{MacAddr, Message, NdOption, Options, Preference, RouterAdvert};
+    /// use ndp_core::{Config, Delivery, Event, RxMeta, Stack, time::Instant};
+    ///
+    /// let config = Config::new(MacAddr([2, 0, 0x5e, 0, 0x53, 1]), 7); // MAC, PRNG seed
+    /// let mut stack = Stack::new(config, Instant::ZERO);
+    /// let router: Ipv6Addr = "fe80::1".parse().unwrap();
+    /// let all_nodes: Ipv6Addr = "ff02::1".parse().unwrap();
+    /// let slla = [NdOption::SourceLinkAddr(MacAddr([2, 0, 0x5e, 0, 0x53, 0xfe]))];
+    /// let ra = Message::RouterAdvert(RouterAdvert {
+    ///     cur_hop_limit: 64,
+    ///     managed: false,
+    ///     other_config: false,
+    ///     preference: Preference::Medium,
+    ///     router_lifetime: 1800,
+    ///     reachable_time: 0,
+    ///     retrans_timer: 0,
+    ///     options: Options::from_list(&slla),
+    /// });
+    /// let mut icmp = [0u8; 64];
+    /// let n = ra.emit(&router, &all_nodes, &mut icmp).unwrap();
+    ///
+    /// let now = Instant::from_millis(100);
+    /// let meta = RxMeta { src: router, dst: all_nodes, hop_limit: 255, src_mac: None };
+    /// assert!(stack.receive(now, &meta, &icmp[..n])); // Neighbor Discovery: the engine's
+    /// assert!(stack.routers().any(|r| r.addr == router));
+    ///
+    /// // MLD report, DAD probe, Router Solicitation, ...: IPv6 packets to frame.
+    /// let mut buf = [0u8; 1500];
+    /// let mut sent = 0;
+    /// while let Some(tx) = stack.poll_transmit(now, &mut buf) {
+    ///     assert!(matches!(tx.delivery, Delivery::Link(_)));
+    ///     sent += 1;
+    /// }
+    /// assert!(sent > 0);
+    /// let mut events = core::iter::from_fn(|| stack.poll_event());
+    /// assert!(events.any(|e| matches!(e, Event::Router { addr, .. } if addr == router)));
+    /// ```
     pub fn receive(&mut self, now: Instant, meta: &RxMeta, icmp: &[u8]) -> bool {
         self.advance(now);
         let ty = icmp.first().and_then(|t| MessageType::from_u8(*t));
@@ -49,7 +93,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 return true;
             }
         };
-        if !self.addrs.accepts(&meta.dst) {
+        // RFC 3810 §5.1.15: a Multicast-Address-Specific Query goes to
+        // the group itself, the application's groups included.
+        if !self.addrs.accepts(&meta.dst) && !self.app.groups.iter().any(|g| g.get() == meta.dst) {
             bump(&mut self.stats.rx_not_for_us);
             return true;
         }

@@ -13,6 +13,7 @@ pub const NEXT_HEADER_ICMPV6: u8 = 58;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[repr(u8)]
+#[non_exhaustive]
 pub enum MessageType {
     /// Destination Unreachable (RFC 4443 §3.1).
     DestUnreachable = 1,

@@ -74,12 +74,13 @@ pub use validate::{Invalid, IpMeta, RxError, parse_received};
 
 /// Defines a fieldless enum of reasons with a stable `snake_case` name and
 /// an index for each variant, so counters can be kept in an array and
-/// printed by name.
+/// printed by name, and a short human message (its `Display`) for each;
+/// the enum is also a `core::error::Error`.
 macro_rules! reasons {
     (
         $(#[$meta:meta])*
         pub enum $name:ident {
-            $( $(#[$vmeta:meta])* $variant:ident => $text:literal, )+
+            $( $(#[$vmeta:meta])* $variant:ident => $text:literal ($message:literal), )+
         }
     ) => {
         $(#[$meta])*
@@ -106,48 +107,54 @@ macro_rules! reasons {
             }
         }
 
+        /// A short lower-case message; [`Self::name`] is the stable key.
         impl core::fmt::Display for $name {
             fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                f.write_str(self.name())
+                f.write_str(match self {
+                    $( $name::$variant => $message, )+
+                })
             }
         }
+
+        impl core::error::Error for $name {}
     };
 }
 pub(crate) use reasons;
 
 reasons! {
     /// Why bytes are not a well-formed message (or could not be written).
+    #[non_exhaustive]
     pub enum Error {
         /// Shorter than the message's fixed part, or than what its own
         /// fields announce (sources, records).
-        Truncated => "truncated",
+        Truncated => "truncated" ("message truncated"),
         /// The ICMPv6 checksum does not match (RFC 4443 §2.3).
-        BadChecksum => "bad_checksum",
+        BadChecksum => "bad_checksum" ("bad ICMPv6 checksum"),
         /// A length that matches no form of the message (an MLD query of
         /// 25–27 octets, RFC 3810 §8.1), or an IPv6 header whose version
         /// is not 6.
-        BadLength => "bad_length",
+        BadLength => "bad_length" ("bad message length or IP version"),
         /// An ICMPv6 type this codec does not handle (echo, other errors).
-        UnsupportedType => "unsupported_type",
+        UnsupportedType => "unsupported_type" ("unsupported ICMPv6 type"),
         /// An option with length zero (RFC 4861 §4.6): the whole message
         /// is invalid.
-        OptionLengthZero => "option_length_zero",
+        OptionLengthZero => "option_length_zero" ("option with length zero"),
         /// An option running past the end of the message.
-        OptionTruncated => "option_truncated",
+        OptionTruncated => "option_truncated" ("option runs past the end of the message"),
         /// A known option whose length does not fit its kind.
-        BadOptionLength => "bad_option_length",
+        BadOptionLength => "bad_option_length" ("bad option length for its type"),
         /// A prefix length above 128.
-        BadPrefixLength => "bad_prefix_length",
+        BadPrefixLength => "bad_prefix_length" ("prefix length above 128"),
         /// A DNSSL domain name that is malformed, compressed, too long, or
         /// uses characters outside letters, digits, `-` and `_`.
-        BadDomainName => "bad_domain_name",
+        BadDomainName => "bad_domain_name" ("bad domain name"),
         /// On emit: an option needing more than 255 units of 8 octets.
-        OptionTooLong => "option_too_long",
+        OptionTooLong => "option_too_long" ("option too long to encode"),
         /// On emit: more records, sources or aux data than the count
         /// fields can express.
-        TooManyRecords => "too_many_records",
+        TooManyRecords => "too_many_records" ("too many records, sources or aux data to encode"),
         /// On emit: the output buffer is shorter than `buffer_len()`.
-        BufferTooSmall => "buffer_too_small",
+        BufferTooSmall => "buffer_too_small" ("output buffer too small"),
     }
 }
 
@@ -157,6 +164,7 @@ pub type Result<T> = core::result::Result<T, Error>;
 /// Any message this codec handles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Message<'a> {
     /// Router Solicitation (RFC 4861 §4.1).
     RouterSolicit(RouterSolicit<'a>),

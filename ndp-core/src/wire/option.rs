@@ -206,6 +206,7 @@ pub struct Dnssl<'a> {
 /// One Neighbor Discovery option.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum NdOption<'a> {
     /// Source Link-Layer Address (RFC 4861 §4.6.1), Ethernet only.
     SourceLinkAddr(MacAddr),
@@ -254,6 +255,19 @@ pub struct OptionError {
 impl From<OptionError> for Error {
     fn from(e: OptionError) -> Error {
         e.error
+    }
+}
+
+/// What is wrong is [`core::error::Error::source`].
+impl fmt::Display for OptionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "malformed option of type {}", self.kind)
+    }
+}
+
+impl core::error::Error for OptionError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        Some(&self.error)
     }
 }
 
@@ -1074,6 +1088,19 @@ impl<'a> Iterator for OptionIter<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn option_error_display_and_source() {
+        use core::error::Error as _;
+        use std::string::{String, ToString};
+        let e = OptionError {
+            kind: kind::PREFIX_INFO,
+            error: Error::BadPrefixLength,
+        };
+        assert_eq!(e.to_string(), "malformed option of type 3");
+        let source: Option<String> = e.source().map(|s| s.to_string());
+        assert_eq!(source.as_deref(), Some("prefix length above 128"));
+    }
 
     fn a(s: &str) -> Ipv6Addr {
         s.parse().unwrap()

@@ -13,6 +13,7 @@ mod field {
 /// Destination Unreachable codes (RFC 4443 §3.1, RFC 4443 errata codes 5–6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum UnreachableCode {
     /// 0: no route to destination.
     NoRoute,

@@ -35,55 +35,82 @@ pub const MLD_HOP_LIMIT: u8 = 1;
 
 super::reasons! {
     /// A well-formed message that breaks a receive rule.
+    #[non_exhaustive]
     pub enum Invalid {
         /// The source is a multicast address, which no packet may carry
         /// (RFC 4291 §2.7).
-        SourceMulticast => "source_multicast",
+        SourceMulticast => "source_multicast" ("multicast source address"),
         /// A Neighbor Discovery message with hop limit other than 255: it
         /// may come from off-link (RFC 4861 §6.1.1, §6.1.2, §7.1.1,
         /// §7.1.2, §8.1).
-        HopLimit => "hop_limit",
+        HopLimit => "hop_limit" ("neighbor discovery hop limit not 255"),
         /// A Neighbor Discovery message with a code other than 0 (same
         /// sections).
-        Code => "code",
+        Code => "code" ("neighbor discovery code not 0"),
         /// A Router Advertisement or Redirect whose source is not
         /// link-local (RFC 4861 §6.1.2, §8.1), or an MLD query whose
         /// source is not link-local (RFC 3810 §5.1.14).
-        SourceNotLinkLocal => "source_not_link_local",
+        SourceNotLinkLocal => "source_not_link_local" ("source address not link-local"),
         /// A Neighbor Solicitation or Advertisement for a multicast target
         /// (RFC 4861 §7.1.1, §7.1.2).
-        TargetMulticast => "target_multicast",
+        TargetMulticast => "target_multicast" ("multicast target address"),
         /// A Router or Neighbor Solicitation from `::` with a Source
         /// Link-Layer Address option (RFC 4861 §6.1.1, §7.1.1).
-        UnspecifiedSourceWithLinkAddr => "unspecified_source_with_link_addr",
+        UnspecifiedSourceWithLinkAddr => "unspecified_source_with_link_addr"
+            ("unspecified source with a source link-layer address option"),
         /// A Neighbor Solicitation from `::` (a DAD probe) not sent to a
         /// solicited-node multicast address (RFC 4861 §7.1.1).
-        DadNotToSolicitedNode => "dad_not_to_solicited_node",
+        DadNotToSolicitedNode => "dad_not_to_solicited_node"
+            ("DAD probe not sent to a solicited-node address"),
         /// A Neighbor Advertisement with the Solicited flag sent to a
         /// multicast address (RFC 4861 §7.1.2).
-        SolicitedToMulticast => "solicited_to_multicast",
+        SolicitedToMulticast => "solicited_to_multicast"
+            ("solicited advertisement sent to a multicast address"),
         /// A Redirect for a multicast destination (RFC 4861 §8.1).
-        RedirectDestinationMulticast => "redirect_destination_multicast",
+        RedirectDestinationMulticast => "redirect_destination_multicast"
+            ("redirect for a multicast destination"),
         /// A Redirect whose target is neither link-local nor the
         /// destination itself (RFC 4861 §8.1).
-        RedirectTargetNotLinkLocal => "redirect_target_not_link_local",
+        RedirectTargetNotLinkLocal => "redirect_target_not_link_local"
+            ("redirect target neither link-local nor the destination"),
         /// An MLD message with hop limit other than 1 (RFC 3810 §5).
-        MldHopLimit => "mld_hop_limit",
+        MldHopLimit => "mld_hop_limit" ("MLD hop limit not 1"),
         /// An MLD report whose source is neither link-local nor `::`
         /// (RFC 3810 §5.2.13).
-        MldReportSource => "mld_report_source",
+        MldReportSource => "mld_report_source"
+            ("MLD report source neither link-local nor unspecified"),
     }
 }
 
 /// Why a received ICMPv6 message was not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum RxError {
     /// The bytes are not a well-formed message (or are not one of ours:
     /// [`Error::UnsupportedType`]).
     Malformed(Error),
     /// The message is well-formed but breaks a receive rule.
     Invalid(Invalid),
+}
+
+/// The reason itself is [`core::error::Error::source`].
+impl core::fmt::Display for RxError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            RxError::Malformed(_) => "malformed message",
+            RxError::Invalid(_) => "message breaks a receive rule",
+        })
+    }
+}
+
+impl core::error::Error for RxError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            RxError::Malformed(e) => Some(e),
+            RxError::Invalid(e) => Some(e),
+        }
+    }
 }
 
 impl From<Error> for RxError {
@@ -212,4 +239,47 @@ pub fn validate(meta: &IpMeta, code: u8, msg: &Message<'_>) -> Result<(), Invali
         Message::DestUnreachable(_) => {}
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod error_tests {
+    use core::error::Error as _;
+    use std::string::{String, ToString};
+
+    use super::{Error, Invalid, RxError};
+
+    #[test]
+    fn reason_display() {
+        assert_eq!(Error::BadChecksum.to_string(), "bad ICMPv6 checksum");
+        assert_eq!(
+            Invalid::HopLimit.to_string(),
+            "neighbor discovery hop limit not 255"
+        );
+        // Every reason has its own message, not its counter name, with no
+        // trailing period.
+        let messages = Error::ALL.iter().map(|e| (e.to_string(), e.name()));
+        let messages = messages.chain(Invalid::ALL.iter().map(|e| (e.to_string(), e.name())));
+        let mut seen = std::vec::Vec::new();
+        for (message, name) in messages {
+            assert!(
+                !message.is_empty() && !message.ends_with('.'),
+                "{name}: {message:?}"
+            );
+            assert_ne!(message, name);
+            assert!(!seen.contains(&message), "{name}: {message:?} twice");
+            seen.push(message);
+        }
+    }
+
+    #[test]
+    fn rx_error_display_and_source() {
+        let e = RxError::Malformed(Error::Truncated);
+        assert_eq!(e.to_string(), "malformed message");
+        let source: Option<String> = e.source().map(|s| s.to_string());
+        assert_eq!(source.as_deref(), Some("message truncated"));
+        let e = RxError::Invalid(Invalid::TargetMulticast);
+        assert_eq!(e.to_string(), "message breaks a receive rule");
+        let source: Option<String> = e.source().map(|s| s.to_string());
+        assert_eq!(source.as_deref(), Some("multicast target address"));
+    }
 }
