@@ -42,7 +42,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             ("search domains", size_of::<SearchList>()),
             ("stats", size_of::<Stats>()),
             ("mld", size_of::<Mld>()),
-            ("application groups, static addresses", size_of::<app::AppState>()),
+            (
+                "application groups, static addresses",
+                size_of::<app::AppState>(),
+            ),
             ("answers", size_of::<Deque<Answer, ANSWERS>>()),
             ("destinations", size_of::<DestCache>()),
             ("routes", size_of::<RouteTable>()),
