@@ -52,6 +52,8 @@ pub const NAMES: &[&str] = &[
     "route-512",
     "adapter-ns-na",
     "smoltcp-ns-na",
+    "adapter-echo4",
+    "smoltcp-echo4",
 ];
 
 fn workload(name: &str) -> Option<Box<dyn Workload>> {
@@ -66,6 +68,8 @@ fn workload(name: &str) -> Option<Box<dyn Workload>> {
         "route-512" => Box::new(RouteLookup::<512>::new()),
         "adapter-ns-na" => Box::new(AdapterNsNa::new()),
         "smoltcp-ns-na" => Box::new(SmoltcpNsNa::new()),
+        "adapter-echo4" => Box::new(Echo4::adapter()),
+        "smoltcp-echo4" => Box::new(Echo4::plain()),
         _ => return None,
     })
 }
@@ -384,9 +388,8 @@ fn shared_frame() -> (Ipv6Addr, Vec<u8>) {
     (ll, frame)
 }
 
-/// The same NS frame through ndp-smoltcp and smoltcp (`Medium::Ip`): the
-/// adapter filters and classifies it, the engine answers, the adapter
-/// frames the NA.
+/// The same NS frame through ndp-smoltcp and smoltcp: the adapter filters
+/// and classifies it, the engine answers, the adapter frames the NA.
 struct AdapterNsNa {
     adapter: Box<ndp_smoltcp::Adapter<OneFrame>>,
     iface: smoltcp::iface::Interface,
@@ -403,9 +406,9 @@ impl AdapterNsNa {
             sent: 0,
         };
         let t = |ms: u64| smoltcp::time::Instant::from_millis(ms as i64);
-        let mut adapter = Box::new(ndp_smoltcp::Adapter::new(nic, config(), t(0)));
-        let mut iface =
-            smoltcp::iface::Interface::new(adapter.interface_config(), adapter.as_mut(), t(0));
+        let mut adapter =
+            Box::new(ndp_smoltcp::Adapter::new(nic, config(), t(0)).expect("an Ethernet NIC"));
+        let mut iface = adapter.new_interface(t(0));
         let mut sockets = smoltcp::iface::SocketSet::new(vec![]);
         for ms in (0..T0).step_by(100) {
             adapter.poll(t(ms), &mut iface, &mut sockets);
@@ -455,10 +458,15 @@ impl SmoltcpNsNa {
             a.push(smoltcp::wire::IpCidr::new(ll.into(), 64))
                 .expect("room");
         });
+        let mut sockets = smoltcp::iface::SocketSet::new(vec![]);
+        // With smoltcp's `multicast` feature (ndp-smoltcp turns it on),
+        // the first poll reports the solicited-node group: before the
+        // measurement, as for the adapter.
+        iface.poll(smoltcp_at(0), &mut nic, &mut sockets);
         SmoltcpNsNa {
             nic,
             iface,
-            sockets: smoltcp::iface::SocketSet::new(vec![]),
+            sockets,
         }
     }
 }
@@ -470,5 +478,158 @@ impl Workload for SmoltcpNsNa {
         self.iface
             .poll(smoltcp_at(i), &mut self.nic, &mut self.sockets);
         assert_eq!(self.nic.sent, before + 1, "one NA per NS");
+    }
+}
+
+/// Our IPv4 address and the peer's, for the IPv4 workloads.
+const V4_OURS: smoltcp::wire::Ipv4Address = smoltcp::wire::Ipv4Address::new(192, 0, 2, 10);
+const V4_PEER: smoltcp::wire::Ipv4Address = smoltcp::wire::Ipv4Address::new(192, 0, 2, 1);
+
+/// An Ethernet frame from the peer to us carrying `payload`.
+fn v4_frame(ethertype: u16, payload: &[u8]) -> Vec<u8> {
+    packet::ethernet(MAC, PEER_MAC, ethertype, payload)
+}
+
+/// The peer's ARP request for our address (so that smoltcp learns the
+/// peer's MAC before the measured echoes).
+fn arp_request() -> Vec<u8> {
+    use smoltcp::wire::{ArpOperation, ArpPacket, ArpRepr, EthernetAddress};
+    let repr = ArpRepr::EthernetIpv4 {
+        operation: ArpOperation::Request,
+        source_hardware_addr: EthernetAddress(PEER_MAC.0),
+        source_protocol_addr: V4_PEER,
+        target_hardware_addr: EthernetAddress([0; 6]),
+        target_protocol_addr: V4_OURS,
+    };
+    let mut body = vec![0; repr.buffer_len()];
+    repr.emit(&mut ArpPacket::new_unchecked(&mut body[..]));
+    v4_frame(0x0806, &body)
+}
+
+/// An ICMPv4 echo request from the peer, 32 bytes of data.
+fn echo4_request() -> Vec<u8> {
+    use smoltcp::phy::ChecksumCapabilities;
+    use smoltcp::wire::{Icmpv4Packet, Icmpv4Repr, IpProtocol, Ipv4Packet, Ipv4Repr};
+    let data = [0x5a; 32];
+    let icmp = Icmpv4Repr::EchoRequest {
+        ident: 1,
+        seq_no: 1,
+        data: &data,
+    };
+    let ip = Ipv4Repr {
+        src_addr: V4_PEER,
+        dst_addr: V4_OURS,
+        next_header: IpProtocol::Icmp,
+        payload_len: icmp.buffer_len(),
+        hop_limit: 64,
+    };
+    let mut b = vec![0; ip.buffer_len() + icmp.buffer_len()];
+    let caps = ChecksumCapabilities::default();
+    let mut p = Ipv4Packet::new_unchecked(&mut b[..]);
+    ip.emit(&mut p, &caps);
+    icmp.emit(&mut Icmpv4Packet::new_unchecked(p.payload_mut()), &caps);
+    v4_frame(0x0800, &b)
+}
+
+/// An ICMPv4 echo request frame → echo reply frame, through ndp-smoltcp
+/// (the IPv4 path: classified, passed to smoltcp untouched) or through
+/// plain smoltcp: what the dual stack costs IPv4.
+enum Echo4 {
+    Adapter {
+        adapter: Box<ndp_smoltcp::Adapter<OneFrame>>,
+        iface: smoltcp::iface::Interface,
+        sockets: smoltcp::iface::SocketSet<'static>,
+    },
+    Plain {
+        nic: OneFrame,
+        iface: smoltcp::iface::Interface,
+        sockets: smoltcp::iface::SocketSet<'static>,
+    },
+}
+
+fn one_frame(frame: Vec<u8>) -> OneFrame {
+    OneFrame {
+        frame,
+        armed: false,
+        tx: [0; 1600],
+        sent: 0,
+    }
+}
+
+fn with_v4(iface: &mut smoltcp::iface::Interface) {
+    iface.update_ip_addrs(|a| {
+        a.push(smoltcp::wire::IpCidr::new(V4_OURS.into(), 24))
+            .expect("room");
+    });
+}
+
+impl Echo4 {
+    fn adapter() -> Self {
+        let t = |ms: u64| smoltcp::time::Instant::from_millis(ms as i64);
+        let mut adapter = Box::new(
+            ndp_smoltcp::Adapter::new(one_frame(arp_request()), config(), t(0))
+                .expect("an Ethernet NIC"),
+        );
+        let mut iface = adapter.new_interface(t(0));
+        with_v4(&mut iface);
+        let mut sockets = smoltcp::iface::SocketSet::new(vec![]);
+        for ms in (0..T0).step_by(100) {
+            adapter.poll(t(ms), &mut iface, &mut sockets);
+        }
+        adapter.device_mut().armed = true;
+        adapter.poll(t(T0 - 1), &mut iface, &mut sockets);
+        adapter.device_mut().frame = echo4_request();
+        Echo4::Adapter {
+            adapter,
+            iface,
+            sockets,
+        }
+    }
+
+    fn plain() -> Self {
+        let mut nic = one_frame(arp_request());
+        let hw = smoltcp::wire::HardwareAddress::Ethernet(smoltcp::wire::EthernetAddress(MAC.0));
+        let mut iface = smoltcp::iface::Interface::new(
+            smoltcp::iface::Config::new(hw),
+            &mut nic,
+            smoltcp::time::Instant::ZERO,
+        );
+        with_v4(&mut iface);
+        let mut sockets = smoltcp::iface::SocketSet::new(vec![]);
+        nic.armed = true;
+        iface.poll(smoltcp_at(0), &mut nic, &mut sockets);
+        nic.frame = echo4_request();
+        Echo4::Plain {
+            nic,
+            iface,
+            sockets,
+        }
+    }
+}
+
+impl Workload for Echo4 {
+    fn step(&mut self, i: u64) {
+        match self {
+            Echo4::Adapter {
+                adapter,
+                iface,
+                sockets,
+            } => {
+                adapter.device_mut().armed = true;
+                let before = adapter.device().sent;
+                adapter.poll(smoltcp_at(i), iface, sockets);
+                assert_eq!(adapter.device().sent, before + 1, "one echo reply");
+            }
+            Echo4::Plain {
+                nic,
+                iface,
+                sockets,
+            } => {
+                nic.armed = true;
+                let before = nic.sent;
+                iface.poll(smoltcp_at(i), nic, sockets);
+                assert_eq!(nic.sent, before + 1, "one echo reply");
+            }
+        }
     }
 }

@@ -1,52 +1,89 @@
 //! # ndp-smoltcp
 //!
 //! Runs the [`ndp_core`] Neighbor Discovery and SLAAC engine underneath a
-//! [smoltcp](https://docs.rs/smoltcp) `Interface` on Ethernet.
+//! [smoltcp](https://docs.rs/smoltcp) `Interface` on Ethernet, with IPv4
+//! alongside.
 //!
-//! smoltcp's own Neighbor Discovery is minimal (no NUD, no DAD, no queue
-//! for unresolved neighbors), so the [`Adapter`] takes layer 2 over for
-//! IPv6: it wraps the Ethernet [`Device`] (the NIC driver) and presents
-//! `Medium::Ip` to smoltcp, which therefore never sends or sees a Neighbor
-//! Discovery or MLD message.
+//! smoltcp's own IPv6 Neighbor Discovery is minimal (no NUD, no DAD, no
+//! queue for unresolved neighbors, no router preference), so the
+//! [`Adapter`] takes it over while leaving everything else to smoltcp.
+//! It wraps the board's Ethernet driver (a [`smoltcp::phy::Device`]) and
+//! shows smoltcp an Ethernet device of its own:
 //!
-//! - Receive: frames are filtered by destination MAC (ours, broadcast, the
-//!   groups the engine listens to); Neighbor Discovery and MLD go to the
-//!   [`Stack`]; fragmented ones are dropped (RFC 6980 §5); every other
-//!   IPv6 packet goes to smoltcp.
-//! - Transmit: for each packet smoltcp produces, the [`Stack`] picks the
-//!   next hop and its MAC, or keeps the packet until the neighbor is
-//!   resolved.
-//! - Sync: the engine's usable addresses (optimistic, preferred,
-//!   deprecated; never tentative or duplicate) become smoltcp's addresses,
-//!   its best default router smoltcp's default route, and its groups the
-//!   NIC's multicast filter (through [`MulticastFilter`]).
+//! - **IPv4 is smoltcp's.** ARP, IPv4, ICMPv4, UDP, TCP, IGMP and the
+//!   DHCPv4 socket pass through untouched, except for the ARP guard (see
+//!   below). smoltcp's DHCPv4 socket needs an Ethernet interface, which is
+//!   why the adapter presents one.
+//! - **IPv6 Neighbor Discovery and MLD are the engine's.** Every ND and
+//!   MLD message received goes to the [`Stack`] and never to smoltcp.
+//!   What smoltcp would send of its own (its Neighbor Solicitations and
+//!   MLD reports) never reaches the wire:
+//!   - smoltcp's Neighbor Solicitation is answered inside the adapter at
+//!     once by a made-up Neighbor Advertisement, so smoltcp hands over its
+//!     packet without waiting;
+//!   - the destination MAC of every IPv6 frame smoltcp sends is then set
+//!     from the engine's next-hop decision ([`Stack::send`]), or the
+//!     engine keeps the packet while it resolves the neighbor. So NUD,
+//!     router preference, Redirect and the resolution queue apply to
+//!     smoltcp's traffic, and a change takes effect on the next frame.
+//!   - To keep that to one entry in smoltcp's neighbor cache, smoltcp gets
+//!     the engine's addresses as /128 and one default route through
+//!     [`NEXT_HOP_PLACEHOLDER`]: which destinations are on-link is the
+//!     engine's decision (RFC 4861 §5.2, RFC 5942), not smoltcp's.
+//! - **Multicast.** Groups the application joins on the smoltcp
+//!   `Interface` (`join_multicast_group`: mDNS `ff02::fb`, LLMNR
+//!   `ff02::1:3`, its own) are noticed by the adapter from the report
+//!   smoltcp tries to send, joined in the engine, reported by the
+//!   engine's MLDv2 listener, and programmed into the NIC's filter
+//!   ([`MulticastFilter`]). IPv6 packets to groups the interface has not
+//!   joined are dropped before smoltcp sees them (RFC 4291 §2.7).
+//! - **Hop limit.** The Cur Hop Limit of the latest Router Advertisement
+//!   replaces smoltcp's fixed 64 in every IPv6 packet it sends with 64
+//!   (RFC 4861 §6.3.4). A socket that sets 64 explicitly gets the RA's
+//!   value too; any other explicit value is kept.
+//! - **Addresses.** The engine's usable addresses are kept in smoltcp
+//!   (preferred global ones first, so a small `IFACE_MAX_ADDR_COUNT` with
+//!   an IPv4 address still gets the global address); addresses the
+//!   application set itself (IPv4, or IPv6 with `update_ip_addrs`) are
+//!   left alone. IPv6 addresses should be added with
+//!   [`Adapter::add_static_address`] instead, so that they pass DAD
+//!   (RFC 4862 §5.4) and neighbors can resolve them.
 //!
 //! ```
-//! use ndp_core::{Config, wire::MacAddr};
-//! use ndp_smoltcp::Adapter;
-//! use smoltcp::iface::{Interface, SocketSet, SocketStorage};
+//! use ndp_smoltcp::{Adapter, Config, MacAddr};
+//! use smoltcp::iface::{SocketSet, SocketStorage};
 //! use smoltcp::phy::{Loopback, Medium};
 //! use smoltcp::time::Instant;
 //!
 //! let mac = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x01]);
 //! let nic = Loopback::new(Medium::Ethernet); // a board's Ethernet driver
-//! let mut adapter: Adapter<_> = Adapter::new(nic, Config::new(mac, 7), Instant::ZERO);
-//! let mut iface = Interface::new(adapter.interface_config(), &mut adapter, Instant::ZERO);
+//! let mut adapter = Adapter::new(nic, Config::new(mac, 7), Instant::ZERO)?;
+//! let mut iface = adapter.new_interface(Instant::ZERO);
 //! let mut storage = [SocketStorage::EMPTY; 2];
 //! let mut sockets = SocketSet::new(&mut storage[..]);
 //! // The main loop: poll, then sleep until `poll_delay` or a frame arrives.
 //! let now = Instant::from_millis(10);
 //! adapter.poll(now, &mut iface, &mut sockets);
-//! while let Some(event) = adapter.stack_mut().poll_event() {
-//!     let _ = event; // addresses, routers, DNS, ...
+//! while let Some(event) = adapter.poll_event() {
+//!     let _ = event; // addresses, routers, DNS, drops, ...
 //! }
 //! let _sleep = adapter.poll_delay(now, &mut iface, &sockets);
+//! # Ok::<(), ndp_smoltcp::Error>(())
 //! ```
 //!
+//! ## smoltcp features
+//!
+//! ndp-smoltcp turns on smoltcp's `medium-ethernet`, `proto-ipv4`,
+//! `proto-ipv6`, `multicast` and `socket-udp`. smoltcp's
+//! `proto-ipv6-slaac` must stay off (the engine does SLAAC). Raise
+//! `iface-max-addr-count-N` to hold the engine's addresses and yours:
+//! with the default of 2 and an IPv4 address, only one IPv6 address fits
+//! (the global one; [`AdapterStats::addr_no_room`] and
+//! [`Event::AddressNoRoom`] say so). `iface-max-addr-count-5` holds an
+//! IPv4 address and every address the engine forms.
+//!
 //! `ndp-smoltcp` is `no_std`, allocation-free and `#![forbid(unsafe_code)]`
-//! like the engine. It needs smoltcp with `medium-ip` and `proto-ipv6`;
-//! smoltcp's `proto-ipv6-slaac` and `multicast` features must stay off
-//! (the engine does SLAAC and MLD).
+//! like the engine.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -57,43 +94,109 @@
     clippy::expect_used,
     clippy::panic
 )]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
 
-use core::net::Ipv6Addr;
+mod arp;
+mod port;
+
+use core::net::{Ipv4Addr, Ipv6Addr};
 
 use ndp_core::addr::{AddrState, Address};
 use ndp_core::time::Instant as NdpInstant;
-use ndp_core::wire::ipv6::{NEXT_HEADER_ICMPV6, upper_layer};
-use ndp_core::wire::{MacAddr, MessageType};
-use ndp_core::{Config, Delivery, Dispatch, RouteError, RxMeta, SendError, Stack};
+use ndp_core::{Delivery, Stack};
 use smoltcp::iface::{Interface, PollResult, SocketSet};
-use smoltcp::phy::{self, Device, DeviceCapabilities, Medium};
+use smoltcp::phy::{Device, Medium};
 use smoltcp::time::{Duration, Instant};
-use smoltcp::wire::{IpCidr, Ipv6Cidr};
+use smoltcp::wire::{IpAddress, IpCidr, Ipv6Cidr};
+
+pub use arp::{ARP_LEARN_BURST, ARP_LEARN_REFILL, ARP_PENDING, ARP_PENDING_TIME};
+pub use ndp_core::wire::MacAddr;
+pub use ndp_core::{self, Config, StaticAddressError};
+pub use smoltcp;
+
+use arp::ArpGuard;
+use port::{Core, Port};
 
 /// Length of an Ethernet II header: destination, source, EtherType.
 pub const ETHERNET_HEADER_LEN: usize = 14;
 /// EtherType of IPv6 (RFC 2464 §3).
 pub const ETHERTYPE_IPV6: u16 = 0x86dd;
-/// Largest IPv6 packet the adapter carries: the Ethernet MTU (RFC 2464
-/// §2). The adapter holds one receive and one transmit buffer of this
-/// size.
+/// EtherType of IPv4 (RFC 894).
+pub const ETHERTYPE_IPV4: u16 = 0x0800;
+/// EtherType of ARP (RFC 826).
+pub const ETHERTYPE_ARP: u16 = 0x0806;
+/// Largest IP packet the adapter carries: the Ethernet MTU (RFC 2464
+/// §2, RFC 894).
 pub const IP_MTU: usize = 1500;
-/// Most multicast MACs the adapter asks a NIC to accept: ff02::1 and the
-/// engine's solicited-node groups.
-pub const MAX_MULTICAST_MACS: usize = 9;
-/// Most frames taken from the NIC per [`Device::receive`] call while
-/// looking for one that smoltcp should see; bounds the work one call does
-/// on a link flooded with Neighbor Discovery.
+/// Largest frame: [`IP_MTU`] plus the Ethernet header. The adapter holds
+/// one receive and one transmit buffer of this size.
+pub const FRAME_LEN: usize = IP_MTU + ETHERNET_HEADER_LEN;
+/// The smallest IP MTU the NIC must carry: IPv6's minimum link MTU
+/// (RFC 8200 §5).
+pub const MIN_IP_MTU: usize = 1280;
+/// Most IPv4 multicast groups the adapter follows for the NIC's filter.
+pub const MAX_IPV4_GROUPS: usize = 4;
+/// Most multicast MACs the adapter asks a NIC to accept: every group the
+/// engine listens to (all-nodes, the solicited-node groups of its
+/// addresses, the application's IPv6 groups) and the IPv4 groups.
+pub const MAX_MULTICAST_MACS: usize =
+    1 + ndp_core::addr::ADDRESSES + ndp_core::APP_GROUPS + 1 + MAX_IPV4_GROUPS;
+/// Most frames taken from the NIC per receive call while looking for one
+/// that smoltcp should see; bounds the work one call does on a link
+/// flooded with Neighbor Discovery or ARP.
 pub const MAX_FRAMES_PER_RECEIVE: usize = 64;
+/// The one IPv6 neighbor smoltcp knows: its default route points here,
+/// and the adapter answers smoltcp's solicitation for it. Nothing is ever
+/// sent to it: the adapter sets every frame's destination from the
+/// engine's next hop. (`fe80::ffff:ffff:ffff:fffe`, not an address any
+/// interface forms: RFC 5453 reserves the identifier.)
+pub const NEXT_HOP_PLACEHOLDER: Ipv6Addr =
+    Ipv6Addr::new(0xfe80, 0, 0, 0, 0xffff, 0xffff, 0xffff, 0xfffe);
+/// How often smoltcp is told again where [`NEXT_HOP_PLACEHOLDER`] is,
+/// well within the 60 s smoltcp keeps a neighbor, and often enough that
+/// neighbors learned from ARP do not push it out of smoltcp's cache.
+pub const PLACEHOLDER_REFRESH: ndp_core::time::Duration = ndp_core::time::Duration::from_secs(10);
+/// Adapter events queued before the application takes them.
+pub const ADAPTER_EVENTS: usize = 4;
 
 /// Programs a NIC's multicast filter.
 ///
-/// The adapter calls it whenever the set of multicast MAC addresses the
-/// engine needs changes (ff02::1's 33:33:00:00:00:01 and one
-/// 33:33:ff:xx:xx:xx per solicited-node group). A driver that can filter
-/// implements it for its device; [`AcceptAllMulticast`] is for NICs left
-/// accepting every multicast frame (the adapter filters in software
-/// either way).
+/// The adapter calls it whenever the set of multicast MAC addresses it
+/// needs changes: `33:33:00:00:00:01` (all-nodes), `33:33:ff:xx:xx:xx` for
+/// each solicited-node group, one per IPv6 group the application joined,
+/// `01:00:5e:00:00:01` (IPv4 all-systems) and one per IPv4 group. A
+/// driver whose NIC filters implements it for its device;
+/// [`AcceptAllMulticast`] is for NICs left accepting every multicast
+/// frame (the adapter filters in software either way).
+///
+/// ```
+/// use ndp_smoltcp::{MacAddr, MulticastFilter};
+///
+/// /// A NIC with a 64-bit hash filter over the CRC of the address.
+/// struct Nic { hash: u64 }
+/// struct HashFilter;
+///
+/// impl MulticastFilter<Nic> for HashFilter {
+///     fn set_multicast_macs(&mut self, nic: &mut Nic, macs: &[MacAddr]) {
+///         nic.hash = macs
+///             .iter()
+///             .map(|m| 1u64 << (m.0[5] & 63)) // a real NIC hashes the CRC
+///             .fold(0, |h, bit| h | bit);
+///     }
+/// }
+/// let mut nic = Nic { hash: 0 };
+/// HashFilter.set_multicast_macs(&mut nic, &[MacAddr([0x33, 0x33, 0, 0, 0, 1])]);
+/// assert_eq!(nic.hash, 1 << 1);
+/// ```
 pub trait MulticastFilter<D> {
     /// Accept exactly these multicast MACs from now on (plus the NIC's own
     /// unicast address and broadcast).
@@ -107,6 +210,111 @@ pub struct AcceptAllMulticast;
 
 impl<D> MulticastFilter<D> for AcceptAllMulticast {
     fn set_multicast_macs(&mut self, _device: &mut D, _macs: &[MacAddr]) {}
+}
+
+/// Why an adapter could not be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Error {
+    /// The NIC's IP MTU (its `max_transmission_unit` less the Ethernet
+    /// header) is below IPv6's minimum of [`MIN_IP_MTU`]; a driver that
+    /// leaves `max_transmission_unit` at its default of 0 lands here.
+    MtuTooSmall {
+        /// The NIC's `max_transmission_unit`.
+        mtu: usize,
+    },
+    /// The NIC is not an Ethernet device.
+    NotEthernet,
+    /// `config.mac` is not a unicast address.
+    NotUnicastMac,
+}
+
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Error::MtuTooSmall { mtu } => write!(
+                f,
+                "the NIC's max_transmission_unit is {mtu}; IPv6 needs at least {}",
+                MIN_IP_MTU + ETHERNET_HEADER_LEN
+            ),
+            Error::NotEthernet => f.write_str("the NIC is not an Ethernet device"),
+            Error::NotUnicastMac => f.write_str("the MAC address is not a unicast address"),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+/// Why packets smoltcp sent were dropped ([`Event::Dropped`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum DropReason {
+    /// No route to the destination: no router, and not on-link.
+    NoRoute,
+    /// The engine's queue or neighbor table had no room.
+    NoRoom,
+    /// IPv6 is disabled on the interface (duplicate MAC-derived address,
+    /// RFC 4862 §5.4.5).
+    Disabled,
+    /// Not a well-formed IPv6 packet, or too large.
+    Malformed,
+}
+
+impl core::fmt::Display for DropReason {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            DropReason::NoRoute => "no route to the destination",
+            DropReason::NoRoom => "no room to queue the packet",
+            DropReason::Disabled => "IPv6 is disabled on the interface",
+            DropReason::Malformed => "not a well-formed IPv6 packet",
+        })
+    }
+}
+
+/// What [`Adapter::poll_event`] reports: the engine's events, and the
+/// adapter's own about smoltcp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Event {
+    /// An event of the engine.
+    Engine(ndp_core::Event),
+    /// A usable address could not be given to smoltcp: its address table
+    /// (`IFACE_MAX_ADDR_COUNT`) is full. Raise smoltcp's
+    /// `iface-max-addr-count-N` feature.
+    AddressNoRoom {
+        /// The address left out.
+        addr: Ipv6Addr,
+    },
+    /// A group the application joined on smoltcp's `Interface` could not
+    /// be listened to: the engine has [`ndp_core::APP_GROUPS`] IPv6
+    /// groups, and the adapter [`MAX_IPV4_GROUPS`] IPv4 ones.
+    GroupNoRoom {
+        /// The group.
+        group: IpAddress,
+    },
+    /// IPv6 packets smoltcp sent were dropped (a socket's `send` had
+    /// returned `Ok`). Consecutive drops for one reason are summed.
+    Dropped {
+        /// Why.
+        reason: DropReason,
+        /// How many since the last such event.
+        count: u32,
+    },
+}
+
+/// The IPv6 configuration the engine reached, in the shape of
+/// embassy-net's `StaticConfigV6`: see [`Adapter::config_v6`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigV6 {
+    /// The first preferred global address.
+    pub address: Ipv6Cidr,
+    /// The default router, if there is one.
+    pub gateway: Option<Ipv6Addr>,
+    /// DNS servers from Router Advertisements (RFC 8106), best first.
+    pub dns_servers: heapless::Vec<Ipv6Addr, 3>,
 }
 
 macro_rules! counters {
@@ -134,24 +342,51 @@ counters! {
     /// Dropped: shorter than an Ethernet header.
     rx_runt,
     /// Dropped: addressed to a MAC that is neither ours, broadcast, nor a
-    /// group the engine listens to.
+    /// group we listen to.
     rx_filtered,
-    /// Dropped: not IPv6 (the adapter carries IPv6 only).
-    rx_not_ipv6,
+    /// Dropped: an EtherType that is not IPv6, IPv4 or ARP.
+    rx_unknown_ethertype,
     /// Dropped: a malformed IPv6 header or extension header chain.
     rx_malformed,
     /// Dropped: Neighbor Discovery or MLD in a fragmented packet
     /// (RFC 6980 §5).
     rx_fragmented_nd,
+    /// Dropped: an IPv6 packet to a multicast group the interface has not
+    /// joined (RFC 4291 §2.7).
+    rx_unjoined_group,
     /// Neighbor Discovery and MLD messages handed to the engine.
     rx_nd,
     /// IPv6 packets handed to smoltcp.
     rx_ip,
-    /// Packets from smoltcp sent at once.
+    /// IPv4 packets handed to smoltcp.
+    rx_ipv4,
+    /// Dropped: a malformed IPv4 header (version, header length, total
+    /// length).
+    rx_ipv4_malformed,
+    /// ARP messages handed to smoltcp.
+    rx_arp,
+    /// Dropped: a malformed or non-Ethernet/IPv4 ARP message.
+    rx_arp_malformed,
+    /// Dropped: ARP not about one of our IPv4 addresses.
+    rx_arp_not_for_us,
+    /// Dropped: an ARP reply smoltcp had not asked for.
+    rx_arp_unsolicited,
+    /// Dropped: ARP from a group, broadcast or zero sender.
+    rx_arp_bad_sender,
+    /// ARP requests answered by the adapter without smoltcp learning the
+    /// sender (beyond [`ARP_LEARN_BURST`]).
+    arp_answered,
+    /// smoltcp's Neighbor Solicitations answered inside the adapter.
+    smoltcp_ns_answered,
+    /// smoltcp's own MLD reports, not sent (the engine reports).
+    smoltcp_mld_dropped,
+    /// IPv6 packets from smoltcp sent at once.
     tx_ip,
-    /// Packets from smoltcp kept by the engine until their next hop is
-    /// resolved.
+    /// IPv6 packets from smoltcp kept by the engine until their next hop
+    /// is resolved.
     tx_queued,
+    /// IPv6 packets from smoltcp whose hop limit was set from the RA.
+    tx_hop_limit_set,
     /// Dropped packets from smoltcp: no route to the destination.
     tx_no_route,
     /// Dropped packets from smoltcp: the engine's queue or neighbor table
@@ -159,12 +394,14 @@ counters! {
     tx_no_room,
     /// Dropped packets from smoltcp: not a well-formed IPv6 packet.
     tx_malformed,
-    /// Dropped packets from smoltcp: larger than [`IP_MTU`] (smoltcp never
-    /// sends those: it is told the MTU).
+    /// Dropped packets from smoltcp: larger than [`FRAME_LEN`] (smoltcp
+    /// never sends those: it is told the MTU).
     tx_oversize,
     /// Dropped packets from smoltcp: IPv6 is disabled on the interface
     /// (duplicate MAC-derived address, RFC 4862 §5.4.5).
     tx_disabled,
+    /// IPv4 and ARP frames from smoltcp sent unchanged.
+    tx_ipv4,
     /// Frames the engine sent: Neighbor Discovery, MLD and released
     /// packets.
     tx_engine,
@@ -179,13 +416,36 @@ counters! {
     /// Usable addresses smoltcp had no room for
     /// (`smoltcp::config::IFACE_MAX_ADDR_COUNT`), counted per sync.
     addr_no_room,
-    /// Times the default route could not be installed (smoltcp's route
-    /// table full).
+    /// Times the placeholder default route could not be installed
+    /// (smoltcp's route table full).
     route_no_room,
+    /// Groups joined on smoltcp's `Interface` the adapter could not
+    /// follow ([`Event::GroupNoRoom`]).
+    group_no_room,
+    /// Adapter events dropped because the application did not take them.
+    events_dropped,
 }
 
 fn bump(c: &mut u32) {
     *c = c.saturating_add(1);
+}
+
+/// The checks [`Adapter::new`] makes, for a caller that wants to keep the
+/// device when they fail: the NIC is Ethernet, carries IPv6's minimum MTU
+/// (its driver set `max_transmission_unit`), and `config.mac` is unicast.
+pub fn check<D: Device>(device: &D, config: &Config) -> Result<(), Error> {
+    let caps = device.capabilities();
+    if caps.medium != Medium::Ethernet {
+        return Err(Error::NotEthernet);
+    }
+    let mtu = caps.max_transmission_unit;
+    if mtu < MIN_IP_MTU + ETHERNET_HEADER_LEN {
+        return Err(Error::MtuTooSmall { mtu });
+    }
+    if config.mac.is_multicast() {
+        return Err(Error::NotUnicastMac);
+    }
+    Ok(())
 }
 
 /// Convert smoltcp's clock (microseconds since an arbitrary origin) to the
@@ -194,12 +454,62 @@ pub fn ndp_instant(t: Instant) -> NdpInstant {
     NdpInstant::from_millis(u64::try_from(t.total_millis()).unwrap_or(0))
 }
 
+/// Convert the engine's clock to smoltcp's.
+pub fn smoltcp_instant(t: NdpInstant) -> Instant {
+    Instant::from_millis(i64::try_from(t.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// The engine under a smoltcp `Interface`: see the [crate documentation].
 ///
 /// `D` is the Ethernet NIC, `F` its multicast filter; `NEIGHBORS`,
-/// `QUEUE_SLOTS` and `QUEUE_BYTES` size the engine's [`Stack`].
+/// `QUEUE_SLOTS` and `QUEUE_BYTES` size the engine's [`Stack`] (see
+/// [`Adapter::with_capacity`]).
 ///
-/// [crate documentation]: crate
+/// The adapter is not a smoltcp `Device` itself: smoltcp's
+/// `iface.poll(now, &mut device, sockets)` would run without the engine,
+/// and nothing would happen. Drive it with [`Adapter::poll`], and make
+/// the `Interface` with [`Adapter::new_interface`]. The usual smoltcp
+/// call does not compile:
+///
+/// ```compile_fail
+/// # use ndp_smoltcp::{Adapter, Config, MacAddr};
+/// # use smoltcp::iface::{SocketSet, SocketStorage};
+/// # use smoltcp::phy::{Loopback, Medium};
+/// # use smoltcp::time::Instant;
+/// # let config = Config::new(MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x01]), 7);
+/// # let mut adapter = Adapter::new(Loopback::new(Medium::Ethernet), config, Instant::ZERO).unwrap();
+/// # let mut iface = adapter.new_interface(Instant::ZERO);
+/// # let mut storage = [SocketStorage::EMPTY; 1];
+/// # let mut sockets = SocketSet::new(&mut storage[..]);
+/// iface.poll(Instant::ZERO, &mut adapter, &mut sockets); // Adapter is not a Device
+/// ```
+///
+/// ```
+/// use ndp_smoltcp::{Adapter, Config, MacAddr, Event};
+/// use ndp_smoltcp::ndp_core::Event as EngineEvent;
+/// use smoltcp::iface::{SocketSet, SocketStorage};
+/// use smoltcp::phy::{Loopback, Medium};
+/// use smoltcp::time::Instant;
+///
+/// let mac = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x01]);
+/// let mut adapter = Adapter::new(Loopback::new(Medium::Ethernet), Config::new(mac, 7), Instant::ZERO)?;
+/// let mut iface = adapter.new_interface(Instant::ZERO);
+/// let mut storage = [SocketStorage::EMPTY; 1];
+/// let mut sockets = SocketSet::new(&mut storage[..]);
+/// let mut link_local = None;
+/// for ms in 0..3000 {
+///     adapter.poll(Instant::from_millis(ms), &mut iface, &mut sockets);
+///     while let Some(e) = adapter.poll_event() {
+///         if let Event::Engine(EngineEvent::Address { addr, .. }) = e {
+///             link_local = Some(addr);
+///         }
+///     }
+/// }
+/// // The link-local address passed DAD and is smoltcp's too.
+/// let ll = link_local.unwrap();
+/// assert!(iface.ip_addrs().iter().any(|c| c.address() == ll.into()));
+/// # Ok::<(), ndp_smoltcp::Error>(())
+/// ```
 pub struct Adapter<
     D,
     F = AcceptAllMulticast,
@@ -209,36 +519,42 @@ pub struct Adapter<
 > {
     device: D,
     filter: F,
-    stack: Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>,
-    mac: MacAddr,
-    now: NdpInstant,
-    /// A packet for smoltcp: received, or an engine error about one of its
-    /// packets.
-    rx: [u8; IP_MTU],
-    rx_len: Option<usize>,
-    tx: [u8; IP_MTU],
+    /// A frame for smoltcp ([`Core::rx_len`] long).
+    rx: [u8; FRAME_LEN],
+    core: Core<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>,
     /// The multicast MACs last given to `filter`; `None` before the first.
     programmed: Option<heapless::Vec<MacAddr, MAX_MULTICAST_MACS>>,
-    /// The default router last given to smoltcp.
-    route: Option<Ipv6Addr>,
+    /// [`Stack::generation`] when the filter was last brought in line;
+    /// `None`: look again (the IPv4 groups changed).
+    filter_synced: Option<u32>,
+    /// The IPv6 addresses the adapter put into smoltcp.
+    installed: heapless::Vec<Ipv6Addr, { ndp_core::addr::ADDRESSES }>,
+    /// IPv4 groups the application joined on smoltcp's Interface.
+    ipv4_groups: heapless::Vec<Ipv4Addr, MAX_IPV4_GROUPS>,
     /// [`Stack::generation`] at the last sync; `None` before the first.
     synced: Option<u32>,
-    /// [`Stack::generation`] when the multicast filter was last brought
-    /// in line; `None` before the first time.
-    filter_synced: Option<u32>,
-    /// [`Stack::poll_at`] as of the end of the last poll; `None` when the
-    /// engine may have changed since (then it is asked again).
-    wake_at: Option<Option<NdpInstant>>,
-    stats: AdapterStats,
+    /// smoltcp's addresses as last seen.
+    seen_addrs: heapless::Vec<IpCidr, { smoltcp::config::IFACE_MAX_ADDR_COUNT }>,
 }
 
-impl<D: Device, const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
-    Adapter<D, AcceptAllMulticast, NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>
-{
+impl<D: Device> Adapter<D> {
     /// An adapter for `device`, whose NIC accepts all multicast, with an
-    /// engine set up from `config` (`config.mac` must be the NIC's MAC).
-    pub fn new(device: D, config: Config, now: Instant) -> Self {
-        Self::with_filter(device, AcceptAllMulticast, config, now)
+    /// engine of the default capacities set up from `config`
+    /// (`config.mac` must be the NIC's MAC).
+    ///
+    /// Fails if the NIC is not Ethernet, cannot carry IPv6's minimum MTU
+    /// (a driver must set `max_transmission_unit`), or `config.mac` is a
+    /// group address.
+    pub fn new(device: D, config: Config, now: Instant) -> Result<Self, Error> {
+        Self::with_capacity(device, AcceptAllMulticast, config, now)
+    }
+}
+
+impl<D: Device, F: MulticastFilter<D>> Adapter<D, F> {
+    /// An adapter for `device` that programs the NIC's multicast filter
+    /// with `filter`; otherwise as [`Adapter::new`].
+    pub fn with_filter(device: D, filter: F, config: Config, now: Instant) -> Result<Self, Error> {
+        Self::with_capacity(device, filter, config, now)
     }
 }
 
@@ -250,82 +566,122 @@ impl<
     const QUEUE_BYTES: usize,
 > Adapter<D, F, NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>
 {
-    /// An adapter for `device` that programs the NIC's multicast filter
-    /// with `filter`.
-    pub fn with_filter(device: D, filter: F, config: Config, now: Instant) -> Self {
+    /// An adapter whose engine has the capacities of the type's
+    /// parameters; otherwise as [`Adapter::with_filter`].
+    ///
+    /// ```
+    /// use ndp_smoltcp::{AcceptAllMulticast, Adapter, Config, MacAddr};
+    /// use smoltcp::phy::{Loopback, Medium};
+    /// use smoltcp::time::Instant;
+    ///
+    /// let config = Config::new(MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x01]), 7);
+    /// // 32 neighbors, 8 queued packets in 6 KiB.
+    /// let adapter: Adapter<_, _, 32, 8, 6144> =
+    ///     Adapter::with_capacity(Loopback::new(Medium::Ethernet), AcceptAllMulticast, config, Instant::ZERO)?;
+    /// # let _ = adapter;
+    /// # Ok::<(), ndp_smoltcp::Error>(())
+    /// ```
+    pub fn with_capacity(
+        device: D,
+        filter: F,
+        config: Config,
+        now: Instant,
+    ) -> Result<Self, Error> {
+        check(&device, &config)?;
         let mac = config.mac;
         let now = ndp_instant(now);
-        Adapter {
+        Ok(Adapter {
             device,
             filter,
-            stack: Stack::with_capacity(config, now),
-            mac,
-            now,
-            rx: [0; IP_MTU],
-            rx_len: None,
-            tx: [0; IP_MTU],
+            rx: [0; FRAME_LEN],
+            core: Core {
+                stack: Stack::with_capacity(config, now),
+                mac,
+                now,
+                rx_len: None,
+                tx: [0; FRAME_LEN],
+                solicited: heapless::Vec::new(),
+                prime_at: NdpInstant::ZERO,
+                heard: heapless::Vec::new(),
+                group_macs: heapless::Vec::new(),
+                ipv4_addrs: heapless::Vec::new(),
+                arp: ArpGuard::new(now),
+                wake_at: None,
+                events: heapless::Deque::new(),
+                stats: AdapterStats::default(),
+            },
             programmed: None,
-            route: None,
-            synced: None,
             filter_synced: None,
-            wake_at: None,
-            stats: AdapterStats::default(),
-        }
+            installed: heapless::Vec::new(),
+            ipv4_groups: heapless::Vec::new(),
+            synced: None,
+            seen_addrs: heapless::Vec::new(),
+        })
     }
 
-    /// The smoltcp `Interface` configuration to create the interface over
-    /// this adapter with: `Medium::Ip` (so smoltcp's own Neighbor
-    /// Discovery is off), SLAAC off, and smoltcp's random seed from the
-    /// engine's.
-    pub fn interface_config(&self) -> smoltcp::iface::Config {
-        let mut c = smoltcp::iface::Config::new(smoltcp::wire::HardwareAddress::Ip);
-        c.random_seed = self.stack.config().seed;
-        c
+    /// The smoltcp `Interface` to run over this adapter: Ethernet, with
+    /// the engine's MAC, and smoltcp's random seed from the engine's
+    /// seed. smoltcp's SLAAC stays off.
+    pub fn new_interface(&mut self, now: Instant) -> Interface {
+        let mut c = smoltcp::iface::Config::new(smoltcp::wire::HardwareAddress::Ethernet(
+            smoltcp::wire::EthernetAddress(self.core.mac.0),
+        ));
+        c.random_seed = self.core.stack.config().seed;
+        let mut iface = Interface::new(c, &mut Port(self), now);
+        self.synced = None;
+        self.watch_addresses(&iface);
+        self.sync(&mut iface);
+        iface
     }
 
     /// Run smoltcp and the engine: receive and dispatch frames, send what
     /// smoltcp and the engine have to send, run the engine's timers, and
-    /// bring smoltcp's addresses, default route and the NIC's multicast
-    /// filter in line with the engine. Call it whenever a frame arrives
-    /// or [`Adapter::poll_delay`] runs out.
+    /// bring smoltcp's addresses and the NIC's multicast filter in line
+    /// with the engine. Call it whenever a frame arrives or
+    /// [`Adapter::poll_delay`] runs out.
     pub fn poll(
         &mut self,
         now: Instant,
         iface: &mut Interface,
         sockets: &mut SocketSet<'_>,
     ) -> PollResult {
-        self.advance(now);
+        self.core.advance(now);
         let mut result = PollResult::None;
         // Timers first when some are due, so that smoltcp sees addresses
         // made usable by them before it processes packets for them.
-        if self.engine_wake_at().is_some_and(|at| at <= self.now) {
+        if self.engine_wake_at().is_some_and(|at| at <= self.core.now) {
             self.flush(now);
-            self.sync(iface);
         }
-        // Engine errors about smoltcp's own packets go back to smoltcp,
-        // which may send more: a few rounds, bounded.
+        // What the application changed on smoltcp since the last poll
+        // (its addresses: the ARP guard needs the IPv4 ones). Nothing in
+        // smoltcp's own poll changes them.
+        self.watch_addresses(iface);
+        self.sync(iface);
+        // Engine errors about smoltcp's own packets, and answers to its
+        // solicitations, go back to smoltcp, which may send more: a few
+        // rounds, bounded.
         for _ in 0..4 {
-            if iface.poll(now, self, sockets) == PollResult::SocketStateChanged {
+            if iface.poll(now, &mut Port(self), sockets) == PollResult::SocketStateChanged {
                 result = PollResult::SocketStateChanged;
             }
             self.flush(now);
             self.sync(iface);
-            if self.rx_len.is_none() {
+            if self.core.rx_len.is_none() && self.core.solicited.is_empty() {
                 break;
             }
         }
-        self.wake_at = Some(self.stack.poll_at());
+        self.core.wake_at = Some(self.core.stack.poll_at());
         result
     }
 
     /// The engine's next deadline, from the last poll when nothing has
     /// touched the engine since.
     fn engine_wake_at(&mut self) -> Option<NdpInstant> {
-        match self.wake_at {
+        match self.core.wake_at {
             Some(at) => at,
             None => {
-                let at = self.stack.poll_at();
-                self.wake_at = Some(at);
+                let at = self.core.stack.poll_at();
+                self.core.wake_at = Some(at);
                 at
             }
         }
@@ -334,13 +690,14 @@ impl<
     /// How long the caller may sleep before the next [`Adapter::poll`] if
     /// no frame arrives: the sooner of smoltcp's and the engine's
     /// deadlines; `None` when neither has one.
+    #[must_use]
     pub fn poll_delay(
         &mut self,
         now: Instant,
         iface: &mut Interface,
         sockets: &SocketSet<'_>,
     ) -> Option<Duration> {
-        if self.rx_len.is_some() {
+        if self.core.rx_len.is_some() || !self.core.solicited.is_empty() {
             return Some(Duration::ZERO);
         }
         let engine = self.engine_wake_at().map(|at| {
@@ -353,16 +710,61 @@ impl<
         }
     }
 
-    /// The engine: addresses, neighbors, routers, DNS servers, counters,
-    /// and its events ([`Stack::poll_event`]).
-    pub fn stack(&self) -> &Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES> {
-        &self.stack
+    /// The next event: the adapter's own first, then the engine's
+    /// ([`Stack::poll_event`]).
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        if let Some(e) = self.core.events.pop_front() {
+            return Some(e);
+        }
+        self.stack_mut().poll_event().map(Event::Engine)
     }
 
-    /// The engine, mutably: to take its events, or confirm reachability.
+    /// The engine: addresses, neighbors, routers, DNS servers, counters.
+    pub fn stack(&self) -> &Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES> {
+        &self.core.stack
+    }
+
+    /// The engine, mutably: to confirm reachability, join groups or set
+    /// static addresses directly.
     pub fn stack_mut(&mut self) -> &mut Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES> {
-        self.wake_at = None;
-        &mut self.stack
+        self.core.wake_at = None;
+        &mut self.core.stack
+    }
+
+    /// Add a static IPv6 address. It goes through DAD like every address
+    /// (RFC 4862 §5.4) and reaches smoltcp once usable; see
+    /// [`Stack::add_static_address`].
+    pub fn add_static_address(
+        &mut self,
+        now: Instant,
+        addr: Ipv6Addr,
+        prefix_len: u8,
+    ) -> Result<(), StaticAddressError> {
+        let now = ndp_instant(now);
+        self.stack_mut().add_static_address(now, addr, prefix_len)
+    }
+
+    /// Remove a static IPv6 address set with
+    /// [`Adapter::add_static_address`]; false if there is none.
+    pub fn remove_static_address(&mut self, now: Instant, addr: Ipv6Addr) -> bool {
+        let now = ndp_instant(now);
+        self.stack_mut().remove_static_address(now, addr)
+    }
+
+    /// The first preferred global address, with the default router and
+    /// the DNS servers; `None` until there is such an address.
+    pub fn config_v6(&self) -> Option<ConfigV6> {
+        let a = self
+            .core
+            .stack
+            .addresses()
+            .find(|a| a.is_global() && a.state == AddrState::Preferred)?;
+        Some(ConfigV6 {
+            address: cidr(&a),
+            gateway: self.core.stack.default_router(),
+            dns_servers: self.core.stack.dns_servers().take(3).collect(),
+        })
     }
 
     /// The NIC.
@@ -377,11 +779,7 @@ impl<
 
     /// The adapter's counters.
     pub fn stats(&self) -> &AdapterStats {
-        &self.stats
-    }
-
-    fn advance(&mut self, now: Instant) {
-        self.now = self.now.max(ndp_instant(now));
+        &self.core.stats
     }
 
     /// Send what the engine has to send: its own messages and released
@@ -396,379 +794,274 @@ impl<
             self.sync_filter();
             let Some(token) = self.device.transmit(now) else {
                 // The engine keeps its packets until the NIC has room.
-                if self.stack.poll_at().is_some_and(|at| at <= self.now) {
-                    bump(&mut self.stats.tx_device_busy);
+                if self
+                    .core
+                    .stack
+                    .poll_at()
+                    .is_some_and(|at| at <= self.core.now)
+                {
+                    bump(&mut self.core.stats.tx_device_busy);
                 }
                 return;
             };
-            let Some(t) = self.stack.poll_transmit(self.now, &mut self.tx) else {
+            let Some(t) = self
+                .core
+                .stack
+                .poll_transmit(self.core.now, &mut self.core.tx)
+            else {
                 return;
             };
-            let packet = self.tx.get(..t.len).unwrap_or(&[]);
+            let packet = self.core.tx.get(..t.len).unwrap_or(&[]);
             match t.delivery {
                 Delivery::Link(dst) => {
-                    send_frame(token, dst, self.mac, packet);
-                    bump(&mut self.stats.tx_engine);
+                    port::send_frame(token, dst, self.core.mac, ETHERTYPE_IPV6, packet);
+                    bump(&mut self.core.stats.tx_engine);
                 }
                 Delivery::Local => {
                     drop(token);
-                    if self.rx_len.is_none()
-                        && let Some(slot) = self.rx.get_mut(..packet.len())
+                    let len = packet.len().saturating_add(ETHERNET_HEADER_LEN);
+                    if self.core.rx_len.is_none()
+                        && let Some(frame) = self.rx.get_mut(..len)
                     {
-                        slot.copy_from_slice(packet);
-                        self.rx_len = Some(packet.len());
-                        bump(&mut self.stats.local_delivered);
+                        port::write_frame(
+                            frame,
+                            self.core.mac,
+                            self.core.mac,
+                            ETHERTYPE_IPV6,
+                            packet,
+                        );
+                        self.core.rx_len = Some(len);
+                        bump(&mut self.core.stats.local_delivered);
                     } else {
-                        bump(&mut self.stats.local_dropped);
+                        bump(&mut self.core.stats.local_dropped);
                     }
                 }
             }
         }
     }
 
-    /// Bring smoltcp's addresses and default route and the NIC's filter in
-    /// line with the engine.
+    /// Bring smoltcp's addresses and default route, the groups and the
+    /// NIC's filter in line with the engine.
+    /// Cheap when nothing changed, which is nearly always: it runs after
+    /// every round of smoltcp's poll.
+    #[inline(always)]
     fn sync(&mut self, iface: &mut Interface) {
-        // Nothing mirrored changed since the last sync.
-        let generation = self.stack.generation();
-        if self.synced == Some(generation) {
+        if self.core.heard.is_empty()
+            && self.synced == Some(self.core.stack.generation())
+            && self.core.now < self.core.prime_at
+        {
             return;
         }
-        self.synced = Some(generation);
-        self.sync_addresses(iface);
-        let router = self.stack.default_router();
-        if router != self.route {
-            let _ = iface.routes_mut().remove_default_ipv6_route();
-            self.route = None;
-            if let Some(r) = router {
-                if iface.routes_mut().add_default_ipv6_route(r).is_ok() {
-                    self.route = Some(r);
-                } else {
-                    bump(&mut self.stats.route_no_room);
+        self.sync_changed(iface);
+    }
+
+    #[inline(never)]
+    fn sync_changed(&mut self, iface: &mut Interface) {
+        if !self.core.heard.is_empty() {
+            self.sync_app_groups(iface);
+        }
+        // Nothing mirrored changed since the last sync.
+        let generation = self.core.stack.generation();
+        if self.synced != Some(generation) {
+            self.synced = Some(generation);
+            self.sync_addresses(iface);
+            self.watch_addresses(iface);
+            // smoltcp resolves every IPv6 destination through one default
+            // route (the application's, if it set one); the engine picks
+            // the real next hop of each frame.
+            let routes = iface.routes_mut();
+            if routes.get_default_ipv6_route().is_none()
+                && routes.add_default_ipv6_route(NEXT_HOP_PLACEHOLDER).is_err()
+            {
+                bump(&mut self.core.stats.route_no_room);
+            }
+            self.sync_filter();
+        }
+        // smoltcp learns the placeholder's MAC before it has anything to
+        // send: a reply it makes to a received packet (an echo reply) is
+        // dropped, not kept, when its next hop is unknown. The answer is
+        // the next frame smoltcp receives.
+        let now = self.core.now;
+        if now >= self.core.prime_at {
+            let queued = self
+                .core
+                .solicited
+                .iter()
+                .any(|(t, _)| *t == NEXT_HOP_PLACEHOLDER);
+            if queued
+                || self
+                    .core
+                    .solicited
+                    .push((NEXT_HOP_PLACEHOLDER, Ipv6Addr::UNSPECIFIED))
+                    .is_ok()
+            {
+                self.core.prime_at = now + PLACEHOLDER_REFRESH;
+            }
+        }
+    }
+
+    /// Notice changes to smoltcp's addresses, whoever made them: each one
+    /// empties smoltcp's neighbor cache (`update_ip_addrs`), so the
+    /// placeholder must be taught again; and the ARP guard needs the
+    /// current IPv4 addresses (DHCP changes them without the engine).
+    fn watch_addresses(&mut self, iface: &Interface) {
+        if iface.ip_addrs() == self.seen_addrs.as_slice() {
+            return;
+        }
+        self.seen_addrs = iface.ip_addrs().iter().copied().collect();
+        self.core.prime_at = NdpInstant::ZERO;
+        self.core.ipv4_addrs = iface
+            .ip_addrs()
+            .iter()
+            .filter_map(|c| match c.address() {
+                IpAddress::Ipv4(a) => Some(a),
+                #[allow(unreachable_patterns)]
+                _ => None,
+            })
+            .take(2)
+            .collect();
+    }
+
+    /// Follow the groups smoltcp reported a change for: listen to those
+    /// the application joined on smoltcp's Interface, stop for those it
+    /// left.
+    fn sync_app_groups(&mut self, iface: &mut Interface) {
+        let now = self.core.now;
+        while let Some(group) = self.core.heard.pop() {
+            let joined = iface.has_multicast_group(group);
+            match group {
+                IpAddress::Ipv6(g) => {
+                    // The engine's own groups are not the application's.
+                    let own = g == Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1)
+                        || ndp_core::wire::is_solicited_node(&g);
+                    if own {
+                        continue;
+                    }
+                    let listening = self.core.stack.app_groups().any(|a| a.get() == g);
+                    if joined && !listening {
+                        if self.core.stack.join_group(now, g).is_err() {
+                            bump(&mut self.core.stats.group_no_room);
+                            self.core.push_event(Event::GroupNoRoom { group });
+                        }
+                    } else if !joined && listening {
+                        self.core.stack.leave_group(now, g);
+                    }
+                }
+                IpAddress::Ipv4(g) => {
+                    let at = self.ipv4_groups.iter().position(|x| *x == g);
+                    match (joined, at) {
+                        (true, None) if self.ipv4_groups.push(g).is_err() => {
+                            bump(&mut self.core.stats.group_no_room);
+                            self.core.push_event(Event::GroupNoRoom { group });
+                        }
+                        (false, Some(i)) => {
+                            self.ipv4_groups.swap_remove(i);
+                        }
+                        _ => {}
+                    }
+                    self.filter_synced = None;
                 }
             }
         }
+        self.core.wake_at = None;
         self.sync_filter();
     }
 
-    /// Program the NIC's multicast filter with the engine's groups when
-    /// they differ from what it was last given. The groups change only
-    /// with [`Stack::generation`], so an unchanged generation costs one
-    /// comparison (this runs before every frame the engine sends).
+    /// Program the NIC's multicast filter when the groups differ from
+    /// what it was last given. The engine's groups change only with
+    /// [`Stack::generation`], so this is cheap when nothing changed (it
+    /// runs before every frame the engine sends).
     fn sync_filter(&mut self) {
-        let generation = self.stack.generation();
+        let generation = self.core.stack.generation();
         if self.filter_synced == Some(generation) {
             return;
         }
         self.filter_synced = Some(generation);
         let macs: heapless::Vec<MacAddr, MAX_MULTICAST_MACS> = self
+            .core
             .stack
             .multicast_groups()
             .map(|g| g.mac())
+            .chain(
+                core::iter::once(Ipv4Addr::new(224, 0, 0, 1))
+                    .chain(self.ipv4_groups.iter().copied())
+                    .map(ipv4_group_mac),
+            )
             .take(MAX_MULTICAST_MACS)
             .collect();
         if self.programmed.as_ref() != Some(&macs) {
             self.filter.set_multicast_macs(&mut self.device, &macs);
+            self.core.group_macs = macs.clone();
             self.programmed = Some(macs);
         }
     }
 
     fn sync_addresses(&mut self, iface: &mut Interface) {
-        let stack = &self.stack;
+        let stack = &self.core.stack;
         // RFC 4862 §5.4.5: a disabled interface has no addresses.
         let disabled = stack.is_disabled();
-        let wanted = || {
-            // Preferred first, then optimistic, then deprecated: smoltcp's
-            // source selection keeps the earlier of equally good
-            // candidates (RFC 6724 rule 3 avoids deprecated addresses;
-            // RFC 4429 §3.3 ranks optimistic ones with them).
-            [
-                AddrState::Preferred,
-                AddrState::Optimistic,
-                AddrState::Deprecated,
-            ]
-            .into_iter()
-            .flat_map(move |state| stack.addresses().filter(move |a| a.state == state))
-            .filter(move |_| !disabled)
-            .map(cidr)
+        // Preferred global addresses first: with little room they are
+        // the ones that matter (a link-local address reaches only the
+        // link). Then the preferred link-local one, optimistic ones,
+        // deprecated ones. smoltcp's source selection keeps the earlier
+        // of equally good candidates (RFC 6724 rule 3 avoids deprecated
+        // addresses; RFC 4429 §3.3 ranks optimistic ones with them).
+        let rank = |a: &Address| match (a.state, a.is_global()) {
+            (AddrState::Preferred, true) => Some(0),
+            (AddrState::Preferred, false) => Some(1),
+            (AddrState::Optimistic, _) => Some(2),
+            (AddrState::Deprecated, _) => Some(3),
+            _ => None,
         };
+        let mut wanted: heapless::Vec<(u8, Ipv6Addr), { ndp_core::addr::ADDRESSES }> = stack
+            .addresses()
+            .filter(|_| !disabled)
+            .filter_map(|a| rank(&a).map(|r| (r, a.addr.get())))
+            .collect();
+        wanted.sort_unstable_by_key(|(r, _)| *r);
+        let installed = &self.installed;
+        let mut now_installed: heapless::Vec<Ipv6Addr, { ndp_core::addr::ADDRESSES }> =
+            heapless::Vec::new();
+        let mut left_out: Option<Ipv6Addr> = None;
+        // Unchanged: nothing to do (smoltcp redoes its groups on every
+        // update).
         let current = iface.ip_addrs().iter().filter_map(|c| match c {
-            IpCidr::Ipv6(c) => Some(*c),
-            #[allow(unreachable_patterns)]
+            IpCidr::Ipv6(c) if installed.contains(&c.address()) => Some(c.address()),
             _ => None,
         });
-        let capacity = smoltcp::config::IFACE_MAX_ADDR_COUNT;
-        let unchanged = current.eq(wanted().take(capacity));
-        let overflow = wanted().count() > capacity;
-        if overflow {
-            bump(&mut self.stats.addr_no_room);
-        }
-        if unchanged {
+        if current.eq(wanted.iter().map(|(_, w)| *w)) {
             return;
         }
         iface.update_ip_addrs(|addrs| {
-            addrs.retain(|c| !matches!(c, IpCidr::Ipv6(_)));
-            for c in wanted() {
-                if addrs.push(IpCidr::Ipv6(c)).is_err() {
-                    break;
+            // Ours go, and come back in rank order; the application's stay.
+            addrs.retain(|c| !matches!(c, IpCidr::Ipv6(c) if installed.contains(&c.address())));
+            for (_, w) in &wanted {
+                if addrs.iter().any(|c| c.address() == IpAddress::Ipv6(*w)) {
+                    continue;
+                }
+                if addrs.push(IpCidr::Ipv6(Ipv6Cidr::new(*w, 128))).is_ok() {
+                    let _ = now_installed.push(*w);
+                } else {
+                    left_out = left_out.or(Some(*w));
                 }
             }
         });
+        self.installed = now_installed;
+        if let Some(addr) = left_out {
+            bump(&mut self.core.stats.addr_no_room);
+            self.core.push_event(Event::AddressNoRoom { addr });
+        }
     }
 }
 
-fn cidr(a: Address) -> Ipv6Cidr {
+/// An address as an IPv6 CIDR with its own prefix length.
+fn cidr(a: &Address) -> Ipv6Cidr {
     Ipv6Cidr::new(a.addr.get(), a.prefix_len)
 }
 
-/// Frame `packet` to `dst` and hand it to the NIC.
-fn send_frame<T: phy::TxToken>(token: T, dst: MacAddr, src: MacAddr, packet: &[u8]) {
-    let len = ETHERNET_HEADER_LEN.saturating_add(packet.len());
-    token.consume(len, |frame| write_frame(frame, dst, src, packet));
-}
-
-fn write_frame(frame: &mut [u8], dst: MacAddr, src: MacAddr, packet: &[u8]) {
-    let [d0, d1, d2, d3, d4, d5] = dst.0;
-    let [s0, s1, s2, s3, s4, s5] = src.0;
-    let [t0, t1] = ETHERTYPE_IPV6.to_be_bytes();
-    let header = [d0, d1, d2, d3, d4, d5, s0, s1, s2, s3, s4, s5, t0, t1];
-    if let Some(h) = frame.get_mut(..ETHERNET_HEADER_LEN) {
-        h.copy_from_slice(&header);
-    }
-    let end = ETHERNET_HEADER_LEN.saturating_add(packet.len());
-    if let Some(body) = frame.get_mut(ETHERNET_HEADER_LEN..end) {
-        body.copy_from_slice(packet);
-    }
-}
-
-/// What the adapter did with a received frame.
-enum Received {
-    /// Handled here (given to the engine, or dropped and counted).
-    Done,
-    /// An IPv6 packet of this length, copied to `rx`, for smoltcp.
-    ForSmoltcp(usize),
-}
-
-/// Filter, classify and dispatch one received frame.
-fn receive_frame<const N: usize, const QS: usize, const QB: usize>(
-    frame: &[u8],
-    stack: &mut Stack<N, QS, QB>,
-    own: MacAddr,
-    now: NdpInstant,
-    rx: &mut [u8; IP_MTU],
-    stats: &mut AdapterStats,
-) -> Received {
-    bump(&mut stats.rx_frames);
-    let (Some(dst), Some(src), Some(ethertype), Some(ip)) = (
-        frame.get(0..6).and_then(|b| <[u8; 6]>::try_from(b).ok()),
-        frame.get(6..12).and_then(|b| <[u8; 6]>::try_from(b).ok()),
-        frame.get(12..14).and_then(|b| <[u8; 2]>::try_from(b).ok()),
-        frame.get(ETHERNET_HEADER_LEN..),
-    ) else {
-        bump(&mut stats.rx_runt);
-        return Received::Done;
-    };
-    let dst = MacAddr(dst);
-    let wanted =
-        dst == own || dst == MacAddr::BROADCAST || stack.multicast_groups().any(|g| g.mac() == dst);
-    if !wanted {
-        bump(&mut stats.rx_filtered);
-        return Received::Done;
-    }
-    if u16::from_be_bytes(ethertype) != ETHERTYPE_IPV6 {
-        bump(&mut stats.rx_not_ipv6);
-        return Received::Done;
-    }
-    let Ok(up) = upper_layer(ip) else {
-        bump(&mut stats.rx_malformed);
-        return Received::Done;
-    };
-    let nd = up.protocol == NEXT_HEADER_ICMPV6
-        && !up.later_fragment
-        && up
-            .payload
-            .first()
-            .and_then(|t| MessageType::from_u8(*t))
-            .is_some_and(|t| t.is_ndp() || t.is_mld());
-    if nd {
-        // RFC 6980 §5: fragmented Neighbor Discovery is silently ignored.
-        if up.fragment {
-            bump(&mut stats.rx_fragmented_nd);
-            return Received::Done;
-        }
-        let meta = RxMeta {
-            src: up.header.src,
-            dst: up.header.dst,
-            hop_limit: up.header.hop_limit,
-            src_mac: Some(MacAddr(src)),
-        };
-        stack.receive(now, &meta, up.payload);
-        bump(&mut stats.rx_nd);
-        return Received::Done;
-    }
-    // The packet without Ethernet padding.
-    let len =
-        usize::from(up.header.payload_len).saturating_add(ndp_core::wire::ipv6::Ipv6Header::LEN);
-    match (ip.get(..len), rx.get_mut(..len)) {
-        (Some(packet), Some(slot)) => {
-            slot.copy_from_slice(packet);
-            bump(&mut stats.rx_ip);
-            Received::ForSmoltcp(len)
-        }
-        _ => {
-            bump(&mut stats.rx_malformed);
-            Received::Done
-        }
-    }
-}
-
-impl<
-    D: Device,
-    F: MulticastFilter<D>,
-    const NEIGHBORS: usize,
-    const QUEUE_SLOTS: usize,
-    const QUEUE_BYTES: usize,
-> Device for Adapter<D, F, NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>
-{
-    type RxToken<'a>
-        = IpRxToken<'a>
-    where
-        Self: 'a;
-    type TxToken<'a>
-        = IpTxToken<'a, D::TxToken<'a>, NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>
-    where
-        Self: 'a;
-
-    fn receive(&mut self, timestamp: Instant) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
-        self.advance(timestamp);
-        self.wake_at = None;
-        if self.rx_len.is_none() {
-            for _ in 0..MAX_FRAMES_PER_RECEIVE {
-                let (stack, rx, stats, own, now) = (
-                    &mut self.stack,
-                    &mut self.rx,
-                    &mut self.stats,
-                    self.mac,
-                    self.now,
-                );
-                let Some((token, _)) = self.device.receive(timestamp) else {
-                    break;
-                };
-                let got = phy::RxToken::consume(token, |frame| {
-                    receive_frame(frame, stack, own, now, rx, stats)
-                });
-                if let Received::ForSmoltcp(len) = got {
-                    self.rx_len = Some(len);
-                    break;
-                }
-            }
-        }
-        let len = self.rx_len?;
-        // A reply needs a transmit buffer; without one the packet waits.
-        let inner = self.device.transmit(timestamp)?;
-        self.rx_len = None;
-        Some((
-            IpRxToken {
-                packet: self.rx.get(..len).unwrap_or(&[]),
-            },
-            IpTxToken {
-                inner,
-                stack: &mut self.stack,
-                buf: &mut self.tx,
-                mac: self.mac,
-                now: self.now,
-                stats: &mut self.stats,
-            },
-        ))
-    }
-
-    fn transmit(&mut self, timestamp: Instant) -> Option<Self::TxToken<'_>> {
-        self.advance(timestamp);
-        self.wake_at = None;
-        let inner = self.device.transmit(timestamp)?;
-        Some(IpTxToken {
-            inner,
-            stack: &mut self.stack,
-            buf: &mut self.tx,
-            mac: self.mac,
-            now: self.now,
-            stats: &mut self.stats,
-        })
-    }
-
-    fn capabilities(&self) -> DeviceCapabilities {
-        let inner = self.device.capabilities();
-        let mut caps = DeviceCapabilities::default();
-        caps.medium = Medium::Ip;
-        caps.max_transmission_unit = inner
-            .max_transmission_unit
-            .saturating_sub(ETHERNET_HEADER_LEN)
-            .min(IP_MTU);
-        caps.max_burst_size = inner.max_burst_size;
-        caps.checksum = inner.checksum;
-        caps
-    }
-}
-
-/// A received IPv6 packet for smoltcp.
-pub struct IpRxToken<'a> {
-    packet: &'a [u8],
-}
-
-impl phy::RxToken for IpRxToken<'_> {
-    fn consume<R, F>(self, f: F) -> R
-    where
-        F: FnOnce(&[u8]) -> R,
-    {
-        f(self.packet)
-    }
-}
-
-/// A transmit buffer for smoltcp: what smoltcp writes goes through the
-/// engine's next-hop choice.
-pub struct IpTxToken<'a, T, const N: usize, const QS: usize, const QB: usize> {
-    inner: T,
-    stack: &'a mut Stack<N, QS, QB>,
-    buf: &'a mut [u8; IP_MTU],
-    mac: MacAddr,
-    now: NdpInstant,
-    stats: &'a mut AdapterStats,
-}
-
-impl<T: phy::TxToken, const N: usize, const QS: usize, const QB: usize> phy::TxToken
-    for IpTxToken<'_, T, N, QS, QB>
-{
-    fn consume<R, F>(self, len: usize, f: F) -> R
-    where
-        F: FnOnce(&mut [u8]) -> R,
-    {
-        let Some(packet) = self.buf.get_mut(..len) else {
-            // smoltcp never asks for more than the MTU it was told; should
-            // anything else, the frame leaves addressed to ourselves, which
-            // no other station accepts.
-            bump(&mut self.stats.tx_oversize);
-            let mac = self.mac;
-            return self
-                .inner
-                .consume(len.saturating_add(ETHERNET_HEADER_LEN), |frame| {
-                    let (header, body) = frame.split_at_mut(ETHERNET_HEADER_LEN.min(frame.len()));
-                    let r = f(body);
-                    write_frame(header, mac, mac, &[]);
-                    r
-                });
-        };
-        let r = f(packet);
-        match self.stack.send(self.now, packet) {
-            Ok(Dispatch::Transmit(dst)) => {
-                send_frame(self.inner, dst, self.mac, packet);
-                bump(&mut self.stats.tx_ip);
-            }
-            Ok(Dispatch::Queued) => bump(&mut self.stats.tx_queued),
-            Err(SendError::Route(RouteError::NoRoute)) => bump(&mut self.stats.tx_no_route),
-            Err(SendError::Route(RouteError::Disabled)) => bump(&mut self.stats.tx_disabled),
-            Err(SendError::Malformed) => bump(&mut self.stats.tx_malformed),
-            Err(_) => bump(&mut self.stats.tx_no_room),
-        }
-        r
-    }
+/// The Ethernet group address of an IPv4 group: `01:00:5e` and the low
+/// 23 bits (RFC 1112 §6.4).
+fn ipv4_group_mac(g: Ipv4Addr) -> MacAddr {
+    let [_, b, c, d] = g.octets();
+    MacAddr([0x01, 0x00, 0x5e, b & 0x7f, c, d])
 }

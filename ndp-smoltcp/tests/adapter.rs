@@ -10,197 +10,16 @@ use std::cell::RefCell;
 use std::net::Ipv6Addr;
 use std::rc::Rc;
 
-use common::{Frames, Nic, cable, lone_nic};
+use common::node::*;
+use common::{Nic, cable, lone_nic};
 
+use ndp_core::Event;
 use ndp_core::addr::{AddrState, Origin};
-use ndp_core::wire::{
-    Lifetime, MacAddr, Message, NdOption, NeighborSolicit, Options, Preference, PrefixInfo,
-    RouterAdvert, UnicastAddr,
-};
-use ndp_core::{Config, Event};
-use ndp_smoltcp::{Adapter, MulticastFilter};
-use ndp_tests::packet::{self, ND_HOP_LIMIT, NH_ICMPV6, NH_UDP};
-use smoltcp::iface::{Interface, SocketHandle, SocketSet};
-use smoltcp::socket::udp;
+use ndp_core::wire::{MacAddr, Message, NdOption, NeighborSolicit, Options, UnicastAddr};
+use ndp_smoltcp::{Adapter, MulticastFilter, NEXT_HOP_PLACEHOLDER};
+use ndp_tests::packet::{self, ND_HOP_LIMIT, NH_ICMPV6};
+use smoltcp::iface::SocketSet;
 use smoltcp::time::Instant;
-use smoltcp::wire::IpCidr;
-
-/// A multicast filter that records what it was asked to accept.
-#[derive(Default, Clone)]
-struct Recorder(Rc<RefCell<Vec<Vec<MacAddr>>>>);
-
-impl MulticastFilter<Nic> for Recorder {
-    fn set_multicast_macs(&mut self, _: &mut Nic, macs: &[MacAddr]) {
-        self.0.borrow_mut().push(macs.to_vec());
-    }
-}
-
-// ------------------------------------------------------------- the nodes
-
-const MAC_A: MacAddr = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x0a]);
-const MAC_B: MacAddr = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x0b]);
-const ROUTER_MAC: MacAddr = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x01]);
-const PORT: u16 = 7;
-
-fn a(s: &str) -> Ipv6Addr {
-    s.parse().unwrap()
-}
-
-fn config(mac: MacAddr, seed: u64) -> Config {
-    let mut c = Config::new(mac, seed);
-    c.secret = [seed as u8; 16];
-    c
-}
-
-struct Node {
-    adapter: Adapter<Nic, Recorder>,
-    iface: Interface,
-    sockets: SocketSet<'static>,
-    udp: SocketHandle,
-    filter: Recorder,
-    sent: Rc<RefCell<Vec<Vec<u8>>>>,
-    inject: Frames,
-    events: Vec<(u64, Event)>,
-}
-
-impl Node {
-    fn new(nic: Nic, config: Config) -> Node {
-        let sent = nic.sent.clone();
-        let inject = nic.rx.clone();
-        let filter = Recorder::default();
-        let mut adapter = Adapter::with_filter(nic, filter.clone(), config, Instant::ZERO);
-        let iface = Interface::new(adapter.interface_config(), &mut adapter, Instant::ZERO);
-        let mut sockets = SocketSet::new(vec![]);
-        let buf = || udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; 8], vec![0; 8192]);
-        let mut socket = udp::Socket::new(buf(), buf());
-        socket.bind(PORT).unwrap();
-        let udp = sockets.add(socket);
-        Node {
-            adapter,
-            iface,
-            sockets,
-            udp,
-            filter,
-            sent,
-            inject,
-            events: Vec::new(),
-        }
-    }
-
-    fn poll(&mut self, ms: u64) {
-        let now = Instant::from_millis(ms as i64);
-        self.adapter.poll(now, &mut self.iface, &mut self.sockets);
-        while let Some(e) = self.adapter.stack_mut().poll_event() {
-            self.events.push((ms, e));
-        }
-    }
-
-    fn link_local(&self) -> Ipv6Addr {
-        self.adapter
-            .stack()
-            .addresses()
-            .find(|x| x.origin == Origin::LinkLocal)
-            .map(|x| x.addr.get())
-            .unwrap()
-    }
-
-    fn state(&self, addr: Ipv6Addr) -> Option<AddrState> {
-        self.adapter
-            .stack()
-            .addresses()
-            .find(|x| x.addr.get() == addr)
-            .map(|x| x.state)
-    }
-
-    /// smoltcp's IPv6 addresses.
-    fn smoltcp_addrs(&self) -> Vec<Ipv6Addr> {
-        self.iface
-            .ip_addrs()
-            .iter()
-            .filter_map(|c| match c {
-                IpCidr::Ipv6(c) => Some(c.address()),
-                #[allow(unreachable_patterns)]
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn udp(&mut self) -> &mut udp::Socket<'static> {
-        self.sockets.get_mut::<udp::Socket>(self.udp)
-    }
-
-    fn received(&mut self) -> Vec<(Ipv6Addr, Vec<u8>)> {
-        let mut got = Vec::new();
-        while let Ok((data, meta)) = self.udp().recv() {
-            let smoltcp::wire::IpAddress::Ipv6(src) = meta.endpoint.addr;
-            got.push((src, data.to_vec()));
-        }
-        got
-    }
-
-    /// Frames this node sent, parsed to (IPv6 destination, ICMPv6 type)
-    /// for ICMPv6 ones.
-    fn sent_icmp(&self) -> Vec<(Ipv6Addr, u8)> {
-        self.sent
-            .borrow()
-            .iter()
-            .filter_map(|f| packet::parse_icmpv6(f))
-            .filter_map(|m| Some((m.meta.dst, *m.icmp.first()?)))
-            .collect()
-    }
-}
-
-/// Poll every node each millisecond in [from, to).
-fn run(nodes: &mut [&mut Node], from: u64, to: u64) {
-    for ms in from..to {
-        for n in nodes.iter_mut() {
-            n.poll(ms);
-        }
-    }
-}
-
-fn frame_to(dst_mac: MacAddr, src: Ipv6Addr, dst: Ipv6Addr, next: u8, payload: &[u8]) -> Vec<u8> {
-    packet::ipv6_frame(ROUTER_MAC, dst_mac, src, dst, next, 64, payload)
-}
-
-fn udp_frame(dst_mac: MacAddr, src: Ipv6Addr, dst: Ipv6Addr, data: &[u8]) -> Vec<u8> {
-    let d = packet::udp(src, dst, 4000, PORT, data);
-    frame_to(dst_mac, src, dst, NH_UDP, &d)
-}
-
-fn ra_frame(router_lifetime: u16) -> Vec<u8> {
-    let pio = PrefixInfo {
-        prefix_len: 64,
-        on_link: true,
-        autonomous: true,
-        valid_lifetime: Lifetime::from_wire(86400),
-        preferred_lifetime: Lifetime::from_wire(14400),
-        prefix: a("2001:db8:1::"),
-    };
-    let opts = [
-        NdOption::SourceLinkAddr(ROUTER_MAC),
-        NdOption::PrefixInfo(pio),
-    ];
-    let m = Message::RouterAdvert(RouterAdvert {
-        cur_hop_limit: 64,
-        managed: false,
-        other_config: false,
-        preference: Preference::Medium,
-        router_lifetime,
-        reachable_time: 0,
-        retrans_timer: 0,
-        options: Options::from_list(&opts),
-    });
-    let all_nodes = a("ff02::1");
-    packet::icmpv6_frame(
-        ROUTER_MAC,
-        packet::multicast_mac(all_nodes).unwrap(),
-        a("fe80::1"),
-        all_nodes,
-        ND_HOP_LIMIT,
-        &m,
-    )
-}
 
 // ------------------------------------------------------------- the tests
 
@@ -343,7 +162,7 @@ fn smoltcp_never_sees_a_tentative_address() {
         .push_back(frame_to(MAC_A, a("fe80::1"), ll, NH_ICMPV6, &echo));
     n.poll(6000);
     // The reply waits for fe80::1 to be resolved.
-    assert_eq!(n.adapter.stats().tx_queued, 1);
+    assert_eq!(n.adapter.stats().tx_queued, 1, "{:?}", n.adapter.stats());
     let snm = UnicastAddr::new(a("fe80::1"))
         .unwrap()
         .solicited_node()
@@ -381,24 +200,25 @@ fn optimistic_addresses_are_in_smoltcp_at_once_and_leave_on_a_conflict() {
 
 #[test]
 fn routes_addresses_and_multicast_filter_follow_the_engine() {
+    // smoltcp resolves every IPv6 destination through one placeholder
+    // default route (the adapter sets each frame's MAC from the engine);
+    // the engine's default router follows the RAs.
     let mut n = Node::new(lone_nic(), config(MAC_A, 6));
     run(&mut [&mut n], 0, 3000);
     let ll = n.link_local();
-    assert_eq!(
+    let smoltcp_route = |n: &Node| {
         n.iface
             .routes()
             .get_default_ipv6_route()
-            .map(|r| r.via_router),
-        None
-    );
+            .map(|r| r.via_router)
+    };
+    let placeholder = Some(smoltcp::wire::IpAddress::Ipv6(NEXT_HOP_PLACEHOLDER));
+    assert_eq!(smoltcp_route(&n), placeholder);
+    assert_eq!(n.adapter.stack().default_router(), None);
     n.inject.borrow_mut().push_back(ra_frame(1800));
     n.poll(3000);
-    let route = n
-        .iface
-        .routes()
-        .get_default_ipv6_route()
-        .map(|r| r.via_router);
-    assert_eq!(route, Some(smoltcp::wire::IpAddress::Ipv6(a("fe80::1"))));
+    assert_eq!(n.adapter.stack().default_router(), Some(a("fe80::1")));
+    assert_eq!(smoltcp_route(&n), placeholder);
     let global = n
         .adapter
         .stack()
@@ -407,14 +227,26 @@ fn routes_addresses_and_multicast_filter_follow_the_engine() {
         .map(|x| x.addr.get())
         .expect("SLAAC address from the RA");
     assert_eq!(n.state(global), Some(AddrState::Optimistic));
-    // Preferred link-local first, then the optimistic global.
+    // Preferred link-local first, then the optimistic global; as /128:
+    // on-link is the engine's call (RFC 5942).
     assert_eq!(n.smoltcp_addrs(), vec![ll, global]);
-    // The NIC was asked for ff02::1 and both solicited-node groups.
+    assert!(
+        n.iface.ip_addrs().iter().all(|c| c.prefix_len() == 128),
+        "{:?}",
+        n.iface.ip_addrs()
+    );
+    // The NIC was asked for ff02::1, both solicited-node groups and IPv4
+    // all-systems.
     let mac = |x: Ipv6Addr| packet::multicast_mac(x).unwrap();
     let snm = |x: Ipv6Addr| UnicastAddr::new(x).unwrap().solicited_node().get();
     let mut last = n.filter.0.borrow().last().cloned().unwrap();
     last.sort();
-    let mut want = vec![mac(a("ff02::1")), mac(snm(ll)), mac(snm(global))];
+    let mut want = vec![
+        mac(a("ff02::1")),
+        mac(snm(ll)),
+        mac(snm(global)),
+        MacAddr([0x01, 0, 0x5e, 0, 0, 1]),
+    ];
     want.sort();
     want.dedup();
     assert_eq!(last, want);
@@ -426,13 +258,7 @@ fn routes_addresses_and_multicast_filter_follow_the_engine() {
     // RFC 4861 §6.3.4: router lifetime 0 removes the default router.
     n.inject.borrow_mut().push_back(ra_frame(0));
     n.poll(3100);
-    assert_eq!(
-        n.iface
-            .routes()
-            .get_default_ipv6_route()
-            .map(|r| r.via_router),
-        None
-    );
+    assert_eq!(n.adapter.stack().default_router(), None);
 }
 
 #[test]
@@ -514,9 +340,9 @@ fn the_multicast_filter_is_open_before_the_first_frame_leaves() {
         let nic = lone_nic();
         let sent = nic.sent.clone();
         let filter = OrderRecorder::default();
-        let mut adapter: Adapter<Nic, OrderRecorder> =
-            Adapter::with_filter(nic, filter.clone(), config(MAC_A, seed), Instant::ZERO);
-        let mut iface = Interface::new(adapter.interface_config(), &mut adapter, Instant::ZERO);
+        let mut adapter =
+            Adapter::with_filter(nic, filter.clone(), config(MAC_A, seed), Instant::ZERO).unwrap();
+        let mut iface = adapter.new_interface(Instant::ZERO);
         let mut sockets = SocketSet::new(vec![]);
         for ms in 0..1500 {
             adapter.poll(Instant::from_millis(ms), &mut iface, &mut sockets);

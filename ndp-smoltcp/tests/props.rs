@@ -1,5 +1,6 @@
 //! Property test: whatever frames arrive, the adapter does not panic,
-//! accounts for every frame in exactly one receive counter, and smoltcp
+//! accounts for every frame (IPv6, IPv4, ARP, other) in exactly one
+//! receive counter, and smoltcp
 //! never holds an address the engine does not consider usable.
 
 mod common;
@@ -12,11 +13,13 @@ use ndp_core::addr::AddrState;
 use ndp_core::wire::MacAddr;
 use ndp_smoltcp::{Adapter, AdapterStats};
 use proptest::prelude::*;
-use smoltcp::iface::{Interface, SocketSet};
+use smoltcp::iface::SocketSet;
 use smoltcp::time::Instant;
-use smoltcp::wire::IpCidr;
+use smoltcp::wire::{IpAddress, IpCidr};
 
 const MAC: MacAddr = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x0a]);
+/// The device's IPv4 address.
+const OUR_IPV4: [u8; 4] = [192, 0, 2, 10];
 
 /// Destination MACs worth trying: ours, broadcast, all-nodes, some
 /// solicited-node group, a stranger.
@@ -25,6 +28,7 @@ fn dst_mac() -> impl Strategy<Value = [u8; 6]> {
         Just(MAC.0),
         Just([0xff; 6]),
         Just([0x33, 0x33, 0, 0, 0, 1]),
+        Just([0x01, 0, 0x5e, 0, 0, 1]),
         any::<[u8; 3]>().prop_map(|t| [0x33, 0x33, 0xff, t[0], t[1], t[2]]),
         any::<[u8; 6]>(),
     ]
@@ -77,10 +81,35 @@ fn ipv6() -> impl Strategy<Value = Vec<u8>> {
         })
 }
 
+/// An ARP body: mostly Ethernet/IPv4 requests and replies, some for the
+/// device's IPv4 address.
+fn arp() -> impl Strategy<Value = Vec<u8>> {
+    (
+        any::<bool>(),
+        any::<[u8; 10]>(),
+        any::<bool>(),
+        any::<[u8; 6]>(),
+        0usize..40,
+    )
+        .prop_map(|(request, sender, ours, target_mac, cut)| {
+            let mut b = vec![0, 1, 8, 0, 6, 4, 0, if request { 1 } else { 2 }];
+            b.extend(sender);
+            b.extend(target_mac);
+            b.extend(if ours { OUR_IPV4 } else { [192, 0, 2, 99] });
+            b.truncate(b.len().saturating_sub(cut.saturating_sub(28)));
+            b
+        })
+}
+
 fn frame() -> impl Strategy<Value = Vec<u8>> {
+    let ethertype = prop_oneof![
+        12 => Just(0x86ddu16),
+        2 => Just(0x0800u16),
+        1 => any::<u16>(),
+    ];
     prop_oneof![
         1 => proptest::collection::vec(any::<u8>(), 0..80),
-        4 => (dst_mac(), any::<[u8; 6]>(), prop_oneof![9 => Just(0x86ddu16), 1 => any::<u16>()], ipv6())
+        6 => (dst_mac(), any::<[u8; 6]>(), ethertype, ipv6())
             .prop_map(|(dst, src, et, ip)| {
                 let mut f = dst.to_vec();
                 f.extend(src);
@@ -88,17 +117,34 @@ fn frame() -> impl Strategy<Value = Vec<u8>> {
                 f.extend(ip);
                 f
             }),
+        1 => (any::<[u8; 6]>(), arp()).prop_map(|(src, body)| {
+            let mut f = vec![0xff; 6];
+            f.extend(src);
+            f.extend(0x0806u16.to_be_bytes());
+            f.extend(body);
+            f
+        }),
     ]
 }
 
+/// Every way a received frame can end: each counted once.
 fn accounted(s: &AdapterStats) -> u32 {
     s.rx_runt
         + s.rx_filtered
-        + s.rx_not_ipv6
+        + s.rx_unknown_ethertype
         + s.rx_malformed
         + s.rx_fragmented_nd
+        + s.rx_unjoined_group
         + s.rx_nd
         + s.rx_ip
+        + s.rx_ipv4
+        + s.rx_ipv4_malformed
+        + s.rx_arp
+        + s.rx_arp_malformed
+        + s.rx_arp_not_for_us
+        + s.rx_arp_unsolicited
+        + s.rx_arp_bad_sender
+        + s.arp_answered
 }
 
 proptest! {
@@ -111,8 +157,9 @@ proptest! {
     ) {
         let nic = lone_nic();
         let inject = nic.rx.clone();
-        let mut adapter: Adapter<_> = Adapter::new(nic, Config::new(MAC, seed), Instant::ZERO);
-        let mut iface = Interface::new(adapter.interface_config(), &mut adapter, Instant::ZERO);
+        let mut adapter = Adapter::new(nic, Config::new(MAC, seed), Instant::ZERO).unwrap();
+        let mut iface = adapter.new_interface(Instant::ZERO);
+        iface.update_ip_addrs(|a| a.push(IpCidr::new(IpAddress::v4(192, 0, 2, 10), 24)).unwrap());
         let mut sockets = SocketSet::new(vec![]);
         let mut now = 0i64;
         let sent = frames.len() as u32;
@@ -123,7 +170,6 @@ proptest! {
             let s = adapter.stats();
             prop_assert_eq!(accounted(s), s.rx_frames, "{:?}", s);
             for c in iface.ip_addrs() {
-                #[allow(irrefutable_let_patterns)]
                 let IpCidr::Ipv6(c) = c else { continue };
                 let addr: Ipv6Addr = c.address();
                 let state = adapter.stack().addresses().find(|a| a.addr.get() == addr).map(|a| a.state);

@@ -35,12 +35,17 @@ const WORKLOADS: &[(&str, &str)] = &[
     ("route-512", "route() to a cached neighbor, 512 entries"),
     (
         "adapter-ns-na",
-        "NS frame → NA frame through ndp-smoltcp + smoltcp (Medium::Ip)",
+        "NS frame → NA frame through ndp-smoltcp + smoltcp",
     ),
     (
         "smoltcp-ns-na",
-        "the same NS frame → NA frame, plain smoltcp 0.14 (Medium::Ethernet, its own ND)",
+        "the same NS frame → NA frame, plain smoltcp 0.14 (its own ND)",
     ),
+    (
+        "adapter-echo4",
+        "ICMPv4 echo request frame → reply frame through ndp-smoltcp + smoltcp",
+    ),
+    ("smoltcp-echo4", "the same ICMPv4 echo, plain smoltcp 0.14"),
 ];
 
 pub fn run(ctx: &Ctx) -> Result<()> {

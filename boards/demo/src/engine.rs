@@ -1,13 +1,13 @@
 //! The demo on the ndp engine: [`ndp_smoltcp::Adapter`] between smoltcp
-//! (`Medium::Ip`) and the board's Ethernet device (feature `ndp`).
+//! and the board's Ethernet device (feature `ndp`).
 
 use core::net::Ipv6Addr;
 
-use defmt::info;
+use defmt::{error, info, warn};
 use ndp_core::wire::{Lifetime, MacAddr, Preference};
 use ndp_core::{Config, Event};
 use ndp_smoltcp::{Adapter, MulticastFilter};
-use smoltcp::iface::{Interface, SocketSet, SocketStorage};
+use smoltcp::iface::{SocketSet, SocketStorage};
 use smoltcp::phy::Device;
 use smoltcp::socket::udp;
 use smoltcp::time::Duration;
@@ -16,7 +16,7 @@ use crate::{Board, Ip, MAX_IDLE, Mac, Settings, udp_echo};
 
 /// Run the demo forever over `device`, whose multicast filter `filter`
 /// programs.
-pub fn run<D, F, B>(device: D, filter: F, board: &mut B, settings: Settings) -> !
+pub fn run<D, F, B>(mut device: D, filter: F, board: &mut B, settings: Settings) -> !
 where
     D: Device,
     F: MulticastFilter<D>,
@@ -27,8 +27,21 @@ where
     info!("boot mac {} seed {=u64}", Mac(settings.mac), settings.seed);
 
     let now = board.now();
-    let mut adapter: Adapter<D, F> = Adapter::with_filter(device, filter, config, now);
-    let mut iface = Interface::new(adapter.interface_config(), &mut adapter, now);
+    // A driver bug (no MTU set, not Ethernet) or a group MAC: nothing
+    // can run, and the log says why.
+    if let Err(e) = ndp_smoltcp::check(&device, &config) {
+        error!("cannot run the engine on this device: {}", e);
+        loop {
+            board.idle(&mut device, MAX_IDLE);
+        }
+    }
+    let Ok(mut adapter) = Adapter::with_filter(device, filter, config, now) else {
+        // Not reached: the same checks passed above.
+        loop {
+            core::hint::spin_loop();
+        }
+    };
+    let mut iface = adapter.new_interface(now);
     let mut storage = [SocketStorage::EMPTY; 1];
     let mut sockets = SocketSet::new(&mut storage[..]);
     let mut echo_buffers = crate::EchoBuffers::new();
@@ -51,7 +64,13 @@ where
             }
         }
         let mut addresses_changed = false;
-        while let Some(event) = adapter.stack_mut().poll_event() {
+        while let Some(event) = adapter.poll_event() {
+            let ndp_smoltcp::Event::Engine(event) = event else {
+                // The adapter's own: smoltcp's address table full, a
+                // group it could not follow, packets dropped.
+                warn!("adapter {}", event);
+                continue;
+            };
             addresses_changed |= matches!(
                 event,
                 Event::Address { .. } | Event::AddressRemoved { .. } | Event::Router { .. }

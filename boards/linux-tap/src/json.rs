@@ -149,6 +149,54 @@ pub fn event(ms: u64, e: &Event, node: &Node) -> Value {
     v
 }
 
+/// An event of the adapter: the engine's, or its own warnings.
+pub fn adapter_event(ms: u64, e: &ndp_smoltcp::Event, node: &Node) -> Value {
+    use ndp_smoltcp::Event as A;
+    let mut v = match e {
+        A::Engine(e) => return event(ms, e, node),
+        A::AddressNoRoom { addr } => json!({
+            "event": "address_no_room",
+            "address": addr.to_string(),
+        }),
+        A::GroupNoRoom { group } => json!({
+            "event": "group_no_room",
+            "group": group.to_string(),
+        }),
+        A::Dropped { reason, count } => json!({
+            "event": "dropped",
+            "reason": reason.to_string(),
+            "count": count,
+        }),
+        _ => json!({"event": "other", "debug": format!("{e:?}")}),
+    };
+    if let Some(o) = v.as_object_mut() {
+        o.insert("ms".into(), json!(ms));
+    }
+    v
+}
+
+/// The IPv4 configuration as the contract's object (`null`s without one).
+fn ipv4_value(node: &Node) -> Value {
+    match node.ipv4 {
+        Some((cidr, gateway)) => json!({
+            "address": cidr.address().to_string(),
+            "prefix_len": cidr.prefix_len(),
+            "gateway": gateway.map(|g| g.to_string()),
+        }),
+        None => json!({"address": null, "prefix_len": null, "gateway": null}),
+    }
+}
+
+/// The `ipv4` event: the IPv4 configuration changed.
+pub fn ipv4(ms: u64, node: &Node) -> Value {
+    let mut v = ipv4_value(node);
+    if let Some(o) = v.as_object_mut() {
+        o.insert("event".into(), json!("ipv4"));
+        o.insert("ms".into(), json!(ms));
+    }
+    v
+}
+
 /// The whole state, for SIGUSR1.
 pub fn state(ms: u64, node: &Node) -> Value {
     let s = node.adapter.stack();
@@ -221,6 +269,7 @@ pub fn state(ms: u64, node: &Node) -> Value {
         "dns": {"servers": servers, "search": search},
         "mtu": s.link_mtu(),
         "hop_limit": s.hop_limit(),
+        "ipv4": node.ipv4.map(|_| ipv4_value(node)),
         "stats": stats,
     })
 }

@@ -5,14 +5,19 @@
 //! ```text
 //! linux-tap --iface NAME --mac MAC --secret HEX [--seed N] [--no-optimistic]
 //!           [--dad-transmits N] [--gratuitous-na N] [--eui64]
+//!           [--ipv4 dhcp|ADDR/LEN[,GATEWAY]] [--join GROUP]...
 //! ```
 //!
 //! It attaches to TAP device NAME in the current network namespace
 //! (creating it if missing) and brings it up, then prints one JSON object
 //! per line on stdout: `started`, then one line per engine event with
-//! `ms` since start, and the whole state on SIGUSR1. It answers ping on
-//! every usable address and ff02::1, echoes UDP on port 7, and exits 0 on
-//! SIGINT or SIGTERM. Bad arguments: a one-line error and exit code 2.
+//! `ms` since start, an `ipv4` line whenever the IPv4 configuration
+//! changes (`address`, `prefix_len`, `gateway`; `null`s when DHCP loses
+//! it), one line per adapter warning (`address_no_room`, `group_no_room`,
+//! `dropped`), and the whole state on SIGUSR1. It answers ping (IPv4 and
+//! IPv6) on every usable address and ff02::1, echoes UDP on port 7 over
+//! both, also to the groups joined with `--join`, and exits 0 on SIGINT or
+//! SIGTERM. Bad arguments: a one-line error and exit code 2.
 
 mod json;
 mod tap;
@@ -29,8 +34,9 @@ use ndp_core::wire::MacAddr;
 use ndp_smoltcp::Adapter;
 use serde_json::json;
 use smoltcp::iface::{Interface, SocketHandle, SocketSet};
-use smoltcp::socket::udp;
+use smoltcp::socket::{dhcpv4, udp};
 use smoltcp::time::{Duration, Instant};
+use smoltcp::wire::{IpCidr, Ipv4Address, Ipv4Cidr};
 
 use crate::tap::Tap;
 
@@ -68,6 +74,62 @@ struct Args {
     /// Modified EUI-64 interface identifiers instead of RFC 7217 ones.
     #[arg(long)]
     eui64: bool,
+    /// IPv4 beside IPv6: `dhcp` (smoltcp's DHCPv4 client), or a static
+    /// ADDR/LEN with an optional default gateway, as 192.0.2.10/24,192.0.2.1.
+    #[arg(long, value_name = "dhcp|ADDR/LEN[,GATEWAY]", value_parser = parse_ipv4)]
+    ipv4: Option<Ipv4Setting>,
+    /// Join this IPv6 multicast group on the smoltcp interface, e.g.
+    /// ff02::fb (mDNS); repeatable.
+    #[arg(long, value_name = "GROUP", value_parser = parse_group)]
+    join: Vec<std::net::Ipv6Addr>,
+}
+
+/// How the device gets its IPv4 address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ipv4Setting {
+    /// smoltcp's DHCPv4 client.
+    Dhcp,
+    /// A static address and an optional default gateway.
+    Static(Ipv4Cidr, Option<Ipv4Address>),
+}
+
+fn parse_ipv4(s: &str) -> Result<Ipv4Setting, String> {
+    if s == "dhcp" {
+        return Ok(Ipv4Setting::Dhcp);
+    }
+    let usage = "expected dhcp or ADDR/LEN[,GATEWAY] like 192.0.2.10/24,192.0.2.1";
+    let (cidr, gateway) = match s.split_once(',') {
+        Some((c, g)) => (c, Some(g)),
+        None => (s, None),
+    };
+    let (addr, len) = cidr.split_once('/').ok_or(usage)?;
+    let addr: Ipv4Address = addr.parse().map_err(|_| format!("{addr:?}: {usage}"))?;
+    let len: u8 = len
+        .parse()
+        .ok()
+        .filter(|l| (1..=32).contains(l))
+        .ok_or(usage)?;
+    if addr.is_unspecified() || addr.is_multicast() || addr.is_broadcast() {
+        return Err(format!("{addr} cannot be an interface's address"));
+    }
+    let gateway = gateway
+        .map(|g| {
+            g.parse::<Ipv4Address>()
+                .map_err(|_| format!("{g:?}: {usage}"))
+        })
+        .transpose()?;
+    Ok(Ipv4Setting::Static(Ipv4Cidr::new(addr, len), gateway))
+}
+
+fn parse_group(s: &str) -> Result<std::net::Ipv6Addr, String> {
+    let g: std::net::Ipv6Addr = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not an IPv6 address"))?;
+    if g.is_multicast() {
+        Ok(g)
+    } else {
+        Err(format!("{g} is not a multicast group"))
+    }
 }
 
 fn parse_iface(s: &str) -> Result<String, String> {
@@ -148,24 +210,78 @@ pub struct Node {
     pub sockets: SocketSet<'static>,
     pub udp: SocketHandle,
     pub udp_echoed: u64,
+    pub dhcp: Option<SocketHandle>,
+    /// The IPv4 configuration: address and gateway.
+    pub ipv4: Option<(Ipv4Cidr, Option<Ipv4Address>)>,
 }
 
 impl Node {
-    fn new(tap: Tap, config: Config) -> Node {
-        let mut adapter = Adapter::new(tap, config, Instant::ZERO);
-        let iface = Interface::new(adapter.interface_config(), &mut adapter, Instant::ZERO);
+    fn new(tap: Tap, config: Config, args: &Args) -> Result<Node, String> {
+        let mut adapter = Adapter::new(tap, config, Instant::ZERO)
+            .map_err(|e| format!("cannot run on the TAP device: {e}"))?;
+        let mut iface = adapter.new_interface(Instant::ZERO);
         let mut sockets = SocketSet::new(vec![]);
         let buf = || udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; 16], vec![0; 16384]);
         let mut socket = udp::Socket::new(buf(), buf());
         // Binding a fresh socket to a free port cannot fail.
         let _ = socket.bind(ECHO_PORT);
         let udp = sockets.add(socket);
-        Node {
+        for g in &args.join {
+            iface
+                .join_multicast_group(*g)
+                .map_err(|e| format!("cannot join {g}: {e}"))?;
+        }
+        let mut node = Node {
             adapter,
             iface,
             sockets,
             udp,
             udp_echoed: 0,
+            dhcp: None,
+            ipv4: None,
+        };
+        match args.ipv4 {
+            Some(Ipv4Setting::Dhcp) => {
+                node.dhcp = Some(node.sockets.add(dhcpv4::Socket::new()));
+            }
+            Some(Ipv4Setting::Static(cidr, gateway)) => node.set_ipv4(Some((cidr, gateway))),
+            None => {}
+        }
+        Ok(node)
+    }
+
+    /// Replace the IPv4 address and default route.
+    fn set_ipv4(&mut self, v4: Option<(Ipv4Cidr, Option<Ipv4Address>)>) {
+        self.iface.update_ip_addrs(|addrs| {
+            addrs.retain(|c| !matches!(c, IpCidr::Ipv4(_)));
+            if let Some((cidr, _)) = v4 {
+                let _ = addrs.push(IpCidr::Ipv4(cidr));
+            }
+        });
+        let routes = self.iface.routes_mut();
+        let _ = routes.remove_default_ipv4_route();
+        if let Some((_, Some(gateway))) = v4 {
+            let _ = routes.add_default_ipv4_route(gateway);
+        }
+        self.ipv4 = v4;
+    }
+
+    /// Follow the DHCPv4 client; true when the configuration changed.
+    fn poll_dhcp(&mut self) -> bool {
+        let Some(h) = self.dhcp else {
+            return false;
+        };
+        let event = match self.sockets.get_mut::<dhcpv4::Socket>(h).poll() {
+            Some(dhcpv4::Event::Configured(c)) => Some(Some((c.address, c.router))),
+            Some(dhcpv4::Event::Deconfigured) => Some(None),
+            None => None,
+        };
+        match event {
+            Some(v4) => {
+                self.set_ipv4(v4);
+                true
+            }
+            None => false,
         }
     }
 
@@ -236,7 +352,7 @@ fn run(args: &Args, start: std::time::Instant) -> Result<(), String> {
             .map_err(|e| format!("cannot handle signal {sig}: {e}"))?;
     }
     let tap = Tap::open(&args.iface)?;
-    let mut node = Node::new(tap, config(args));
+    let mut node = Node::new(tap, config(args), args)?;
     let io_err = |e: io::Error| format!("cannot write to stdout: {e}");
     print(&json!({
         "event": "started",
@@ -245,12 +361,18 @@ fn run(args: &Args, start: std::time::Instant) -> Result<(), String> {
     }))
     .map_err(io_err)?;
     let ms = || start.elapsed().as_millis() as u64;
+    if node.ipv4.is_some() {
+        print(&json::ipv4(ms(), &node)).map_err(io_err)?;
+    }
     while !term.load(Ordering::Relaxed) {
         let now_ms = ms();
         let now = Instant::from_millis(now_ms as i64);
         node.adapter.poll(now, &mut node.iface, &mut node.sockets);
-        while let Some(e) = node.adapter.stack_mut().poll_event() {
-            print(&json::event(now_ms, &e, &node)).map_err(io_err)?;
+        while let Some(e) = node.adapter.poll_event() {
+            print(&json::adapter_event(now_ms, &e, &node)).map_err(io_err)?;
+        }
+        if node.poll_dhcp() {
+            print(&json::ipv4(now_ms, &node)).map_err(io_err)?;
         }
         node.udp_echo();
         // Replies go out now rather than at the next wake-up.

@@ -2,6 +2,8 @@
 //! tests.
 #![allow(dead_code)]
 
+pub mod node;
+
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;

@@ -1,0 +1,338 @@
+//! The ARP guard: which ARP messages reach smoltcp's neighbor cache.
+//!
+//! smoltcp 0.14 fills its neighbor cache (shared by ARP and, here, one
+//! IPv6 placeholder entry) from every ARP request or reply aimed at its
+//! address, and evicts the entry closest to expiry when the cache is
+//! full. A flood of ARP messages from made-up senders would push the
+//! IPv4 gateway out again and again. The guard keeps smoltcp's cache for
+//! the hosts it talks to:
+//!
+//! - replies reach smoltcp only when smoltcp asked for that address in
+//!   the last [`ARP_PENDING_TIME`] (up to [`ARP_PENDING`] questions at
+//!   once); other replies are dropped (RFC 826 lets a host merge only
+//!   senders it is interested in);
+//! - requests for our address reach smoltcp (which learns the sender, as
+//!   RFC 826 suggests, and answers) at [`ARP_LEARN_BURST`] at once and
+//!   then one per [`ARP_LEARN_REFILL`]. Beyond that the adapter answers
+//!   them itself without learning the sender, so a host asking during a
+//!   flood still gets its answer; smoltcp asks for that host itself when
+//!   it first has something to send it;
+//! - messages that are malformed, not Ethernet/IPv4, from a group or
+//!   zero sender, or not for one of our addresses are dropped and counted.
+
+use core::net::Ipv4Addr;
+
+use ndp_core::time::{Duration, Instant};
+use ndp_core::wire::MacAddr;
+
+/// Length of an Ethernet/IPv4 ARP message (RFC 826).
+pub const ARP_LEN: usize = 28;
+/// Questions smoltcp asked whose answers are awaited.
+pub const ARP_PENDING: usize = 4;
+/// How long an answer to smoltcp's question is awaited. smoltcp asks
+/// again after a second.
+pub const ARP_PENDING_TIME: Duration = Duration::from_millis(3000);
+/// ARP requests smoltcp may learn from at once.
+pub const ARP_LEARN_BURST: u16 = 4;
+/// Then one more per this.
+pub const ARP_LEARN_REFILL: Duration = Duration::from_millis(2000);
+
+/// An Ethernet/IPv4 ARP message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Arp {
+    pub request: bool,
+    pub sender_mac: MacAddr,
+    pub sender_ip: Ipv4Addr,
+    pub target_ip: Ipv4Addr,
+}
+
+fn field<const N: usize>(b: &[u8], at: usize) -> Option<[u8; N]> {
+    b.get(at..at.checked_add(N)?)
+        .and_then(|s| <[u8; N]>::try_from(s).ok())
+}
+
+impl Arp {
+    /// An Ethernet/IPv4 request or reply, or `None`.
+    pub fn parse(b: &[u8]) -> Option<Arp> {
+        // RFC 826: hardware type 1 (Ethernet), protocol 0x0800, lengths
+        // 6 and 4; operation 1 (request) or 2 (reply).
+        let head: [u8; 8] = field(b, 0)?;
+        let request = match head {
+            [0, 1, 8, 0, 6, 4, 0, 1] => true,
+            [0, 1, 8, 0, 6, 4, 0, 2] => false,
+            _ => return None,
+        };
+        Some(Arp {
+            request,
+            sender_mac: MacAddr(field(b, 8)?),
+            sender_ip: Ipv4Addr::from(field::<4>(b, 14)?),
+            target_ip: Ipv4Addr::from(field::<4>(b, 24)?),
+        })
+    }
+
+    /// The reply to this request from `mac`.
+    pub fn reply(&self, mac: MacAddr) -> [u8; ARP_LEN] {
+        let mut out = [0u8; ARP_LEN];
+        let parts: [&[u8]; 5] = [
+            &[0, 1, 8, 0, 6, 4, 0, 2],
+            &mac.0,
+            &self.target_ip.octets(),
+            &self.sender_mac.0,
+            &self.sender_ip.octets(),
+        ];
+        let mut at: usize = 0;
+        for p in parts {
+            let end = at.saturating_add(p.len());
+            if let Some(dst) = out.get_mut(at..end) {
+                dst.copy_from_slice(p);
+            }
+            at = end;
+        }
+        out
+    }
+}
+
+/// What to do with a received ARP message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Hand it to smoltcp.
+    Pass,
+    /// Answer it here, without smoltcp.
+    Answer,
+    /// Drop it: not for us.
+    NotForUs,
+    /// Drop it: a reply nobody asked for.
+    Unsolicited,
+    /// Drop it: a group, broadcast or zero sender.
+    BadSender,
+}
+
+/// See the [module documentation](self).
+#[derive(Debug, Clone)]
+pub(crate) struct ArpGuard {
+    /// smoltcp's open questions: (address, asked at).
+    pending: [Option<(Ipv4Addr, Instant)>; ARP_PENDING],
+    tokens: u16,
+    refilled: Instant,
+}
+
+impl ArpGuard {
+    pub fn new(now: Instant) -> Self {
+        ArpGuard {
+            pending: [None; ARP_PENDING],
+            tokens: ARP_LEARN_BURST,
+            refilled: now,
+        }
+    }
+
+    /// smoltcp sent a request for `ip`.
+    pub fn asked(&mut self, ip: Ipv4Addr, now: Instant) {
+        let slot = self
+            .pending
+            .iter()
+            .position(|p| p.is_some_and(|(a, _)| a == ip))
+            .or_else(|| self.pending.iter().position(Option::is_none))
+            .or_else(|| {
+                // The oldest question makes room.
+                (0..ARP_PENDING).min_by_key(|&i| {
+                    self.pending
+                        .get(i)
+                        .copied()
+                        .flatten()
+                        .map_or(Instant::ZERO, |(_, at)| at)
+                })
+            });
+        if let Some(p) = slot.and_then(|i| self.pending.get_mut(i)) {
+            *p = Some((ip, now));
+        }
+    }
+
+    /// Decide on `arp`, received while our IPv4 addresses are `ours`.
+    pub fn check(&mut self, arp: &Arp, ours: &[Ipv4Addr], now: Instant) -> Verdict {
+        if !ours.contains(&arp.target_ip) {
+            return Verdict::NotForUs;
+        }
+        let ip = arp.sender_ip;
+        if arp.sender_mac.is_multicast()
+            || arp.sender_mac == MacAddr([0; 6])
+            || ip.is_unspecified()
+            || ip.is_broadcast()
+            || ip.is_multicast()
+        {
+            return Verdict::BadSender;
+        }
+        if !arp.request {
+            let waiting = self.pending.iter_mut().find(|p| {
+                p.is_some_and(|(a, at)| {
+                    a == ip && now.saturating_duration_since(at) <= ARP_PENDING_TIME
+                })
+            });
+            return match waiting {
+                Some(p) => {
+                    *p = None;
+                    Verdict::Pass
+                }
+                None => Verdict::Unsolicited,
+            };
+        }
+        if self.take_token(now) {
+            Verdict::Pass
+        } else {
+            Verdict::Answer
+        }
+    }
+
+    fn take_token(&mut self, now: Instant) -> bool {
+        let step = ARP_LEARN_REFILL.as_millis();
+        let earned = now
+            .saturating_duration_since(self.refilled)
+            .as_millis()
+            .checked_div(step)
+            .unwrap_or(0);
+        if earned > 0 {
+            let earned16 = u16::try_from(earned).unwrap_or(u16::MAX);
+            self.tokens = self.tokens.saturating_add(earned16).min(ARP_LEARN_BURST);
+            self.refilled = now;
+        }
+        if self.tokens == 0 {
+            return false;
+        }
+        self.tokens = self.tokens.saturating_sub(1);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OURS: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
+    const PEER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+    const PEER_MAC: MacAddr = MacAddr([2, 0, 0, 0, 0, 1]);
+
+    fn t(ms: u64) -> Instant {
+        Instant::from_millis(ms)
+    }
+
+    fn msg(request: bool, sender_ip: Ipv4Addr, target_ip: Ipv4Addr) -> Arp {
+        Arp {
+            request,
+            sender_mac: PEER_MAC,
+            sender_ip,
+            target_ip,
+        }
+    }
+
+    #[test]
+    fn parse_takes_ethernet_ipv4_requests_and_replies_only() {
+        let req = msg(true, PEER, OURS);
+        let bytes = {
+            let mut b = req.reply(MacAddr([2, 0, 0, 0, 0, 9]));
+            b[7] = 1; // make it a request again
+            b
+        };
+        let back = Arp::parse(&bytes).unwrap();
+        assert!(back.request);
+        assert_eq!(back.sender_ip, OURS);
+        assert_eq!(back.target_ip, PEER);
+        assert_eq!(back.sender_mac, MacAddr([2, 0, 0, 0, 0, 9]));
+        assert!(Arp::parse(&bytes[..27]).is_none(), "truncated");
+        for (i, v) in [(1, 6), (3, 0xdd), (4, 8), (5, 16), (7, 3)] {
+            let mut b = bytes;
+            b[i] = v;
+            assert!(Arp::parse(&b).is_none(), "byte {i} = {v}");
+        }
+    }
+
+    #[test]
+    fn the_reply_swaps_sender_and_target_and_carries_our_mac() {
+        // RFC 826: the answer goes to the asker with our hardware address
+        // as the sender's.
+        let ours = MacAddr([2, 0, 0, 0, 0, 9]);
+        let r = Arp::parse(&msg(true, PEER, OURS).reply(ours)).unwrap();
+        assert_eq!(
+            r,
+            Arp {
+                request: false,
+                sender_mac: ours,
+                sender_ip: OURS,
+                target_ip: PEER,
+            }
+        );
+    }
+
+    #[test]
+    fn only_replies_to_our_own_questions_reach_smoltcp() {
+        let mut g = ArpGuard::new(t(0));
+        let reply = msg(false, PEER, OURS);
+        assert_eq!(g.check(&reply, &[OURS], t(0)), Verdict::Unsolicited);
+        g.asked(PEER, t(10));
+        assert_eq!(g.check(&reply, &[OURS], t(20)), Verdict::Pass);
+        assert_eq!(
+            g.check(&reply, &[OURS], t(30)),
+            Verdict::Unsolicited,
+            "answered once"
+        );
+        g.asked(PEER, t(100));
+        let late = t(100) + ARP_PENDING_TIME + Duration::from_millis(1);
+        assert_eq!(
+            g.check(&reply, &[OURS], late),
+            Verdict::Unsolicited,
+            "too late"
+        );
+    }
+
+    #[test]
+    fn pending_questions_are_bounded_and_the_oldest_makes_room() {
+        let mut g = ArpGuard::new(t(0));
+        for i in 0..=ARP_PENDING as u8 {
+            g.asked(Ipv4Addr::new(192, 0, 2, 100 + i), t(u64::from(i)));
+        }
+        let reply = |ip| msg(false, ip, OURS);
+        assert_eq!(
+            g.check(&reply(Ipv4Addr::new(192, 0, 2, 100)), &[OURS], t(10)),
+            Verdict::Unsolicited
+        );
+        let newest = Ipv4Addr::new(192, 0, 2, 100 + ARP_PENDING as u8);
+        assert_eq!(g.check(&reply(newest), &[OURS], t(10)), Verdict::Pass);
+    }
+
+    #[test]
+    fn requests_beyond_the_learning_budget_are_answered_here() {
+        let mut g = ArpGuard::new(t(0));
+        let req = msg(true, PEER, OURS);
+        for _ in 0..ARP_LEARN_BURST {
+            assert_eq!(g.check(&req, &[OURS], t(0)), Verdict::Pass);
+        }
+        assert_eq!(g.check(&req, &[OURS], t(1)), Verdict::Answer);
+        let later = t(1) + ARP_LEARN_REFILL;
+        assert_eq!(g.check(&req, &[OURS], later), Verdict::Pass);
+        assert_eq!(g.check(&req, &[OURS], later), Verdict::Answer);
+    }
+
+    #[test]
+    fn messages_not_for_us_or_from_bad_senders_are_dropped() {
+        let mut g = ArpGuard::new(t(0));
+        assert_eq!(
+            g.check(&msg(true, PEER, PEER), &[OURS], t(0)),
+            Verdict::NotForUs
+        );
+        assert_eq!(
+            g.check(&msg(true, PEER, OURS), &[], t(0)),
+            Verdict::NotForUs
+        );
+        for ip in [
+            Ipv4Addr::UNSPECIFIED,
+            Ipv4Addr::BROADCAST,
+            Ipv4Addr::new(224, 0, 0, 1),
+        ] {
+            assert_eq!(
+                g.check(&msg(true, ip, OURS), &[OURS], t(0)),
+                Verdict::BadSender
+            );
+        }
+        let mut m = msg(true, PEER, OURS);
+        m.sender_mac = MacAddr([0x01, 0, 0x5e, 0, 0, 1]);
+        assert_eq!(g.check(&m, &[OURS], t(0)), Verdict::BadSender);
+    }
+}

@@ -1,0 +1,564 @@
+//! The Ethernet device smoltcp sees: frames in from the NIC, sorted
+//! between the engine, smoltcp and the bin; frames out from smoltcp,
+//! with the engine's next hop for IPv6.
+
+use core::net::{Ipv4Addr, Ipv6Addr};
+
+use ndp_core::time::Instant as NdpInstant;
+use ndp_core::wire::ipv6::{Ipv6Header, NEXT_HEADER_ICMPV6, upper_layer};
+use ndp_core::wire::{
+    MacAddr, Message, MessageType, NdOption, NeighborAdvert, Options, is_solicited_node,
+};
+use ndp_core::{Dispatch, RouteError, RxMeta, SendError, Stack};
+use smoltcp::phy::{self, Device, DeviceCapabilities, Medium};
+use smoltcp::time::Instant;
+use smoltcp::wire::IpAddress;
+
+use crate::arp::{ARP_LEN, Arp, ArpGuard, Verdict};
+use crate::{
+    Adapter, AdapterStats, DropReason, ETHERNET_HEADER_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4,
+    ETHERTYPE_IPV6, Event, FRAME_LEN, MAX_FRAMES_PER_RECEIVE, MulticastFilter, bump, ndp_instant,
+};
+
+/// smoltcp's hop limit for everything it originates without a
+/// per-socket one (`socket/*.rs`, `iface/interface/ipv6.rs`).
+pub(crate) const SMOLTCP_HOP_LIMIT: u8 = 64;
+
+/// The adapter's state that smoltcp's tokens reach: everything but the
+/// NIC and its filter.
+pub(crate) struct Core<const N: usize, const QS: usize, const QB: usize> {
+    pub stack: Stack<N, QS, QB>,
+    pub mac: MacAddr,
+    pub now: NdpInstant,
+    /// The length of the frame for smoltcp in the adapter's receive
+    /// buffer: received, an answer to its solicitation, or an engine
+    /// error about one of its packets.
+    pub rx_len: Option<usize>,
+    pub tx: [u8; FRAME_LEN],
+    /// smoltcp's Neighbor Solicitations to answer: (target, its source).
+    pub solicited: heapless::Vec<(Ipv6Addr, Ipv6Addr), 2>,
+    /// Groups smoltcp reported a change for since the last look.
+    pub heard: heapless::Vec<IpAddress, 8>,
+    /// When smoltcp is next told where [`crate::NEXT_HOP_PLACEHOLDER`]
+    /// is ([`NdpInstant::ZERO`]: at once).
+    pub prime_at: NdpInstant,
+    /// The multicast MACs we listen to (what the NIC's filter was last
+    /// given): checked for every group frame, so kept rather than derived.
+    pub group_macs: heapless::Vec<MacAddr, { crate::MAX_MULTICAST_MACS }>,
+    /// smoltcp's IPv4 addresses, for the ARP guard.
+    pub ipv4_addrs: heapless::Vec<Ipv4Addr, 2>,
+    pub arp: ArpGuard,
+    /// [`Stack::poll_at`] as of the end of the last poll; `None` when the
+    /// engine may have changed since (then it is asked again).
+    pub wake_at: Option<Option<NdpInstant>>,
+    pub events: heapless::Deque<Event, { crate::ADAPTER_EVENTS }>,
+    pub stats: AdapterStats,
+}
+
+impl<const N: usize, const QS: usize, const QB: usize> Core<N, QS, QB> {
+    pub fn advance(&mut self, now: Instant) {
+        self.now = self.now.max(ndp_instant(now));
+    }
+
+    pub fn push_event(&mut self, event: Event) {
+        // One Dropped event per reason: later drops add to it.
+        if let Event::Dropped { reason, count } = event
+            && let Some(Event::Dropped { count: queued, .. }) = self
+                .events
+                .iter_mut()
+                .find(|e| matches!(e, Event::Dropped { reason: r, .. } if *r == reason))
+        {
+            *queued = queued.saturating_add(count);
+            return;
+        }
+        if self.events.push_back(event).is_err() {
+            bump(&mut self.stats.events_dropped);
+        }
+    }
+
+    fn dropped(&mut self, reason: DropReason) {
+        self.push_event(Event::Dropped { reason, count: 1 });
+    }
+
+    /// Put the next frame for smoltcp into `rx`: an answer to one of its
+    /// solicitations, or a received frame it should see.
+    fn next_frame<D: Device>(&mut self, device: &mut D, rx: &mut [u8], timestamp: Instant) {
+        if self.rx_len.is_some() {
+            return;
+        }
+        if let Some((target, asker)) = self.solicited.pop() {
+            self.rx_len = self.write_advert(rx, target, asker);
+            if self.rx_len.is_some() {
+                return;
+            }
+        }
+        for _ in 0..MAX_FRAMES_PER_RECEIVE {
+            let Some((token, _)) = device.receive(timestamp) else {
+                return;
+            };
+            let mut reply: Option<Arp> = None;
+            let got =
+                phy::RxToken::consume(token, |frame| self.receive_frame(frame, rx, &mut reply));
+            if let Some(request) = reply
+                && let Some(t) = device.transmit(timestamp)
+            {
+                send_frame(
+                    t,
+                    MacAddr(request.sender_mac.0),
+                    self.mac,
+                    ETHERTYPE_ARP,
+                    &request.reply(self.mac),
+                );
+                bump(&mut self.stats.arp_answered);
+            }
+            if let Some(len) = got {
+                self.rx_len = Some(len);
+                return;
+            }
+        }
+    }
+
+    /// The Neighbor Advertisement smoltcp's solicitation for `target`
+    /// (sent from `asker`) waits for, as an Ethernet frame in `rx`. The
+    /// link-layer address in it is ours: smoltcp needs one to send, and
+    /// the adapter replaces it with the engine's next hop in every frame.
+    fn write_advert(&mut self, rx: &mut [u8], target: Ipv6Addr, asker: Ipv6Addr) -> Option<usize> {
+        let dst = if asker.is_unspecified() || asker.is_loopback() || asker.is_multicast() {
+            Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1)
+        } else {
+            asker
+        };
+        let opts = [NdOption::TargetLinkAddr(self.mac)];
+        let msg = Message::NeighborAdvert(NeighborAdvert {
+            router_flag: false,
+            solicited_flag: !dst.is_multicast(),
+            override_flag: true,
+            target,
+            options: Options::from_list(&opts),
+        });
+        let icmp_len = msg.buffer_len();
+        let ip_len = Ipv6Header::LEN.checked_add(icmp_len)?;
+        let len = ETHERNET_HEADER_LEN.checked_add(ip_len)?;
+        let frame = rx.get_mut(..len)?;
+        let (eth, ip) = frame.split_at_mut(ETHERNET_HEADER_LEN);
+        write_eth(eth, self.mac, self.mac, ETHERTYPE_IPV6);
+        let header = Ipv6Header {
+            src: target,
+            dst,
+            next_header: NEXT_HEADER_ICMPV6,
+            hop_limit: 255,
+            payload_len: u16::try_from(icmp_len).ok()?,
+        };
+        header.emit(ip).ok()?;
+        msg.emit(&target, &dst, ip.get_mut(Ipv6Header::LEN..)?)
+            .ok()?;
+        bump(&mut self.stats.smoltcp_ns_answered);
+        Some(len)
+    }
+
+    /// Filter, classify and dispatch one received frame; `Some(len)`: a
+    /// frame of `len` bytes, copied to `rx`, for smoltcp. An ARP request
+    /// to answer here is left in `reply`.
+    fn receive_frame(
+        &mut self,
+        frame: &[u8],
+        rx: &mut [u8],
+        reply: &mut Option<Arp>,
+    ) -> Option<usize> {
+        bump(&mut self.stats.rx_frames);
+        let (Some(dst), Some(src), Some(ethertype), Some(body)) = (
+            frame.get(0..6).and_then(|b| <[u8; 6]>::try_from(b).ok()),
+            frame.get(6..12).and_then(|b| <[u8; 6]>::try_from(b).ok()),
+            frame.get(12..14).and_then(|b| <[u8; 2]>::try_from(b).ok()),
+            frame.get(ETHERNET_HEADER_LEN..),
+        ) else {
+            bump(&mut self.stats.rx_runt);
+            return None;
+        };
+        let dst = MacAddr(dst);
+        let ethertype = u16::from_be_bytes(ethertype);
+        // IPv4 multicast (01:00:5e) goes to smoltcp, which checks the group
+        // itself.
+        let wanted = dst == self.mac
+            || dst == MacAddr::BROADCAST
+            || (ethertype == ETHERTYPE_IPV4 && dst.0[..3] == [0x01, 0x00, 0x5e])
+            || self.group_macs.contains(&dst);
+        if !wanted {
+            bump(&mut self.stats.rx_filtered);
+            return None;
+        }
+        let len = match ethertype {
+            ETHERTYPE_IPV6 => self.receive_ipv6(body, MacAddr(src))?,
+            _ => self.receive_other(ethertype, body, reply)?,
+        };
+        // The frame without Ethernet padding.
+        let len = len.checked_add(ETHERNET_HEADER_LEN)?;
+        let (Some(bytes), Some(slot)) = (frame.get(..len), rx.get_mut(..len)) else {
+            bump(&mut self.stats.rx_malformed);
+            return None;
+        };
+        slot.copy_from_slice(bytes);
+        Some(len)
+    }
+
+    /// IPv4 and ARP (and the rest): the length to hand smoltcp, or `None`
+    /// when dropped or answered here. Out of line: the IPv6 path, which
+    /// every Neighbor Discovery message takes, stays small.
+    #[inline(never)]
+    fn receive_other(
+        &mut self,
+        ethertype: u16,
+        body: &[u8],
+        reply: &mut Option<Arp>,
+    ) -> Option<usize> {
+        match ethertype {
+            ETHERTYPE_IPV4 => {
+                let Some(len) = ipv4_len(body) else {
+                    bump(&mut self.stats.rx_ipv4_malformed);
+                    return None;
+                };
+                bump(&mut self.stats.rx_ipv4);
+                Some(len)
+            }
+            ETHERTYPE_ARP => {
+                let Some(arp) = Arp::parse(body) else {
+                    bump(&mut self.stats.rx_arp_malformed);
+                    return None;
+                };
+                let counter = match self.arp.check(&arp, &self.ipv4_addrs, self.now) {
+                    Verdict::Pass => {
+                        bump(&mut self.stats.rx_arp);
+                        return Some(ARP_LEN);
+                    }
+                    Verdict::Answer => {
+                        *reply = Some(arp);
+                        return None;
+                    }
+                    Verdict::NotForUs => &mut self.stats.rx_arp_not_for_us,
+                    Verdict::Unsolicited => &mut self.stats.rx_arp_unsolicited,
+                    Verdict::BadSender => &mut self.stats.rx_arp_bad_sender,
+                };
+                bump(counter);
+                None
+            }
+            _ => {
+                bump(&mut self.stats.rx_unknown_ethertype);
+                None
+            }
+        }
+    }
+
+    /// An IPv6 packet: Neighbor Discovery and MLD to the engine; others
+    /// to smoltcp (their length) unless sent to a group we have not
+    /// joined.
+    fn receive_ipv6(&mut self, ip: &[u8], src_mac: MacAddr) -> Option<usize> {
+        let Ok(up) = upper_layer(ip) else {
+            bump(&mut self.stats.rx_malformed);
+            return None;
+        };
+        let nd = up.protocol == NEXT_HEADER_ICMPV6
+            && !up.later_fragment
+            && up
+                .payload
+                .first()
+                .and_then(|t| MessageType::from_u8(*t))
+                .is_some_and(|t| t.is_ndp() || t.is_mld());
+        if nd {
+            // RFC 6980 §5: fragmented Neighbor Discovery is silently
+            // ignored.
+            if up.fragment {
+                bump(&mut self.stats.rx_fragmented_nd);
+                return None;
+            }
+            let meta = RxMeta {
+                src: up.header.src,
+                dst: up.header.dst,
+                hop_limit: up.header.hop_limit,
+                src_mac: Some(src_mac),
+            };
+            self.stack.receive(self.now, &meta, up.payload);
+            self.wake_at = None;
+            bump(&mut self.stats.rx_nd);
+            return None;
+        }
+        // RFC 4291 §2.7: a host accepts packets only to the groups it
+        // listens to. smoltcp compares only the low bits of some groups.
+        let group = up.header.dst;
+        if group.is_multicast() && !self.stack.multicast_groups().any(|g| g.get() == group) {
+            bump(&mut self.stats.rx_unjoined_group);
+            return None;
+        }
+        bump(&mut self.stats.rx_ip);
+        usize::from(up.header.payload_len).checked_add(Ipv6Header::LEN)
+    }
+
+    /// A frame smoltcp wrote into `tx[..len]`: send it, hand it to the
+    /// engine, or keep it from the wire.
+    fn transmit_frame<T: phy::TxToken>(&mut self, inner: T, len: usize) {
+        let Some(frame) = self.tx.get_mut(..len) else {
+            bump(&mut self.stats.tx_oversize);
+            self.dropped(DropReason::Malformed);
+            return;
+        };
+        let ethertype = frame
+            .get(12..14)
+            .and_then(|b| <[u8; 2]>::try_from(b).ok())
+            .map(u16::from_be_bytes);
+        match ethertype {
+            Some(ETHERTYPE_IPV6) => self.transmit_ipv6(inner, len),
+            other => {
+                if other == Some(ETHERTYPE_ARP)
+                    && let Some(arp) = frame.get(ETHERNET_HEADER_LEN..).and_then(Arp::parse)
+                    && arp.request
+                {
+                    self.arp.asked(arp.target_ip, self.now);
+                }
+                if other == Some(ETHERTYPE_IPV4) {
+                    self.heard_igmp(len);
+                }
+                let frame = self.tx.get(..len).unwrap_or(&[]);
+                inner.consume(len, |buf| {
+                    if let Some(b) = buf.get_mut(..frame.len()) {
+                        b.copy_from_slice(frame);
+                    }
+                });
+                bump(&mut self.stats.tx_ipv4);
+            }
+        }
+    }
+
+    /// An IGMP message smoltcp sends names a group the application joined
+    /// or left (RFC 2236 §2: the group is in the message).
+    fn heard_igmp(&mut self, len: usize) {
+        let ip = self.tx.get(ETHERNET_HEADER_LEN..len).unwrap_or(&[]);
+        let ihl = usize::from(ip.first().map_or(0, |b| b & 0x0f)).saturating_mul(4);
+        if ip.get(9) != Some(&2) {
+            return;
+        }
+        let group = ip
+            .get(ihl.saturating_add(4)..ihl.saturating_add(8))
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(Ipv4Addr::from);
+        if let Some(g) = group.filter(|g| g.is_multicast())
+            && !self.heard.contains(&IpAddress::Ipv4(g))
+        {
+            let _ = self.heard.push(IpAddress::Ipv4(g));
+        }
+    }
+
+    fn transmit_ipv6<T: phy::TxToken>(&mut self, inner: T, len: usize) {
+        let hop_limit = self.stack.hop_limit();
+        let Some(ip) = self.tx.get_mut(ETHERNET_HEADER_LEN..len) else {
+            return;
+        };
+        let Ok(up) = upper_layer(ip) else {
+            bump(&mut self.stats.tx_malformed);
+            self.dropped(DropReason::Malformed);
+            return;
+        };
+        if up.protocol == NEXT_HEADER_ICMPV6
+            && let Some(t) = up.payload.first().and_then(|t| MessageType::from_u8(*t))
+            && (t.is_ndp() || t.is_mld())
+        {
+            // smoltcp's own Neighbor Discovery and MLD never leave.
+            match Message::parse_checked(&up.header.src, &up.header.dst, up.payload) {
+                Ok(Message::NeighborSolicit(ns)) => {
+                    if self.solicited.iter().all(|(t, _)| *t != ns.target) {
+                        let _ = self.solicited.push((ns.target, up.header.src));
+                    }
+                }
+                Ok(Message::MldV2Report(r)) => {
+                    for rec in r.records.iter() {
+                        let g = IpAddress::Ipv6(rec.group);
+                        if !is_solicited_node(&rec.group) && !self.heard.contains(&g) {
+                            let _ = self.heard.push(g);
+                        }
+                    }
+                    bump(&mut self.stats.smoltcp_mld_dropped);
+                }
+                _ => bump(&mut self.stats.smoltcp_mld_dropped),
+            }
+            return;
+        }
+        // RFC 4861 §6.3.4: the advertised Cur Hop Limit for what we
+        // originate, in place of smoltcp's fixed default.
+        if up.header.hop_limit == SMOLTCP_HOP_LIMIT
+            && hop_limit != SMOLTCP_HOP_LIMIT
+            && let Some(h) = ip.get_mut(7)
+        {
+            *h = hop_limit;
+            bump(&mut self.stats.tx_hop_limit_set);
+        }
+        match self.stack.send(self.now, ip) {
+            Ok(Dispatch::Transmit(dst)) => {
+                let ip = self.tx.get(ETHERNET_HEADER_LEN..len).unwrap_or(&[]);
+                send_frame(inner, dst, self.mac, ETHERTYPE_IPV6, ip);
+                bump(&mut self.stats.tx_ip);
+            }
+            Ok(Dispatch::Queued) => bump(&mut self.stats.tx_queued),
+            Err(SendError::Route(RouteError::NoRoute)) => {
+                bump(&mut self.stats.tx_no_route);
+                self.dropped(DropReason::NoRoute);
+            }
+            Err(SendError::Route(RouteError::Disabled)) => {
+                bump(&mut self.stats.tx_disabled);
+                self.dropped(DropReason::Disabled);
+            }
+            Err(SendError::Malformed) => {
+                bump(&mut self.stats.tx_malformed);
+                self.dropped(DropReason::Malformed);
+            }
+            Err(_) => {
+                bump(&mut self.stats.tx_no_room);
+                self.dropped(DropReason::NoRoom);
+            }
+        }
+        self.wake_at = None;
+    }
+}
+
+/// The length of the IPv4 packet at the start of `b` (its Total Length),
+/// if its header is sound: version 4, a header of at least 20 bytes that
+/// fits, a total length that covers the header and fits (RFC 791 §3.1).
+fn ipv4_len(b: &[u8]) -> Option<usize> {
+    let vihl = *b.first()?;
+    let ihl = usize::from(vihl & 0x0f).checked_mul(4)?;
+    let total = usize::from(u16::from_be_bytes(b.get(2..4)?.try_into().ok()?));
+    (vihl >> 4 == 4 && ihl >= 20 && total >= ihl && total <= b.len()).then_some(total)
+}
+
+fn write_eth(h: &mut [u8], dst: MacAddr, src: MacAddr, ethertype: u16) {
+    let [d0, d1, d2, d3, d4, d5] = dst.0;
+    let [s0, s1, s2, s3, s4, s5] = src.0;
+    let [t0, t1] = ethertype.to_be_bytes();
+    let header = [d0, d1, d2, d3, d4, d5, s0, s1, s2, s3, s4, s5, t0, t1];
+    if let Some(h) = h.get_mut(..ETHERNET_HEADER_LEN) {
+        h.copy_from_slice(&header);
+    }
+}
+
+/// Write an Ethernet frame carrying `payload` into `frame`.
+pub(crate) fn write_frame(
+    frame: &mut [u8],
+    dst: MacAddr,
+    src: MacAddr,
+    ethertype: u16,
+    payload: &[u8],
+) {
+    write_eth(frame, dst, src, ethertype);
+    let end = ETHERNET_HEADER_LEN.saturating_add(payload.len());
+    if let Some(body) = frame.get_mut(ETHERNET_HEADER_LEN..end) {
+        body.copy_from_slice(payload);
+    }
+}
+
+/// Frame `payload` to `dst` and hand it to the NIC.
+pub(crate) fn send_frame<T: phy::TxToken>(
+    token: T,
+    dst: MacAddr,
+    src: MacAddr,
+    ethertype: u16,
+    payload: &[u8],
+) {
+    let len = ETHERNET_HEADER_LEN.saturating_add(payload.len());
+    token.consume(len, |frame| {
+        write_frame(frame, dst, src, ethertype, payload)
+    });
+}
+
+/// The adapter as the Ethernet device smoltcp polls; only
+/// [`Adapter::poll`] and [`Adapter::new_interface`] make one.
+pub(crate) struct Port<'a, D, F, const N: usize, const QS: usize, const QB: usize>(
+    pub &'a mut Adapter<D, F, N, QS, QB>,
+);
+
+impl<D: Device, F: MulticastFilter<D>, const N: usize, const QS: usize, const QB: usize> Device
+    for Port<'_, D, F, N, QS, QB>
+{
+    type RxToken<'b>
+        = FrameRx<'b>
+    where
+        Self: 'b;
+    type TxToken<'b>
+        = FrameTx<'b, D::TxToken<'b>, N, QS, QB>
+    where
+        Self: 'b;
+
+    fn receive(&mut self, timestamp: Instant) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
+        let Adapter {
+            device, rx, core, ..
+        } = &mut *self.0;
+        core.advance(timestamp);
+        core.next_frame(device, &mut rx[..], timestamp);
+        let len = core.rx_len?;
+        // A reply needs a transmit buffer; without one the frame waits.
+        let inner = device.transmit(timestamp)?;
+        core.rx_len = None;
+        Some((
+            FrameRx {
+                frame: rx.get(..len).unwrap_or(&[]),
+            },
+            FrameTx { inner, core },
+        ))
+    }
+
+    fn transmit(&mut self, timestamp: Instant) -> Option<Self::TxToken<'_>> {
+        let Adapter { device, core, .. } = &mut *self.0;
+        core.advance(timestamp);
+        let inner = device.transmit(timestamp)?;
+        Some(FrameTx { inner, core })
+    }
+
+    fn capabilities(&self) -> DeviceCapabilities {
+        let inner = self.0.device.capabilities();
+        let mut caps = DeviceCapabilities::default();
+        caps.medium = Medium::Ethernet;
+        caps.max_transmission_unit = inner.max_transmission_unit.min(FRAME_LEN);
+        caps.max_burst_size = inner.max_burst_size;
+        caps.checksum = inner.checksum;
+        caps
+    }
+}
+
+/// A received frame for smoltcp.
+pub(crate) struct FrameRx<'a> {
+    frame: &'a [u8],
+}
+
+impl phy::RxToken for FrameRx<'_> {
+    fn consume<R, F>(self, f: F) -> R
+    where
+        F: FnOnce(&[u8]) -> R,
+    {
+        f(self.frame)
+    }
+}
+
+/// A transmit buffer for smoltcp: what smoltcp writes goes through the
+/// engine's next-hop choice (IPv6) or straight out (IPv4, ARP).
+pub(crate) struct FrameTx<'a, T, const N: usize, const QS: usize, const QB: usize> {
+    inner: T,
+    core: &'a mut Core<N, QS, QB>,
+}
+
+impl<T: phy::TxToken, const N: usize, const QS: usize, const QB: usize> phy::TxToken
+    for FrameTx<'_, T, N, QS, QB>
+{
+    fn consume<R, F>(self, len: usize, f: F) -> R
+    where
+        F: FnOnce(&mut [u8]) -> R,
+    {
+        let core = self.core;
+        let Some(buf) = core.tx.get_mut(..len) else {
+            // smoltcp never asks for more than the MTU it was told; should
+            // it, the frame is dropped.
+            bump(&mut core.stats.tx_oversize);
+            core.dropped(DropReason::Malformed);
+            let mut scratch = [0u8; 0];
+            return f(&mut scratch);
+        };
+        let r = f(buf);
+        core.transmit_frame(self.inner, len);
+        r
+    }
+}
