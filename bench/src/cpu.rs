@@ -541,7 +541,7 @@ enum Echo4 {
         sockets: smoltcp::iface::SocketSet<'static>,
     },
     Plain {
-        nic: OneFrame,
+        nic: Box<OneFrame>,
         iface: smoltcp::iface::Interface,
         sockets: smoltcp::iface::SocketSet<'static>,
     },
@@ -587,17 +587,17 @@ impl Echo4 {
     }
 
     fn plain() -> Self {
-        let mut nic = one_frame(arp_request());
+        let mut nic = Box::new(one_frame(arp_request()));
         let hw = smoltcp::wire::HardwareAddress::Ethernet(smoltcp::wire::EthernetAddress(MAC.0));
         let mut iface = smoltcp::iface::Interface::new(
             smoltcp::iface::Config::new(hw),
-            &mut nic,
+            nic.as_mut(),
             smoltcp::time::Instant::ZERO,
         );
         with_v4(&mut iface);
         let mut sockets = smoltcp::iface::SocketSet::new(vec![]);
         nic.armed = true;
-        iface.poll(smoltcp_at(0), &mut nic, &mut sockets);
+        iface.poll(smoltcp_at(0), nic.as_mut(), &mut sockets);
         nic.frame = echo4_request();
         Echo4::Plain {
             nic,
@@ -627,7 +627,7 @@ impl Workload for Echo4 {
             } => {
                 nic.armed = true;
                 let before = nic.sent;
-                iface.poll(smoltcp_at(i), nic, sockets);
+                iface.poll(smoltcp_at(i), nic.as_mut(), sockets);
                 assert_eq!(nic.sent, before + 1, "one echo reply");
             }
         }

@@ -34,8 +34,12 @@ pub const UNSOLICITED_REPORT_INTERVAL: Duration = Duration::from_secs(1);
 /// (10 s). An MLDv1 query carries no interval of its own.
 pub const OLDER_VERSION_QUERIER_TIMEOUT: Duration = Duration::from_secs(2 * 125 + 10);
 /// Groups tracked: joined ones (solicited-node groups of the addresses,
-/// and the application's) and ones still being reported as left.
-pub const GROUPS: usize = 2 * (crate::addr::ADDRESSES + crate::stack::APP_GROUPS);
+/// and the application's) and ones still being reported as left. When
+/// the table is full, a new group takes the place of one still being
+/// reported as left: its remaining Done reports are not sent, and
+/// routers forget it after their Multicast Listener Interval (RFC 3810
+/// §9.4) as for a listener that left without a word.
+pub const GROUPS: usize = 2 * crate::addr::ADDRESSES + crate::stack::APP_GROUPS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Group {
@@ -123,7 +127,12 @@ impl Mld {
                         change_at: now.max(join_at),
                         query_at: Instant::MAX,
                     };
-                    ok &= self.groups.push(g).is_ok();
+                    if let Err(g) = self.groups.push(g) {
+                        match self.groups.iter_mut().find(|x| !x.joined) {
+                            Some(left) => *left = g,
+                            None => ok = false,
+                        }
+                    }
                 }
             }
         }
@@ -333,6 +342,30 @@ mod tests {
                 sources: AddrList::new(&[]),
             }),
         }
+    }
+
+    #[test]
+    fn a_full_table_makes_room_from_groups_being_left_not_joined_ones() {
+        let mut m = Mld::new();
+        let all: Vec<MulticastAddr> = (0..GROUPS as u16).map(g).collect();
+        assert!(m.set_groups(&all, t(0), t(0)));
+        // Leave half; their leaves are still being reported.
+        let half = &all[..GROUPS / 2];
+        assert!(m.set_groups(half, t(1), t(1)));
+        assert_eq!(m.groups.len(), GROUPS);
+        // New groups take the place of the ones left...
+        let mut wanted = half.to_vec();
+        wanted.extend((100..100 + (GROUPS / 2) as u16).map(g));
+        assert!(m.set_groups(&wanted, t(2), t(2)));
+        let mut joined: Vec<_> = m.joined().collect();
+        joined.sort_by_key(|a| a.get());
+        wanted.sort_by_key(|a| a.get());
+        assert_eq!(joined, wanted);
+        // ...never of joined ones: with none left, the new one is refused.
+        wanted.push(g(200));
+        assert!(!m.set_groups(&wanted, t(3), t(3)));
+        assert!(!m.joined().any(|x| x == g(200)));
+        assert_eq!(m.joined().count(), GROUPS);
     }
 
     #[test]

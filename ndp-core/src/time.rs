@@ -123,3 +123,84 @@ mod tests {
         assert_eq!(Instant::ZERO.saturating_duration_since(t), Duration::ZERO);
     }
 }
+
+/// smoltcp's clock (microseconds since an arbitrary origin) in the
+/// engine's milliseconds; times before the origin read as zero.
+///
+/// ```
+/// use ndp_core::time::Instant;
+/// let t: Instant = smoltcp::time::Instant::from_millis(1500).into();
+/// assert_eq!(t, Instant::from_millis(1500));
+/// assert_eq!(Instant::from(smoltcp::time::Instant::from_millis(-5)), Instant::ZERO);
+/// ```
+#[cfg(feature = "smoltcp")]
+impl From<smoltcp::time::Instant> for Instant {
+    fn from(t: smoltcp::time::Instant) -> Self {
+        Instant::from_millis(u64::try_from(t.total_millis()).unwrap_or(0))
+    }
+}
+
+/// The engine's clock in smoltcp's (saturating at smoltcp's largest).
+///
+/// ```
+/// use ndp_core::time::Instant;
+/// let t: smoltcp::time::Instant = Instant::from_millis(1500).into();
+/// assert_eq!(t.total_millis(), 1500);
+/// ```
+#[cfg(feature = "smoltcp")]
+impl From<Instant> for smoltcp::time::Instant {
+    fn from(t: Instant) -> Self {
+        // smoltcp counts microseconds in an i64.
+        let ms = t.as_millis().min(i64::MAX.unsigned_abs() / 1000);
+        smoltcp::time::Instant::from_millis(i64::try_from(ms).unwrap_or(0))
+    }
+}
+
+/// smoltcp's Duration in the engine's milliseconds (rounded down).
+#[cfg(feature = "smoltcp")]
+impl From<smoltcp::time::Duration> for Duration {
+    fn from(d: smoltcp::time::Duration) -> Self {
+        Duration::from_millis(d.total_millis())
+    }
+}
+
+/// The engine's Duration in smoltcp's.
+#[cfg(feature = "smoltcp")]
+impl From<Duration> for smoltcp::time::Duration {
+    fn from(d: Duration) -> Self {
+        // smoltcp counts microseconds in a u64.
+        smoltcp::time::Duration::from_millis(d.as_millis().min(u64::MAX / 1000))
+    }
+}
+
+#[cfg(all(test, feature = "smoltcp"))]
+mod smoltcp_tests {
+    use super::*;
+
+    #[test]
+    fn conversions_round_trip_and_saturate() {
+        for ms in [0u64, 1, 999, 1_000, 86_400_000] {
+            let t = Instant::from_millis(ms);
+            let s: smoltcp::time::Instant = t.into();
+            assert_eq!(Instant::from(s), t);
+            let d = Duration::from_millis(ms);
+            let sd: smoltcp::time::Duration = d.into();
+            assert_eq!(Duration::from(sd), d);
+        }
+        // Before smoltcp's origin: zero, not a wrapped huge time.
+        assert_eq!(
+            Instant::from(smoltcp::time::Instant::from_micros(-1)),
+            Instant::ZERO
+        );
+        // Sub-millisecond parts are dropped.
+        assert_eq!(
+            Instant::from(smoltcp::time::Instant::from_micros(1_999)),
+            Instant::from_millis(1)
+        );
+        // The engine's far future fits smoltcp's range (no overflow).
+        let far: smoltcp::time::Instant = Instant::MAX.into();
+        assert_eq!(far.total_millis(), i64::MAX / 1000);
+        let long: smoltcp::time::Duration = Duration::from_millis(u64::MAX).into();
+        assert_eq!(long.total_millis(), u64::MAX / 1000);
+    }
+}

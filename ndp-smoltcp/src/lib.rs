@@ -449,14 +449,15 @@ pub fn check<D: Device>(device: &D, config: &Config) -> Result<(), Error> {
 }
 
 /// Convert smoltcp's clock (microseconds since an arbitrary origin) to the
-/// engine's (milliseconds); times before the origin read as zero.
+/// engine's (milliseconds); times before the origin read as zero. The same
+/// as `NdpInstant::from(t)`.
 pub fn ndp_instant(t: Instant) -> NdpInstant {
-    NdpInstant::from_millis(u64::try_from(t.total_millis()).unwrap_or(0))
+    t.into()
 }
 
-/// Convert the engine's clock to smoltcp's.
+/// Convert the engine's clock to smoltcp's; the same as `Instant::from(t)`.
 pub fn smoltcp_instant(t: NdpInstant) -> Instant {
-    Instant::from_millis(i64::try_from(t.as_millis()).unwrap_or(i64::MAX))
+    t.into()
 }
 
 /// The engine under a smoltcp `Interface`: see the [crate documentation].

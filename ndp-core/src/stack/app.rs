@@ -118,6 +118,12 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         }
         self.app.groups.push(g).map_err(|_| GroupError::TableFull)?;
         self.sync_groups(self.now);
+        // The MLD table makes room from groups being left; should it have
+        // none, the group is not listened to.
+        if !self.mld.joined().any(|j| j == g) {
+            self.app.groups.pop();
+            return Err(GroupError::TableFull);
+        }
         self.generation = self.generation.wrapping_add(1);
         self.slow_timers_changed();
         Ok(())
