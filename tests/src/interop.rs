@@ -14,9 +14,12 @@
 //!
 //! The router is the Linux kernel with forwarding on and
 //! accept_untracked_na=1 on br0 (RFC 9131); the host is a plain Linux
-//! node. Needs root, `ip` (iproute2), radvd, tcpdump, ping and python3; a
-//! lab removes its namespaces (and with them every interface) and stops its
-//! processes when dropped, and prints `ip -6 addr`, `ip -6 neigh` and the
+//! node. For IPv4 the router can also get an address on br0
+//! ([`Lab::router_add_ipv4`]) and run dnsmasq as a DHCPv4 server
+//! ([`Lab::start_dnsmasq`]). Needs root, `ip` (iproute2), radvd, tcpdump,
+//! ping and python3 (and dnsmasq for DHCPv4); a lab removes its namespaces
+//! (and with them every interface) and stops its processes when dropped,
+//! and prints `ip addr`, `ip neigh` (both families), dnsmasq's log and the
 //! pcap path when dropped during a panic.
 
 use std::io::{BufRead, BufReader, Write};
@@ -153,6 +156,7 @@ pub struct Lab {
     /// The namespace [`Lab::add_attacker`] made, if any.
     pub attacker: Option<String>,
     radvd: Option<Child>,
+    dnsmasq: Option<Child>,
     tcpdump: Option<Child>,
     procs: Vec<Arc<Proc>>,
 }
@@ -176,6 +180,7 @@ impl Lab {
             dir,
             attacker: None,
             radvd: None,
+            dnsmasq: None,
             tcpdump: None,
             procs: Vec::new(),
         };
@@ -251,9 +256,24 @@ impl Lab {
             hs(&["ip", "link", "set", "vh", "up"]);
         }
         let pcap = self.pcap.to_string_lossy().into_owned();
+        // --immediate-mode: otherwise libpcap hands tcpdump the frames a
+        // block at a time (TPACKET_V3), and the frames of the last second
+        // or more before SIGTERM, the ones a failing test needs, never
+        // reach the file.
         let tcpdump = Command::new("ip")
             .args([
-                "netns", "exec", &r, "tcpdump", "-i", "br0", "-U", "-n", "-s", "0", "-w",
+                "netns",
+                "exec",
+                &r,
+                "tcpdump",
+                "-i",
+                "br0",
+                "--immediate-mode",
+                "-U",
+                "-n",
+                "-s",
+                "0",
+                "-w",
             ])
             .arg(&pcap)
             .stdout(Stdio::null())
@@ -294,6 +314,68 @@ impl Lab {
             .spawn()
             .expect("start radvd");
         self.radvd = Some(child);
+    }
+
+    /// Give the router `cidr` (`ADDR/LEN`, IPv4) on br0.
+    pub fn router_add_ipv4(&self, cidr: &str) {
+        ns_run(
+            &self.router,
+            &["ip", "-4", "addr", "add", cidr, "dev", "br0"],
+        );
+    }
+
+    /// Start dnsmasq on br0 as a DHCPv4 server only (no DNS: `--port=0`;
+    /// no configuration file, no hosts or resolv.conf) with `dhcp_args`
+    /// (`--dhcp-range=...`, `--dhcp-option=...`). Its lease file, pid file
+    /// and log (`--log-dhcp`) are in the lab's directory. br0 needs an
+    /// IPv4 address in the range's subnet first
+    /// ([`Lab::router_add_ipv4`]). Returns once dnsmasq has written its
+    /// pid file (it has bound its sockets by then).
+    pub fn start_dnsmasq(&mut self, dhcp_args: &[&str]) {
+        assert!(self.dnsmasq.is_none(), "dnsmasq is running already");
+        let path = |name: &str| self.dir.join(name).to_string_lossy().into_owned();
+        let (pid, leases, log) = (
+            path("dnsmasq.pid"),
+            path("dnsmasq.leases"),
+            path("dnsmasq.log"),
+        );
+        let stderr = std::fs::File::create(&log).expect("dnsmasq log");
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.router, "dnsmasq"])
+            .args([
+                // In the foreground but writing its pid file (which
+                // --no-daemon does not).
+                "--keep-in-foreground",
+                "--conf-file=/dev/null",
+                "--port=0",
+                "--interface=br0",
+                "--bind-interfaces",
+                "--no-resolv",
+                "--no-hosts",
+                "--log-dhcp",
+                "--log-facility=-",
+                "--user=root",
+                "--group=root",
+            ])
+            .arg(format!("--pid-file={pid}"))
+            .arg(format!("--dhcp-leasefile={leases}"))
+            .args(dhcp_args)
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("start dnsmasq");
+        self.dnsmasq = Some(child);
+        let started = poll_until(Duration::from_secs(5), || {
+            std::fs::metadata(&pid)
+                .is_ok_and(|m| m.len() > 0)
+                .then_some(())
+        });
+        if started.is_none() {
+            panic!(
+                "dnsmasq did not start; its log:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
     }
 
     /// Stop radvd with SIGTERM (it sends its final advertisements, router
@@ -424,12 +506,20 @@ impl Lab {
     pub fn diagnostics(&self) -> String {
         let mut out = format!("==== lab `{}` diagnostics\n", self.name);
         for (ns, dev) in [(&self.router, "br0"), (&self.host, "vh")] {
-            for what in ["addr", "neigh"] {
-                let text = try_run(&[
-                    "ip", "netns", "exec", ns, "ip", "-6", what, "show", "dev", dev,
-                ])
-                .unwrap_or_else(|e| e);
-                out += &format!("---- {ns}: ip -6 {what} show dev {dev}\n{text}");
+            for family in ["-6", "-4"] {
+                for what in ["addr", "neigh"] {
+                    let text = try_run(&[
+                        "ip", "netns", "exec", ns, "ip", family, what, "show", "dev", dev,
+                    ])
+                    .unwrap_or_else(|e| e);
+                    out += &format!("---- {ns}: ip {family} {what} show dev {dev}\n{text}");
+                }
+            }
+        }
+        if self.dnsmasq.is_some() {
+            for name in ["dnsmasq.log", "dnsmasq.leases"] {
+                let text = std::fs::read_to_string(self.dir.join(name)).unwrap_or_default();
+                out += &format!("---- {name}\n{text}");
             }
         }
         for p in &self.procs {
@@ -452,7 +542,10 @@ impl Drop for Lab {
         for p in &self.procs {
             p.kill();
         }
-        if let Some(mut c) = self.radvd.take() {
+        for mut c in [self.radvd.take(), self.dnsmasq.take()]
+            .into_iter()
+            .flatten()
+        {
             let _ = c.kill();
             let _ = c.wait();
         }

@@ -1,5 +1,5 @@
 //! The "interop" step of `cargo xtask test`: linux-tap against the Linux
-//! kernel and radvd in network namespaces
+//! kernel, radvd and dnsmasq (DHCPv4) in network namespaces
 //! (boards/linux-tap/tests/interop.rs). Needs root; without it the step is
 //! reported as skipped, loudly.
 
@@ -17,6 +17,10 @@ pub const TOOLS: &[Tool] = &[
     ("python3", "python3"),
 ];
 
+/// What the interop tests run beyond [`TOOLS`]: dnsmasq, the DHCPv4
+/// server of the dual-stack test.
+pub const DHCP_TOOLS: &[Tool] = &[("dnsmasq", "dnsmasq")];
+
 pub fn run(ctx: &Ctx) -> Result<Outcome> {
     if !packages::is_root(ctx) {
         return Ok(Outcome::Skipped(
@@ -24,7 +28,7 @@ pub fn run(ctx: &Ctx) -> Result<Outcome> {
                 .into(),
         ));
     }
-    packages::ensure(ctx, TOOLS)?;
+    packages::ensure(ctx, &[TOOLS, DHCP_TOOLS].concat())?;
     linux_tap_test(ctx, "interop")?;
     // The benchmark test leaves its figures for the summary.
     let report = crate::target_dir(ctx).join("interop/time-to-address/time-to-address.txt");

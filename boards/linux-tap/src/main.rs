@@ -277,11 +277,13 @@ impl Node {
             None => None,
         };
         match event {
-            Some(v4) => {
+            // The socket reports Deconfigured once at start, before it
+            // ever had a lease: no change, no line.
+            Some(v4) if v4 != self.ipv4 => {
                 self.set_ipv4(v4);
                 true
             }
-            None => false,
+            _ => false,
         }
     }
 

@@ -1,14 +1,16 @@
 //! linux-tap against peers we did not write: the Linux kernel as router
-//! and as neighbor host, and radvd. Each test builds its own namespaces
-//! (ndp_tests::interop::Lab), bounds every wait, and removes everything
-//! when it ends; a failure prints `ip -6 addr`, `ip -6 neigh`, the
-//! program's output and the path of a pcap of the link.
+//! and as neighbor host, radvd, and dnsmasq as DHCPv4 server. Each test
+//! builds its own namespaces (ndp_tests::interop::Lab), bounds every wait,
+//! and removes everything when it ends; a failure prints `ip addr`, `ip
+//! neigh`, dnsmasq's log, the program's output and the path of a pcap of
+//! the link.
 //!
-//! Needs root, iproute2, radvd, tcpdump, ping and python3: `cargo xtask
-//! test` installs them and runs this file as its own step.
+//! Needs root, iproute2, radvd, dnsmasq, tcpdump, ping and python3: `cargo
+//! xtask test` installs them and runs this file as its own step.
 
 mod common;
 
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -79,12 +81,18 @@ fn router_link_local(lab: &Lab) -> String {
 /// Send "ndp-interop" to `addr` port 7 from namespace `ns` with Python
 /// and return what came back and from where.
 fn udp_echo(ns: &str, addr: &str) -> Result<String, String> {
+    udp_echo_tries(ns, addr, 3)
+}
+
+/// [`udp_echo`] with `tries` datagrams a second apart. `addr` is IPv4,
+/// IPv6, or IPv6 with a scope (`ff02::fb%br0`).
+fn udp_echo_tries(ns: &str, addr: &str, tries: u32) -> Result<String, String> {
     const SCRIPT: &str = "
 import socket, sys
-ai = socket.getaddrinfo(sys.argv[1], 7, socket.AF_INET6, socket.SOCK_DGRAM)[0]
-s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+ai = socket.getaddrinfo(sys.argv[1], 7, 0, socket.SOCK_DGRAM)[0]
+s = socket.socket(ai[0], socket.SOCK_DGRAM)
 s.settimeout(1.0)
-for _ in range(3):
+for _ in range(int(sys.argv[2])):
     s.sendto(b'ndp-interop', ai[4])
     try:
         data, src = s.recvfrom(2048)
@@ -92,14 +100,36 @@ for _ in range(3):
         sys.exit(0)
     except socket.timeout:
         pass
+print('no echo', file=sys.stderr)
 sys.exit(1)
 ";
-    try_run(&["ip", "netns", "exec", ns, "python3", "-c", SCRIPT, addr])
+    let tries = tries.to_string();
+    try_run(&[
+        "ip", "netns", "exec", ns, "python3", "-c", SCRIPT, addr, &tries,
+    ])
+}
+
+/// [`udp_echo`] that must succeed, with the echo's source address.
+fn udp_echo_from(lab: &Lab, ns: &str, addr: &str) -> String {
+    let echo = udp_echo(ns, addr).unwrap_or_else(|e| panic!("UDP echo {addr}: {e}"));
+    let source = echo
+        .trim()
+        .strip_prefix("ndp-interop ")
+        .unwrap_or_else(|| panic!("UDP echo {addr}: {echo}"));
+    // Python shows a link-local source with its scope.
+    let source = source.split('%').next().unwrap_or(source).to_owned();
+    assert!(!source.is_empty(), "UDP echo {addr}: {echo} ({})", lab.name);
+    source
 }
 
 fn ping(ns: &str, addr: &str) -> Result<String, String> {
+    ping_family(ns, "-6", addr)
+}
+
+/// Three pings of `addr` from namespace `ns`; `family` is `-4` or `-6`.
+fn ping_family(ns: &str, family: &str, addr: &str) -> Result<String, String> {
     try_run(&[
-        "ip", "netns", "exec", ns, "ping", "-6", "-n", "-c", "3", "-i", "0.2", "-W", "2", addr,
+        "ip", "netns", "exec", ns, "ping", family, "-n", "-c", "3", "-i", "0.2", "-W", "2", addr,
     ])
 }
 
@@ -454,4 +484,351 @@ fn time_to_a_usable_global_address_linux_tap_and_linux() {
     let _ = std::fs::write(lab.dir.join("time-to-address.txt"), &report);
     use std::io::Write;
     let _ = std::io::stderr().write_all(report.as_bytes());
+}
+
+/// The router's IPv4 address on the lab link (documentation range,
+/// RFC 5737).
+const V4_ROUTER: &str = "192.0.2.1";
+/// The router's address and the link's prefix length.
+const V4_ROUTER_CIDR: &str = "192.0.2.1/24";
+/// An address off the lab link (on the router's loopback, RFC 5737).
+const V4_FAR: &str = "198.51.100.1";
+/// linux-tap's address in the static test.
+const V4_STATIC: &str = "192.0.2.10";
+/// dnsmasq's pool.
+const V4_POOL: (Ipv4Addr, Ipv4Addr) =
+    (Ipv4Addr::new(192, 0, 2, 100), Ipv4Addr::new(192, 0, 2, 150));
+
+/// The `ipv4` line with an address (not the `null`s of a lost lease).
+fn ipv4_configured(v: &Value) -> bool {
+    v["event"] == "ipv4" && v["address"].is_string()
+}
+
+/// How the first IPv4 ping may fare.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FirstPing {
+    /// The router ARPs for the device's address first, and smoltcp learns
+    /// the router's MAC from that request: every ping is answered.
+    Answered,
+    /// The router knows the device's MAC without ARP (dnsmasq put it in
+    /// the kernel's ARP table to unicast its OFFER and ACK), so the first
+    /// echo request is the first the device hears from the router.
+    /// smoltcp learns neighbors only from ARP and keeps no packet while
+    /// it resolves one: its first echo reply is dropped for the ARP
+    /// request it sends instead. Only that one may be missing.
+    MayBeLost,
+}
+
+/// Both families at once from the router: a ping of `v4` and of G0 side
+/// by side, then UDP echo to `v4`, G0 and the link-local address, each
+/// answered from the address it was sent to; and a ping of `v4` from
+/// V4_FAR, which the device reaches through its default gateway.
+fn check_dual_stack(lab: &Lab, v4: &str, first: FirstPing) {
+    let (p4, p6) = std::thread::scope(|s| {
+        let p4 = s.spawn(|| ping_family(&lab.router, "-4", v4));
+        let p6 = s.spawn(|| ping_family(&lab.router, "-6", G0));
+        (p4.join().unwrap(), p6.join().unwrap())
+    });
+    let p6 = p6.unwrap_or_else(|e| panic!("ping {G0}: {e}"));
+    assert!(p6.contains(" 0% packet loss"), "ping {G0}:\n{p6}");
+    let p4 = p4.unwrap_or_else(|e| panic!("ping {v4}: {e}"));
+    let answered = |seq: u32| p4.contains(&format!(" icmp_seq={seq} "));
+    let ok = match first {
+        FirstPing::Answered => p4.contains(" 0% packet loss"),
+        FirstPing::MayBeLost => answered(2) && answered(3),
+    };
+    assert!(ok, "ping {v4}:\n{p4}");
+    let ll_scoped = format!("{LL}%br0");
+    for (dst, from) in [(v4, v4), (G0, G0), (ll_scoped.as_str(), LL)] {
+        let source = udp_echo_from(lab, &lab.router, dst);
+        assert_eq!(source, from, "UDP echo {dst} answered from {source}");
+    }
+    ns_run(
+        &lab.router,
+        &[
+            "ip",
+            "-4",
+            "addr",
+            "add",
+            &format!("{V4_FAR}/32"),
+            "dev",
+            "lo",
+        ],
+    );
+    let far = try_run(&[
+        "ip",
+        "netns",
+        "exec",
+        &lab.router,
+        "ping",
+        "-4",
+        "-n",
+        "-c",
+        "3",
+        "-i",
+        "0.2",
+        "-W",
+        "2",
+        "-I",
+        V4_FAR,
+        v4,
+    ])
+    .unwrap_or_else(|e| panic!("ping {v4} from {V4_FAR}: {e}"));
+    assert!(
+        far.contains(" 0% packet loss"),
+        "ping {v4} from {V4_FAR}:\n{far}"
+    );
+}
+
+/// SIGUSR1, and the state line it prints (not an earlier one).
+fn state_now(tap: &Proc) -> Value {
+    let before = tap.line_count();
+    tap.signal("USR1");
+    poll_until(Duration::from_secs(3), || {
+        tap.lines_after(before)
+            .iter()
+            .filter_map(|(_, l)| serde_json::from_str::<Value>(l).ok())
+            .find(|v| v["event"] == "state")
+    })
+    .unwrap_or_else(|| panic!("{}: no state line within 3 s of SIGUSR1", tap.name))
+}
+
+/// SIGUSR1, then the state line; its `ipv4` must be `v4`/24 through
+/// V4_ROUTER, and IPv4 must have gone both ways through the adapter.
+fn check_state_ipv4(tap: &Proc, v4: &str) -> Value {
+    let st = state_now(tap);
+    assert_eq!(
+        st["ipv4"],
+        serde_json::json!({"address": v4, "prefix_len": 24, "gateway": V4_ROUTER}),
+        "{st}"
+    );
+    let stat = |name: &str| st["stats"][name].as_u64().unwrap_or(0);
+    for name in ["adapter.rx_ipv4", "adapter.rx_arp", "adapter.tx_ipv4"] {
+        assert!(stat(name) >= 1, "{name} is 0: {st}");
+    }
+    // Echoes: three over IPv4 and IPv6 each (the pings are smoltcp's
+    // and not counted here).
+    assert!(stat("udp_echoed") >= 3, "{st}");
+    assert!(
+        st["addresses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["address"] == G0 && a["state"] == "preferred"),
+        "{st}"
+    );
+    st
+}
+
+#[test]
+fn dual_stack_with_dhcpv4_from_dnsmasq() {
+    if skip_unless_root("dual_stack_with_dhcpv4_from_dnsmasq") {
+        return;
+    }
+    let mut lab = Lab::new("dhcpv4", HostConfig::default());
+    lab.router_add_ipv4(V4_ROUTER_CIDR);
+    let range = format!("--dhcp-range={},{},255.255.255.0,1h", V4_POOL.0, V4_POOL.1);
+    let router = format!("--dhcp-option=option:router,{V4_ROUTER}");
+    lab.start_dnsmasq(&[&range, &router]);
+    lab.start_radvd(RADVD_FULL);
+    let tap = start_tap(&mut lab, "linux-tap", &["--seed", "5", "--ipv4", "dhcp"]);
+
+    // The lease (dnsmasq checks with a ping that the address is free
+    // before offering it, which costs a few seconds).
+    let v4 = tap.wait_for("ipv4 from DHCP", Duration::from_secs(20), ipv4_configured);
+    let addr: Ipv4Addr = v4["address"]
+        .as_str()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("{v4}"));
+    assert!(
+        (V4_POOL.0..=V4_POOL.1).contains(&addr),
+        "{addr} is outside dnsmasq's pool: {v4}"
+    );
+    assert_eq!(v4["prefix_len"], 24, "{v4}");
+    assert_eq!(v4["gateway"], V4_ROUTER, "{v4}");
+    // dnsmasq agrees: its lease is ours.
+    let leases = std::fs::read_to_string(lab.dir.join("dnsmasq.leases")).unwrap_or_default();
+    assert!(
+        leases
+            .lines()
+            .any(|l| l.contains(MAC) && l.split_whitespace().nth(2) == Some(&addr.to_string())),
+        "dnsmasq's leases:\n{leases}"
+    );
+    // The IPv6 side meanwhile.
+    tap.wait_for(
+        "preferred global",
+        Duration::from_secs(20),
+        addr_state(G0, "preferred"),
+    );
+    let v4 = addr.to_string();
+    check_dual_stack(&lab, &v4, FirstPing::MayBeLost);
+    check_state_ipv4(&tap, &v4);
+    // One lease, no renewal or loss during the test.
+    let v4_lines = tap
+        .json()
+        .into_iter()
+        .filter(|v| v["event"] == "ipv4")
+        .count();
+    assert_eq!(v4_lines, 1, "ipv4 lines: {:?}", tap.json());
+    assert_eq!(tap.stop().and_then(|s| s.code()), Some(0));
+}
+
+#[test]
+fn dual_stack_with_a_static_ipv4_address() {
+    if skip_unless_root("dual_stack_with_a_static_ipv4_address") {
+        return;
+    }
+    let mut lab = Lab::new("static-ipv4", HostConfig::default());
+    lab.router_add_ipv4(V4_ROUTER_CIDR);
+    lab.start_radvd(RADVD_FULL);
+    let setting = format!("{V4_STATIC}/24,{V4_ROUTER}");
+    let tap = start_tap(&mut lab, "linux-tap", &["--seed", "6", "--ipv4", &setting]);
+    // Printed once at start.
+    let v4 = tap.wait_for("ipv4 line", Duration::from_secs(1), |v| {
+        v["event"] == "ipv4"
+    });
+    assert_eq!(v4["address"], V4_STATIC, "{v4}");
+    assert_eq!(v4["prefix_len"], 24, "{v4}");
+    assert_eq!(v4["gateway"], V4_ROUTER, "{v4}");
+    tap.wait_for(
+        "preferred global",
+        Duration::from_secs(20),
+        addr_state(G0, "preferred"),
+    );
+    check_dual_stack(&lab, V4_STATIC, FirstPing::Answered);
+    check_state_ipv4(&tap, V4_STATIC);
+    assert_eq!(tap.stop().and_then(|s| s.code()), Some(0));
+}
+
+/// mDNS's group (RFC 6762 §3).
+const MDNS_GROUP: &str = "ff02::fb";
+
+/// MLDv2 reports (RFC 3810 §5.2) from `mac` in the pcap at `path` with a
+/// record saying it listens to `group` (MODE_IS_EXCLUDE or
+/// CHANGE_TO_EXCLUDE_MODE, no sources: the whole group).
+fn mld_reports(path: &Path, mac: &str, group: Ipv6Addr) -> usize {
+    let Ok(file) = std::fs::File::open(path) else {
+        return 0;
+    };
+    // tcpdump may be writing a record: a truncated tail is read as an
+    // error, and the caller polls again.
+    let Ok(capture) = ndp_tests::pcap::read(file) else {
+        return 0;
+    };
+    let mac: Vec<u8> = mac
+        .split(':')
+        .map(|o| u8::from_str_radix(o, 16).unwrap())
+        .collect();
+    let u16_at = |b: &[u8], at: usize| -> Option<usize> {
+        Some(usize::from(u16::from_be_bytes(
+            b.get(at..at + 2)?.try_into().ok()?,
+        )))
+    };
+    let listens = |frame: &[u8]| -> Option<bool> {
+        if frame.get(6..12)? != &mac[..] || u16_at(frame, 12)? != 0x86dd {
+            return Some(false);
+        }
+        let ip = frame.get(14..)?;
+        let (mut next, mut at) = (*ip.get(6)?, 40);
+        // Hop-by-Hop Options with Router Alert (RFC 3810 §5).
+        while next == 0 {
+            next = *ip.get(at)?;
+            at += (usize::from(*ip.get(at + 1)?) + 1) * 8;
+        }
+        if next != 58 || *ip.get(at)? != 143 {
+            return Some(false);
+        }
+        let records = u16_at(ip, at + 6)?;
+        let mut r = at + 8;
+        for _ in 0..records {
+            let (kind, aux, sources) = (
+                *ip.get(r)?,
+                usize::from(*ip.get(r + 1)?),
+                u16_at(ip, r + 2)?,
+            );
+            let g: [u8; 16] = ip.get(r + 4..r + 20)?.try_into().ok()?;
+            if Ipv6Addr::from(g) == group && matches!(kind, 2 | 4) && sources == 0 {
+                return Some(true);
+            }
+            r += 20 + 16 * sources + 4 * aux;
+        }
+        Some(false)
+    };
+    capture
+        .records
+        .iter()
+        .filter(|rec| listens(&rec.data) == Some(true))
+        .count()
+}
+
+#[test]
+fn an_mdns_group_datagram_reaches_a_socket() {
+    // RFC 4291 §2.7: the group is delivered because the socket's interface
+    // joined it; RFC 3810: the join was reported.
+    if skip_unless_root("an_mdns_group_datagram_reaches_a_socket") {
+        return;
+    }
+    let mut lab = Lab::new("mdns", HostConfig::default());
+    lab.start_radvd(RADVD_FULL);
+    let tap = start_tap(
+        &mut lab,
+        "linux-tap",
+        &["--seed", "7", "--join", MDNS_GROUP],
+    );
+    tap.wait_for(
+        "preferred link-local",
+        Duration::from_secs(10),
+        addr_state(LL, "preferred"),
+    );
+    let group: Ipv6Addr = MDNS_GROUP.parse().unwrap();
+    let reported = poll_until(Duration::from_secs(10), || {
+        (mld_reports(&lab.pcap, MAC, group) > 0).then_some(())
+    });
+    assert!(
+        reported.is_some(),
+        "no MLDv2 report for {MDNS_GROUP} from {MAC} in {}",
+        lab.pcap.display()
+    );
+
+    // From the Linux host (across the bridge, as a peer on the link would
+    // send its mDNS queries), to the group: the echo comes from the
+    // device's link-local address (the host has no global address). The
+    // host sends once its own link-local address has passed DAD.
+    poll_until(Duration::from_secs(5), || {
+        let a = lab.host_addrs();
+        (a.contains("scope link") && !a.contains("tentative")).then_some(())
+    })
+    .unwrap_or_else(|| panic!("the host's link-local address:\n{}", lab.host_addrs()));
+    let to_group = format!("{MDNS_GROUP}%vh");
+    let source = udp_echo_from(&lab, &lab.host, &to_group);
+    assert_eq!(source, LL, "echo of a datagram to {to_group}");
+    // And from the router, which holds a global address too.
+    let to_group = format!("{MDNS_GROUP}%br0");
+    let source = udp_echo_from(&lab, &lab.router, &to_group);
+    assert!(
+        source == LL || source == G0,
+        "echo of a datagram to {to_group} from {source}"
+    );
+
+    // A group the device has not joined (LLMNR's) is not delivered: the
+    // adapter drops it, by its MAC (linux-tap's TAP accepts every group
+    // MAC) or by its group.
+    let stat = |st: &Value, name: &str| st["stats"][name].as_u64().unwrap_or(0);
+    let dropped =
+        |st: &Value| stat(st, "adapter.rx_filtered") + stat(st, "adapter.rx_unjoined_group");
+    let before = state_now(&tap);
+    let unjoined = udp_echo_tries(&lab.host, "ff02::1:3%vh", 2);
+    assert!(
+        unjoined.is_err(),
+        "echo from an unjoined group: {unjoined:?}"
+    );
+    let after = state_now(&tap);
+    assert!(
+        dropped(&after) >= dropped(&before) + 2,
+        "before: {before}\nafter: {after}"
+    );
+    assert_eq!(stat(&before, "udp_echoed"), 2, "{before}");
+    assert_eq!(stat(&after, "udp_echoed"), 2, "{after}");
+    assert_eq!(after["ipv4"], Value::Null, "{after}");
+    assert_eq!(tap.stop().and_then(|s| s.code()), Some(0));
 }
