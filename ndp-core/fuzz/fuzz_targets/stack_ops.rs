@@ -232,6 +232,17 @@ enum Op {
     LinkUp,
     Events,
     Loopback(usize),
+    /// The application joins (or leaves) a multicast group.
+    Group {
+        join: bool,
+        group: Sel,
+    },
+    /// The application adds (or removes) a static address.
+    Static {
+        add: bool,
+        addr: Sel,
+        prefix_len: u8,
+    },
 }
 
 /// The input, read front to back.
@@ -277,7 +288,24 @@ impl Input<'_> {
     }
 
     fn op(&mut self) -> Option<Op> {
-        Some(match self.byte()? % 10 {
+        // 240 and up: the application's calls (older inputs rarely have
+        // those bytes, so their ops keep their meaning).
+        let b = self.byte()?;
+        if b >= 240 {
+            return Some(if b < 248 {
+                Op::Group {
+                    join: b & 1 == 0,
+                    group: self.sel()?,
+                }
+            } else {
+                Op::Static {
+                    add: b & 1 == 0,
+                    addr: self.sel()?,
+                    prefix_len: self.byte()?,
+                }
+            });
+        }
+        Some(match b % 10 {
             0 => Op::Advance(self.time()?),
             1 => Op::Step(self.time()?),
             2 => {
@@ -567,6 +595,37 @@ impl Harness {
                 });
             }
             Op::LinkUp => no_alloc("link_up", || self.stack.link_up(now)),
+            Op::Group { join, group } => {
+                let g = self.addr(*group);
+                if *join {
+                    let r = no_alloc("join_group", || self.stack.join_group(now, g));
+                    // Joined means listened to: in the NIC's list.
+                    if r.is_ok() {
+                        assert!(self.stack.multicast_groups().any(|m| m.get() == g));
+                    }
+                } else {
+                    no_alloc("leave_group", || self.stack.leave_group(now, g));
+                }
+            }
+            Op::Static {
+                add,
+                addr,
+                prefix_len,
+            } => {
+                let a = self.addr(*addr);
+                if *add {
+                    let r = no_alloc("add_static_address", || {
+                        self.stack.add_static_address(now, a, *prefix_len)
+                    });
+                    if r.is_ok() {
+                        assert!(self.stack.addresses().any(|x| x.addr.get() == a));
+                    }
+                } else {
+                    no_alloc("remove_static_address", || {
+                        self.stack.remove_static_address(now, a)
+                    });
+                }
+            }
             Op::Events => self.events(),
             Op::Loopback(k) => {
                 let Some(packet) = self.sent.iter().rev().nth(*k).cloned() else {

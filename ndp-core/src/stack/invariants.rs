@@ -129,8 +129,26 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 continue;
             };
             let a = &s.a;
-            if a.prefix_len != 64 {
-                return Err("an address's prefix length is not 64");
+            // RFC 4862 §5.3, §5.5.3 (d): 64 for what the engine forms; the
+            // application chooses for its own.
+            match a.origin {
+                Origin::Static => {
+                    if a.prefix_len > 128 {
+                        return Err("a static address's prefix length is over 128");
+                    }
+                    if !self
+                        .app
+                        .statics
+                        .iter()
+                        .any(|(x, len)| *x == a.addr && *len == a.prefix_len)
+                    {
+                        return Err("a static address the application did not set");
+                    }
+                }
+                _ if a.prefix_len != 64 => {
+                    return Err("a link-local or SLAAC address's prefix length is not 64");
+                }
+                _ => {}
             }
             let probing = matches!(a.state, AddrState::Tentative | AddrState::Optimistic);
             if probing != s.dad_running() {
@@ -153,6 +171,15 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         }
         if !unique(|| self.mld.joined()) {
             return Err("a multicast group is joined twice");
+        }
+        // The application's groups are listened to (and reported).
+        if self
+            .app
+            .groups
+            .iter()
+            .any(|g| !self.mld.joined().any(|j| j == *g))
+        {
+            return Err("an application group is not listened to");
         }
         Ok(())
     }
@@ -402,6 +429,8 @@ mod tests {
         let mut now = Instant::from_millis(1500);
         drain(&mut s, now);
         ra(&mut s, now, "2001:db8:1::");
+        s.add_static_address(now, a("fd00::10"), 48).unwrap();
+        s.join_group(now, a("ff02::fb")).unwrap();
         drain(&mut s, now);
         // From the link-local address, preferred by now: an optimistic
         // source would detour through the router (RFC 4429 §3.2).
@@ -519,7 +548,7 @@ mod tests {
     #[test]
     fn each_broken_invariant_is_reported() {
         type Corrupt = fn(&mut Stack);
-        let cases: [(&str, Corrupt); 16] = [
+        let cases: [(&str, Corrupt); 20] = [
             ("an address is held twice", |s| {
                 let first = s.addrs.slot(0).unwrap().a.addr;
                 s.addrs.slot_mut(1).unwrap().a.addr = first;
@@ -545,6 +574,21 @@ mod tests {
                     slot.gna_left = 1;
                 },
             ),
+            (
+                "a link-local or SLAAC address's prefix length is not 64",
+                |s| s.addrs.slot_mut(0).unwrap().a.prefix_len = 48,
+            ),
+            ("a static address's prefix length is over 128", |s| {
+                let i = s.addrs.find(&a("fd00::10")).unwrap().0;
+                s.addrs.slot_mut(i).unwrap().a.prefix_len = 129;
+            }),
+            ("a static address the application did not set", |s| {
+                s.app.statics.clear();
+            }),
+            ("an application group is not listened to", |s| {
+                let g = MulticastAddr::new(a("ff02::99")).unwrap();
+                s.app.groups.push(g).unwrap();
+            }),
             ("an address's solicited-node group is not joined", |s| {
                 s.mld.set_groups(&[], s.now, s.now);
             }),

@@ -135,20 +135,35 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         }
         let override_flag = a.override_flag && addr.state != AddrState::Optimistic;
         let target = addr.addr.get();
-        let opts = [NdOption::TargetLinkAddr(self.config.mac)];
-        let options = if a.tlla {
-            Options::from_list(&opts)
-        } else {
-            Options::EMPTY
-        };
-        let msg = Message::NeighborAdvert(NeighborAdvert {
-            router_flag: false,
-            solicited_flag: a.solicited,
-            override_flag,
-            target,
-            options,
-        });
-        Some(write_icmp(buf, target, a.dst, ND_HOP_LIMIT, &msg))
+        let tlla = a.tlla.then_some(self.config.mac);
+        // The commonest message the engine sends, written in one pass.
+        let written = buf
+            .get_mut(Ipv6Header::LEN..)
+            .ok_or(wire::Error::BufferTooSmall)
+            .and_then(|body| {
+                wire::na::emit_advert(
+                    body,
+                    &target,
+                    &a.dst,
+                    a.solicited,
+                    override_flag,
+                    &target,
+                    tlla,
+                )
+            })
+            .and_then(|len| {
+                let payload_len = u16::try_from(len).map_err(|_| wire::Error::BufferTooSmall)?;
+                Ipv6Header {
+                    src: target,
+                    dst: a.dst,
+                    next_header: NEXT_HEADER_ICMPV6,
+                    hop_limit: ND_HOP_LIMIT,
+                    payload_len,
+                }
+                .emit(buf)?;
+                Ok(Ipv6Header::LEN.saturating_add(len))
+            });
+        Some(written)
     }
 
     /// A Destination Unreachable (code 3) for the oldest packet whose

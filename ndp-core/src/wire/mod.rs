@@ -42,7 +42,7 @@ mod bytes;
 pub mod icmpv6;
 pub mod ipv6;
 mod mld;
-mod na;
+pub(crate) mod na;
 mod ns;
 mod option;
 mod ra;

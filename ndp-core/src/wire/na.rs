@@ -3,7 +3,7 @@
 use core::net::Ipv6Addr;
 
 use super::bytes;
-use super::{Error, Options, Result};
+use super::{Error, MacAddr, Options, Result};
 
 mod field {
     pub const FLAGS: usize = 4;
@@ -71,5 +71,115 @@ impl<'a> NeighborAdvert<'a> {
         self.options
             .emit(msg.get_mut(field::OPTIONS..).ok_or(Error::BufferTooSmall)?)?;
         Ok(())
+    }
+}
+
+/// Write a whole Neighbor Advertisement (ICMPv6 header, body, an optional
+/// Target Link-Layer Address option, checksum for `src` and `dst`) at the
+/// start of `buf` in one pass; returns its length. The engine answers
+/// every Neighbor Solicitation with one, so this skips the generic
+/// emitter's option machinery. The bytes are those of
+/// [`super::Message::emit`] for the same advertisement (tested below).
+pub(crate) fn emit_advert(
+    buf: &mut [u8],
+    src: &Ipv6Addr,
+    dst: &Ipv6Addr,
+    solicited: bool,
+    override_flag: bool,
+    target: &Ipv6Addr,
+    tlla: Option<MacAddr>,
+) -> Result<usize> {
+    let flags =
+        if solicited { field::FLAG_S } else { 0 } | if override_flag { field::FLAG_O } else { 0 };
+    let [
+        t0,
+        t1,
+        t2,
+        t3,
+        t4,
+        t5,
+        t6,
+        t7,
+        t8,
+        t9,
+        t10,
+        t11,
+        t12,
+        t13,
+        t14,
+        t15,
+    ] = target.octets();
+    let (opt, [m0, m1, m2, m3, m4, m5]) = match tlla {
+        // RFC 4861 §4.6.1: type 2, length 1 (in units of 8 octets).
+        Some(mac) => ([2, 1], mac.0),
+        None => ([0, 0], [0; 6]),
+    };
+    #[rustfmt::skip]
+    let msg: [u8; field::OPTIONS + 8] = [
+        super::MessageType::NeighborAdvert as u8, 0, 0, 0,
+        flags, 0, 0, 0,
+        t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15,
+        opt[0], opt[1], m0, m1, m2, m3, m4, m5,
+    ];
+    let len = if tlla.is_some() {
+        msg.len()
+    } else {
+        field::OPTIONS
+    };
+    let out = buf.get_mut(..len).ok_or(Error::BufferTooSmall)?;
+    out.copy_from_slice(msg.get(..len).ok_or(Error::BufferTooSmall)?);
+    super::icmpv6::fill_checksum(out, src, dst)?;
+    Ok(len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{Message, NdOption};
+
+    #[test]
+    fn the_one_pass_advert_is_the_generic_emitters_bytes() {
+        let src: Ipv6Addr = "fe80::1".parse().unwrap();
+        let dst: Ipv6Addr = "fe80::2".parse().unwrap();
+        let target: Ipv6Addr = "2001:db8::1".parse().unwrap();
+        let mac = MacAddr([2, 0, 0x5e, 0, 0x53, 1]);
+        for (solicited, override_flag, tlla) in [
+            (false, false, None),
+            (true, false, Some(mac)),
+            (false, true, Some(mac)),
+            (true, true, None),
+        ] {
+            let opts = [NdOption::TargetLinkAddr(mac)];
+            let generic = Message::NeighborAdvert(NeighborAdvert {
+                router_flag: false,
+                solicited_flag: solicited,
+                override_flag,
+                target,
+                options: if tlla.is_some() {
+                    Options::from_list(&opts)
+                } else {
+                    Options::EMPTY
+                },
+            });
+            let mut want = [0xaa; 64];
+            let n = generic.emit(&src, &dst, &mut want).unwrap();
+            let mut got = [0x55; 64];
+            let m = emit_advert(
+                &mut got,
+                &src,
+                &dst,
+                solicited,
+                override_flag,
+                &target,
+                tlla,
+            )
+            .unwrap();
+            assert_eq!(got[..m], want[..n], "{solicited} {override_flag} {tlla:?}");
+        }
+        let mut small = [0u8; 31];
+        assert_eq!(
+            emit_advert(&mut small, &src, &dst, true, true, &target, Some(mac)),
+            Err(Error::BufferTooSmall)
+        );
     }
 }
