@@ -70,15 +70,39 @@ impl Arp {
         })
     }
 
+    /// A request from `mac` at `ip` for `target`'s hardware address.
+    pub fn request(mac: MacAddr, ip: Ipv4Addr, target: Ipv4Addr) -> [u8; ARP_LEN] {
+        Arp {
+            request: true,
+            sender_mac: mac,
+            sender_ip: ip,
+            target_ip: target,
+        }
+        .encode([0; 6])
+    }
+
     /// The reply to this request from `mac`.
     pub fn reply(&self, mac: MacAddr) -> [u8; ARP_LEN] {
+        Arp {
+            request: false,
+            sender_mac: mac,
+            sender_ip: self.target_ip,
+            target_ip: self.sender_ip,
+        }
+        .encode(self.sender_mac.0)
+    }
+
+    /// The message on the wire, with `target_mac` as the target hardware
+    /// address (zero in a request, RFC 826).
+    fn encode(&self, target_mac: [u8; 6]) -> [u8; ARP_LEN] {
         let mut out = [0u8; ARP_LEN];
+        let op = if self.request { 1 } else { 2 };
         let parts: [&[u8]; 5] = [
-            &[0, 1, 8, 0, 6, 4, 0, 2],
-            &mac.0,
-            &self.target_ip.octets(),
+            &[0, 1, 8, 0, 6, 4, 0, op],
             &self.sender_mac.0,
             &self.sender_ip.octets(),
+            &target_mac,
+            &self.target_ip.octets(),
         ];
         let mut at: usize = 0;
         for p in parts {
@@ -242,6 +266,22 @@ mod tests {
             b[i] = v;
             assert!(Arp::parse(&b).is_none(), "byte {i} = {v}");
         }
+    }
+
+    #[test]
+    fn a_request_asks_for_the_target_with_a_zero_target_mac() {
+        let ours = MacAddr([2, 0, 0, 0, 0, 9]);
+        let b = Arp::request(ours, OURS, PEER);
+        assert_eq!(&b[18..24], &[0; 6]);
+        assert_eq!(
+            Arp::parse(&b).unwrap(),
+            Arp {
+                request: true,
+                sender_mac: ours,
+                sender_ip: OURS,
+                target_ip: PEER,
+            }
+        );
     }
 
     #[test]

@@ -165,6 +165,9 @@ pub const NEXT_HOP_PLACEHOLDER: Ipv6Addr =
 /// well within the 60 s smoltcp keeps a neighbor, and often enough that
 /// neighbors learned from ARP do not push it out of smoltcp's cache.
 pub const PLACEHOLDER_REFRESH: ndp_core::time::Duration = ndp_core::time::Duration::from_secs(10);
+/// How soon a new IPv4 default route in smoltcp (set without an address
+/// change) is noticed, and its gateway's MAC asked for.
+pub const GATEWAY_CHECK: ndp_core::time::Duration = ndp_core::time::Duration::from_millis(100);
 /// Adapter events queued before the application takes them.
 pub const ADAPTER_EVENTS: usize = 4;
 
@@ -380,6 +383,9 @@ counters! {
     smoltcp_ns_answered,
     /// smoltcp's own MLD reports, not sent (the engine reports).
     smoltcp_mld_dropped,
+    /// ARP requests the adapter sent for smoltcp's IPv4 gateway, after
+    /// it changed or smoltcp's neighbor cache was emptied.
+    arp_gateway_asked,
     /// IPv6 packets from smoltcp sent at once.
     tx_ip,
     /// IPv6 packets from smoltcp kept by the engine until their next hop
@@ -536,6 +542,13 @@ pub struct Adapter<
     synced: Option<u32>,
     /// smoltcp's addresses as last seen.
     seen_addrs: heapless::Vec<IpCidr, { smoltcp::config::IFACE_MAX_ADDR_COUNT }>,
+    /// smoltcp's IPv4 default gateway as last seen, our address in its
+    /// subnet, and whether to ask for its MAC.
+    gateway: Option<Ipv4Addr>,
+    gateway_source: Option<Ipv4Addr>,
+    ask_gateway: bool,
+    /// When to look at smoltcp's route table next.
+    gateway_check_at: NdpInstant,
 }
 
 impl<D: Device> Adapter<D> {
@@ -617,6 +630,10 @@ impl<
             ipv4_groups: heapless::Vec::new(),
             synced: None,
             seen_addrs: heapless::Vec::new(),
+            gateway: None,
+            gateway_source: None,
+            ask_gateway: false,
+            gateway_check_at: NdpInstant::ZERO,
         })
     }
 
@@ -658,6 +675,7 @@ impl<
         // smoltcp's own poll changes them.
         self.watch_addresses(iface);
         self.sync(iface);
+        self.ask_for_gateway(now);
         // Engine errors about smoltcp's own packets, and answers to its
         // solicitations, go back to smoltcp, which may send more: a few
         // rounds, bounded.
@@ -906,7 +924,30 @@ impl<
     /// placeholder must be taught again; and the ARP guard needs the
     /// current IPv4 addresses (DHCP changes them without the engine).
     fn watch_addresses(&mut self, iface: &Interface) {
-        if iface.ip_addrs() == self.seen_addrs.as_slice() {
+        let addrs_changed = iface.ip_addrs() != self.seen_addrs.as_slice();
+        // The route table is looked at with every address change, and
+        // otherwise at most every GATEWAY_CHECK: this runs on every poll.
+        if !addrs_changed && self.core.now < self.gateway_check_at {
+            return;
+        }
+        self.gateway_check_at = self.core.now + GATEWAY_CHECK;
+        let gateway = iface
+            .routes()
+            .get_default_ipv4_route()
+            .and_then(|r| match r.via_router {
+                IpAddress::Ipv4(g) => Some(g),
+                #[allow(unreachable_patterns)]
+                _ => None,
+            });
+        if gateway != self.gateway || addrs_changed {
+            // smoltcp keeps no IPv4 packet while it asks for a next hop,
+            // and `update_ip_addrs` empties its neighbor cache: a reply to
+            // a host that learned our MAC without asking (a DHCP server)
+            // would be lost. Ask for the gateway ahead of any traffic.
+            self.gateway = gateway;
+            self.ask_gateway = gateway.is_some();
+        }
+        if !addrs_changed {
             return;
         }
         self.seen_addrs = iface.ip_addrs().iter().copied().collect();
@@ -921,6 +962,37 @@ impl<
             })
             .take(2)
             .collect();
+        self.gateway_source = iface.ip_addrs().iter().find_map(|c| match (c, gateway) {
+            (IpCidr::Ipv4(c), Some(g)) if c.contains_addr(&g) => Some(c.address()),
+            _ => None,
+        });
+    }
+
+    /// Send the ARP request for the IPv4 gateway that [`Self::watch_addresses`]
+    /// asked for, as smoltcp would (from our address in the gateway's
+    /// subnet), and let its answer through the ARP guard.
+    fn ask_for_gateway(&mut self, now: Instant) {
+        if !self.ask_gateway {
+            return;
+        }
+        let (Some(gateway), Some(source)) = (self.gateway, self.gateway_source) else {
+            self.ask_gateway = false;
+            return;
+        };
+        let Some(token) = self.device.transmit(now) else {
+            return;
+        };
+        self.ask_gateway = false;
+        let request = arp::Arp::request(self.core.mac, source, gateway);
+        port::send_frame(
+            token,
+            MacAddr::BROADCAST,
+            self.core.mac,
+            ETHERTYPE_ARP,
+            &request,
+        );
+        self.core.arp.asked(gateway, self.core.now);
+        bump(&mut self.core.stats.arp_gateway_asked);
     }
 
     /// Follow the groups smoltcp reported a change for: listen to those

@@ -218,6 +218,63 @@ fn an_arp_flood_leaves_the_ipv4_gateway_and_ipv6_usable() {
     assert!(s.arp_answered > 10_000, "{s:?}");
 }
 
+/// An ICMPv4 echo request from B (MAC_B, V4_B) to A, as a frame.
+fn echo4_from_b() -> Vec<u8> {
+    use smoltcp::phy::ChecksumCapabilities;
+    use smoltcp::wire::{Icmpv4Packet, Icmpv4Repr, IpProtocol, Ipv4Packet, Ipv4Repr};
+    let icmp = Icmpv4Repr::EchoRequest {
+        ident: 7,
+        seq_no: 1,
+        data: b"ping",
+    };
+    let ip = Ipv4Repr {
+        src_addr: V4_B,
+        dst_addr: V4_A,
+        next_header: IpProtocol::Icmp,
+        payload_len: icmp.buffer_len(),
+        hop_limit: 64,
+    };
+    let mut b = vec![0; ip.buffer_len() + icmp.buffer_len()];
+    let caps = ChecksumCapabilities::default();
+    let mut p = Ipv4Packet::new_unchecked(&mut b[..]);
+    ip.emit(&mut p, &caps);
+    icmp.emit(&mut Icmpv4Packet::new_unchecked(p.payload_mut()), &caps);
+    packet::ethernet(MAC_A, MAC_B, 0x0800, &b)
+}
+
+#[test]
+fn the_ipv4_gateway_is_asked_for_before_any_traffic_needs_it() {
+    // smoltcp keeps no IPv4 packet while it resolves a next hop: a router
+    // that learned our MAC from DHCP (and so never ARPed us) pings, and
+    // the first reply would be lost. The adapter asks for the gateway as
+    // soon as it is set, and again whenever smoltcp's cache is emptied.
+    let (mut na, mut nb) = settled_pair();
+    set_ipv4(&mut nb, V4_B);
+    set_ipv4(&mut na, V4_A);
+    na.iface.routes_mut().add_default_ipv4_route(V4_B).unwrap();
+    run(&mut [&mut na, &mut nb], 3000, 3010);
+    assert_eq!(na.adapter.stats().arp_gateway_asked, 1);
+    // B pings A without having asked for A's MAC: answered at once.
+    na.inject.borrow_mut().push_back(echo4_from_b());
+    na.poll(3010);
+    let replies = sent_frames(&na)
+        .into_iter()
+        .filter(|(mac, et, p)| *mac == MAC_B && *et == 0x0800 && p[9] == 1 && p[20] == 0)
+        .count();
+    assert_eq!(replies, 1, "{:?}", na.adapter.stats());
+    // An engine address change empties smoltcp's cache: asked again.
+    na.inject.borrow_mut().push_back(ra_frame(1800));
+    run(&mut [&mut na, &mut nb], 3011, 3100);
+    assert!(na.adapter.stats().arp_gateway_asked >= 2);
+    na.inject.borrow_mut().push_back(echo4_from_b());
+    na.poll(3100);
+    let replies = sent_frames(&na)
+        .into_iter()
+        .filter(|(mac, et, p)| *mac == MAC_B && *et == 0x0800 && p[9] == 1 && p[20] == 0)
+        .count();
+    assert_eq!(replies, 2, "{:?}", na.adapter.stats());
+}
+
 #[test]
 fn unsolicited_and_malformed_arp_never_reaches_smoltcp() {
     let mut n = Node::new(lone_nic(), config(MAC_A, 4));
