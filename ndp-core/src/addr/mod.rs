@@ -390,11 +390,21 @@ impl AddressTable {
     /// can receive, all-nodes, or the solicited-node group of any address
     /// that is not a duplicate (DAD needs tentative ones).
     pub fn accepts(&self, dst: &Ipv6Addr) -> bool {
-        *dst == MulticastAddr::ALL_NODES.get()
-            || self.slots.iter().any(|s| {
-                (s.a.addr.get() == *dst && s.a.can_receive())
-                    || (s.a.listens() && s.a.addr.solicited_node().get() == *dst)
-            })
+        if *dst == MulticastAddr::ALL_NODES.get() {
+            return true;
+        }
+        // A solicited-node group matches on its low 24 bits (RFC 4291
+        // §2.7.1): one test of the prefix, then three bytes per address.
+        if crate::wire::is_solicited_node(dst) {
+            let [.., d13, d14, d15] = dst.octets();
+            return self.slots.iter().any(|s| {
+                let [.., a13, a14, a15] = s.a.addr.get().octets();
+                s.a.listens() && [a13, a14, a15] == [d13, d14, d15]
+            });
+        }
+        self.slots
+            .iter()
+            .any(|s| s.a.addr.get() == *dst && s.a.can_receive())
     }
 
     /// The solicited-node groups to listen to.

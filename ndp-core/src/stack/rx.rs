@@ -652,8 +652,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         // frame's source; sending it does not start NUD, so a flood of
         // solicitations cannot make us probe every spoofed source.
         let multicast = meta.dst.is_multicast();
-        let cached = self.neighbors.lookup(&meta.src).and_then(|e| e.view().mac);
-        match slla.or(cached).or(meta.src_mac) {
+        let neighbors = &self.neighbors;
+        let cached = || neighbors.lookup(&meta.src).and_then(|e| e.view().mac);
+        match slla.or_else(cached).or(meta.src_mac) {
             Some(dst_mac) => {
                 self.answer(Answer {
                     dst: meta.src,
