@@ -80,7 +80,11 @@
 //! with the default of 2 and an IPv4 address, only one IPv6 address fits
 //! (the global one; [`AdapterStats::addr_no_room`] and
 //! [`Event::AddressNoRoom`] say so). `iface-max-addr-count-5` holds an
-//! IPv4 address and every address the engine forms.
+//! IPv4 address and every address the engine forms. The application's
+//! multicast groups have smoltcp's whole group table
+//! (`iface-max-multicast-group-count-N`, 4 by default): the adapter
+//! takes the solicited-node groups smoltcp joins for its addresses out
+//! of it again, since the engine listens to those.
 //!
 //! `ndp-smoltcp` is `no_std`, allocation-free and `#![forbid(unsafe_code)]`
 //! like the engine.
@@ -112,6 +116,7 @@ use core::net::{Ipv4Addr, Ipv6Addr};
 
 use ndp_core::addr::{AddrState, Address};
 use ndp_core::time::Instant as NdpInstant;
+use ndp_core::wire::UnicastAddr;
 use ndp_core::{Delivery, Stack};
 use smoltcp::iface::{Interface, PollResult, SocketSet};
 use smoltcp::phy::{Device, Medium};
@@ -1120,6 +1125,14 @@ impl<
             }
         });
         self.installed = now_installed;
+        // smoltcp joins the solicited-node group of every address it is
+        // given, into the table the application's groups share
+        // (`iface-max-multicast-group-count`, 4 by default); the engine
+        // listens to those groups itself, so smoltcp leaves them again.
+        // (smoltcp still accepts the groups of its own addresses.)
+        for a in self.installed.iter().filter_map(|a| UnicastAddr::new(*a)) {
+            let _ = iface.leave_multicast_group(IpAddress::Ipv6(a.solicited_node().get()));
+        }
         if let Some(addr) = left_out {
             bump(&mut self.core.stats.addr_no_room);
             self.core.push_event(Event::AddressNoRoom { addr });

@@ -37,8 +37,9 @@ pub(crate) struct Core<const N: usize, const QS: usize, const QB: usize> {
     pub tx: [u8; FRAME_LEN],
     /// smoltcp's Neighbor Solicitations to answer: (target, its source).
     pub solicited: heapless::Vec<(Ipv6Addr, Ipv6Addr), 2>,
-    /// Groups smoltcp reported a change for since the last look.
-    pub heard: heapless::Vec<IpAddress, 8>,
+    /// Groups smoltcp reported a change for since the last look: at most
+    /// one report per group in its table per poll.
+    pub heard: heapless::Vec<IpAddress, { smoltcp::config::IFACE_MAX_MULTICAST_GROUP_COUNT }>,
     /// When smoltcp is next told where [`crate::NEXT_HOP_PLACEHOLDER`]
     /// is ([`NdpInstant::ZERO`]: at once).
     pub prime_at: NdpInstant,
@@ -550,12 +551,12 @@ impl<T: phy::TxToken, const N: usize, const QS: usize, const QB: usize> phy::TxT
     {
         let core = self.core;
         let Some(buf) = core.tx.get_mut(..len) else {
-            // smoltcp never asks for more than the MTU it was told; should
-            // it, the frame is dropped.
+            // smoltcp never asks for more than the MTU it was told. Should
+            // it, smoltcp writes straight into the NIC's buffer (there is
+            // no other to give it); an IPv6 frame then carries the MAC
+            // smoltcp knows, our own, which no other station accepts.
             bump(&mut core.stats.tx_oversize);
-            core.dropped(DropReason::Malformed);
-            let mut scratch = [0u8; 0];
-            return f(&mut scratch);
+            return self.inner.consume(len, f);
         };
         let r = f(buf);
         core.transmit_frame(self.inner, len);

@@ -388,6 +388,33 @@ fn a_group_joined_on_smoltcp_is_reported_by_the_engine_and_reaches_its_socket() 
 }
 
 #[test]
+fn the_applications_groups_have_smoltcps_whole_group_table() {
+    // smoltcp joins the solicited-node group of every address it holds,
+    // in the table (4 groups by default) the application's groups share.
+    // The engine listens to those itself, so smoltcp leaves them, and the
+    // application can still join four groups with three addresses set.
+    let mut n = Node::new(lone_nic(), config(MAC_A, 11));
+    run(&mut [&mut n], 0, 3000);
+    n.inject.borrow_mut().push_back(ra_frame(1800));
+    n.adapter
+        .add_static_address(Instant::from_millis(3000), a("fd00::10"), 64)
+        .unwrap();
+    run(&mut [&mut n], 3000, 6000);
+    assert_eq!(n.smoltcp_addrs().len(), 3, "{:?}", n.smoltcp_addrs());
+    let groups = ["ff02::fb", "ff02::1:3", "ff05::fb", "ff02::1234"];
+    for g in groups {
+        n.iface.join_multicast_group(a(g)).unwrap();
+        run(&mut [&mut n], 6000, 6002);
+    }
+    run(&mut [&mut n], 6002, 6100);
+    let mut joined: Vec<_> = n.adapter.stack().app_groups().map(|g| g.get()).collect();
+    joined.sort();
+    let mut want: Vec<_> = groups.iter().map(|g| a(g)).collect();
+    want.sort();
+    assert_eq!(joined, want);
+}
+
+#[test]
 fn packets_to_groups_the_host_has_not_joined_are_dropped_before_smoltcp() {
     // RFC 4291 §2.7: a host accepts only the groups it listens to.
     // ff05::1:ffXX:XXXX and ff02::1:ffXX:XXXX share a MAC, as do ff05::1
