@@ -482,8 +482,8 @@ impl Workload for SmoltcpNsNa {
 }
 
 /// Our IPv4 address and the peer's, for the IPv4 workloads.
-const V4_OURS: smoltcp::wire::Ipv4Address = smoltcp::wire::Ipv4Address::new(192, 0, 2, 10);
-const V4_PEER: smoltcp::wire::Ipv4Address = smoltcp::wire::Ipv4Address::new(192, 0, 2, 1);
+const V4_OURS: std::net::Ipv4Addr = std::net::Ipv4Addr::new(192, 0, 2, 10);
+const V4_PEER: std::net::Ipv4Addr = std::net::Ipv4Addr::new(192, 0, 2, 1);
 
 /// An Ethernet frame from the peer to us carrying `payload`.
 fn v4_frame(ethertype: u16, payload: &[u8]) -> Vec<u8> {
@@ -493,42 +493,15 @@ fn v4_frame(ethertype: u16, payload: &[u8]) -> Vec<u8> {
 /// The peer's ARP request for our address (so that smoltcp learns the
 /// peer's MAC before the measured echoes).
 fn arp_request() -> Vec<u8> {
-    use smoltcp::wire::{ArpOperation, ArpPacket, ArpRepr, EthernetAddress};
-    let repr = ArpRepr::EthernetIpv4 {
-        operation: ArpOperation::Request,
-        source_hardware_addr: EthernetAddress(PEER_MAC.0),
-        source_protocol_addr: V4_PEER,
-        target_hardware_addr: EthernetAddress([0; 6]),
-        target_protocol_addr: V4_OURS,
-    };
-    let mut body = vec![0; repr.buffer_len()];
-    repr.emit(&mut ArpPacket::new_unchecked(&mut body[..]));
-    v4_frame(0x0806, &body)
+    packet::arp_request(PEER_MAC, V4_PEER, V4_OURS)
 }
 
 /// An ICMPv4 echo request from the peer, 32 bytes of data.
 fn echo4_request() -> Vec<u8> {
-    use smoltcp::phy::ChecksumCapabilities;
-    use smoltcp::wire::{Icmpv4Packet, Icmpv4Repr, IpProtocol, Ipv4Packet, Ipv4Repr};
-    let data = [0x5a; 32];
-    let icmp = Icmpv4Repr::EchoRequest {
-        ident: 1,
-        seq_no: 1,
-        data: &data,
-    };
-    let ip = Ipv4Repr {
-        src_addr: V4_PEER,
-        dst_addr: V4_OURS,
-        next_header: IpProtocol::Icmp,
-        payload_len: icmp.buffer_len(),
-        hop_limit: 64,
-    };
-    let mut b = vec![0; ip.buffer_len() + icmp.buffer_len()];
-    let caps = ChecksumCapabilities::default();
-    let mut p = Ipv4Packet::new_unchecked(&mut b[..]);
-    ip.emit(&mut p, &caps);
-    icmp.emit(&mut Icmpv4Packet::new_unchecked(p.payload_mut()), &caps);
-    v4_frame(0x0800, &b)
+    v4_frame(
+        packet::ETHERTYPE_IPV4,
+        &packet::echo4_request(V4_PEER, V4_OURS, 1, 1, &[0x5a; 32]),
+    )
 }
 
 /// An ICMPv4 echo request frame → echo reply frame, through ndp-smoltcp

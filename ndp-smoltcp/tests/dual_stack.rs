@@ -21,9 +21,7 @@ use smoltcp::iface::SocketSet;
 use smoltcp::phy::{Device, Medium};
 use smoltcp::socket::{dhcpv4, udp};
 use smoltcp::time::Instant;
-use smoltcp::wire::{
-    ArpOperation, ArpPacket, ArpRepr, EthernetAddress, IpAddress, IpCidr, Ipv4Cidr,
-};
+use smoltcp::wire::{IpAddress, IpCidr, Ipv4Cidr};
 
 const V4_A: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
 const V4_B: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
@@ -36,16 +34,7 @@ fn set_ipv4(n: &mut Node, addr: Ipv4Addr) {
 
 /// An ARP request for `target` from `sender_ip` at `sender_mac`.
 fn arp_request(sender_mac: MacAddr, sender_ip: Ipv4Addr, target: Ipv4Addr) -> Vec<u8> {
-    let repr = ArpRepr::EthernetIpv4 {
-        operation: ArpOperation::Request,
-        source_hardware_addr: EthernetAddress(sender_mac.0),
-        source_protocol_addr: sender_ip,
-        target_hardware_addr: EthernetAddress([0; 6]),
-        target_protocol_addr: target,
-    };
-    let mut body = vec![0; repr.buffer_len()];
-    repr.emit(&mut ArpPacket::new_unchecked(&mut body[..]));
-    packet::ethernet(MacAddr::BROADCAST, sender_mac, 0x0806, &body)
+    packet::arp_request(sender_mac, sender_ip, target)
 }
 
 /// Frames a node sent, as (destination MAC, EtherType, payload).
@@ -226,26 +215,8 @@ fn an_arp_flood_leaves_the_ipv4_gateway_and_ipv6_usable() {
 
 /// An ICMPv4 echo request from B (MAC_B, V4_B) to A, as a frame.
 fn echo4_from_b() -> Vec<u8> {
-    use smoltcp::phy::ChecksumCapabilities;
-    use smoltcp::wire::{Icmpv4Packet, Icmpv4Repr, IpProtocol, Ipv4Packet, Ipv4Repr};
-    let icmp = Icmpv4Repr::EchoRequest {
-        ident: 7,
-        seq_no: 1,
-        data: b"ping",
-    };
-    let ip = Ipv4Repr {
-        src_addr: V4_B,
-        dst_addr: V4_A,
-        next_header: IpProtocol::Icmp,
-        payload_len: icmp.buffer_len(),
-        hop_limit: 64,
-    };
-    let mut b = vec![0; ip.buffer_len() + icmp.buffer_len()];
-    let caps = ChecksumCapabilities::default();
-    let mut p = Ipv4Packet::new_unchecked(&mut b[..]);
-    ip.emit(&mut p, &caps);
-    icmp.emit(&mut Icmpv4Packet::new_unchecked(p.payload_mut()), &caps);
-    packet::ethernet(MAC_A, MAC_B, 0x0800, &b)
+    let ip = packet::echo4_request(V4_B, V4_A, 7, 1, b"ping");
+    packet::ethernet(MAC_A, MAC_B, packet::ETHERTYPE_IPV4, &ip)
 }
 
 #[test]
