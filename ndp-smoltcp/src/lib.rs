@@ -534,8 +534,6 @@ pub struct Adapter<
     /// A frame for smoltcp ([`Core::rx_len`] long).
     rx: [u8; FRAME_LEN],
     core: Core<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>,
-    /// The multicast MACs last given to `filter`; `None` before the first.
-    programmed: Option<heapless::Vec<MacAddr, MAX_MULTICAST_MACS>>,
     /// [`Stack::generation`] when the filter was last brought in line;
     /// `None`: look again (the IPv4 groups changed).
     filter_synced: Option<u32>,
@@ -629,7 +627,6 @@ impl<
                 events: heapless::Deque::new(),
                 stats: AdapterStats::default(),
             },
-            programmed: None,
             filter_synced: None,
             installed: heapless::Vec::new(),
             ipv4_groups: heapless::Vec::new(),
@@ -1067,10 +1064,10 @@ impl<
             )
             .take(MAX_MULTICAST_MACS)
             .collect();
-        if self.programmed.as_ref() != Some(&macs) {
+        // Never empty (all-nodes, all-systems): the first call programs.
+        if self.core.group_macs != macs {
             self.filter.set_multicast_macs(&mut self.device, &macs);
-            self.core.group_macs = macs.clone();
-            self.programmed = Some(macs);
+            self.core.group_macs = macs;
         }
     }
 
