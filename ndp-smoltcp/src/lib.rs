@@ -29,7 +29,10 @@
 //!   - To keep that to one entry in smoltcp's neighbor cache, smoltcp gets
 //!     the engine's addresses as /128 and one default route through
 //!     [`NEXT_HOP_PLACEHOLDER`]: which destinations are on-link is the
-//!     engine's decision (RFC 4861 §5.2, RFC 5942), not smoltcp's.
+//!     engine's decision (RFC 4861 §5.2, RFC 5942), not smoltcp's. For
+//!     the same reason IPv6 routes set on smoltcp's `Interface` do not
+//!     choose next hops: the engine's router list, its Route Information
+//!     (RFC 4191) and Redirects do.
 //! - **Multicast.** Groups the application joins on the smoltcp
 //!   `Interface` (`join_multicast_group`: mDNS `ff02::fb`, LLMNR
 //!   `ff02::1:3`, its own) are noticed by the adapter from the report
