@@ -176,6 +176,14 @@ pub const PLACEHOLDER_REFRESH: ndp_core::time::Duration = ndp_core::time::Durati
 /// How soon a new IPv4 default route in smoltcp (set without an address
 /// change) is noticed, and its gateway's MAC asked for.
 pub const GATEWAY_CHECK: ndp_core::time::Duration = ndp_core::time::Duration::from_millis(100);
+/// Most group changes smoltcp reports in one poll that the adapter
+/// follows (smoltcp's group table, up to 16); more are counted in
+/// [`AdapterStats::group_no_room`] and reported as [`Event::GroupNoRoom`].
+pub const HEARD_GROUPS: usize = if smoltcp::config::IFACE_MAX_MULTICAST_GROUP_COUNT < 16 {
+    smoltcp::config::IFACE_MAX_MULTICAST_GROUP_COUNT
+} else {
+    16
+};
 /// Adapter events queued before the application takes them.
 pub const ADAPTER_EVENTS: usize = 4;
 
@@ -965,7 +973,6 @@ impl<
                 #[allow(unreachable_patterns)]
                 _ => None,
             })
-            .take(2)
             .collect();
         self.gateway_source = iface.ip_addrs().iter().find_map(|c| match (c, gateway) {
             (IpCidr::Ipv4(c), Some(g)) if c.contains_addr(&g) => Some(c.address()),

@@ -37,9 +37,8 @@ pub(crate) struct Core<const N: usize, const QS: usize, const QB: usize> {
     pub tx: [u8; FRAME_LEN],
     /// smoltcp's Neighbor Solicitations to answer: (target, its source).
     pub solicited: heapless::Vec<(Ipv6Addr, Ipv6Addr), 2>,
-    /// Groups smoltcp reported a change for since the last look: at most
-    /// one report per group in its table per poll.
-    pub heard: heapless::Vec<IpAddress, { smoltcp::config::IFACE_MAX_MULTICAST_GROUP_COUNT }>,
+    /// Groups smoltcp reported a change for since the last look.
+    pub heard: heapless::Vec<IpAddress, { crate::HEARD_GROUPS }>,
     /// When smoltcp is next told where [`crate::NEXT_HOP_PLACEHOLDER`]
     /// is ([`NdpInstant::ZERO`]: at once).
     pub prime_at: NdpInstant,
@@ -47,7 +46,7 @@ pub(crate) struct Core<const N: usize, const QS: usize, const QB: usize> {
     /// given): checked for every group frame, so kept rather than derived.
     pub group_macs: heapless::Vec<MacAddr, { crate::MAX_MULTICAST_MACS }>,
     /// smoltcp's IPv4 addresses, for the ARP guard.
-    pub ipv4_addrs: heapless::Vec<Ipv4Addr, 2>,
+    pub ipv4_addrs: heapless::Vec<Ipv4Addr, { smoltcp::config::IFACE_MAX_ADDR_COUNT }>,
     pub arp: ArpGuard,
     /// [`Stack::poll_at`] as of the end of the last poll; `None` when the
     /// engine may have changed since (then it is asked again).
@@ -340,10 +339,13 @@ impl<const N: usize, const QS: usize, const QB: usize> Core<N, QS, QB> {
             .get(ihl.saturating_add(4)..ihl.saturating_add(8))
             .and_then(|b| <[u8; 4]>::try_from(b).ok())
             .map(Ipv4Addr::from);
-        if let Some(g) = group.filter(|g| g.is_multicast())
-            && !self.heard.contains(&IpAddress::Ipv4(g))
-        {
-            let _ = self.heard.push(IpAddress::Ipv4(g));
+        if let Some(g) = group.filter(|g| g.is_multicast()) {
+            heard_group(
+                &mut self.heard,
+                &mut self.stats,
+                &mut self.events,
+                IpAddress::Ipv4(g),
+            );
         }
     }
 
@@ -370,9 +372,13 @@ impl<const N: usize, const QS: usize, const QB: usize> Core<N, QS, QB> {
                 }
                 Ok(Message::MldV2Report(r)) => {
                     for rec in r.records.iter() {
-                        let g = IpAddress::Ipv6(rec.group);
-                        if !is_solicited_node(&rec.group) && !self.heard.contains(&g) {
-                            let _ = self.heard.push(g);
+                        if !is_solicited_node(&rec.group) {
+                            heard_group(
+                                &mut self.heard,
+                                &mut self.stats,
+                                &mut self.events,
+                                IpAddress::Ipv6(rec.group),
+                            );
                         }
                     }
                     bump(&mut self.stats.smoltcp_mld_dropped);
@@ -415,6 +421,22 @@ impl<const N: usize, const QS: usize, const QB: usize> Core<N, QS, QB> {
             }
         }
         self.wake_at = None;
+    }
+}
+
+/// Note that smoltcp reported a change for `group`.
+fn heard_group(
+    heard: &mut heapless::Vec<IpAddress, { crate::HEARD_GROUPS }>,
+    stats: &mut AdapterStats,
+    events: &mut heapless::Deque<Event, { crate::ADAPTER_EVENTS }>,
+    group: IpAddress,
+) {
+    if !heard.contains(&group) && heard.push(group).is_err() {
+        // More changes in one poll than followed: this one is lost.
+        bump(&mut stats.group_no_room);
+        if events.push_back(Event::GroupNoRoom { group }).is_err() {
+            bump(&mut stats.events_dropped);
+        }
     }
 }
 

@@ -253,6 +253,23 @@ fn the_ipv4_gateway_is_asked_for_before_any_traffic_needs_it() {
 }
 
 #[test]
+fn arp_for_any_of_smoltcps_ipv4_addresses_is_for_us() {
+    let mut n = Node::new(lone_nic(), config(MAC_A, 12));
+    let third = Ipv4Addr::new(198, 51, 100, 3);
+    set_ipv4(&mut n, V4_A);
+    set_ipv4(&mut n, Ipv4Addr::new(203, 0, 113, 2));
+    set_ipv4(&mut n, third);
+    run(&mut [&mut n], 0, 10);
+    let stranger = MacAddr([0x02, 0x66, 0, 0, 0, 1]);
+    n.inject
+        .borrow_mut()
+        .push_back(arp_request(stranger, Ipv4Addr::new(198, 51, 100, 9), third));
+    n.poll(10);
+    let s = n.adapter.stats();
+    assert_eq!((s.rx_arp, s.rx_arp_not_for_us), (1, 0), "{s:?}");
+}
+
+#[test]
 fn unsolicited_and_malformed_arp_never_reaches_smoltcp() {
     let mut n = Node::new(lone_nic(), config(MAC_A, 4));
     set_ipv4(&mut n, V4_A);
