@@ -94,6 +94,11 @@ pub fn run(ctx: &Ctx) -> Result<()> {
             "ndp_core_no_hash": sizes.flash_no_hash(),
             "ndp_core_with_hash": sizes.flash_with_hash(),
             "lwip_nd6_mld6_reference": size::LWIP_FLASH,
+            "text_by_module": sizes
+                .modules
+                .iter()
+                .map(|(m, b)| (m.to_string(), json!(b)))
+                .collect::<serde_json::Map<_, _>>(),
         },
         "ram": {
             "stack_default": sizes.stack,
@@ -379,6 +384,18 @@ fn markdown(
         s.flash_with_hash().saturating_sub(s.flash_no_hash()),
         size::LWIP_FLASH
     );
+    let _ = writeln!(
+        m,
+        "### `.text` of the engine build by module\n\nAttributed through the DWARF line \
+         tables (LTO merges the symbols): each address counts for the source file it was \
+         written in, so `core`'s iterator and slice code inlined into the engine counts as \
+         `core`, and the compiler's mem* and division routines apart. A regression shows \
+         where it happened.\n\n| module | bytes |\n|---|---:|"
+    );
+    for (module, bytes) in &s.modules {
+        let _ = writeln!(m, "| {module} | {bytes} |");
+    }
+    let _ = writeln!(m);
 
     let _ = writeln!(m, "## RAM\n");
     let _ = writeln!(

@@ -58,6 +58,11 @@ pub struct Sizes {
     pub parts: Vec<(&'static str, u64)>,
     /// `Stack::ram_per_entry()` on the target: (kind, bytes, entries).
     pub per_entry: Vec<(&'static str, u64, u64)>,
+    /// `.text` of the engine build (no hash) by source module, through
+    /// the line tables, largest first: ndp-core's modules, and what else
+    /// the probe links (its own code, `core`, the compiler's mem*
+    /// functions, heapless).
+    pub modules: Vec<(&'static str, u64)>,
 }
 
 impl Sizes {
@@ -97,6 +102,11 @@ pub fn measure(ctx: &Ctx) -> Result<Sizes> {
         .try_into()
         .map_err(|_| anyhow::anyhow!("three builds"))?;
     let table = ndp_sizes(&engine.elf)?;
+    let modules = {
+        let data = std::fs::read(&engine.elf)?;
+        let file = object::File::parse(&*data).context("parsing the probe")?;
+        attribute_text_by(&file, module_of)?
+    };
     let parts_names = ndp_core::Stack::<8, 4, 3072>::ram_parts();
     let entry_names = ndp_core::Stack::<8, 4, 3072>::ram_per_entry();
     let at = |i: usize| u64::from(table.get(i).copied().unwrap_or(0));
@@ -122,6 +132,7 @@ pub fn measure(ctx: &Ctx) -> Result<Sizes> {
         queue_payload,
         parts,
         per_entry,
+        modules,
         baseline,
         engine,
         hash,
@@ -317,6 +328,13 @@ pub fn run(ctx: &Ctx, check_budgets: bool, record_budgets: bool) -> Result<Outco
         sizes.queue_payload,
         goals.ram
     );
+    let line: Vec<String> = sizes
+        .modules
+        .iter()
+        .map(|(m, b)| format!("{m} {b}"))
+        .collect();
+    println!("  .text of the engine build by module (DWARF line tables):");
+    println!("    {}", line.join(", "));
     firmware_sizes(ctx)?;
     let measured = Budget {
         flash_no_hash: sizes.flash_no_hash(),
@@ -451,6 +469,55 @@ fn crate_of(path: &str) -> &'static str {
 /// without line information as "no line info". An approximation, but the
 /// only one LTO leaves: symbols are merged across crates.
 fn attribute_text(file: &object::File<'_>) -> Result<Vec<(&'static str, u64)>> {
+    attribute_text_by(file, crate_of)
+}
+
+/// Which part of the size probe a source path belongs to: ndp-core's
+/// modules (the `stack/` files one by one, as they are the largest), the
+/// probe itself, and the crates around them.
+pub fn module_of(path: &str) -> &'static str {
+    const MODULES: &[(&str, &str)] = &[
+        ("/ndp-core/src/wire/", "wire"),
+        ("/ndp-core/src/neighbor/", "neighbor"),
+        ("/ndp-core/src/router/", "router"),
+        ("/ndp-core/src/addr/", "addr"),
+        ("/ndp-core/src/mld.rs", "mld"),
+        ("/ndp-core/src/stack/rx.rs", "stack rx"),
+        ("/ndp-core/src/stack/tx.rs", "stack tx"),
+        ("/ndp-core/src/stack/addr.rs", "stack addr"),
+        ("/ndp-core/src/stack/route.rs", "stack route"),
+        ("/ndp-core/src/stack/app.rs", "stack app"),
+        ("/ndp-core/src/stack/", "stack (other)"),
+        ("/ndp-core/src/stats.rs", "stats"),
+        ("/ndp-core/src/time.rs", "time"),
+        ("/ndp-core/src/rng.rs", "rng"),
+        ("/ndp-core/src/config.rs", "config"),
+        ("/ndp-core/", "ndp-core (other)"),
+        ("/size-probe/", "the probe itself"),
+        ("/heapless-", "heapless"),
+        (
+            "compiler_builtins",
+            "compiler-builtins (mem*, u64 division)",
+        ),
+        (
+            "compiler-builtins",
+            "compiler-builtins (mem*, u64 division)",
+        ),
+        ("/library/core/", "core (inlined into the engine)"),
+        ("/cortex-m", "cortex-m-rt"),
+    ];
+    MODULES
+        .iter()
+        .find(|(needle, _)| path.contains(needle))
+        .map_or("other", |(_, name)| name)
+}
+
+/// Bytes of `.text` per part, as `classify` names a source path, largest
+/// first; see [`attribute_text`].
+fn attribute_text_by(
+    file: &object::File<'_>,
+    classify: fn(&str) -> &'static str,
+) -> Result<Vec<(&'static str, u64)>> {
     let text = file
         .section_by_name(".text")
         .context("the firmware has no .text")?;
@@ -487,7 +554,7 @@ fn attribute_text(file: &object::File<'_>) -> Result<Vec<(&'static str, u64)>> {
                     path = format!("{}/{path}", comp.to_string_lossy());
                 }
             }
-            rows.push((row.address(), Some(crate_of(&path))));
+            rows.push((row.address(), Some(classify(&path))));
         }
     }
     // Sort by address, ends before starts at the same address.
@@ -516,6 +583,30 @@ fn attribute_text(file: &object::File<'_>) -> Result<Vec<(&'static str, u64)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn source_paths_map_to_their_modules() {
+        for (path, module) in [
+            ("/work/main/ndp-core/src/wire/option.rs", "wire"),
+            ("/work/main/ndp-core/src/stack/rx.rs", "stack rx"),
+            ("/work/main/ndp-core/src/stack/mod.rs", "stack (other)"),
+            ("/work/main/ndp-core/src/mld.rs", "mld"),
+            (
+                "/work/main/xtask/size-probe/src/main.rs",
+                "the probe itself",
+            ),
+            (
+                "/rustc/abc/library/core/src/slice/mod.rs",
+                "core (inlined into the engine)",
+            ),
+            (
+                "/root/.cargo/registry/src/x/compiler_builtins-0.1/src/mem/mod.rs",
+                "compiler-builtins (mem*, u64 division)",
+            ),
+        ] {
+            assert_eq!(module_of(path), module, "{path}");
+        }
+    }
 
     #[test]
     fn source_paths_map_to_their_crates() {
