@@ -2,11 +2,16 @@
 //! from the size-probe firmware (xtask/size-probe), and the check of those
 //! figures against budgets.toml.
 //!
-//! Flash is `.text` + `.rodata` of the probe built for
-//! thumbv7em-none-eabihf with opt-level "z", fat LTO, panic=abort and one
-//! codegen unit, minus the same of the probe built without the engine. RAM
-//! is `size_of` computed for the target by the probe itself (the
-//! `NDP_SIZES` table in its ELF).
+//! Flash is what the engine itself costs: `.text` + `.rodata` of the probe
+//! built for thumbv7em-none-eabihf with opt-level "z", fat LTO,
+//! panic=abort and one codegen unit, minus the same of the probe built
+//! without the engine, minus what the engine build adds that is not the
+//! engine: the probe's own calling code (attributed through the DWARF line
+//! tables) and the compiler's mem* routines (memcpy, memmove, memset,
+//! memcmp and their `__aeabi_` entry points, from the symbol table), which
+//! a firmware shares with its application. The plain difference, the
+//! measure before issue 13, is printed too. RAM is `size_of` computed for
+//! the target by the probe itself (the `NDP_SIZES` table in its ELF).
 
 use std::path::{Path, PathBuf};
 
@@ -32,12 +37,23 @@ pub struct Build {
     pub features: Option<&'static str>,
     pub text: u64,
     pub rodata: u64,
+    /// `.text` of the probe's own code (line tables).
+    pub probe_code: u64,
+    /// The compiler's mem* routines (symbol table).
+    pub mem_routines: u64,
     pub elf: PathBuf,
 }
 
 impl Build {
     pub fn flash(&self) -> u64 {
         self.text + self.rodata
+    }
+
+    /// Flash without the probe's own code and the mem* routines.
+    pub fn flash_without_harness(&self) -> u64 {
+        self.flash()
+            .saturating_sub(self.probe_code)
+            .saturating_sub(self.mem_routines)
     }
 }
 
@@ -66,11 +82,29 @@ pub struct Sizes {
 }
 
 impl Sizes {
+    /// What the engine itself costs, without the stable-IID hash (see the
+    /// module documentation).
     pub fn flash_no_hash(&self) -> u64 {
+        self.engine
+            .flash_without_harness()
+            .saturating_sub(self.baseline.flash_without_harness())
+    }
+
+    /// The same with the hash.
+    pub fn flash_with_hash(&self) -> u64 {
+        self.hash
+            .flash_without_harness()
+            .saturating_sub(self.baseline.flash_without_harness())
+    }
+
+    /// The measure before issue 13: the whole difference the engine
+    /// makes to the probe (its calling code and mem* included).
+    pub fn probe_difference_no_hash(&self) -> u64 {
         self.engine.flash().saturating_sub(self.baseline.flash())
     }
 
-    pub fn flash_with_hash(&self) -> u64 {
+    /// The same with the hash.
+    pub fn probe_difference_with_hash(&self) -> u64 {
         self.hash.flash().saturating_sub(self.baseline.flash())
     }
 
@@ -90,11 +124,21 @@ pub fn measure(ctx: &Ctx) -> Result<Sizes> {
     ] {
         let elf = build_probe(ctx, name, features)?;
         let (text, rodata) = section_sizes(&elf)?;
+        let data = std::fs::read(&elf).with_context(|| format!("reading {}", elf.display()))?;
+        let file = object::File::parse(&*data).context("parsing the probe")?;
+        let probe_code = attribute_text_by(&file, module_of)?
+            .iter()
+            .filter(|(m, _)| *m == PROBE_MODULE)
+            .map(|(_, b)| b)
+            .sum();
+        let mem_routines = mem_routine_bytes(&file);
         builds.push(Build {
             name,
             features,
             text,
             rodata,
+            probe_code,
+            mem_routines,
             elf,
         });
     }
@@ -323,6 +367,20 @@ pub fn run(ctx: &Ctx, check_budgets: bool, record_budgets: bool) -> Result<Outco
         goals.flash_with_hash
     );
     println!(
+        "         the engine alone: the probe's own calling code ({} B) and the mem* routines \
+         ({} B) left out; the whole difference to the probe, the earlier measure: {} / {}",
+        sizes
+            .engine
+            .probe_code
+            .saturating_sub(sizes.baseline.probe_code),
+        sizes
+            .engine
+            .mem_routines
+            .saturating_sub(sizes.baseline.mem_routines),
+        sizes.probe_difference_no_hash(),
+        sizes.probe_difference_with_hash()
+    );
+    println!(
         "  RAM    {:>6} bytes: Stack at default capacities without its {} queue payload bytes (goal {})",
         sizes.ram(),
         sizes.queue_payload,
@@ -472,6 +530,29 @@ fn attribute_text(file: &object::File<'_>) -> Result<Vec<(&'static str, u64)>> {
     attribute_text_by(file, crate_of)
 }
 
+/// The module name [`module_of`] gives the probe's own code.
+const PROBE_MODULE: &str = "the probe itself";
+
+/// Whether `name` is one of the compiler's mem* routines: what every
+/// firmware links once, shared by the engine and the application.
+fn is_mem_routine(name: &str) -> bool {
+    matches!(name, "memcpy" | "memmove" | "memset" | "memcmp" | "bcmp")
+        || name.starts_with("__aeabi_mem")
+        || name.contains("compiler_builtins3mem")
+}
+
+/// Bytes of the mem* routines in an ELF's symbol table (aliases at one
+/// address counted once).
+fn mem_routine_bytes(file: &object::File<'_>) -> u64 {
+    let mut seen = std::collections::BTreeMap::new();
+    for sym in file.symbols() {
+        if sym.name().is_ok_and(is_mem_routine) {
+            seen.insert(sym.address(), sym.size());
+        }
+    }
+    seen.values().sum()
+}
+
 /// Which part of the size probe a source path belongs to: ndp-core's
 /// modules (the `stack/` files one by one, as they are the largest), the
 /// probe itself, and the crates around them.
@@ -493,7 +574,7 @@ pub fn module_of(path: &str) -> &'static str {
         ("/ndp-core/src/rng.rs", "rng"),
         ("/ndp-core/src/config.rs", "config"),
         ("/ndp-core/", "ndp-core (other)"),
-        ("/size-probe/", "the probe itself"),
+        ("/size-probe/", PROBE_MODULE),
         ("/heapless-", "heapless"),
         (
             "compiler_builtins",
@@ -605,6 +686,29 @@ mod tests {
             ),
         ] {
             assert_eq!(module_of(path), module, "{path}");
+        }
+    }
+
+    #[test]
+    fn mem_routines_are_recognised_and_nothing_else() {
+        for name in [
+            "memcpy",
+            "memmove",
+            "memset",
+            "memcmp",
+            "__aeabi_memcpy4",
+            "__aeabi_memclr8",
+            "_RNvNtCs7NhdfSRABLd_17compiler_builtins3mem6memcpy",
+        ] {
+            assert!(is_mem_routine(name), "{name}");
+        }
+        for name in [
+            "__aeabi_uldivmod",
+            "_RNvNtNtCs7NhdfSRABLd_17compiler_builtins3int19specialized_div_rem11u64_div_rem",
+            "NDP_SIZES",
+            "main",
+        ] {
+            assert!(!is_mem_routine(name), "{name}");
         }
     }
 
