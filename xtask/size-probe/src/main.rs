@@ -123,6 +123,14 @@ mod engine {
             if black_box(i) == black_box(rounds) {
                 s.link_up(now);
             }
+            // The application's groups and static addresses.
+            let _ = black_box(s.join_group(now, black_box(dst)));
+            black_box(s.leave_group(now, black_box(dst)));
+            let _ = black_box(s.add_static_address(now, black_box(dst), black_box(64)));
+            black_box(s.remove_static_address(now, black_box(dst)));
+            s.app_groups().for_each(|x| {
+                black_box(x);
+            });
             while let Some(t) = s.poll_transmit(now, &mut out) {
                 black_box(t);
                 black_box(&out);
