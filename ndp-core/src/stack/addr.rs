@@ -198,6 +198,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// next advertisements correct them if the link changed. Nothing needs
     /// to be called when the link goes down: what is sent meanwhile is
     /// lost, as on any cable, and the engine's timers go on.
+    #[inline(never)]
     pub fn link_up(&mut self, now: Instant) {
         self.advance(now);
         // RFC 4862 §5.4.5: a disabled interface stays disabled.

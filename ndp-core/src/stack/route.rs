@@ -15,6 +15,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// [`Stack::next_hop`]'s rules, and the choice is kept in the
     /// destination cache.
     #[must_use = "the next hop says where to send the packet"]
+    #[inline(never)]
     pub fn route(&mut self, now: Instant, dst: Ipv6Addr) -> Result<NextHop, RouteError> {
         self.advance(now);
         // RFC 4862 §5.4.5: a disabled interface sends nothing.
@@ -141,6 +142,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// frame it to, or keep a copy until the next hop is resolved
     /// (RFC 4861 §7.2.2). Every refusal is counted in [`Stats`].
     #[must_use = "on `Dispatch::Transmit` the caller sends the packet itself"]
+    #[inline(never)]
     pub fn send(&mut self, now: Instant, packet: &[u8]) -> Result<Dispatch, SendError> {
         self.advance(now);
         let Ok((header, _)) = Ipv6Header::parse(packet) else {

@@ -59,6 +59,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// let mut events = core::iter::from_fn(|| stack.poll_event());
     /// assert!(events.any(|e| matches!(e, Event::Router { addr, .. } if addr == router)));
     /// ```
+    #[inline(never)]
     pub fn receive(&mut self, now: Instant, meta: &RxMeta, icmp: &[u8]) -> bool {
         self.advance(now);
         let ty = icmp.first().and_then(|t| MessageType::from_u8(*t));

@@ -14,6 +14,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// (`tx_buffer_too_small`); a 1500-byte buffer always suffices for the
     /// engine's own messages.
     #[must_use = "a returned packet is in `buf` and must be sent or delivered"]
+    #[inline(never)]
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
         self.advance(now);
         // RFC 4862 §5.4.5: a disabled interface sends nothing but the
@@ -509,6 +510,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// the latest time given to the engine when something is ready now.
     /// `None` when nothing is scheduled.
     #[must_use = "the deadline is when to call `poll_transmit` next"]
+    #[inline(never)]
     pub fn poll_at(&self) -> Option<Instant> {
         if self.disabled {
             return self.addrs.next_deadline();
@@ -560,6 +562,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// With the newcomer rate ([`crate::router::NEWCOMER_BURST`]) a flood
     /// of forged advertisements makes a few events, not one per message.
     #[must_use = "a returned event is taken off the queue and lost if ignored"]
+    #[inline(never)]
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
