@@ -81,13 +81,19 @@ pub(crate) fn round_up8(n: usize) -> Option<usize> {
 /// Zero every bit of `addr` after the first `len` bits (RFC 4861 §4.6.2:
 /// bits after the prefix length are ignored by the receiver).
 pub(crate) fn mask_prefix(addr: Ipv6Addr, len: u8) -> Ipv6Addr {
-    let bits = u128::from(addr);
-    let mask = match u32::from(len) {
-        0 => 0,
-        n if n >= 128 => u128::MAX,
-        n => u128::MAX << 128u32.saturating_sub(n),
+    // In two 64-bit halves: u128 shifts are long sequences on a 32-bit
+    // MCU, and a mask per half is two instructions on any target.
+    let mask = |bits: u8| -> u64 {
+        match bits {
+            0 => 0,
+            b if b >= 64 => u64::MAX,
+            b => u64::MAX << 64u32.saturating_sub(u32::from(b)),
+        }
     };
-    Ipv6Addr::from(bits & mask)
+    let bits = u128::from(addr);
+    let hi = ((bits >> 64) as u64) & mask(len);
+    let lo = (bits as u64) & mask(len.saturating_sub(64));
+    Ipv6Addr::from((u128::from(hi) << 64) | u128::from(lo))
 }
 
 #[cfg(test)]
@@ -121,5 +127,23 @@ mod tests {
         assert_eq!(mask_prefix(a, 0), Ipv6Addr::UNSPECIFIED);
         assert_eq!(mask_prefix(a, 128), a);
         assert_eq!(mask_prefix(a, 200), a);
+    }
+
+    #[test]
+    fn prefix_masking_keeps_exactly_the_first_len_bits_for_every_length() {
+        // Against the definition, bit by bit, for lengths off byte
+        // boundaries too.
+        for a in [
+            Ipv6Addr::from(u128::MAX),
+            "2001:db8:ffff:ffff:ffff::1".parse().unwrap(),
+        ] {
+            let bits = u128::from(a);
+            for len in 0..=255u8 {
+                let want = (0..128u32)
+                    .filter(|i| *i < u32::from(len) && bits & (1u128 << (127 - i)) != 0)
+                    .fold(0u128, |acc, i| acc | 1u128 << (127 - i));
+                assert_eq!(u128::from(mask_prefix(a, len)), want, "{a}/{len}");
+            }
+        }
     }
 }
