@@ -470,18 +470,6 @@ pub fn check<D: Device>(device: &D, config: &Config) -> Result<(), Error> {
     Ok(())
 }
 
-/// Convert smoltcp's clock (microseconds since an arbitrary origin) to the
-/// engine's (milliseconds); times before the origin read as zero. The same
-/// as `NdpInstant::from(t)`.
-pub fn ndp_instant(t: Instant) -> NdpInstant {
-    t.into()
-}
-
-/// Convert the engine's clock to smoltcp's; the same as `Instant::from(t)`.
-pub fn smoltcp_instant(t: NdpInstant) -> Instant {
-    t.into()
-}
-
 /// The engine under a smoltcp `Interface`: see the [crate documentation].
 ///
 /// `D` is the Ethernet NIC, `F` its multicast filter; `NEIGHBORS`,
@@ -617,7 +605,7 @@ impl<
     ) -> Result<Self, Error> {
         check(&device, &config)?;
         let mac = config.mac;
-        let now = ndp_instant(now);
+        let now = NdpInstant::from(now);
         Ok(Adapter {
             device,
             filter,
@@ -733,7 +721,7 @@ impl<
             return Some(Duration::ZERO);
         }
         let engine = self.engine_wake_at().map(|at| {
-            let wait = at.saturating_duration_since(ndp_instant(now));
+            let wait = at.saturating_duration_since(NdpInstant::from(now));
             Duration::from_millis(wait.as_millis())
         });
         match (iface.poll_delay(now, sockets), engine) {
@@ -773,14 +761,14 @@ impl<
         addr: Ipv6Addr,
         prefix_len: u8,
     ) -> Result<(), StaticAddressError> {
-        let now = ndp_instant(now);
+        let now = NdpInstant::from(now);
         self.stack_mut().add_static_address(now, addr, prefix_len)
     }
 
     /// Remove a static IPv6 address set with
     /// [`Adapter::add_static_address`]; false if there is none.
     pub fn remove_static_address(&mut self, now: Instant, addr: Ipv6Addr) -> bool {
-        let now = ndp_instant(now);
+        let now = NdpInstant::from(now);
         self.stack_mut().remove_static_address(now, addr)
     }
 

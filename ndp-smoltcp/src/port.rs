@@ -17,7 +17,7 @@ use smoltcp::wire::IpAddress;
 use crate::arp::{ARP_LEN, Arp, ArpGuard, Verdict};
 use crate::{
     Adapter, AdapterStats, DropReason, ETHERNET_HEADER_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4,
-    ETHERTYPE_IPV6, Event, FRAME_LEN, MAX_FRAMES_PER_RECEIVE, MulticastFilter, bump, ndp_instant,
+    ETHERTYPE_IPV6, Event, FRAME_LEN, MAX_FRAMES_PER_RECEIVE, MulticastFilter, bump,
 };
 
 /// smoltcp's hop limit for everything it originates without a
@@ -57,7 +57,7 @@ pub(crate) struct Core<const N: usize, const QS: usize, const QB: usize> {
 
 impl<const N: usize, const QS: usize, const QB: usize> Core<N, QS, QB> {
     pub fn advance(&mut self, now: Instant) {
-        self.now = self.now.max(ndp_instant(now));
+        self.now = self.now.max(NdpInstant::from(now));
     }
 
     pub fn push_event(&mut self, event: Event) {

@@ -58,7 +58,7 @@ where
             // checks its addresses again and solicits routers.
             if up {
                 info!("link up");
-                adapter.stack_mut().link_up(ndp_smoltcp::ndp_instant(now));
+                adapter.stack_mut().link_up(now.into());
             } else {
                 info!("link down");
             }
