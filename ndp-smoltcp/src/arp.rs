@@ -171,9 +171,9 @@ impl ArpGuard {
         }
     }
 
-    /// Decide on `arp`, received while our IPv4 addresses are `ours`.
-    pub fn check(&mut self, arp: &Arp, ours: &[Ipv4Addr], now: Instant) -> Verdict {
-        if !ours.contains(&arp.target_ip) {
+    /// Decide on `arp`; `ours` says whether an address is one of ours.
+    pub fn check(&mut self, arp: &Arp, ours: impl Fn(Ipv4Addr) -> bool, now: Instant) -> Verdict {
+        if !ours(arp.target_ip) {
             return Verdict::NotForUs;
         }
         let ip = arp.sender_ip;
@@ -233,6 +233,10 @@ mod tests {
     const OURS: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
     const PEER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
     const PEER_MAC: MacAddr = MacAddr([2, 0, 0, 0, 0, 1]);
+
+    fn ours(a: Ipv4Addr) -> bool {
+        a == OURS
+    }
 
     fn t(ms: u64) -> Instant {
         Instant::from_millis(ms)
@@ -305,18 +309,18 @@ mod tests {
     fn only_replies_to_our_own_questions_reach_smoltcp() {
         let mut g = ArpGuard::new(t(0));
         let reply = msg(false, PEER, OURS);
-        assert_eq!(g.check(&reply, &[OURS], t(0)), Verdict::Unsolicited);
+        assert_eq!(g.check(&reply, ours, t(0)), Verdict::Unsolicited);
         g.asked(PEER, t(10));
-        assert_eq!(g.check(&reply, &[OURS], t(20)), Verdict::Pass);
+        assert_eq!(g.check(&reply, ours, t(20)), Verdict::Pass);
         assert_eq!(
-            g.check(&reply, &[OURS], t(30)),
+            g.check(&reply, ours, t(30)),
             Verdict::Unsolicited,
             "answered once"
         );
         g.asked(PEER, t(100));
         let late = t(100) + ARP_PENDING_TIME + Duration::from_millis(1);
         assert_eq!(
-            g.check(&reply, &[OURS], late),
+            g.check(&reply, ours, late),
             Verdict::Unsolicited,
             "too late"
         );
@@ -330,11 +334,11 @@ mod tests {
         }
         let reply = |ip| msg(false, ip, OURS);
         assert_eq!(
-            g.check(&reply(Ipv4Addr::new(192, 0, 2, 100)), &[OURS], t(10)),
+            g.check(&reply(Ipv4Addr::new(192, 0, 2, 100)), ours, t(10)),
             Verdict::Unsolicited
         );
         let newest = Ipv4Addr::new(192, 0, 2, 100 + ARP_PENDING as u8);
-        assert_eq!(g.check(&reply(newest), &[OURS], t(10)), Verdict::Pass);
+        assert_eq!(g.check(&reply(newest), ours, t(10)), Verdict::Pass);
     }
 
     #[test]
@@ -342,23 +346,23 @@ mod tests {
         let mut g = ArpGuard::new(t(0));
         let req = msg(true, PEER, OURS);
         for _ in 0..ARP_LEARN_BURST {
-            assert_eq!(g.check(&req, &[OURS], t(0)), Verdict::Pass);
+            assert_eq!(g.check(&req, ours, t(0)), Verdict::Pass);
         }
-        assert_eq!(g.check(&req, &[OURS], t(1)), Verdict::Answer);
+        assert_eq!(g.check(&req, ours, t(1)), Verdict::Answer);
         let later = t(1) + ARP_LEARN_REFILL;
-        assert_eq!(g.check(&req, &[OURS], later), Verdict::Pass);
-        assert_eq!(g.check(&req, &[OURS], later), Verdict::Answer);
+        assert_eq!(g.check(&req, ours, later), Verdict::Pass);
+        assert_eq!(g.check(&req, ours, later), Verdict::Answer);
     }
 
     #[test]
     fn messages_not_for_us_or_from_bad_senders_are_dropped() {
         let mut g = ArpGuard::new(t(0));
         assert_eq!(
-            g.check(&msg(true, PEER, PEER), &[OURS], t(0)),
+            g.check(&msg(true, PEER, PEER), ours, t(0)),
             Verdict::NotForUs
         );
         assert_eq!(
-            g.check(&msg(true, PEER, OURS), &[], t(0)),
+            g.check(&msg(true, PEER, OURS), |_| false, t(0)),
             Verdict::NotForUs
         );
         for ip in [
@@ -367,12 +371,12 @@ mod tests {
             Ipv4Addr::new(224, 0, 0, 1),
         ] {
             assert_eq!(
-                g.check(&msg(true, ip, OURS), &[OURS], t(0)),
+                g.check(&msg(true, ip, OURS), ours, t(0)),
                 Verdict::BadSender
             );
         }
         let mut m = msg(true, PEER, OURS);
         m.sender_mac = MacAddr([0x01, 0, 0x5e, 0, 0, 1]);
-        assert_eq!(g.check(&m, &[OURS], t(0)), Verdict::BadSender);
+        assert_eq!(g.check(&m, ours, t(0)), Verdict::BadSender);
     }
 }

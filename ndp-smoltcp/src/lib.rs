@@ -542,12 +542,9 @@ pub struct Adapter<
     ipv4_groups: heapless::Vec<Ipv4Addr, MAX_IPV4_GROUPS>,
     /// [`Stack::generation`] at the last sync; `None` before the first.
     synced: Option<u32>,
-    /// smoltcp's addresses as last seen.
-    seen_addrs: heapless::Vec<IpCidr, { smoltcp::config::IFACE_MAX_ADDR_COUNT }>,
     /// smoltcp's IPv4 default gateway as last seen, our address in its
     /// subnet, and whether to ask for its MAC.
     gateway: Option<Ipv4Addr>,
-    gateway_source: Option<Ipv4Addr>,
     ask_gateway: bool,
     /// When to look at smoltcp's route table next.
     gateway_check_at: NdpInstant,
@@ -620,7 +617,7 @@ impl<
                 prime_at: NdpInstant::ZERO,
                 heard: heapless::Vec::new(),
                 group_macs: heapless::Vec::new(),
-                ipv4_addrs: heapless::Vec::new(),
+                addrs: heapless::Vec::new(),
                 arp: ArpGuard::new(now),
                 wake_at: None,
                 events: heapless::Deque::new(),
@@ -630,9 +627,7 @@ impl<
             installed: heapless::Vec::new(),
             ipv4_groups: heapless::Vec::new(),
             synced: None,
-            seen_addrs: heapless::Vec::new(),
             gateway: None,
-            gateway_source: None,
             ask_gateway: false,
             gateway_check_at: NdpInstant::ZERO,
         })
@@ -925,7 +920,7 @@ impl<
     /// placeholder must be taught again; and the ARP guard needs the
     /// current IPv4 addresses (DHCP changes them without the engine).
     fn watch_addresses(&mut self, iface: &Interface) {
-        let addrs_changed = iface.ip_addrs() != self.seen_addrs.as_slice();
+        let addrs_changed = iface.ip_addrs() != self.core.addrs.as_slice();
         // The route table is looked at with every address change, and
         // otherwise at most every GATEWAY_CHECK: this runs on every poll.
         if !addrs_changed && self.core.now < self.gateway_check_at {
@@ -951,21 +946,8 @@ impl<
         if !addrs_changed {
             return;
         }
-        self.seen_addrs = iface.ip_addrs().iter().copied().collect();
+        self.core.addrs = iface.ip_addrs().iter().copied().collect();
         self.core.prime_at = NdpInstant::ZERO;
-        self.core.ipv4_addrs = iface
-            .ip_addrs()
-            .iter()
-            .filter_map(|c| match c.address() {
-                IpAddress::Ipv4(a) => Some(a),
-                #[allow(unreachable_patterns)]
-                _ => None,
-            })
-            .collect();
-        self.gateway_source = iface.ip_addrs().iter().find_map(|c| match (c, gateway) {
-            (IpCidr::Ipv4(c), Some(g)) if c.contains_addr(&g) => Some(c.address()),
-            _ => None,
-        });
     }
 
     /// Send the ARP request for the IPv4 gateway that [`Self::watch_addresses`]
@@ -975,7 +957,14 @@ impl<
         if !self.ask_gateway {
             return;
         }
-        let (Some(gateway), Some(source)) = (self.gateway, self.gateway_source) else {
+        // From our address in the gateway's subnet, as smoltcp would ask.
+        let source = self.gateway.and_then(|g| {
+            self.core.addrs.iter().find_map(|c| match c {
+                IpCidr::Ipv4(c) if c.contains_addr(&g) => Some(c.address()),
+                _ => None,
+            })
+        });
+        let (Some(gateway), Some(source)) = (self.gateway, source) else {
             self.ask_gateway = false;
             return;
         };
@@ -1004,12 +993,6 @@ impl<
             let joined = iface.has_multicast_group(group);
             match group {
                 IpAddress::Ipv6(g) => {
-                    // The engine's own groups are not the application's.
-                    let own = g == Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1)
-                        || ndp_core::wire::is_solicited_node(&g);
-                    if own {
-                        continue;
-                    }
                     let listening = self.core.stack.app_groups().any(|a| a.get() == g);
                     if joined && !listening {
                         if self.core.stack.join_group(now, g).is_err() {

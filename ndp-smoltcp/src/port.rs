@@ -7,12 +7,13 @@ use core::net::{Ipv4Addr, Ipv6Addr};
 use ndp_core::time::Instant as NdpInstant;
 use ndp_core::wire::ipv6::{Ipv6Header, NEXT_HEADER_ICMPV6, upper_layer};
 use ndp_core::wire::{
-    MacAddr, Message, MessageType, NdOption, NeighborAdvert, Options, is_solicited_node,
+    MacAddr, Message, MessageType, MulticastAddr, NdOption, NeighborAdvert, Options,
+    is_solicited_node,
 };
 use ndp_core::{Dispatch, RouteError, RxMeta, SendError, Stack};
 use smoltcp::phy::{self, Device, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
-use smoltcp::wire::IpAddress;
+use smoltcp::wire::{IpAddress, IpCidr};
 
 use crate::arp::{ARP_LEN, Arp, ArpGuard, Verdict};
 use crate::{
@@ -45,8 +46,9 @@ pub(crate) struct Core<const N: usize, const QS: usize, const QB: usize> {
     /// The multicast MACs we listen to (what the NIC's filter was last
     /// given): checked for every group frame, so kept rather than derived.
     pub group_macs: heapless::Vec<MacAddr, { crate::MAX_MULTICAST_MACS }>,
-    /// smoltcp's IPv4 addresses, for the ARP guard.
-    pub ipv4_addrs: heapless::Vec<Ipv4Addr, { smoltcp::config::IFACE_MAX_ADDR_COUNT }>,
+    /// smoltcp's addresses as last seen (the ARP guard's IPv4 ones
+    /// included: DHCP changes them without the engine).
+    pub addrs: heapless::Vec<IpCidr, { smoltcp::config::IFACE_MAX_ADDR_COUNT }>,
     pub arp: ArpGuard,
     /// [`Stack::poll_at`] as of the end of the last poll; `None` when the
     /// engine may have changed since (then it is asked again).
@@ -124,7 +126,7 @@ impl<const N: usize, const QS: usize, const QB: usize> Core<N, QS, QB> {
     /// the adapter replaces it with the engine's next hop in every frame.
     fn write_advert(&mut self, rx: &mut [u8], target: Ipv6Addr, asker: Ipv6Addr) -> Option<usize> {
         let dst = if asker.is_unspecified() || asker.is_loopback() || asker.is_multicast() {
-            Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1)
+            MulticastAddr::ALL_NODES.get()
         } else {
             asker
         };
@@ -225,7 +227,9 @@ impl<const N: usize, const QS: usize, const QB: usize> Core<N, QS, QB> {
                     bump(&mut self.stats.rx_arp_malformed);
                     return None;
                 };
-                let counter = match self.arp.check(&arp, &self.ipv4_addrs, self.now) {
+                let addrs = &self.addrs;
+                let ours = |ip| addrs.iter().any(|c| c.address() == IpAddress::Ipv4(ip));
+                let counter = match self.arp.check(&arp, ours, self.now) {
                     Verdict::Pass => {
                         bump(&mut self.stats.rx_arp);
                         return Some(ARP_LEN);
@@ -372,7 +376,11 @@ impl<const N: usize, const QS: usize, const QB: usize> Core<N, QS, QB> {
                 }
                 Ok(Message::MldV2Report(r)) => {
                     for rec in r.records.iter() {
-                        if !is_solicited_node(&rec.group) {
+                        // The engine's own groups are not the
+                        // application's.
+                        if !is_solicited_node(&rec.group)
+                            && rec.group != MulticastAddr::ALL_NODES.get()
+                        {
                             heard_group(
                                 &mut self.heard,
                                 &mut self.stats,

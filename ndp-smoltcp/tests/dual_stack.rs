@@ -253,6 +253,28 @@ fn the_ipv4_gateway_is_asked_for_before_any_traffic_needs_it() {
 }
 
 #[test]
+fn a_gateway_set_after_the_address_is_asked_for_too() {
+    // DHCP, or the application, may add the route in a later step than
+    // the address: it is noticed within GATEWAY_CHECK.
+    let (mut na, mut nb) = settled_pair();
+    set_ipv4(&mut nb, V4_B);
+    set_ipv4(&mut na, V4_A);
+    run(&mut [&mut na, &mut nb], 3000, 3200);
+    assert_eq!(na.adapter.stats().arp_gateway_asked, 0, "no gateway yet");
+    na.iface.routes_mut().add_default_ipv4_route(V4_B).unwrap();
+    let check = ndp_smoltcp::GATEWAY_CHECK.as_millis();
+    run(&mut [&mut na, &mut nb], 3200, 3201 + check);
+    assert_eq!(na.adapter.stats().arp_gateway_asked, 1);
+    na.inject.borrow_mut().push_back(echo4_from_b());
+    na.poll(3202 + check);
+    let replies = sent_frames(&na)
+        .into_iter()
+        .filter(|(mac, et, p)| *mac == MAC_B && *et == 0x0800 && p[9] == 1 && p[20] == 0)
+        .count();
+    assert_eq!(replies, 1, "{:?}", na.adapter.stats());
+}
+
+#[test]
 fn arp_for_any_of_smoltcps_ipv4_addresses_is_for_us() {
     let mut n = Node::new(lone_nic(), config(MAC_A, 12));
     let third = Ipv4Addr::new(198, 51, 100, 3);
