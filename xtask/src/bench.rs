@@ -97,6 +97,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
             "probe_difference_with_hash": sizes.probe_difference_with_hash(),
             "lwip_nd6_mld6_reference": size::LWIP_FLASH,
             "text_by_module": sizes
+                .engine
                 .modules
                 .iter()
                 .map(|(m, b)| (m.to_string(), json!(b)))
@@ -365,7 +366,9 @@ fn markdown(
          whole difference to the probe, the measure before issue 13: {} B without the hash, \
          {} B with it.\n",
         size::TARGET,
-        s.engine.probe_code.saturating_sub(s.baseline.probe_code),
+        s.engine
+            .probe_code()
+            .saturating_sub(s.baseline.probe_code()),
         s.engine
             .mem_routines
             .saturating_sub(s.baseline.mem_routines),
@@ -404,7 +407,7 @@ fn markdown(
          `core`, and the compiler's mem* and division routines apart. A regression shows \
          where it happened.\n\n| module | bytes |\n|---|---:|"
     );
-    for (module, bytes) in &s.modules {
+    for (module, bytes) in &s.engine.modules {
         let _ = writeln!(m, "| {module} | {bytes} |");
     }
     let _ = writeln!(m);

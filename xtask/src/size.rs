@@ -37,8 +37,9 @@ pub struct Build {
     pub features: Option<&'static str>,
     pub text: u64,
     pub rodata: u64,
-    /// `.text` of the probe's own code (line tables).
-    pub probe_code: u64,
+    /// `.text` by source module (see [`module_of`]), through the line
+    /// tables, largest first.
+    pub modules: Vec<(&'static str, u64)>,
     /// The compiler's mem* routines (symbol table).
     pub mem_routines: u64,
     pub elf: PathBuf,
@@ -49,10 +50,19 @@ impl Build {
         self.text + self.rodata
     }
 
+    /// `.text` of the probe's own code.
+    pub fn probe_code(&self) -> u64 {
+        self.modules
+            .iter()
+            .filter(|(m, _)| *m == PROBE_MODULE)
+            .map(|(_, b)| b)
+            .sum()
+    }
+
     /// Flash without the probe's own code and the mem* routines.
     pub fn flash_without_harness(&self) -> u64 {
         self.flash()
-            .saturating_sub(self.probe_code)
+            .saturating_sub(self.probe_code())
             .saturating_sub(self.mem_routines)
     }
 }
@@ -74,11 +84,6 @@ pub struct Sizes {
     pub parts: Vec<(&'static str, u64)>,
     /// `Stack::ram_per_entry()` on the target: (kind, bytes, entries).
     pub per_entry: Vec<(&'static str, u64, u64)>,
-    /// `.text` of the engine build (no hash) by source module, through
-    /// the line tables, largest first: ndp-core's modules, and what else
-    /// the probe links (its own code, `core`, the compiler's mem*
-    /// functions, heapless).
-    pub modules: Vec<(&'static str, u64)>,
 }
 
 impl Sizes {
@@ -126,18 +131,14 @@ pub fn measure(ctx: &Ctx) -> Result<Sizes> {
         let (text, rodata) = section_sizes(&elf)?;
         let data = std::fs::read(&elf).with_context(|| format!("reading {}", elf.display()))?;
         let file = object::File::parse(&*data).context("parsing the probe")?;
-        let probe_code = attribute_text_by(&file, module_of)?
-            .iter()
-            .filter(|(m, _)| *m == PROBE_MODULE)
-            .map(|(_, b)| b)
-            .sum();
+        let modules = attribute_text_by(&file, module_of)?;
         let mem_routines = mem_routine_bytes(&file);
         builds.push(Build {
             name,
             features,
             text,
             rodata,
-            probe_code,
+            modules,
             mem_routines,
             elf,
         });
@@ -146,11 +147,6 @@ pub fn measure(ctx: &Ctx) -> Result<Sizes> {
         .try_into()
         .map_err(|_| anyhow::anyhow!("three builds"))?;
     let table = ndp_sizes(&engine.elf)?;
-    let modules = {
-        let data = std::fs::read(&engine.elf)?;
-        let file = object::File::parse(&*data).context("parsing the probe")?;
-        attribute_text_by(&file, module_of)?
-    };
     let parts_names = ndp_core::Stack::<8, 4, 3072>::ram_parts();
     let entry_names = ndp_core::Stack::<8, 4, 3072>::ram_per_entry();
     let at = |i: usize| u64::from(table.get(i).copied().unwrap_or(0));
@@ -176,7 +172,6 @@ pub fn measure(ctx: &Ctx) -> Result<Sizes> {
         queue_payload,
         parts,
         per_entry,
-        modules,
         baseline,
         engine,
         hash,
@@ -371,8 +366,8 @@ pub fn run(ctx: &Ctx, check_budgets: bool, record_budgets: bool) -> Result<Outco
          ({} B) left out; the whole difference to the probe, the earlier measure: {} / {}",
         sizes
             .engine
-            .probe_code
-            .saturating_sub(sizes.baseline.probe_code),
+            .probe_code()
+            .saturating_sub(sizes.baseline.probe_code()),
         sizes
             .engine
             .mem_routines
@@ -387,6 +382,7 @@ pub fn run(ctx: &Ctx, check_budgets: bool, record_budgets: bool) -> Result<Outco
         goals.ram
     );
     let line: Vec<String> = sizes
+        .engine
         .modules
         .iter()
         .map(|(m, b)| format!("{m} {b}"))
