@@ -63,19 +63,7 @@ impl<const N: usize, const QS: usize, const QB: usize> Core<N, QS, QB> {
     }
 
     pub fn push_event(&mut self, event: Event) {
-        // One Dropped event per reason: later drops add to it.
-        if let Event::Dropped { reason, count } = event
-            && let Some(Event::Dropped { count: queued, .. }) = self
-                .events
-                .iter_mut()
-                .find(|e| matches!(e, Event::Dropped { reason: r, .. } if *r == reason))
-        {
-            *queued = queued.saturating_add(count);
-            return;
-        }
-        if self.events.push_back(event).is_err() {
-            bump(&mut self.stats.events_dropped);
-        }
+        queue_event(&mut self.events, &mut self.stats, event);
     }
 
     fn dropped(&mut self, reason: DropReason) {
@@ -442,9 +430,27 @@ fn heard_group(
     if !heard.contains(&group) && heard.push(group).is_err() {
         // More changes in one poll than followed: this one is lost.
         bump(&mut stats.group_no_room);
-        if events.push_back(Event::GroupNoRoom { group }).is_err() {
-            bump(&mut stats.events_dropped);
-        }
+        queue_event(events, stats, Event::GroupNoRoom { group });
+    }
+}
+
+/// Queue an adapter event. One `Dropped` event per reason: later drops
+/// add to it. A full queue drops the new event, counted.
+fn queue_event(
+    events: &mut heapless::Deque<Event, { crate::ADAPTER_EVENTS }>,
+    stats: &mut AdapterStats,
+    event: Event,
+) {
+    if let Event::Dropped { reason, count } = event
+        && let Some(Event::Dropped { count: queued, .. }) = events
+            .iter_mut()
+            .find(|e| matches!(e, Event::Dropped { reason: r, .. } if *r == reason))
+    {
+        *queued = queued.saturating_add(count);
+        return;
+    }
+    if events.push_back(event).is_err() {
+        bump(&mut stats.events_dropped);
     }
 }
 
