@@ -188,12 +188,13 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if self.addrs.find(&addr).is_some() {
             return Err(StaticAddressError::Exists);
         }
-        if self.addrs.len() >= ADDRESSES || self.app.statics.is_full() {
+        if self.addrs.len() >= ADDRESSES {
             return Err(StaticAddressError::TableFull);
         }
-        if self.app.statics.push((a, prefix_len)).is_err() {
-            return Err(StaticAddressError::TableFull);
-        }
+        self.app
+            .statics
+            .push((a, prefix_len))
+            .map_err(|_| StaticAddressError::TableFull)?;
         self.add_static_slot(a, prefix_len);
         self.slow_timers_changed();
         Ok(())

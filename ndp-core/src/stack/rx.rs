@@ -457,14 +457,18 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             self.refuse(|n| &mut n.routes);
             return;
         }
-        let mut update = self.routes.update(
-            r.prefix,
-            r.prefix_len,
-            router,
-            r.preference,
-            r.lifetime,
-            self.now,
-        );
+        let now = self.now;
+        let update_route = |routes: &mut RouteTable| {
+            routes.update(
+                r.prefix,
+                r.prefix_len,
+                router,
+                r.preference,
+                r.lifetime,
+                now,
+            )
+        };
+        let mut update = update_route(&mut self.routes);
         // RFC 6583 §6: a proven router's route may displace one through a
         // router never proven (or no longer in the list).
         if update == Update::Refused && self.routers.iter().any(|x| x.addr == router && x.proven) {
@@ -472,14 +476,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             let unproven = |n: &Ipv6Addr| !routers.iter().any(|x| x.addr == *n && x.proven);
             if let Some(old) = self.routes.evict(unproven) {
                 self.route_gone(old);
-                update = self.routes.update(
-                    r.prefix,
-                    r.prefix_len,
-                    router,
-                    r.preference,
-                    r.lifetime,
-                    self.now,
-                );
+                update = update_route(&mut self.routes);
             }
         }
         if update == Update::Refused {
