@@ -4,7 +4,6 @@
 //! RFC 9131 problem with and without gratuitous NAs, (e) 1,000 hosts
 //! booting at once. Each writes its pcap to target/sim-pcap/.
 
-use core::any::Any;
 use core::net::Ipv6Addr;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -233,12 +232,6 @@ impl Node for DadAttacker {
     }
     fn poll_at(&self) -> Option<Instant> {
         None
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
     }
 }
 
@@ -533,12 +526,6 @@ impl Node for FirstHopRouter {
     }
     fn poll_at(&self) -> Option<Instant> {
         (!self.advertised || !self.out.is_empty()).then_some(Instant::ZERO)
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
     }
 }
 

@@ -20,7 +20,6 @@
 //! `<target>/sim-pcap/` and its figures (println! and one line in
 //! `<target>/sim-pcap/attack-figures.txt`, replaced on every run).
 
-use core::any::Any;
 use core::net::Ipv6Addr;
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::Mutex;
@@ -239,12 +238,6 @@ impl Node for Tap {
     }
     fn poll_at(&self) -> Option<Instant> {
         None
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
     }
 }
 
@@ -956,12 +949,6 @@ impl Node for Parasite {
     }
     fn poll_at(&self) -> Option<Instant> {
         None
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
     }
 }
 

@@ -4,7 +4,6 @@
 //! and the scripted router. Every scenario writes its pcap to
 //! target/sim-pcap/, which `cargo xtask test` checks with tshark.
 
-use core::any::Any;
 use core::net::Ipv6Addr;
 
 use ndp_core::rng::Rng;
@@ -431,12 +430,6 @@ impl Node for Spinner {
     fn poll_at(&self) -> Option<Instant> {
         Some(Instant::ZERO)
     }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
-    }
 }
 
 #[test]
@@ -475,12 +468,6 @@ impl Node for Parrot {
     }
     fn poll_at(&self) -> Option<Instant> {
         None
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
     }
 }
 

@@ -10,7 +10,6 @@
 //!   counts as upper-layer reachability confirmation (RFC 4861 §7.3.1)
 //!   unless switched off.
 
-use core::any::Any;
 use core::net::Ipv6Addr;
 use std::collections::VecDeque;
 
@@ -271,13 +270,5 @@ impl<const N: usize, const QS: usize, const QB: usize> Node for EngineNode<N, QS
             return Some(self.now);
         }
         self.stack.poll_at()
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
     }
 }

@@ -2,7 +2,6 @@
 //! answers Neighbor Solicitations and pings for its addresses, records what
 //! it receives, and sends what the test tells it to.
 
-use core::any::Any;
 use core::net::Ipv6Addr;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -412,13 +411,5 @@ impl Node for ScriptedHost {
 
     fn poll_at(&self) -> Option<Instant> {
         self.next_due()
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
     }
 }

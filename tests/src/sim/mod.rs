@@ -52,7 +52,7 @@ pub const DEFAULT_EVENT_LIMIT: u64 = 10_000_000;
 /// node, when the instant returned by `poll_at` has come, and after the
 /// test touched the node (`Sim::add`, `Sim::node_mut`), like an MCU that
 /// sleeps until its next deadline or an interrupt.
-pub trait Node {
+pub trait Node: Any {
     /// The node's Ethernet address (used in messages about the node).
     fn mac(&self) -> MacAddr;
     /// A frame seen on the segment: every frame but the node's own,
@@ -63,10 +63,6 @@ pub trait Node {
     /// When the node next needs `poll_transmit`; `None` for never. An
     /// instant in the past means "now".
     fn poll_at(&self) -> Option<Instant>;
-    /// `self`, for [`Sim::node`].
-    fn as_any(&self) -> &dyn Any;
-    /// `self`, for [`Sim::node_mut`].
-    fn as_any_mut(&mut self) -> &mut dyn Any;
 }
 
 /// Index of a node in its [`Sim`], in the order they were added.
@@ -277,9 +273,8 @@ impl Sim {
     pub fn node<T: Node + 'static>(&self, id: NodeId) -> &T {
         let slot = self.slot(id);
         let type_name = slot.type_name;
-        slot.node
-            .as_any()
-            .downcast_ref()
+        let node: &dyn Any = &*slot.node;
+        node.downcast_ref()
             .unwrap_or_else(|| wrong_type::<T>(id, type_name))
     }
 
@@ -290,9 +285,8 @@ impl Sim {
         let slot = self.slot_mut(id);
         slot.wake = true;
         let type_name = slot.type_name;
-        slot.node
-            .as_any_mut()
-            .downcast_mut()
+        let node: &mut dyn Any = &mut *slot.node;
+        node.downcast_mut()
             .unwrap_or_else(|| wrong_type::<T>(id, type_name))
     }
 

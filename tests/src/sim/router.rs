@@ -3,7 +3,6 @@
 //! in answer to Router Solicitations, and answers Neighbor Solicitations
 //! and pings for its own addresses like a [`ScriptedHost`].
 
-use core::any::Any;
 use core::net::Ipv6Addr;
 
 use ndp_core::time::{Duration, Instant};
@@ -285,13 +284,5 @@ impl Node for ScriptedRouter {
         .into_iter()
         .flatten()
         .min()
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
     }
 }
