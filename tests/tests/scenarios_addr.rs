@@ -17,6 +17,7 @@ use ndp_core::wire::{
 use ndp_core::{Config, Event};
 use ndp_tests::frame;
 use ndp_tests::packet::{self, ND_HOP_LIMIT, NH_ICMPV6};
+use ndp_tests::sim::parasite::Parasite;
 use ndp_tests::sim::router::DEFAULT_PREFIX;
 use ndp_tests::sim::{
     EngineNode, LinkConfig, Node, NodeId, RouterConfig, ScriptedHost, ScriptedRouter, Sim,
@@ -174,67 +175,6 @@ fn b_conflict_moves_to_dad_counter_1_and_a_unique_address() {
     assert_eq!(sim.node::<ScriptedHost>(squatter).addresses()[1], taken);
 }
 
-/// Answers every DAD probe for a global address (and, with
-/// `link_local`, for link-local ones too), like THC-IPv6's dos-new-ip6,
-/// until `until`.
-struct DadAttacker {
-    mac: MacAddr,
-    out: VecDeque<Vec<u8>>,
-    answered: u32,
-    link_local: bool,
-    until: Instant,
-}
-
-impl Node for DadAttacker {
-    fn mac(&self) -> MacAddr {
-        self.mac
-    }
-    fn receive(&mut self, now: Instant, bytes: &[u8]) {
-        if now >= self.until {
-            return;
-        }
-        let Some(f) = frame::parse(bytes) else { return };
-        let Some(icmp) = f.icmpv6() else { return };
-        let meta = IpMeta {
-            src: f.src,
-            dst: f.dst,
-            hop_limit: f.hop_limit,
-        };
-        let Ok(Message::NeighborSolicit(ns)) = parse_received(&meta, icmp) else {
-            return;
-        };
-        if !f.src.is_unspecified()
-            || (!self.link_local && ndp_core::wire::is_link_local(&ns.target))
-        {
-            return;
-        }
-        let opts = [NdOption::TargetLinkAddr(self.mac)];
-        let na = Message::NeighborAdvert(NeighborAdvert {
-            router_flag: false,
-            solicited_flag: false,
-            override_flag: true,
-            target: ns.target,
-            options: Options::from_list(&opts),
-        });
-        let all = MulticastAddr::ALL_NODES;
-        self.out.push_back(packet::icmpv6_frame(
-            self.mac,
-            all.mac(),
-            ns.target,
-            all.get(),
-            ND_HOP_LIMIT,
-            &na,
-        ));
-        self.answered += 1;
-    }
-    fn poll_transmit(&mut self, _now: Instant) -> Option<Vec<u8>> {
-        self.out.pop_front()
-    }
-    fn poll_at(&self) -> Option<Instant> {
-        None
-    }
-}
-
 #[test]
 fn c_dad_denial_of_service_is_outlasted_and_the_host_keeps_working() {
     // RFC 7217 §6-7 and RFC 3756 §4.1.3: two minutes of dos-new-ip6 on the
@@ -245,13 +185,12 @@ fn c_dad_denial_of_service_is_outlasted_and_the_host_keeps_working() {
     let attack = Duration::from_secs(120);
     let mut sim = Sim::new("dad-dos", 22, LinkConfig::ideal());
     let h = sim.add(EngineNode::from_config(config(HOST, 221)));
-    let attacker = sim.add(DadAttacker {
-        mac: OTHER,
-        out: VecDeque::new(),
-        answered: 0,
-        link_local: false,
-        until: Instant::ZERO + attack,
-    });
+    // dos-new-ip6 on the global address.
+    let attacker = sim.add(
+        Parasite::new(OTHER)
+            .answering_dad(false)
+            .until(Instant::ZERO + attack),
+    );
     sim.add(ScriptedRouter::new(
         ROUTER,
         RouterConfig {
@@ -262,7 +201,7 @@ fn c_dad_denial_of_service_is_outlasted_and_the_host_keeps_working() {
     let friend = sim.add(ScriptedHost::new(MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x77])));
     sim.run_until(Instant::ZERO + attack);
     let node = sim.node::<EngineNode>(h);
-    let answered = sim.node::<DadAttacker>(attacker).answered;
+    let answered = sim.node::<Parasite>(attacker).answered;
     // Quick attempts, then at least the 2, 4, 8 and 16 s steps; never
     // more than one per DAD_BACKOFF_BASE after the quick ones.
     let quick = 1 + u32::from(IDGEN_RETRIES);
@@ -351,13 +290,11 @@ fn c_dad_denial_of_service_from_before_boot_on_every_address_is_outlasted() {
     // after the attack stops.
     let attack = Duration::from_secs(60);
     let mut sim = Sim::new("dad-dos-boot", 23, LinkConfig::ideal());
-    let attacker = sim.add(DadAttacker {
-        mac: OTHER,
-        out: VecDeque::new(),
-        answered: 0,
-        link_local: true,
-        until: Instant::ZERO + attack,
-    });
+    let attacker = sim.add(
+        Parasite::new(OTHER)
+            .answering_dad(true)
+            .until(Instant::ZERO + attack),
+    );
     let h = sim.add(EngineNode::from_config(config(HOST, 231)));
     sim.add(ScriptedRouter::new(
         ROUTER,
@@ -376,7 +313,7 @@ fn c_dad_denial_of_service_from_before_boot_on_every_address_is_outlasted() {
         "{:?}",
         node.stack().addresses().collect::<Vec<_>>()
     );
-    let answered = sim.node::<DadAttacker>(attacker).answered;
+    let answered = sim.node::<Parasite>(attacker).answered;
     let start = sim.now();
     let back = usable_global_within(&mut sim, h, Duration::from_secs(30));
     let node = sim.node::<EngineNode>(h);

@@ -21,7 +21,7 @@
 //! `<target>/sim-pcap/attack-figures.txt`, replaced on every run).
 
 use core::net::Ipv6Addr;
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 use ndp_core::addr::{ADDRESSES, AddrState, Origin};
@@ -31,12 +31,13 @@ use ndp_core::router::{PREFIXES, ROUTERS, ROUTES};
 use ndp_core::time::{Duration, Instant};
 use ndp_core::wire::{
     AddrList, MacAddr, Message, MldQuery, MldQueryV2, MldRecord, MldV1, MldV2Report, MulticastAddr,
-    NdOption, NeighborAdvert, Options, Preference, RecordList, RecordType, RouterAdvert,
-    RouterSolicit, parse_received,
+    NdOption, Options, Preference, RecordList, RecordType, RouterAdvert, RouterSolicit,
+    parse_received,
 };
 use ndp_core::{Config, Dispatch, Event, RouteError, SendError, Stats};
 use ndp_tests::frame::ETHERTYPE_IPV6;
 use ndp_tests::packet::{self, ND_HOP_LIMIT, NH_ICMPV6};
+use ndp_tests::sim::parasite::{Parasite, na_frame};
 use ndp_tests::sim::router::DEFAULT_PREFIX;
 use ndp_tests::sim::{
     EngineNode, LinkConfig, Node, RouterConfig, ScriptedHost, ScriptedRouter, Sim, pcap_dir,
@@ -863,95 +864,6 @@ fn mld_flood_gets_bounded_answers_and_leaves_the_groups_joined() {
 
 // ------------------------------------------------------------- 4. parasite6
 
-/// THC-IPv6's parasite6: answers every Neighbor Solicitation it hears
-/// with an advertisement for the target carrying its own MAC, O=1 (and,
-/// when `dad` is on, every DAD probe too, which makes every address
-/// duplicate).
-struct Parasite {
-    mac: MacAddr,
-    /// Answer address resolution and NUD probes.
-    active: bool,
-    /// Answer DAD probes.
-    dad: bool,
-    out: VecDeque<Vec<u8>>,
-    answered: u32,
-}
-
-impl Parasite {
-    fn new(mac: MacAddr, active: bool, dad: bool) -> Self {
-        Parasite {
-            mac,
-            active,
-            dad,
-            out: VecDeque::new(),
-            answered: 0,
-        }
-    }
-}
-
-/// A Neighbor Advertisement for `target` from `mac` (spoofing `target`
-/// as the source).
-fn na_frame(
-    mac: MacAddr,
-    dst_mac: MacAddr,
-    dst: Ipv6Addr,
-    target: Ipv6Addr,
-    (router, solicited, override_flag): (bool, bool, bool),
-) -> Vec<u8> {
-    let opts = [NdOption::TargetLinkAddr(mac)];
-    let na = Message::NeighborAdvert(NeighborAdvert {
-        router_flag: router,
-        solicited_flag: solicited,
-        override_flag,
-        target,
-        options: Options::from_list(&opts),
-    });
-    packet::icmpv6_frame(mac, dst_mac, target, dst, ND_HOP_LIMIT, &na)
-}
-
-impl Node for Parasite {
-    fn mac(&self) -> MacAddr {
-        self.mac
-    }
-    fn receive(&mut self, _now: Instant, bytes: &[u8]) {
-        let Some(f) = packet::parse_icmpv6(bytes) else {
-            return;
-        };
-        let Ok(Message::NeighborSolicit(ns)) = parse_received(&f.meta, f.icmp) else {
-            return;
-        };
-        let dad = f.meta.src.is_unspecified();
-        if dad && self.dad {
-            let all = MulticastAddr::ALL_NODES;
-            self.out.push_back(na_frame(
-                self.mac,
-                all.mac(),
-                all.get(),
-                ns.target,
-                (false, false, true),
-            ));
-        } else if !dad && self.active {
-            let to = ns.options.source_link_addr().unwrap_or(f.src_mac);
-            self.out.push_back(na_frame(
-                self.mac,
-                to,
-                f.meta.src,
-                ns.target,
-                (false, true, true),
-            ));
-        } else {
-            return;
-        }
-        self.answered += 1;
-    }
-    fn poll_transmit(&mut self, _now: Instant) -> Option<Vec<u8>> {
-        self.out.pop_front()
-    }
-    fn poll_at(&self) -> Option<Instant> {
-        None
-    }
-}
-
 /// parasite6 against a booting device: every DAD probe is answered, so
 /// every address it tries is a duplicate (RFC 4862 §5.4.4). Without SEND
 /// a host cannot tell a real owner from a liar; what it can do is not
@@ -970,7 +882,11 @@ fn parasite6_answering_dad_probes_makes_addresses_duplicate_until_it_stops() {
             ..RouterConfig::default()
         },
     ));
-    let atk = sim.add(Parasite::new(ATTACKER, true, true));
+    let atk = sim.add(
+        Parasite::new(ATTACKER)
+            .answering_resolution()
+            .answering_dad(true),
+    );
     let tap = sim.add(Tap::new(HOST));
     const RUN_S: u64 = 120;
     sim.run_for(secs(RUN_S));
@@ -1019,7 +935,7 @@ fn parasite6_answering_dad_probes_makes_addresses_duplicate_until_it_stops() {
     assert!(!dev.stack().is_disabled());
     {
         let p = sim.node_mut::<Parasite>(atk);
-        p.active = false;
+        p.resolution = false;
         p.dad = false;
     }
     let stopped = sim.now();
@@ -1078,7 +994,7 @@ fn parasite6_overriding_advertisements_redirect_as_rfc4861_requires() {
     ));
     let p = sim.add(ScriptedHost::new(PEER));
     let p2 = sim.add(ScriptedHost::new(PEER2));
-    let atk = sim.add(Parasite::new(ATTACKER, false, false));
+    let atk = sim.add(Parasite::new(ATTACKER));
     let tap = sim.add(Tap::new(HOST));
     sim.run_for(secs(5));
     let ll = sim.node::<EngineNode>(h).link_local();
@@ -1159,7 +1075,7 @@ fn parasite6_overriding_advertisements_redirect_as_rfc4861_requires() {
     // parasite6 proper: every solicitation answered. Resolving a new
     // neighbor, both answer (S=1, O=1) and the attacker's answer arrives
     // last: it wins.
-    sim.node_mut::<Parasite>(atk).active = true;
+    sim.node_mut::<Parasite>(atk).resolution = true;
     ping(&mut sim, p2_ll);
     let race = state(&sim, p2_ll);
     assert_eq!(race, Some((NeighborState::Reachable, Some(ATTACKER))));
@@ -1188,7 +1104,7 @@ fn parasite6_overriding_advertisements_redirect_as_rfc4861_requires() {
 
     // R=0 for the router: it leaves the default router list (§7.2.5),
     // and off-link traffic has no route until its next advertisement.
-    sim.node_mut::<Parasite>(atk).active = false;
+    sim.node_mut::<Parasite>(atk).resolution = false;
     assert!(
         sim.node::<EngineNode>(h)
             .stack()

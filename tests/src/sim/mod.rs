@@ -22,6 +22,7 @@
 
 pub mod engine;
 pub mod host;
+pub mod parasite;
 pub mod router;
 
 use core::any::Any;
