@@ -361,6 +361,17 @@ impl Node {
         })
     }
 
+    /// Every `AddressFailed` event: (prefix, attempts).
+    fn failures(&self) -> Vec<(Ipv6Addr, u8)> {
+        self.events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                Event::AddressFailed { prefix, attempts } => Some((*prefix, *attempts)),
+                _ => None,
+            })
+            .collect()
+    }
+
     fn removed_at(&self, addr: Ipv6Addr) -> Option<Instant> {
         self.events.iter().find_map(|(at, e)| match e {
             Event::AddressRemoved { addr: x, .. } if *x == addr => Some(*at),
@@ -1166,16 +1177,7 @@ fn a_prefix_under_a_dad_attack_is_retried_with_a_capped_backoff() {
         tried.push(conflict_slaac(&mut n, P1, counter));
     }
     assert_eq!(tried[0], a(G1));
-    let failed = |n: &Node| -> Vec<(Ipv6Addr, u8)> {
-        n.events
-            .iter()
-            .filter_map(|(_, e)| match e {
-                Event::AddressFailed { prefix, attempts } => Some((*prefix, *attempts)),
-                _ => None,
-            })
-            .collect()
-    };
-    assert_eq!(failed(&n), [(a(P1), 4)]);
+    assert_eq!(n.failures(), [(a(P1), 4)]);
     assert_eq!(n.s.stats().dad_gave_up, 1);
     // Slow attempts: each waits its backoff, the router's advertisements
     // notwithstanding; each is a new identifier, reported.
@@ -1195,7 +1197,7 @@ fn a_prefix_under_a_dad_attack_is_retried_with_a_capped_backoff() {
         assert_eq!(n.state(addr), Some(AddrState::Duplicate));
         tried.push(addr);
     }
-    assert_eq!(failed(&n), [(a(P1), 4)], "reported once");
+    assert_eq!(n.failures(), [(a(P1), 4)], "reported once");
     assert_eq!(n.s.stats().dad_conflicts, 9);
     // The attack stops: the next attempt, at most DAD_BACKOFF_MAX and a
     // tenth later, is assigned.
@@ -1234,15 +1236,7 @@ fn the_link_local_prefix_is_retried_after_idgen_retries_further_conflicts() {
     let conflict_at = n.now;
     let (lo, hi) = backoff_window(0);
     n.run_until(conflict_at + lo - ms(1));
-    let failed: Vec<_> = n
-        .events
-        .iter()
-        .filter_map(|(_, e)| match e {
-            Event::AddressFailed { prefix, attempts } => Some((*prefix, *attempts)),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(failed, [(a("fe80::"), 4)]);
+    assert_eq!(n.failures(), [(a("fe80::"), 4)]);
     assert!(!n.s.is_disabled());
     assert!(
         n.s.addresses().all(|x| x.state == AddrState::Duplicate),
@@ -2861,15 +2855,7 @@ fn a_duplicate_static_address_is_reported_once_and_retried_unchanged() {
     n.s.add_static_address(n.now, addr, 64).unwrap();
     n.rival_probe(addr, None);
     assert_eq!(n.state(addr), Some(AddrState::Duplicate));
-    let failed: Vec<_> = n
-        .events
-        .iter()
-        .filter_map(|(_, e)| match e {
-            Event::AddressFailed { prefix, attempts } => Some((*prefix, *attempts)),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(failed, [(a("fd00::"), 1)]);
+    assert_eq!(n.failures(), [(a("fd00::"), 1)]);
     let conflict_at = n.now;
     let out = n.run_for(DAD_BACKOFF_MAX + secs(3));
     let retry = out
