@@ -79,7 +79,7 @@ fn workload(name: &str) -> Option<Box<dyn Workload>> {
 const T0: u64 = 10_000;
 
 fn at(i: u64) -> Instant {
-    Instant::from_millis(T0 + i)
+    Instant::wrapping_from_millis(T0 + i)
 }
 
 fn config() -> Config {
@@ -120,7 +120,7 @@ fn settled<const N: usize>() -> (Box<Stack<N, 4, 3072>>, [u8; 1600]) {
     let mut s = Box::new(Stack::<N, 4, 3072>::with_capacity(config(), Instant::ZERO));
     let mut out = [0u8; 1600];
     for ms in (0..T0).step_by(100) {
-        drain(&mut s, Instant::from_millis(ms), &mut out);
+        drain(&mut s, Instant::wrapping_from_millis(ms), &mut out);
     }
     (s, out)
 }
@@ -169,7 +169,7 @@ fn filled<const N: usize>() -> (Box<Stack<N, 4, 3072>>, [u8; 1600], Messages) {
     for k in 0..N {
         let (addr, mac) = neighbor(k);
         let (meta, icmp, _) = ns(ll, addr, mac);
-        let now = Instant::from_millis(T0 - 1);
+        let now = Instant::wrapping_from_millis(T0 - 1);
         s.receive(now, &meta, &icmp);
         drain(&mut s, now, &mut out);
         msgs.push((meta, icmp));
@@ -220,7 +220,7 @@ impl Na {
         let (mut s, mut out) = settled::<8>();
         let ll = link_local(&s);
         let (peer, _) = neighbor(1);
-        let now = Instant::from_millis(T0 - 1);
+        let now = Instant::wrapping_from_millis(T0 - 1);
         // INCOMPLETE, then the answer makes it REACHABLE.
         let _ = s.route(now, peer);
         drain(&mut s, now, &mut out);

@@ -60,7 +60,7 @@ pub fn slaac(boots: u64, optimistic: bool) -> Value {
             node.stack().addresses().any(|a| a.origin == Origin::Slaac),
             "boot {i}"
         );
-        times.push(at.as_millis());
+        times.push(u64::from(at.as_millis()));
     }
     times.sort_unstable();
     json!({

@@ -89,7 +89,7 @@ fn main() {
     let start = std::time::Instant::now();
     for i in 0..iterations {
         let (meta, b) = &ras[i % ras.len()];
-        let now = Instant::from_millis(i as u64 / 10);
+        let now = Instant::wrapping_from_millis(i as u64 / 10);
         black_box(s.receive(now, meta, black_box(b)));
         while s.poll_transmit(now, &mut buf).is_some() {}
         while s.poll_event().is_some() {}

@@ -20,7 +20,7 @@
 use core::net::Ipv6Addr;
 
 use crate::rng::Rng;
-use crate::time::{Duration, Instant};
+use crate::time::{Duration, Instant, Timer, sooner};
 use crate::wire::{MldQuery, MulticastAddr, RecordType};
 
 /// Robustness Variable (RFC 3810 §9.1): state changes are reported this
@@ -48,10 +48,10 @@ pub(crate) struct Group {
     joined: bool,
     /// State-change reports still to send.
     changes_left: u8,
-    /// When the next one is due.
+    /// When the next one is due (meaningless when none is left).
     change_at: Instant,
-    /// A pending answer to a group-specific query; `Instant::MAX`: none.
-    query_at: Instant,
+    /// A pending answer to a group-specific query.
+    query_at: Timer,
 }
 
 /// What to send: one MLD message.
@@ -71,10 +71,10 @@ pub(crate) enum MldOut {
 #[derive(Debug, Clone)]
 pub(crate) struct Mld {
     groups: heapless::Vec<Group, GROUPS>,
-    /// Pending answer to a general query; `Instant::MAX`: none.
-    general_at: Instant,
-    /// MLDv1 compatibility until then (`Instant::ZERO`: MLDv2).
-    v1_until: Instant,
+    /// Pending answer to a general query.
+    general_at: Timer,
+    /// MLDv1 compatibility until then (off: MLDv2).
+    v1_until: Timer,
 }
 
 /// A delay in (0, `max`]: RFC 3810 §6.2 chooses it "in the range (0,
@@ -88,13 +88,19 @@ impl Mld {
     pub fn new() -> Self {
         Mld {
             groups: heapless::Vec::new(),
-            general_at: Instant::MAX,
-            v1_until: Instant::ZERO,
+            general_at: Timer::OFF,
+            v1_until: Timer::OFF,
         }
     }
 
-    fn v1(&self, now: Instant) -> bool {
-        now < self.v1_until
+    /// In MLDv1 compatibility mode (RFC 3810 §8.2.1); a timer that ran out
+    /// is switched off, so it cannot read as running again once the
+    /// clock wraps.
+    fn v1(&mut self, now: Instant) -> bool {
+        if self.v1_until.due(now) {
+            self.v1_until = Timer::OFF;
+        }
+        self.v1_until.is_set()
     }
 
     /// Listen to exactly `wanted` (ff02::1 excepted, never reported):
@@ -108,7 +114,7 @@ impl Mld {
                 g.joined = false;
                 g.changes_left = ROBUSTNESS;
                 g.change_at = now;
-                g.query_at = Instant::MAX;
+                g.query_at = Timer::OFF;
             }
         }
         for w in wanted.iter().filter(|w| **w != MulticastAddr::ALL_NODES) {
@@ -117,15 +123,15 @@ impl Mld {
                 Some(g) => {
                     g.joined = true;
                     g.changes_left = ROBUSTNESS;
-                    g.change_at = now.max(join_at);
+                    g.change_at = now.later(join_at);
                 }
                 None => {
                     let g = Group {
                         addr: *w,
                         joined: true,
                         changes_left: ROBUSTNESS,
-                        change_at: now.max(join_at),
-                        query_at: Instant::MAX,
+                        change_at: now.later(join_at),
+                        query_at: Timer::OFF,
                     };
                     if let Err(g) = self.groups.push(g) {
                         match self.groups.iter_mut().find(|x| !x.joined) {
@@ -144,8 +150,12 @@ impl Mld {
     /// `::` are discarded by routers.
     pub fn rereport(&mut self, now: Instant) {
         for g in self.groups.iter_mut().filter(|g| g.joined) {
+            // A report already scheduled sooner stands; an old time of a
+            // finished one does not count.
+            if g.changes_left == 0 || now.is_before(g.change_at) {
+                g.change_at = now;
+            }
             g.changes_left = ROBUSTNESS;
-            g.change_at = g.change_at.min(now);
         }
     }
 
@@ -162,22 +172,18 @@ impl Mld {
             if !self.v1(now) {
                 self.cancel_pending();
             }
-            self.v1_until = now + OLDER_VERSION_QUERIER_TIMEOUT;
+            self.v1_until = Timer::at(now + OLDER_VERSION_QUERIER_TIMEOUT);
         }
-        let delay = now
-            + random_within(
-                rng,
-                Duration::from_millis(u64::from(q.max_response_delay_ms())),
-            );
+        let delay = now + random_within(rng, Duration::from_millis(q.max_response_delay_ms()));
         if q.is_general() {
             // Rule 1: a general answer already due sooner stands.
-            if self.general_at > delay {
+            if !self.general_at.due(delay) {
                 // Rule 2: otherwise schedule (replacing any later one).
-                self.general_at = delay;
+                self.general_at = Timer::at(delay);
             }
             return;
         }
-        if self.general_at <= delay {
+        if self.general_at.due(delay) {
             return;
         }
         // Rules 3 and 4: group-specific (and, with our EXCLUDE({}) state,
@@ -186,15 +192,16 @@ impl Mld {
             .groups
             .iter_mut()
             .find(|g| g.joined && g.addr.get() == q.group)
+            && !g.query_at.due(delay)
         {
-            g.query_at = g.query_at.min(delay);
+            g.query_at = Timer::at(delay);
         }
     }
 
     fn cancel_pending(&mut self) {
-        self.general_at = Instant::MAX;
+        self.general_at = Timer::OFF;
         for g in self.groups.iter_mut() {
-            g.query_at = Instant::MAX;
+            g.query_at = Timer::OFF;
             if g.joined {
                 g.changes_left = 0;
             }
@@ -202,27 +209,40 @@ impl Mld {
         self.groups.retain(|g| g.joined);
     }
 
+    /// Bring timers due for more than `max` to `now` (see
+    /// `Timer::catch_up`).
+    pub fn catch_up(&mut self, now: Instant, max: Duration) {
+        self.general_at.catch_up(now, max);
+        self.v1_until.catch_up(now, max);
+        for g in self.groups.iter_mut() {
+            g.query_at.catch_up(now, max);
+            g.change_at.catch_up(now, max);
+        }
+    }
+
     pub fn next_deadline(&self) -> Option<Instant> {
-        let groups = self.groups.iter().flat_map(|g| {
-            let change = (g.changes_left > 0).then_some(g.change_at);
-            [change, (g.query_at != Instant::MAX).then_some(g.query_at)]
-        });
-        groups
-            .chain([(self.general_at != Instant::MAX).then_some(self.general_at)])
-            .flatten()
-            .min()
+        let mut next = sooner(self.general_at.get(), self.v1_until.get());
+        for g in self.groups.iter() {
+            if g.changes_left > 0 {
+                next = sooner(next, Some(g.change_at));
+            }
+            next = sooner(next, g.query_at.get());
+        }
+        next
     }
 
     /// The next message due at `now`, updating the timers as if it were
     /// sent; `None` when nothing is due.
     pub fn poll(&mut self, now: Instant, rng: &mut Rng) -> Option<MldOut> {
         // Nothing due is the common case: one pass, nothing built.
-        let due = self.general_at <= now
+        let due = self.general_at.due(now)
             || self
                 .groups
                 .iter()
-                .any(|g| (g.changes_left > 0 && g.change_at <= now) || g.query_at <= now);
+                .any(|g| (g.changes_left > 0 && now.reached(g.change_at)) || g.query_at.due(now));
         if !due {
+            // Only for the compatibility timer, which may have run out.
+            self.v1(now);
             return None;
         }
         if self.v1(now) {
@@ -233,7 +253,7 @@ impl Mld {
         for g in self
             .groups
             .iter_mut()
-            .filter(|g| g.changes_left > 0 && g.change_at <= now)
+            .filter(|g| g.changes_left > 0 && now.reached(g.change_at))
         {
             let kind = if g.joined {
                 RecordType::ChangeToExclude
@@ -245,13 +265,13 @@ impl Mld {
             g.change_at = now + random_within(rng, UNSOLICITED_REPORT_INTERVAL);
         }
         // Answers to queries (§6.3 items 1 and 2): current state, EXCLUDE({}).
-        let general = self.general_at <= now;
+        let general = self.general_at.due(now);
         if general {
-            self.general_at = Instant::MAX;
+            self.general_at = Timer::OFF;
         }
         for g in self.groups.iter_mut().filter(|g| g.joined) {
-            if general || g.query_at <= now {
-                g.query_at = Instant::MAX;
+            if general || g.query_at.due(now) {
+                g.query_at = Timer::OFF;
                 if !records.iter().any(|r| r.1 == g.addr) {
                     let _ = records.push((RecordType::ModeIsExclude, g.addr));
                 }
@@ -264,11 +284,11 @@ impl Mld {
     /// MLDv1 mode: one Report per joined group due, one Done per group
     /// left (RFC 2710 §4).
     fn poll_v1(&mut self, now: Instant, rng: &mut Rng) -> Option<MldOut> {
-        let general = self.general_at <= now;
+        let general = self.general_at.due(now);
         if general {
-            self.general_at = Instant::MAX;
+            self.general_at = Timer::OFF;
             for g in self.groups.iter_mut().filter(|g| g.joined) {
-                g.query_at = g.query_at.min(now);
+                g.query_at = Timer::at(now);
             }
         }
         for i in 0..self.groups.len() {
@@ -281,14 +301,14 @@ impl Mld {
                 self.groups.remove(i);
                 return Some(MldOut::V1Done(addr));
             }
-            let change_due = g.changes_left > 0 && g.change_at <= now;
-            if g.joined && (change_due || g.query_at <= now) {
+            let change_due = g.changes_left > 0 && now.reached(g.change_at);
+            if g.joined && (change_due || g.query_at.due(now)) {
                 if change_due {
                     g.changes_left = g.changes_left.saturating_sub(1);
                     g.change_at = now + random_within(rng, UNSOLICITED_REPORT_INTERVAL);
                 }
-                if g.query_at <= now {
-                    g.query_at = Instant::MAX;
+                if g.query_at.due(now) {
+                    g.query_at = Timer::OFF;
                 }
                 return Some(MldOut::V1Report(g.addr));
             }
@@ -310,7 +330,7 @@ mod tests {
         MulticastAddr::new(Ipv6Addr::new(0xff02, 0, 0, 0, 0, 1, 0xff00, n)).unwrap()
     }
 
-    fn t(ms: u64) -> Instant {
+    fn t(ms: u32) -> Instant {
         Instant::from_millis(ms)
     }
 
@@ -384,7 +404,7 @@ mod tests {
             [(RecordType::ChangeToExclude, g(1))]
         );
         let next = m.next_deadline().unwrap();
-        assert!(next <= t(500) + UNSOLICITED_REPORT_INTERVAL);
+        assert!(!next.is_after(t(500) + UNSOLICITED_REPORT_INTERVAL));
         assert_eq!(
             records(m.poll(next, &mut rng)),
             [(RecordType::ChangeToExclude, g(1))]
@@ -415,14 +435,14 @@ mod tests {
         let mut m = Mld::new();
         let mut rng = Rng::new(3);
         m.set_groups(&[g(1), g(2)], t(0), t(0));
-        assert!(settle(&mut m, &mut rng) <= t(1000));
+        assert!(!settle(&mut m, &mut rng).is_after(t(1000)));
         m.on_query(
             &query(Ipv6Addr::UNSPECIFIED, 10_000, true),
             t(10_000),
             &mut rng,
         );
         let at = m.next_deadline().unwrap();
-        assert!(t(10_000) <= at && at <= t(20_000));
+        assert!(at.reached(t(10_000)) && t(20_000).reached(at));
         assert_eq!(m.poll(at - Duration::from_millis(1), &mut rng), None);
         let mut r = records(m.poll(at, &mut rng));
         r.sort_by_key(|x| x.1);

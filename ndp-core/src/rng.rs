@@ -28,15 +28,23 @@ impl Rng {
         z ^ (z >> 31)
     }
 
+    /// The next 32 random bits (the high half of [`Rng::next_u64`]).
+    pub fn next_u32(&mut self) -> u32 {
+        let [a, b, c, d, ..] = self.next_u64().to_be_bytes();
+        u32::from_be_bytes([a, b, c, d])
+    }
+
     /// A value uniform in `0..n` (0 when `n` is 0), by multiply-shift,
-    /// which avoids the modulo bias of `x % n`.
-    pub fn below(&mut self, n: u64) -> u64 {
-        let wide = u128::from(self.next_u64()).wrapping_mul(u128::from(n));
-        u64::try_from(wide >> 64).unwrap_or(0)
+    /// which avoids the modulo bias of `x % n`. 32-bit, so a
+    /// microcontroller needs no wide multiplication.
+    pub fn below(&mut self, n: u32) -> u32 {
+        let wide = u64::from(self.next_u32()).wrapping_mul(u64::from(n));
+        let [a, b, c, d, ..] = wide.to_be_bytes();
+        u32::from_be_bytes([a, b, c, d])
     }
 
     /// A value uniform in `lo..=hi` (just `lo` when `hi <= lo`).
-    pub fn in_range(&mut self, lo: u64, hi: u64) -> u64 {
+    pub fn in_range(&mut self, lo: u32, hi: u32) -> u32 {
         let span = hi.saturating_sub(lo).saturating_add(1);
         if hi <= lo {
             return lo;
@@ -84,7 +92,8 @@ mod tests {
         assert_eq!(r.in_range(5, 5), 5);
         assert_eq!(r.in_range(6, 5), 6);
         assert_eq!(r.below(0), 0);
-        let v = r.in_range(0, u64::MAX);
+        assert_eq!(r.below(1), 0);
+        let v = r.in_range(0, u32::MAX);
         let _ = v; // any value is in range; must not overflow
     }
 

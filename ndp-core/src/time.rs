@@ -1,56 +1,177 @@
 //! Caller-supplied time.
 //!
 //! The engine never reads a clock: every call that can change state takes
-//! `now`, a monotonic [`Instant`] in milliseconds chosen by the caller (a
-//! hardware timer on an MCU, `std::time::Instant` on Linux, virtual time in
-//! the simulator). Arithmetic saturates, so no input overflows.
+//! `now`, an [`Instant`] in milliseconds chosen by the caller (a hardware
+//! timer on an MCU, `std::time::Instant` on Linux, virtual time in the
+//! simulator).
+//!
+//! # Time wraps
+//!
+//! An [`Instant`] is a 32-bit count of milliseconds that wraps every
+//! 2^32 ms (49.7 days), so a free-running 32-bit millisecond counter can
+//! be handed over as it is. Two instants are compared by their
+//! difference, as TCP compares sequence numbers (RFC 1982 §3.2): `a` is
+//! before `b` when `b - a`, taken modulo 2^32, is below 2^31. The engine's
+//! own timers are never further away than [`Duration::MAX_TIMER`] (24.8
+//! days), and [`crate::Stack::poll_at`] never further than [`MAX_SLEEP`]
+//! (a day) while any lifetime runs, so that comparison is always right.
+//!
+//! What the caller must do: call the engine when
+//! [`crate::Stack::poll_at`] says (late is harmless up to 24.8 days; a
+//! timer overdue by more reads as not due yet), and, when it says nothing
+//! is scheduled, at least once every 49 days (any received packet will
+//! do). A time
+//! slightly earlier than the last one given (up to
+//! [`BACKWARD_TOLERANCE`]) is read as no time passing; one further back
+//! can only mean the clock went round.
+//!
+//! Lifetimes from Router Advertisements can be longer (a valid lifetime is
+//! a 32-bit count of seconds, 136 years). They count on a second clock the
+//! engine keeps itself, in whole seconds since the [`crate::Stack`] was
+//! made, and end at an [`Expiry`] on it.
+//!
+//! A device with a 64-bit clock converts with
+//! [`Instant::wrapping_from_millis`].
 
 use core::fmt;
 use core::ops::{Add, Sub};
 
-/// A point in time: milliseconds since an arbitrary, fixed origin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+/// A point in time: milliseconds since an arbitrary origin, modulo 2^32
+/// (see [the module docs](self) for how instants compare).
+///
+/// ```
+/// use ndp_core::time::{Duration, Instant};
+/// let before_wrap = Instant::from_millis(u32::MAX - 10);
+/// let after_wrap = before_wrap + Duration::from_millis(20);
+/// assert_eq!(after_wrap, Instant::from_millis(9));
+/// assert!(before_wrap.is_before(after_wrap));
+/// assert_eq!(after_wrap.saturating_duration_since(before_wrap), Duration::from_millis(20));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Instant(u64);
+pub struct Instant(u32);
+
+/// The longest the engine asks to sleep: [`crate::Stack::poll_at`] is never
+/// further away than this (one day), so the engine's clocks stay in step
+/// across wraps even when nothing else happens.
+pub const MAX_SLEEP: Duration = Duration::from_secs(86_400);
 
 impl Instant {
     /// The origin.
     pub const ZERO: Instant = Instant(0);
-    /// Later than any real time; used for "never".
-    pub const MAX: Instant = Instant(u64::MAX);
 
     /// `ms` milliseconds after the origin.
-    pub const fn from_millis(ms: u64) -> Self {
+    pub const fn from_millis(ms: u32) -> Self {
         Instant(ms)
     }
 
-    /// `s` seconds after the origin (saturating).
-    pub const fn from_secs(s: u64) -> Self {
-        Instant(s.saturating_mul(1000))
+    /// A 64-bit millisecond clock's reading, modulo 2^32.
+    ///
+    /// ```
+    /// use ndp_core::time::Instant;
+    /// assert_eq!(Instant::wrapping_from_millis((1 << 32) + 5), Instant::from_millis(5));
+    /// ```
+    pub const fn wrapping_from_millis(ms: u64) -> Self {
+        // Truncation is the point: the engine's clock is this modulo 2^32.
+        #[allow(clippy::cast_possible_truncation)]
+        Instant(ms as u32)
     }
 
-    /// Milliseconds since the origin.
-    pub const fn as_millis(self) -> u64 {
+    /// `s` seconds after the origin, modulo 2^32 ms.
+    pub const fn from_secs(s: u32) -> Self {
+        Instant(s.wrapping_mul(1000))
+    }
+
+    /// Milliseconds since the origin, modulo 2^32.
+    pub const fn as_millis(self) -> u32 {
         self.0
+    }
+
+    /// The signed distance from `other` to `self`.
+    const fn offset_from(self, other: Instant) -> i32 {
+        // Reading the difference as two's complement is the comparison
+        // (RFC 1982 §3.2).
+        #[allow(clippy::cast_possible_wrap)]
+        let d = self.0.wrapping_sub(other.0) as i32;
+        d
+    }
+
+    /// `self` comes before `other` (less than 2^31 ms before it).
+    pub const fn is_before(self, other: Instant) -> bool {
+        self.offset_from(other) < 0
+    }
+
+    /// `self` comes after `other`.
+    pub const fn is_after(self, other: Instant) -> bool {
+        other.is_before(self)
+    }
+
+    /// Whether a timer set for `deadline` is due at `self`.
+    pub const fn reached(self, deadline: Instant) -> bool {
+        !self.is_before(deadline)
+    }
+
+    /// A deadline this has been past for more than `max` becomes `now`:
+    /// still past, but a timer the engine leaves alone for weeks (those
+    /// of a disabled interface, say) must not drift 2^31 ms behind and
+    /// read as in the future.
+    pub(crate) fn catch_up(&mut self, now: Instant, max: Duration) {
+        if now.saturating_duration_since(*self) > max {
+            *self = now;
+        }
+    }
+
+    /// The later of the two.
+    pub const fn later(self, other: Instant) -> Instant {
+        if self.is_before(other) { other } else { self }
+    }
+
+    /// The earlier of the two.
+    pub const fn earlier(self, other: Instant) -> Instant {
+        if other.is_before(self) { other } else { self }
+    }
+
+    /// Time from `earlier` to `self` for an `earlier` known to be in the
+    /// past, such as a stored "last used" time: right for up to 2^32 ms
+    /// (49.7 days), where the signed comparisons stop at 2^31.
+    pub const fn wrapping_duration_since(self, earlier: Instant) -> Duration {
+        Duration(self.0.wrapping_sub(earlier.0))
     }
 
     /// Time from `earlier` to `self`, zero if `earlier` is later.
     pub const fn saturating_duration_since(self, earlier: Instant) -> Duration {
-        Duration(self.0.saturating_sub(earlier.0))
+        let d = self.offset_from(earlier);
+        Duration(if d < 0 { 0 } else { d.unsigned_abs() })
     }
 }
 
+/// Serial-number order (RFC 1982 §3.2), as TCP sequence numbers compare:
+/// `a < b` when `b` is less than 2^31 ms after `a`, modulo 2^32. Two
+/// instants exactly 2^31 ms apart are unordered. The order is only
+/// transitive among instants within 2^31 ms of each other, so `Instant`
+/// is not `Ord` and cannot be sorted; the engine never compares instants
+/// further apart than that (see [the module docs](self)).
+impl PartialOrd for Instant {
+    fn partial_cmp(&self, other: &Instant) -> Option<core::cmp::Ordering> {
+        let d = self.offset_from(*other);
+        if d == i32::MIN { None } else { Some(d.cmp(&0)) }
+    }
+}
+
+/// `self + d`. A span longer than [`Duration::MAX_TIMER`] is cut to it, so
+/// that the result still compares as after `self`.
 impl Add<Duration> for Instant {
     type Output = Instant;
     fn add(self, d: Duration) -> Instant {
-        Instant(self.0.saturating_add(d.0))
+        Instant(self.0.wrapping_add(d.0.min(Duration::MAX_TIMER.0)))
     }
 }
 
+/// `self - d`, wrapping (cut like `+`).
 impl Sub<Duration> for Instant {
     type Output = Instant;
     fn sub(self, d: Duration) -> Instant {
-        Instant(self.0.saturating_sub(d.0))
+        Instant(self.0.wrapping_sub(d.0.min(Duration::MAX_TIMER.0)))
     }
 }
 
@@ -63,29 +184,32 @@ impl fmt::Display for Instant {
 /// A span of time in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Duration(u64);
+pub struct Duration(u32);
 
 impl Duration {
     /// Zero.
     pub const ZERO: Duration = Duration(0);
+    /// The longest span an [`Instant`] can be moved by and still compare
+    /// as later: 2^31 − 1 ms, 24.8 days.
+    pub const MAX_TIMER: Duration = Duration(i32::MAX.unsigned_abs());
 
     /// `ms` milliseconds.
-    pub const fn from_millis(ms: u64) -> Self {
+    pub const fn from_millis(ms: u32) -> Self {
         Duration(ms)
     }
 
     /// `s` seconds (saturating).
-    pub const fn from_secs(s: u64) -> Self {
+    pub const fn from_secs(s: u32) -> Self {
         Duration(s.saturating_mul(1000))
     }
 
     /// Milliseconds.
-    pub const fn as_millis(self) -> u64 {
+    pub const fn as_millis(self) -> u32 {
         self.0
     }
 
     /// `self * n`, saturating.
-    pub const fn saturating_mul(self, n: u64) -> Self {
+    pub const fn saturating_mul(self, n: u32) -> Self {
         Duration(self.0.saturating_mul(n))
     }
 }
@@ -103,64 +227,345 @@ impl fmt::Display for Duration {
     }
 }
 
+/// When a lifetime ends, in whole seconds on the engine's lifetime clock
+/// (seconds since the [`crate::Stack`] was made; see [the module
+/// docs](self)). [`crate::Stack::time_left`] turns it into seconds from
+/// now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Expiry(u32);
+
+impl Expiry {
+    /// Never: an infinite lifetime.
+    pub const NEVER: Expiry = Expiry(u32::MAX);
+
+    /// The lifetime is infinite.
+    pub const fn is_never(self) -> bool {
+        self.0 == u32::MAX
+    }
+}
+
+/// The sooner of two optional deadlines (`None`: none).
+#[inline]
+pub(crate) fn sooner(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.earlier(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+/// A timer that may be off, in four bytes: the value `u32::MAX` means
+/// off, so a deadline falling on that very millisecond is kept 1 ms
+/// later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Timer(u32);
+
+impl Timer {
+    /// Not running.
+    pub const OFF: Timer = Timer(u32::MAX);
+
+    /// Due at `t`.
+    pub const fn at(t: Instant) -> Timer {
+        Timer(if t.0 == u32::MAX { 0 } else { t.0 })
+    }
+
+    /// When it is due; `None` when off.
+    pub const fn get(self) -> Option<Instant> {
+        if self.0 == u32::MAX {
+            None
+        } else {
+            Some(Instant(self.0))
+        }
+    }
+
+    /// The sooner of two timers; one that is off never is.
+    #[inline]
+    pub const fn sooner(self, other: Timer) -> Timer {
+        if self.0 == u32::MAX
+            || (other.0 != u32::MAX && Instant(other.0).is_before(Instant(self.0)))
+        {
+            other
+        } else {
+            self
+        }
+    }
+
+    /// It runs.
+    pub const fn is_set(self) -> bool {
+        self.0 != u32::MAX
+    }
+
+    /// It runs and is due at `now`.
+    pub const fn due(self, now: Instant) -> bool {
+        self.is_set() && now.reached(Instant(self.0))
+    }
+
+    /// If it has been due for more than `max`, make it due at `now`
+    /// instead: still due, and not so old that it reads as in the future
+    /// once 2^31 ms have gone by (see [`Instant::catch_up`]).
+    pub fn catch_up(&mut self, now: Instant, max: Duration) {
+        if let Some(mut t) = self.get() {
+            t.catch_up(now, max);
+            *self = Timer::at(t);
+        }
+    }
+}
+
+/// How far back a time given to the engine may be from the latest and
+/// still be read as the same moment (a caller's clocks out of step), not
+/// as the millisecond clock having gone round: one minute.
+pub const BACKWARD_TOLERANCE: Duration = Duration::from_secs(60);
+
+/// The engine's two clocks: the caller's wrapping milliseconds and the
+/// lifetime clock in seconds, which the milliseconds drive.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Clock {
+    /// The latest time given to the engine.
+    pub now: Instant,
+    /// Whole seconds since the start; stops one short of
+    /// [`Expiry::NEVER`] (136 years).
+    secs: u32,
+    /// Milliseconds past `secs` (below 1000; a u32 costs no more room
+    /// than a u16 here, and saves conversions on the hot path).
+    sub_ms: u32,
+}
+
+impl Clock {
+    pub const fn new(now: Instant) -> Self {
+        Clock {
+            now,
+            secs: 0,
+            sub_ms: 0,
+        }
+    }
+
+    /// Move to `now`; true when a new hour of the lifetime clock began.
+    /// Time never runs backwards inside the engine: a time up to
+    /// [`BACKWARD_TOLERANCE`] before the latest is ignored, and one further
+    /// back can only be the clock having gone round, so it counts as up
+    /// to 49.7 days later.
+    #[inline]
+    pub fn advance(&mut self, now: Instant) -> bool {
+        let elapsed = now.wrapping_duration_since(self.now).0;
+        // Zero, or within the tolerance behind (modulo 2^32): one test, as
+        // this runs on every call into the engine.
+        if elapsed.wrapping_sub(1) >= u32::MAX - BACKWARD_TOLERANCE.0 {
+            return false;
+        }
+        self.now = now;
+        // sub_ms < 1000, so this only saturates past 2^32 − 1000 ms.
+        let ms = self.sub_ms.saturating_add(elapsed);
+        if ms < 1000 {
+            self.sub_ms = ms;
+            return false;
+        }
+        let hour = self.secs / 3600;
+        self.secs = self
+            .secs
+            .saturating_add(ms / 1000)
+            .min(Expiry::NEVER.0.saturating_sub(1));
+        self.sub_ms = ms % 1000;
+        self.secs / 3600 != hour
+    }
+
+    /// The current second, as an expiry: lifetimes at or before it have
+    /// ended.
+    #[cfg(test)]
+    pub const fn second(&self) -> Expiry {
+        Expiry(self.secs)
+    }
+
+    /// The end of a lifetime of `secs` seconds from now: rounded up to
+    /// the clock's next whole second, so a lifetime never ends early.
+    #[inline]
+    pub fn expiry_in(&self, secs: u32) -> Expiry {
+        let start = self.secs.saturating_add(u32::from(self.sub_ms > 0));
+        Expiry(
+            start
+                .saturating_add(secs)
+                .min(Expiry::NEVER.0.saturating_sub(1)),
+        )
+    }
+
+    /// The end of `lifetime` from now ([`Expiry::NEVER`] for infinity).
+    #[inline]
+    pub fn expiry(&self, lifetime: crate::wire::Lifetime) -> Expiry {
+        match lifetime {
+            crate::wire::Lifetime::Infinite => Expiry::NEVER,
+            crate::wire::Lifetime::Finite(s) => self.expiry_in(s),
+        }
+    }
+
+    /// The lifetime ending at `e` is over.
+    #[inline]
+    pub const fn expired(&self, e: Expiry) -> bool {
+        e.0 <= self.secs
+    }
+
+    /// Whole seconds until `e`, rounded down; `None` for never.
+    pub const fn secs_left(&self, e: Expiry) -> Option<u32> {
+        if e.is_never() {
+            None
+        } else {
+            // `e` is on a whole second; now is `sub_ms` past `secs`.
+            let whole = e.0.saturating_sub(self.secs);
+            Some(if self.sub_ms > 0 {
+                whole.saturating_sub(1)
+            } else {
+                whole
+            })
+        }
+    }
+
+    /// When to look at `e` again: the instant it ends, or [`MAX_SLEEP`]
+    /// from now if that is sooner; `None` for never.
+    #[inline]
+    pub fn deadline(&self, e: Expiry) -> Option<Instant> {
+        if e.is_never() {
+            return None;
+        }
+        let ms =
+            e.0.saturating_sub(self.secs)
+                .saturating_mul(1000)
+                .saturating_sub(self.sub_ms)
+                .min(MAX_SLEEP.0);
+        Some(self.now + Duration(ms))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::Lifetime;
 
     #[test]
-    fn arithmetic_saturates() {
-        assert_eq!(Instant::MAX + Duration::from_secs(1), Instant::MAX);
-        assert_eq!(Instant::ZERO - Duration::from_millis(1), Instant::ZERO);
+    fn instants_compare_across_the_wrap() {
+        let last = Instant::from_millis(u32::MAX);
+        let first = last + Duration::from_millis(1);
+        assert_eq!(first, Instant::ZERO);
+        assert!(last.is_before(first) && first.is_after(last));
+        assert!(first.reached(last) && !last.reached(first));
+        assert_eq!(last.later(first), first);
+        assert_eq!(first.earlier(last), last);
         assert_eq!(
-            Duration::from_secs(u64::MAX),
-            Duration::from_millis(u64::MAX)
+            first.saturating_duration_since(last),
+            Duration::from_millis(1)
         );
-        let t = Instant::from_secs(2);
+        // Backwards reads as zero, not as 49 days.
+        assert_eq!(last.saturating_duration_since(first), Duration::ZERO);
+        assert_eq!(first - Duration::from_millis(1), last);
+        // The operators follow the same order.
+        assert!(last < first);
+        assert!(first > last);
+        let half = Instant::from_millis(1 << 31);
+        assert_eq!(Instant::ZERO.partial_cmp(&half), None);
+        assert_eq!(half.partial_cmp(&Instant::ZERO), None);
+    }
+
+    #[test]
+    fn a_timer_never_lands_in_the_past() {
+        // A span longer than 2^31 ms would wrap to "before now"; it is cut.
+        let now = Instant::from_millis(123);
+        let far = now + Duration::from_secs(40 * 86_400);
+        assert!(far.is_after(now));
+        assert_eq!(far.saturating_duration_since(now), Duration::MAX_TIMER);
         assert_eq!(
-            t.saturating_duration_since(Instant::from_millis(500)),
-            Duration::from_millis(1500)
+            Duration::from_secs(u32::MAX),
+            Duration::from_millis(u32::MAX)
         );
-        assert_eq!(Instant::ZERO.saturating_duration_since(t), Duration::ZERO);
+        assert_eq!(
+            Duration::from_secs(5).saturating_mul(u32::MAX),
+            Duration::from_millis(u32::MAX)
+        );
+    }
+
+    #[test]
+    fn the_lifetime_clock_follows_the_wrapping_one() {
+        let start = Instant::from_millis(u32::MAX - 499);
+        let mut c = Clock::new(start);
+        // 2.7 s, across the wrap.
+        c.advance(start + Duration::from_millis(2_700));
+        assert_eq!(c.second(), Expiry(2));
+        assert_eq!(c.now, Instant::from_millis(2_200));
+        // Backwards is ignored.
+        c.advance(Instant::from_millis(1_000));
+        assert_eq!(
+            (c.now, c.second()),
+            (Instant::from_millis(2_200), Expiry(2))
+        );
+        // A lifetime of 10 s rounds up to whole seconds: never early.
+        let e = c.expiry(Lifetime::Finite(10));
+        assert_eq!(e, Expiry(13));
+        assert_eq!(c.secs_left(e), Some(10));
+        assert_eq!(c.deadline(e), Some(c.now + Duration::from_millis(10_300)));
+        assert!(!c.expired(e));
+        c.advance(c.now + Duration::from_millis(10_299));
+        assert!(!c.expired(e));
+        c.advance(c.now + Duration::from_millis(1));
+        assert!(c.expired(e));
+        assert_eq!(c.deadline(e), Some(c.now));
+        // Infinity never ends and never asks for a wake-up.
+        let never = c.expiry(Lifetime::Infinite);
+        assert!(never.is_never() && !c.expired(never));
+        assert_eq!((c.secs_left(never), c.deadline(never)), (None, None));
+        // A long lifetime asks to be looked at within MAX_SLEEP.
+        let long = c.expiry(Lifetime::Finite(100 * 86_400));
+        assert_eq!(c.deadline(long), Some(c.now + MAX_SLEEP));
+        // The largest finite lifetime stays finite.
+        assert!(!c.expiry(Lifetime::Finite(u32::MAX - 1)).is_never());
+    }
+
+    #[test]
+    fn timers_are_off_or_due() {
+        let t = Timer::at(Instant::from_millis(5));
+        assert!(t.is_set() && !t.due(Instant::from_millis(4)) && t.due(Instant::from_millis(5)));
+        assert!(!Timer::OFF.is_set() && !Timer::OFF.due(Instant::from_millis(7)));
+        assert_eq!(Timer::OFF.get(), None);
+        // The one instant that reads as "off" is kept a millisecond later.
+        let edge = Timer::at(Instant::from_millis(u32::MAX));
+        assert_eq!(edge.get(), Some(Instant::ZERO));
+    }
+
+    #[test]
+    fn the_lifetime_clock_counts_past_many_wraps() {
+        let mut c = Clock::new(Instant::ZERO);
+        let e = c.expiry(Lifetime::Finite(200 * 86_400));
+        // 200 days in steps of a day: four wraps of the millisecond clock.
+        for _ in 0..199 {
+            c.advance(c.now + MAX_SLEEP);
+            assert!(!c.expired(e));
+        }
+        c.advance(c.now + MAX_SLEEP);
+        assert!(c.expired(e));
+        assert_eq!(c.second(), Expiry(200 * 86_400));
     }
 }
 
 /// smoltcp's clock (microseconds since an arbitrary origin) in the
-/// engine's milliseconds; times before the origin read as zero.
+/// engine's milliseconds, modulo 2^32.
 ///
 /// ```
 /// use ndp_core::time::Instant;
 /// let t: Instant = smoltcp::time::Instant::from_millis(1500).into();
 /// assert_eq!(t, Instant::from_millis(1500));
-/// assert_eq!(Instant::from(smoltcp::time::Instant::from_millis(-5)), Instant::ZERO);
 /// ```
 #[cfg(feature = "smoltcp")]
 impl From<smoltcp::time::Instant> for Instant {
     fn from(t: smoltcp::time::Instant) -> Self {
-        Instant::from_millis(u64::try_from(t.total_millis()).unwrap_or(0))
+        // Two's complement: a time before smoltcp's origin is a time before
+        // the engine's, modulo 2^32 like every other.
+        #[allow(clippy::cast_sign_loss)]
+        Instant::wrapping_from_millis(t.total_millis() as u64)
     }
 }
 
-/// The engine's clock in smoltcp's (saturating at smoltcp's largest).
-///
-/// ```
-/// use ndp_core::time::Instant;
-/// let t: smoltcp::time::Instant = Instant::from_millis(1500).into();
-/// assert_eq!(t.total_millis(), 1500);
-/// ```
-#[cfg(feature = "smoltcp")]
-impl From<Instant> for smoltcp::time::Instant {
-    fn from(t: Instant) -> Self {
-        // smoltcp counts microseconds in an i64.
-        let ms = t.as_millis().min(i64::MAX.unsigned_abs() / 1000);
-        smoltcp::time::Instant::from_millis(i64::try_from(ms).unwrap_or(0))
-    }
-}
-
-/// smoltcp's Duration in the engine's milliseconds (rounded down).
+/// smoltcp's Duration in the engine's milliseconds (rounded down,
+/// saturating at 49.7 days).
 #[cfg(feature = "smoltcp")]
 impl From<smoltcp::time::Duration> for Duration {
     fn from(d: smoltcp::time::Duration) -> Self {
-        Duration::from_millis(d.total_millis())
+        Duration::from_millis(u32::try_from(d.total_millis()).unwrap_or(u32::MAX))
     }
 }
 
@@ -168,8 +573,7 @@ impl From<smoltcp::time::Duration> for Duration {
 #[cfg(feature = "smoltcp")]
 impl From<Duration> for smoltcp::time::Duration {
     fn from(d: Duration) -> Self {
-        // smoltcp counts microseconds in a u64.
-        smoltcp::time::Duration::from_millis(d.as_millis().min(u64::MAX / 1000))
+        smoltcp::time::Duration::from_millis(u64::from(d.as_millis()))
     }
 }
 
@@ -178,29 +582,29 @@ mod smoltcp_tests {
     use super::*;
 
     #[test]
-    fn conversions_round_trip_and_saturate() {
-        for ms in [0u64, 1, 999, 1_000, 86_400_000] {
+    fn conversions_round_trip_and_wrap() {
+        for ms in [0u32, 1, 999, 1_000, 86_400_000, u32::MAX] {
             let t = Instant::from_millis(ms);
-            let s: smoltcp::time::Instant = t.into();
+            let s = smoltcp::time::Instant::from_millis(i64::from(ms));
             assert_eq!(Instant::from(s), t);
             let d = Duration::from_millis(ms);
             let sd: smoltcp::time::Duration = d.into();
             assert_eq!(Duration::from(sd), d);
         }
-        // Before smoltcp's origin: zero, not a wrapped huge time.
+        // Past 2^32 ms smoltcp's clock goes on; the engine's wraps.
+        let late = smoltcp::time::Instant::from_millis((1i64 << 32) + 7);
+        assert_eq!(Instant::from(late), Instant::from_millis(7));
+        // Before smoltcp's origin: just before the engine's, wrapped.
         assert_eq!(
-            Instant::from(smoltcp::time::Instant::from_micros(-1)),
-            Instant::ZERO
+            Instant::from(smoltcp::time::Instant::from_millis(-1)),
+            Instant::from_millis(u32::MAX)
         );
         // Sub-millisecond parts are dropped.
         assert_eq!(
             Instant::from(smoltcp::time::Instant::from_micros(1_999)),
             Instant::from_millis(1)
         );
-        // The engine's far future fits smoltcp's range (no overflow).
-        let far: smoltcp::time::Instant = Instant::MAX.into();
-        assert_eq!(far.total_millis(), i64::MAX / 1000);
-        let long: smoltcp::time::Duration = Duration::from_millis(u64::MAX).into();
-        assert_eq!(long.total_millis(), u64::MAX / 1000);
+        let long = smoltcp::time::Duration::from_secs(60 * 86_400);
+        assert_eq!(Duration::from(long), Duration::from_millis(u32::MAX));
     }
 }

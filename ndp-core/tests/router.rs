@@ -341,7 +341,7 @@ fn ra_timers_are_clamped_to_documented_ranges() {
         );
     }
     for (reachable, base_ms, clamped) in [
-        (u32::MAX, 3_600_000u64, true),
+        (u32::MAX, 3_600_000u32, true),
         (3_600_001, 3_600_000, true),
         (3_600_000, 3_600_000, false),
         (1_000, 1_000, false),
@@ -375,7 +375,7 @@ fn reachable_time_is_redrawn_when_the_base_changes() {
     for i in 0..20u32 {
         send_ra(
             &mut s,
-            t(u64::from(i)),
+            t(i),
             R1,
             &Ra {
                 reachable: 10_000 + i,
@@ -383,7 +383,7 @@ fn reachable_time_is_redrawn_when_the_base_changes() {
             },
         );
         let rt = s.reachable_time().as_millis();
-        let base = u64::from(10_000 + i);
+        let base = 10_000 + i;
         assert!(base / 2 <= rt && rt <= base * 3 / 2);
         seen.insert(rt * 10 / base);
     }
@@ -472,12 +472,15 @@ fn on_link_prefixes_follow_the_l_flag_and_valid_lifetime() {
             ..Ra::default()
         },
     );
-    let p: Vec<_> = s.prefixes().map(|p| (p.prefix, p.len, p.expires)).collect();
+    let p: Vec<_> = s
+        .prefixes()
+        .map(|p| (p.prefix, p.len, s.time_left(p.expires)))
+        .collect();
     assert_eq!(
         p,
         [
-            (a("2001:db8:1::"), 64, t(100_000)),
-            (a("2001:db8:3::"), 48, Instant::MAX)
+            (a("2001:db8:1::"), 64, Some(100)),
+            (a("2001:db8:3::"), 48, None)
         ]
     );
     assert_eq!(s.stats().ra_link_local_prefix, 1);
@@ -1084,7 +1087,7 @@ fn a_router_that_never_answers_leaves_the_list_with_its_routes() {
     let mut now = t(0);
     while now < t(10_000) {
         probes += probes_of(&drain(&mut s, now), R1);
-        now = s.poll_at().unwrap().min(t(10_000));
+        now = s.poll_at().unwrap().earlier(t(10_000));
     }
     assert_eq!(probes, usize::from(MAX_UNICAST_SOLICIT));
     assert_eq!(s.routers().count(), 0);
@@ -1170,7 +1173,7 @@ fn a_router_flood_never_displaces_a_proven_router_and_is_summed_up() {
     let mut admitted = std::collections::BTreeSet::new();
     let mut ns_out = 0;
     for i in 0..flood {
-        let now = start + Duration::from_millis(u64::from(i));
+        let now = start + Duration::from_millis(u32::from(i));
         forged_ra(&mut s, now, i);
         ns_out += drain(&mut s, now).len();
         assert!(s.routers().any(|r| r.addr == a(R1) && r.proven), "at {i}");
@@ -1178,12 +1181,12 @@ fn a_router_flood_never_displaces_a_proven_router_and_is_summed_up() {
         assert_eq!(s.default_router(), Some(a(R1)), "at {i}");
         ev.extend(events(&mut s));
     }
-    let end = start + Duration::from_millis(u64::from(flood));
+    let end = start + Duration::from_millis(u32::from(flood));
     // Newcomers: the burst, then one per refill; each forged RA brings
     // up to four (router, prefix, address, route), so the routers
     // admitted are at most that many.
     let budget = u64::from(NEWCOMER_BURST)
-        + end.saturating_duration_since(start).as_millis() / NEWCOMER_REFILL.as_millis()
+        + u64::from(end.saturating_duration_since(start).as_millis() / NEWCOMER_REFILL.as_millis())
         + 1;
     assert!(admitted.len() as u64 <= budget, "{}", admitted.len());
     assert!(!admitted.is_empty());
@@ -1198,7 +1201,7 @@ fn a_router_flood_never_displaces_a_proven_router_and_is_summed_up() {
         ev.extend(events(&mut s));
         now = s
             .poll_at()
-            .map_or(now + secs(1), |p| p.max(now + Duration::from_millis(1)));
+            .map_or(now + secs(1), |p| p.later(now + Duration::from_millis(1)));
     }
     let reports: Vec<Refusals> = ev
         .iter()
@@ -1213,7 +1216,8 @@ fn a_router_flood_never_displaces_a_proven_router_and_is_summed_up() {
     // refusal.
     let interval = REFUSAL_REPORT_INTERVAL.as_millis();
     assert!(
-        reports.len() as u64 <= 2 + now.saturating_duration_since(start).as_millis() / interval
+        reports.len() as u64
+            <= 2 + u64::from(now.saturating_duration_since(start).as_millis() / interval)
     );
     // The flood did not change the hop limit beyond the admitted routers'
     // advertisements, and the proven router still carries everything.
@@ -1262,8 +1266,8 @@ fn events_that_matter_survive_a_flood_of_lesser_ones() {
             now = s
                 .poll_at()
                 .unwrap_or(end)
-                .min(end)
-                .max(now + Duration::from_millis(1));
+                .earlier(end)
+                .later(now + Duration::from_millis(1));
         }
         failed += 4;
     }
@@ -1327,7 +1331,7 @@ fn losing_the_last_router_solicits_again() {
     let mut sent = 0;
     while now < t(2000) {
         sent += rs_sent(&drain(&mut s, now));
-        now = s.poll_at().unwrap_or(t(2000)).min(t(2000));
+        now = s.poll_at().unwrap_or(t(2000)).earlier(t(2000));
     }
     assert_eq!(sent, 1, "the boot solicitation");
     send_ra(&mut s, now, R1, &ra);
@@ -1337,7 +1341,7 @@ fn losing_the_last_router_solicits_again() {
     let quiet = now + secs(60);
     while now < quiet {
         assert_eq!(rs_sent(&drain(&mut s, now)), 0);
-        now = s.poll_at().unwrap_or(quiet).min(quiet);
+        now = s.poll_at().unwrap_or(quiet).earlier(quiet);
     }
     // The router "says" lifetime 0: one solicitation within
     // MAX_RTR_SOLICITATION_DELAY, and the schedule backs off after it.
@@ -1358,7 +1362,7 @@ fn losing_the_last_router_solicits_again() {
         if rs_sent(&drain(&mut s, now)) > 0 {
             at.push(now);
         }
-        now = s.poll_at().unwrap_or(end).min(end);
+        now = s.poll_at().unwrap_or(end).earlier(end);
     }
     assert!(!at.is_empty(), "a solicitation after the loss");
     assert!(at[0].saturating_duration_since(lost) <= secs(1));

@@ -157,13 +157,15 @@ impl ArpGuard {
             .position(|p| p.is_some_and(|(a, _)| a == ip))
             .or_else(|| self.pending.iter().position(Option::is_none))
             .or_else(|| {
-                // The oldest question makes room.
-                (0..ARP_PENDING).min_by_key(|&i| {
+                // The oldest question makes room (ages modulo 2^32 ms).
+                (0..ARP_PENDING).max_by_key(|&i| {
                     self.pending
                         .get(i)
                         .copied()
                         .flatten()
-                        .map_or(Instant::ZERO, |(_, at)| at)
+                        .map_or(u32::MAX, |(_, at)| {
+                            now.wrapping_duration_since(at).as_millis()
+                        })
                 })
             });
         if let Some(p) = slot.and_then(|i| self.pending.get_mut(i)) {
@@ -188,7 +190,7 @@ impl ArpGuard {
         if !arp.request {
             let waiting = self.pending.iter_mut().find(|p| {
                 p.is_some_and(|(a, at)| {
-                    a == ip && now.saturating_duration_since(at) <= ARP_PENDING_TIME
+                    a == ip && now.wrapping_duration_since(at) <= ARP_PENDING_TIME
                 })
             });
             return match waiting {
@@ -209,7 +211,7 @@ impl ArpGuard {
     fn take_token(&mut self, now: Instant) -> bool {
         let step = ARP_LEARN_REFILL.as_millis();
         let earned = now
-            .saturating_duration_since(self.refilled)
+            .wrapping_duration_since(self.refilled)
             .as_millis()
             .checked_div(step)
             .unwrap_or(0);
@@ -238,7 +240,7 @@ mod tests {
         a == OURS
     }
 
-    fn t(ms: u64) -> Instant {
+    fn t(ms: u32) -> Instant {
         Instant::from_millis(ms)
     }
 
@@ -330,7 +332,7 @@ mod tests {
     fn pending_questions_are_bounded_and_the_oldest_makes_room() {
         let mut g = ArpGuard::new(t(0));
         for i in 0..=ARP_PENDING as u8 {
-            g.asked(Ipv4Addr::new(192, 0, 2, 100 + i), t(u64::from(i)));
+            g.asked(Ipv4Addr::new(192, 0, 2, 100 + i), t(u32::from(i)));
         }
         let reply = |ip| msg(false, ip, OURS);
         assert_eq!(

@@ -704,7 +704,9 @@ impl<
 
     /// How long the caller may sleep before the next [`Adapter::poll`] if
     /// no frame arrives: the sooner of smoltcp's and the engine's
-    /// deadlines; `None` when neither has one.
+    /// deadlines; `None` when neither has one (poll at least every 49
+    /// days even then: the engine's clock is 32-bit milliseconds, see
+    /// [`ndp_core::time`]).
     #[must_use]
     pub fn poll_delay(
         &mut self,
@@ -717,7 +719,7 @@ impl<
         }
         let engine = self.engine_wake_at().map(|at| {
             let wait = at.saturating_duration_since(NdpInstant::from(now));
-            Duration::from_millis(wait.as_millis())
+            Duration::from_millis(u64::from(wait.as_millis()))
         });
         match (iface.poll_delay(now, sockets), engine) {
             (Some(a), Some(b)) => Some(a.min(b)),

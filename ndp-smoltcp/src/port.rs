@@ -59,7 +59,7 @@ pub(crate) struct Core<const N: usize, const QS: usize, const QB: usize> {
 
 impl<const N: usize, const QS: usize, const QB: usize> Core<N, QS, QB> {
     pub fn advance(&mut self, now: Instant) {
-        self.now = self.now.max(NdpInstant::from(now));
+        self.now = self.now.later(NdpInstant::from(now));
     }
 
     pub fn push_event(&mut self, event: Event) {

@@ -262,7 +262,7 @@ fn a_gateway_set_after_the_address_is_asked_for_too() {
     run(&mut [&mut na, &mut nb], 3000, 3200);
     assert_eq!(na.adapter.stats().arp_gateway_asked, 0, "no gateway yet");
     na.iface.routes_mut().add_default_ipv4_route(V4_B).unwrap();
-    let check = ndp_smoltcp::GATEWAY_CHECK.as_millis();
+    let check = u64::from(ndp_smoltcp::GATEWAY_CHECK.as_millis());
     run(&mut [&mut na, &mut nb], 3200, 3201 + check);
     assert_eq!(na.adapter.stats().arp_gateway_asked, 1);
     na.inject.borrow_mut().push_back(echo4_from_b());

@@ -378,19 +378,31 @@ fn replaying_radvds_advertisement_configures_exactly_what_it_advertised() {
         routers,
         [(a(ROUTER_LL), Preference::High, t0 + Duration::from_secs(30))]
     );
-    // Both prefixes on-link with their valid lifetimes.
-    let prefixes: Vec<_> = s.prefixes().map(|p| (p.prefix, p.len, p.expires)).collect();
+    // Both prefixes on-link with their valid lifetimes, in whole seconds
+    // from now (t0).
+    let prefixes: Vec<_> = s
+        .prefixes()
+        .map(|p| (p.prefix, p.len, s.time_left(p.expires)))
+        .collect();
     assert_eq!(
         prefixes,
         [
-            (a("2001:db8:1::"), 64, t0 + Duration::from_secs(86_400)),
-            (a("fd00:1234::"), 64, t0 + Duration::from_secs(7_200)),
+            (a("2001:db8:1::"), 64, Some(86_400)),
+            (a("fd00:1234::"), 64, Some(7_200)),
         ]
     );
     // route 2001:db8:ff::/48, AdvRoutePreference low, lifetime 1800.
     let routes: Vec<_> = s
         .routes()
-        .map(|r| (r.prefix, r.len, r.router, r.preference, r.expires))
+        .map(|r| {
+            (
+                r.prefix,
+                r.len,
+                r.router,
+                r.preference,
+                s.time_left(r.expires),
+            )
+        })
         .collect();
     assert_eq!(
         routes,
@@ -399,7 +411,7 @@ fn replaying_radvds_advertisement_configures_exactly_what_it_advertised() {
             48,
             a(ROUTER_LL),
             Preference::Low,
-            t0 + Duration::from_secs(1800)
+            Some(1800)
         )]
     );
     // RDNSS and DNSSL, in advertised order.

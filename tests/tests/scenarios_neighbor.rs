@@ -153,7 +153,7 @@ fn silent_neighbor_is_probed_removed_and_then_unreachable() {
     // DELAY on sending, PROBE after DELAY_FIRST_PROBE_TIME, removed
     // MAX_UNICAST_SOLICIT RetransTimers later.
     let retrans = sim.node::<EngineNode>(a).stack().retrans_timer();
-    let probes = Duration::from_millis(retrans.as_millis() * u64::from(MAX_UNICAST_SOLICIT));
+    let probes = Duration::from_millis(retrans.as_millis() * u32::from(MAX_UNICAST_SOLICIT));
     assert_eq!(
         timeline,
         [
@@ -191,7 +191,7 @@ fn silent_neighbor_is_probed_removed_and_then_unreachable() {
     for (e, seq) in errors.iter().zip(2u16..) {
         assert_eq!(
             e.at,
-            t0 + Duration::from_millis(retrans.as_millis() * u64::from(MAX_MULTICAST_SOLICIT))
+            t0 + Duration::from_millis(retrans.as_millis() * u32::from(MAX_MULTICAST_SOLICIT))
         );
         let (h, body) = ndp_core::wire::ipv6::Ipv6Header::parse(&e.bytes).unwrap();
         let Ok(Message::DestUnreachable(d)) = Message::parse_checked(&h.src, &h.dst, body) else {

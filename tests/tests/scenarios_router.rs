@@ -73,7 +73,7 @@ fn traffic_moves_to_the_low_preference_router_when_the_high_one_goes_silent() {
     let stack = sim.node::<EngineNode>(h).stack();
     let bound = stack.reachable_time()
         + DELAY_FIRST_PROBE_TIME
-        + Duration::from_millis(stack.retrans_timer().as_millis() * u64::from(MAX_UNICAST_SOLICIT))
+        + Duration::from_millis(stack.retrans_timer().as_millis() * u32::from(MAX_UNICAST_SOLICIT))
         + Duration::from_millis(200);
     tick(&mut sim, silent_at + bound + Duration::from_secs(5));
     let first_via_r2 = sim
@@ -228,7 +228,7 @@ fn router_solicitations_back_off_per_rfc7559_and_stop_at_the_first_advertisement
     let ear = sim.add(ear);
     // Four hours: long enough to see the retransmission timeout capped.
     sim.run_until(Instant::from_secs(4 * 3600));
-    let times: Vec<u64> = sim
+    let times: Vec<u32> = sim
         .node::<ScriptedHost>(ear)
         .inbox()
         .iter()
@@ -239,7 +239,7 @@ fn router_solicitations_back_off_per_rfc7559_and_stop_at_the_first_advertisement
     // The first within MAX_RTR_SOLICITATION_DELAY (plus 1 ms of link).
     assert!(times[0] <= MAX_RTR_SOLICITATION_DELAY.as_millis() + 1);
     // Then RT = IRT ± 10%, doubling ± 10%, capped at MRT ± 10%.
-    let gaps: Vec<u64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    let gaps: Vec<u32> = times.windows(2).map(|w| w[1] - w[0]).collect();
     assert!((3_600..=4_400).contains(&gaps[0]), "{gaps:?}");
     for w in gaps.windows(2) {
         let (prev, rt) = (w[0], w[1]);

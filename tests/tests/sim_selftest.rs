@@ -19,7 +19,7 @@ fn mac(n: u8) -> MacAddr {
     MacAddr([0x02, 0x00, 0x5e, 0x00, 0x53, n])
 }
 
-fn ms(n: u64) -> Duration {
+fn ms(n: u32) -> Duration {
     Duration::from_millis(n)
 }
 
@@ -387,15 +387,15 @@ fn scripted_peers_survive_a_flood_of_garbage() {
             rng.fill(&mut f);
             f
         } else {
-            templates[rng.below(templates.len() as u64) as usize].clone()
+            templates[rng.below(templates.len() as u32) as usize].clone()
         };
         for _ in 0..rng.in_range(1, 4) {
             match rng.below(3) {
                 0 if !f.is_empty() => {
-                    let at = rng.below(f.len() as u64) as usize;
+                    let at = rng.below(f.len() as u32) as usize;
                     f[at] ^= 1 << rng.below(8);
                 }
-                1 => f.truncate(rng.below(f.len() as u64 + 1) as usize),
+                1 => f.truncate(rng.below(f.len() as u32 + 1) as usize),
                 _ => f.push(rng.next_u64() as u8),
             }
         }

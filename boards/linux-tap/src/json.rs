@@ -31,12 +31,9 @@ fn lifetime_s(l: Lifetime) -> u32 {
     l.to_wire()
 }
 
-/// Seconds from `now` until `until` (4294967295 for never).
+/// Seconds from `now` until `until`.
 fn remaining_s(now: Instant, until: Instant) -> u64 {
-    if until == Instant::MAX {
-        return u64::from(u32::MAX);
-    }
-    until.saturating_duration_since(now).as_millis() / 1000
+    u64::from(until.saturating_duration_since(now).as_millis() / 1000)
 }
 
 fn dns(node: &Node) -> (Vec<String>, Vec<String>) {
@@ -200,7 +197,7 @@ pub fn ipv4(ms: u64, node: &Node) -> Value {
 /// The whole state, for SIGUSR1.
 pub fn state(ms: u64, node: &Node) -> Value {
     let s = node.adapter.stack();
-    let now = Instant::from_millis(ms);
+    let now = Instant::wrapping_from_millis(ms);
     let addresses: Vec<Value> = s
         .addresses()
         .map(|a| {
@@ -238,7 +235,8 @@ pub fn state(ms: u64, node: &Node) -> Value {
             json!({
                 "prefix": p.prefix.to_string(),
                 "prefix_len": p.len,
-                "valid_lifetime_s": remaining_s(now, p.expires),
+                // 4294967295 for never, as on the wire.
+                "valid_lifetime_s": s.time_left(p.expires).unwrap_or(u32::MAX),
             })
         })
         .collect();

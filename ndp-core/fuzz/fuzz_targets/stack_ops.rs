@@ -41,7 +41,8 @@
 //! DupAddrDetectTransmits (0-3), bit 4 Router Solicitations off, bits 5-6
 //! gratuitous advertisements (0-3), bit 7 one queued packet per neighbor
 //! (else two). Byte 1, the PRNG seed. Byte 2, the start time, in units of
-//! 2^32 ms. The MAC is host A's of `captures/linux-radvd.pcap`
+//! 2^24 ms (4.7 hours), so runs start anywhere on the wrapping clock,
+//! close before its wrap included. The MAC is host A's of `captures/linux-radvd.pcap`
 //! (02:00:5e:00:53:10), so its EUI-64 link-local address is
 //! fe80::5eff:fe00:5310.
 //!
@@ -61,10 +62,12 @@
 //! | 9 loopback | `k` | `receive` our own `k % 4`-th latest transmitted ND/MLD packet back, as a link that loops multicast does |
 //!
 //! `t` (time code): `c = t >> 6`, `v = t & 63`: c = 0: `v` ms; 1: `v * 100`
-//! ms; 2: `v` s; 3: `v * 10` min for `v < 48`, `2^(v - 48)` days for
-//! `v < 63`, and 2^42 ms (past any 32-bit lifetime in seconds) for 63.
-//! The clock stops at 2^62 ms: beyond, `now + lifetime` would saturate to
-//! `Instant::MAX`, "never", and no real clock gets there.
+//! ms; 2: `v` s; 3: `v * 10` min for `v < 48`, `2^(v - 48)` days (at most
+//! 16) for `v < 63`, and 2^31 − 1 ms (24.8 days, the longest step the
+//! engine's wrapping clock compares) for 63. The clock is the engine's
+//! 32-bit one and wraps every 49.7 days, as a device's does. The caller
+//! it models runs the engine's timers within 20 days of their deadline,
+//! as the engine requires (see `advance`).
 //!
 //! Addresses (`src`, `dst`, `target`, `addr`) are one selector byte: 0xff
 //! is followed by 16 literal bytes; anything else picks entry `i = s % 32`
@@ -185,9 +188,6 @@ fn fixed(i: usize) -> Ipv6Addr {
     table[i % table.len()]
 }
 
-/// Fix the clock here: see the module documentation.
-const CLOCK_END: u64 = 1 << 62;
-
 /// Most packets one drain may produce before it counts as not running dry.
 const MAX_PER_DRAIN: usize = 1000;
 
@@ -276,14 +276,14 @@ impl Input<'_> {
 
     fn time(&mut self) -> Option<Duration> {
         let t = self.byte()?;
-        let v = u64::from(t & 63);
+        let v = u32::from(t & 63);
         Some(match t >> 6 {
             0 => Duration::from_millis(v),
             1 => Duration::from_millis(v * 100),
             2 => Duration::from_secs(v),
             _ if v < 48 => Duration::from_secs(v * 600),
-            _ if v < 63 => Duration::from_secs((1 << (v - 48)) * 86_400),
-            _ => Duration::from_millis(1 << 42),
+            _ if v < 63 => Duration::from_secs((1 << (v - 48).min(4)) * 86_400),
+            _ => Duration::MAX_TIMER,
         })
     }
 
@@ -390,7 +390,7 @@ fn run(data: &[u8]) {
     let (Some(flags), Some(seed), Some(start)) = (input.byte(), input.byte(), input.byte()) else {
         return;
     };
-    let start = Instant::from_millis(u64::from(start) << 32);
+    let start = Instant::from_millis(u32::from(start) << 24);
     let config = config(flags, seed);
     if trace() {
         eprintln!("config {config:?}, start {start}");
@@ -402,6 +402,7 @@ fn run(data: &[u8]) {
         sent: Vec::new(),
         generation: 0,
         caps: Caps::new(),
+        idle: 0,
     };
     // The events `new` queued count from before them: read them from a
     // copy, leaving the queue as it is.
@@ -469,6 +470,8 @@ struct Harness {
     /// `generation` when the events were last read.
     generation: u32,
     caps: Caps,
+    /// Milliseconds of `Advance` since the engine was last called.
+    idle: u64,
 }
 
 impl Harness {
@@ -492,14 +495,46 @@ impl Harness {
         fixed(s - 8)
     }
 
+    /// Move the clock on by `d`. The engine requires its timers to run
+    /// (a drain) within 24.8 days of coming due, and some call at least
+    /// every 49 days whatever it has scheduled (`ndp_core::time`), so
+    /// when `d` would leave a timer overdue by more than 20 days, the
+    /// clock first stops at that timer for a drain, and after 40 days
+    /// without a call it drains anyway, as a device that honours
+    /// `poll_at` does.
     fn advance(&mut self, d: Duration) {
-        let ms = self.now.as_millis().saturating_add(d.as_millis());
-        self.now = Instant::from_millis(ms.min(CLOCK_END));
+        let forty_days = 40 * 86_400 * 1000;
+        if self.idle + u64::from(d.as_millis()) > forty_days {
+            self.drain(1500);
+        }
+        let target = self.now + d;
+        let limit = i64::from(Duration::from_secs(20 * 86_400).as_millis());
+        // In i64 milliseconds from now: the deadline is within 24.8 days of
+        // now (either way), and the target up to 24.8 days after it.
+        let ahead = |now: Instant, t: Instant| {
+            let late = i64::from(now.saturating_duration_since(t).as_millis());
+            let early = i64::from(t.saturating_duration_since(now).as_millis());
+            early - late
+        };
+        while let Some(at) = self.stack.poll_at() {
+            let left = i64::from(target.wrapping_duration_since(self.now).as_millis());
+            if left - ahead(self.now, at) <= limit {
+                break;
+            }
+            self.now = self.now.later(at);
+            self.drain(1500);
+        }
+        self.idle += u64::from(target.wrapping_duration_since(self.now).as_millis());
+        self.now = target;
     }
 
     /// Run `op`; true when it ended with a drain that ran dry.
     fn apply(&mut self, op: &Op) -> bool {
         let now = self.now;
+        if !matches!(op, Op::Advance(_)) {
+            // Every other operation calls the engine.
+            self.idle = 0;
+        }
         match op {
             Op::Advance(d) => self.advance(*d),
             Op::Step(d) => {
@@ -678,6 +713,7 @@ impl Harness {
     /// `poll_transmit` until it runs dry, checking every packet, and that
     /// no neighbor timer ran early.
     fn drain(&mut self, buf_len: usize) {
+        self.idle = 0;
         let now = self.now;
         let before: Vec<Neighbor> = self.stack.neighbors().collect();
         let mut released_to = Vec::new();

@@ -29,7 +29,7 @@ pub mod iid;
 use core::net::Ipv6Addr;
 
 use crate::neighbor::MAX_MULTICAST_SOLICIT;
-use crate::time::{Duration, Instant};
+use crate::time::{Clock, Duration, Expiry, Instant, Timer, sooner};
 use crate::wire::{MulticastAddr, UnicastAddr, is_link_local};
 
 /// Addresses the table holds: the link-local address and three SLAAC
@@ -64,8 +64,8 @@ pub const DAD_NONCE_LEN: usize = 6;
 /// have: by default the address is assigned after two extensions rather
 /// than staying tentative for as long as the link loops.
 pub const MAX_DAD_EXTENSIONS: u8 = 2;
-/// Two hours: the floor of the valid-lifetime rule of RFC 4862 §5.5.3 (e).
-pub const TWO_HOURS: Duration = Duration::from_secs(2 * 3600);
+/// Two hours, in seconds: the floor of the valid-lifetime rule of RFC 4862 §5.5.3 (e).
+pub const TWO_HOURS_S: u32 = 2 * 3600;
 
 /// State of an address (RFC 4862 §2, RFC 4429 §1.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -124,10 +124,11 @@ pub struct Address {
     pub state: AddrState,
     /// Where it came from.
     pub origin: Origin,
-    /// When it becomes invalid (`Instant::MAX`: never).
-    pub valid_until: Instant,
-    /// When it becomes deprecated (`Instant::MAX`: never).
-    pub preferred_until: Instant,
+    /// When it becomes invalid ([`Expiry::NEVER`]: never;
+    /// [`crate::Stack::time_left`] says how long that is).
+    pub valid_until: Expiry,
+    /// When it becomes deprecated ([`Expiry::NEVER`]: never).
+    pub preferred_until: Expiry,
     /// The RFC 7217 DAD_Counter its identifier was generated with.
     pub dad_counter: u8,
 }
@@ -197,8 +198,8 @@ pub(crate) struct Slot {
     pub a: Address,
     /// The identifier came from the MAC (modified EUI-64).
     pub eui64: bool,
-    /// DAD timer; `Instant::MAX` when DAD is not running.
-    pub dad_next: Instant,
+    /// DAD timer; off when DAD is not running.
+    pub dad_next: Timer,
     pub dad_sent: u8,
     pub dad_target: u8,
     pub dad_extensions: u8,
@@ -207,12 +208,12 @@ pub(crate) struct Slot {
     pub nonce_at: u8,
     /// Gratuitous advertisements still to send, and when the next is due.
     pub gna_left: u8,
-    pub gna_next: Instant,
+    pub gna_next: Timer,
     /// DAD conflicts so far for this prefix.
     pub conflicts: u8,
-    /// A duplicate waiting for a new identifier: when to try;
-    /// `Instant::MAX` when given up (a tombstone).
-    pub regen_at: Instant,
+    /// A duplicate waiting for a new identifier: when to try; off when
+    /// given up (a tombstone).
+    pub regen_at: Timer,
 }
 
 impl Slot {
@@ -220,22 +221,22 @@ impl Slot {
         Slot {
             a,
             eui64,
-            dad_next: Instant::MAX,
+            dad_next: Timer::OFF,
             dad_sent: 0,
             dad_target: 0,
             dad_extensions: 0,
             nonces: [[0; DAD_NONCE_LEN]; 3],
             nonce_at: 0,
             gna_left: 0,
-            gna_next: Instant::MAX,
+            gna_next: Timer::OFF,
             conflicts: 0,
-            regen_at: Instant::MAX,
+            regen_at: Timer::OFF,
         }
     }
 
     /// Start DAD with `transmits` probes, the first at `first`.
     pub fn start_dad(&mut self, first: Instant, transmits: u8) {
-        self.dad_next = first;
+        self.dad_next = Timer::at(first);
         self.dad_sent = 0;
         self.dad_target = transmits;
         self.dad_extensions = 0;
@@ -243,13 +244,13 @@ impl Slot {
     }
 
     pub fn dad_running(&self) -> bool {
-        self.dad_next != Instant::MAX
+        self.dad_next.is_set()
     }
 
     /// RFC 4862 §5.4.2: `DupAddrDetectTransmits` probes RetransTimer
     /// apart, then unique if nothing was heard RetransTimer after the last.
     pub fn dad_step(&self, now: Instant) -> DadStep {
-        if !self.dad_running() || self.dad_next > now {
+        if !self.dad_next.due(now) {
             DadStep::Wait
         } else if self.dad_sent < self.dad_target {
             DadStep::Probe
@@ -268,7 +269,7 @@ impl Slot {
         }
         self.nonce_at = self.nonce_at.wrapping_add(1);
         self.dad_sent = self.dad_sent.saturating_add(1);
-        self.dad_next = now + retrans;
+        self.dad_next = Timer::at(now + retrans);
     }
 
     /// The nonce is one of ours: the probe looped back.
@@ -286,46 +287,48 @@ impl Slot {
     }
 
     pub fn stop_dad(&mut self) {
-        self.dad_next = Instant::MAX;
+        self.dad_next = Timer::OFF;
     }
 
     /// Apply a Prefix Information option's lifetimes to this SLAAC
     /// address (RFC 4862 §5.5.3 e): the preferred lifetime always, the
     /// valid lifetime by the two-hour rule.
-    pub fn refresh(&mut self, preferred: Instant, valid: Instant, now: Instant) {
+    pub fn refresh(&mut self, preferred: Expiry, valid: Expiry, clock: &Clock) {
         self.a.preferred_until = preferred;
-        let remaining = self.a.valid_until.saturating_duration_since(now);
-        let received = valid.saturating_duration_since(now);
-        let infinite = |t: Instant| t == Instant::MAX;
-        // 1. More than two hours, or more than what remains: take it.
-        let longer = infinite(valid) && !infinite(self.a.valid_until)
-            || !infinite(valid) && !infinite(self.a.valid_until) && received > remaining;
-        if infinite(valid) || received > TWO_HOURS || longer {
-            self.a.valid_until = valid;
-        } else if !infinite(self.a.valid_until) && remaining <= TWO_HOURS {
+        // Seconds left; `None` is infinite.
+        let remaining = clock.secs_left(self.a.valid_until);
+        let received = clock.secs_left(valid);
+        match (received, remaining) {
+            // 1. Infinite, more than two hours, or more than what remains:
+            //    take it.
+            (None, _) => self.a.valid_until = valid,
+            (Some(r), _) if r > TWO_HOURS_S => self.a.valid_until = valid,
+            (Some(r), Some(left)) if r > left => self.a.valid_until = valid,
             // 2. At most two hours left: ignore (advertisements are not
             //    authenticated here).
-        } else {
+            (Some(_), Some(left)) if left <= TWO_HOURS_S => {}
             // 3. Otherwise: two hours.
-            self.a.valid_until = now + TWO_HOURS;
+            (Some(_), _) => self.a.valid_until = clock.expiry_in(TWO_HOURS_S),
         }
     }
 
     /// The next time anything about this slot needs attention: each timer
     /// counts only while its state says it runs.
-    pub fn next_deadline(&self) -> Option<Instant> {
+    pub fn next_deadline(&self, clock: &Clock) -> Option<Instant> {
         let duplicate = self.a.state == AddrState::Duplicate;
-        [
-            self.dad_running().then_some(self.dad_next),
-            (self.gna_left > 0 && !duplicate).then_some(self.gna_next),
-            duplicate.then_some(self.regen_at),
-            (self.a.state == AddrState::Preferred).then_some(self.a.preferred_until),
-            Some(self.a.valid_until),
-        ]
-        .into_iter()
-        .flatten()
-        .filter(|x| *x != Instant::MAX)
-        .min()
+        let mut next = self.dad_next.get();
+        if duplicate {
+            next = sooner(next, self.regen_at.get());
+        } else if self.gna_left > 0 {
+            next = sooner(next, self.gna_next.get());
+        }
+        // The lifetimes: compared as expiries first, so one is converted.
+        let life = if self.a.state == AddrState::Preferred {
+            self.a.preferred_until.min(self.a.valid_until)
+        } else {
+            self.a.valid_until
+        };
+        sooner(next, clock.deadline(life))
     }
 }
 
@@ -446,14 +449,25 @@ impl AddressTable {
     pub fn next_dad_event(&self) -> Option<Instant> {
         self.slots
             .iter()
-            .filter(|s| s.dad_running())
-            .map(|s| s.dad_next)
-            .min()
+            .filter_map(|s| s.dad_next.get())
+            .reduce(Instant::earlier)
+    }
+
+    /// Bring timers due for more than `max` to `now` (see
+    /// `Timer::catch_up`).
+    pub fn catch_up(&mut self, now: Instant, max: Duration) {
+        for s in self.slots.iter_mut() {
+            s.dad_next.catch_up(now, max);
+            s.gna_next.catch_up(now, max);
+            s.regen_at.catch_up(now, max);
+        }
     }
 
     /// The earliest deadline of any slot.
-    pub fn next_deadline(&self) -> Option<Instant> {
-        self.slots.iter().filter_map(Slot::next_deadline).min()
+    pub fn next_deadline(&self, clock: &Clock) -> Option<Instant> {
+        self.slots
+            .iter()
+            .fold(None, |next, s| sooner(next, s.next_deadline(clock)))
     }
 }
 
@@ -476,8 +490,8 @@ mod tests {
                 } else {
                     Origin::Slaac
                 },
-                valid_until: Instant::MAX,
-                preferred_until: Instant::MAX,
+                valid_until: Expiry::NEVER,
+                preferred_until: Expiry::NEVER,
                 dad_counter: 0,
             },
             false,
@@ -595,33 +609,36 @@ mod tests {
     #[test]
     fn two_hour_rule() {
         // RFC 4862 §5.5.3 (e), each branch.
-        let now = Instant::from_secs(1_000_000);
-        let h = |x: u64| now + Duration::from_secs(x * 3600);
+        let mut clock = Clock::new(Instant::ZERO);
+        clock.advance(Instant::from_secs(1_000_000));
+        let clock = clock;
+        let h = |x: u32| clock.expiry_in(x * 3600);
+        let s_ = |x: u32| clock.expiry_in(x);
         let mut s = addr("2001:db8::1", AddrState::Preferred);
         // 1. Received > 2 h: taken, even when shorter than remaining.
         s.a.valid_until = h(10);
-        s.refresh(h(1), h(3), now);
+        s.refresh(h(1), h(3), &clock);
         assert_eq!(s.a.valid_until, h(3));
         // 1. Received > remaining: taken.
-        s.a.valid_until = now + Duration::from_secs(600);
-        s.refresh(h(1), now + Duration::from_secs(1200), now);
-        assert_eq!(s.a.valid_until, now + Duration::from_secs(1200));
+        s.a.valid_until = s_(600);
+        s.refresh(h(1), s_(1200), &clock);
+        assert_eq!(s.a.valid_until, s_(1200));
         // 2. Remaining <= 2 h and received shorter: ignored.
         s.a.valid_until = h(2);
-        s.refresh(h(1), now + Duration::from_secs(60), now);
+        s.refresh(h(1), s_(60), &clock);
         assert_eq!(s.a.valid_until, h(2));
         // 3. Remaining > 2 h, received short: two hours.
         s.a.valid_until = h(5);
-        s.refresh(h(1), now + Duration::from_secs(60), now);
+        s.refresh(h(1), s_(60), &clock);
         assert_eq!(s.a.valid_until, h(2));
         // Infinite received: taken; infinite remaining and short received:
         // two hours.
-        s.refresh(h(1), Instant::MAX, now);
-        assert_eq!(s.a.valid_until, Instant::MAX);
-        s.refresh(h(1), now + Duration::from_secs(60), now);
+        s.refresh(h(1), Expiry::NEVER, &clock);
+        assert_eq!(s.a.valid_until, Expiry::NEVER);
+        s.refresh(h(1), s_(60), &clock);
         assert_eq!(s.a.valid_until, h(2));
         // The preferred lifetime is always taken.
-        s.refresh(now, h(4), now);
-        assert_eq!(s.a.preferred_until, now);
+        s.refresh(s_(0), h(4), &clock);
+        assert_eq!(s.a.preferred_until, s_(0));
     }
 }

@@ -24,7 +24,7 @@ pub(crate) mod queue;
 
 use core::net::Ipv6Addr;
 
-use crate::time::{Duration, Instant};
+use crate::time::{Duration, Instant, Timer};
 use crate::wire::MacAddr;
 
 /// Multicast solicitations sent before resolution fails (RFC 4861 §10).
@@ -67,9 +67,9 @@ pub const RA_RETRANS_TIMER_RANGE: (Duration, Duration) =
 pub const DELAY_FIRST_PROBE_TIME: Duration = Duration::from_secs(5);
 /// ReachableTime is drawn from `[MIN_RANDOM_FACTOR, MAX_RANDOM_FACTOR] ×
 /// BaseReachableTime` (RFC 4861 §6.3.2), here in percent.
-pub const MIN_RANDOM_FACTOR_PERCENT: u64 = 50;
+pub const MIN_RANDOM_FACTOR_PERCENT: u32 = 50;
 /// See [`MIN_RANDOM_FACTOR_PERCENT`].
-pub const MAX_RANDOM_FACTOR_PERCENT: u64 = 150;
+pub const MAX_RANDOM_FACTOR_PERCENT: u32 = 150;
 /// ReachableTime is redrawn at least this often, even when the base does
 /// not change (RFC 4861 §6.3.4: "at least once every few hours").
 pub const REACHABLE_TIME_REDRAW: Duration = Duration::from_secs(2 * 3600);
@@ -134,8 +134,8 @@ pub(crate) struct Entry {
     /// entries are the first given up when the table is full.
     pub used: bool,
     pub probes: u8,
-    /// Timer of the current state; `Instant::MAX` when there is none.
-    pub deadline: Instant,
+    /// Timer of the current state; off when there is none.
+    pub deadline: Timer,
     /// Creation or last use, for choosing an eviction victim.
     pub touched: Instant,
 }
@@ -180,7 +180,7 @@ impl Entry {
             is_router: false,
             used: true,
             probes: 0,
-            deadline: now,
+            deadline: Timer::at(now),
             touched: now,
         }
     }
@@ -195,7 +195,7 @@ impl Entry {
             is_router,
             used: false,
             probes: 0,
-            deadline: Instant::MAX,
+            deadline: Timer::OFF,
             touched: now,
         }
     }
@@ -206,23 +206,23 @@ impl Entry {
             mac: (self.state != NeighborState::Incomplete).then_some(self.mac),
             state: self.state,
             is_router: self.is_router,
-            deadline: (self.deadline != Instant::MAX).then_some(self.deadline),
+            deadline: self.deadline.get(),
             probes: self.probes,
         }
     }
 
-    fn set(&mut self, state: NeighborState, deadline: Instant) {
+    fn set(&mut self, state: NeighborState, deadline: Timer) {
         self.state = state;
         self.deadline = deadline;
         self.probes = 0;
     }
 
     fn make_reachable(&mut self, now: Instant, reachable: Duration) {
-        self.set(NeighborState::Reachable, now + reachable);
+        self.set(NeighborState::Reachable, Timer::at(now + reachable));
     }
 
     fn make_stale(&mut self) {
-        self.set(NeighborState::Stale, Instant::MAX);
+        self.set(NeighborState::Stale, Timer::OFF);
     }
 
     /// A Neighbor Advertisement for this entry's address (RFC 4861 §7.2.5).
@@ -300,11 +300,15 @@ impl Entry {
 
     /// A packet is sent to this neighbor (RFC 4861 §7.3.3): STALE becomes
     /// DELAY.
+    #[inline]
     pub fn on_send(&mut self, now: Instant) {
         self.used = true;
         self.touched = now;
         if self.state == NeighborState::Stale {
-            self.set(NeighborState::Delay, now + DELAY_FIRST_PROBE_TIME);
+            self.set(
+                NeighborState::Delay,
+                Timer::at(now + DELAY_FIRST_PROBE_TIME),
+            );
         }
     }
 
@@ -315,7 +319,7 @@ impl Entry {
     /// probe.
     pub fn probe_now(&mut self, now: Instant) {
         if matches!(self.state, NeighborState::Stale | NeighborState::Delay) {
-            self.set(NeighborState::Probe, now);
+            self.set(NeighborState::Probe, Timer::at(now));
         }
     }
 
@@ -331,7 +335,7 @@ impl Entry {
     /// must be done. Silent transitions happen here; solicitations are
     /// recorded by [`Entry::solicited`] once actually sent.
     pub fn expire(&mut self, now: Instant) -> Due {
-        if self.deadline > now {
+        if !self.deadline.due(now) {
             return Due::Nothing;
         }
         match self.state {
@@ -341,7 +345,7 @@ impl Entry {
                 Due::Nothing
             }
             NeighborState::Stale => {
-                self.deadline = Instant::MAX;
+                self.deadline = Timer::OFF;
                 Due::Nothing
             }
             // RFC 4861 §7.2.2: retransmit every RetransTimer until
@@ -352,7 +356,7 @@ impl Entry {
             NeighborState::Incomplete => Due::MulticastNs,
             // RFC 4861 §7.3.3: DELAY_FIRST_PROBE_TIME passed, start probing.
             NeighborState::Delay => {
-                self.set(NeighborState::Probe, now);
+                self.set(NeighborState::Probe, Timer::at(now));
                 Due::UnicastNs
             }
             NeighborState::Probe if self.probes >= MAX_UNICAST_SOLICIT => Due::Unreachable,
@@ -364,7 +368,7 @@ impl Entry {
     /// RetransTimer for the next step.
     pub fn solicited(&mut self, now: Instant, retrans: Duration) {
         self.probes = self.probes.saturating_add(1);
-        self.deadline = now + retrans;
+        self.deadline = Timer::at(now + retrans);
     }
 }
 
@@ -396,8 +400,8 @@ pub(crate) struct NeighborCache<const N: usize> {
     heads: [u16; N],
     /// Next slot in a slot's bucket.
     next: [u16; N],
-    /// No entry's deadline is earlier than this.
-    earliest: Instant,
+    /// No entry's deadline is earlier than this (off: no entry has one).
+    earliest: Timer,
     /// Keys the bucket hash, so that a node on the link cannot pick
     /// addresses that all fall into one chain.
     key: u32,
@@ -406,7 +410,7 @@ pub(crate) struct NeighborCache<const N: usize> {
 /// Mutable access to an entry that keeps the cache's deadline bound.
 pub(crate) struct EntryMut<'a> {
     entry: &'a mut Entry,
-    earliest: &'a mut Instant,
+    earliest: &'a mut Timer,
 }
 
 impl core::ops::Deref for EntryMut<'_> {
@@ -424,7 +428,7 @@ impl core::ops::DerefMut for EntryMut<'_> {
 
 impl Drop for EntryMut<'_> {
     fn drop(&mut self) {
-        *self.earliest = (*self.earliest).min(self.entry.deadline);
+        *self.earliest = self.earliest.sooner(self.entry.deadline);
     }
 }
 
@@ -438,7 +442,7 @@ impl<const N: usize> NeighborCache<N> {
             entries: [None; N],
             heads: [NONE; N],
             next: [NONE; N],
-            earliest: Instant::MAX,
+            earliest: Timer::OFF,
             key,
         }
     }
@@ -549,7 +553,7 @@ impl<const N: usize> NeighborCache<N> {
     /// Whether some entry's timer may be due at `now` (the bound has
     /// passed): only then are the entries scanned.
     pub fn may_be_due(&self, now: Instant) -> bool {
-        now >= self.earliest
+        self.earliest.due(now)
     }
 
     /// Make the bound exact again after a scan found nothing due.
@@ -559,8 +563,27 @@ impl<const N: usize> NeighborCache<N> {
             .iter()
             .flatten()
             .map(|e| e.deadline)
-            .min()
-            .unwrap_or(Instant::MAX);
+            .fold(Timer::OFF, Timer::sooner);
+    }
+
+    /// Bring every entry's last-use time to at most `max` before `now`
+    /// (eviction order among older ones is then arbitrary), so that none
+    /// is old enough to compare wrongly once the clock wraps.
+    pub fn age_stamps(&mut self, now: Instant, max: Duration) {
+        for e in self.entries.iter_mut().flatten() {
+            if now.wrapping_duration_since(e.touched) > max {
+                e.touched = now - max;
+            }
+        }
+    }
+
+    /// Bring timers due for more than `max` to `now` (see
+    /// `Timer::catch_up`), the bound with them.
+    pub fn catch_up(&mut self, now: Instant, max: Duration) {
+        for e in self.entries.iter_mut().flatten() {
+            e.deadline.catch_up(now, max);
+        }
+        self.earliest.catch_up(now, max);
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (usize, &Entry)> {
@@ -581,7 +604,7 @@ impl<const N: usize> NeighborCache<N> {
     /// last scan), in which case a poll finds nothing due and makes the
     /// bound exact again.
     pub fn next_deadline(&self) -> Option<Instant> {
-        (self.earliest != Instant::MAX).then_some(self.earliest)
+        self.earliest.get()
     }
 
     /// Place `entry` (whose address must not be in the table) in a free
@@ -596,7 +619,7 @@ impl<const N: usize> NeighborCache<N> {
         admit: Admit,
         keep: impl Fn(usize, &Entry) -> bool,
     ) -> Option<(usize, bool)> {
-        self.earliest = self.earliest.min(entry.deadline);
+        self.earliest = self.earliest.sooner(entry.deadline);
         if let Some(i) = self.entries.iter().position(Option::is_none) {
             let slot = self.entries.get_mut(i)?;
             *slot = Some(entry);
@@ -614,7 +637,11 @@ impl<const N: usize> NeighborCache<N> {
                     && !keep(*i, e)
                     && (admit != Admit::Unsolicited || !e.used)
             })
-            .min_by_key(|(_, e)| (e.used, e.touched))
+            // The largest age, modulo 2^32 ms (right for 49 days).
+            .max_by_key(|(_, e)| {
+                let age = (entry.touched.as_millis()).wrapping_sub(e.touched.as_millis());
+                (!e.used, age)
+            })
             .map(|(i, _)| i)?;
         self.remove(victim)?;
         let slot = self.entries.get_mut(victim)?;
@@ -641,8 +668,8 @@ mod tests {
         let mut e = Entry::stale(addr(), A, false, Instant::ZERO);
         e.state = state;
         e.deadline = match state {
-            NeighborState::Stale => Instant::MAX,
-            _ => T0 + Duration::from_secs(1),
+            NeighborState::Stale => Timer::OFF,
+            _ => Timer::at(T0 + Duration::from_secs(1)),
         };
         if state == NeighborState::Incomplete {
             e.mac = MacAddr::default();
@@ -652,11 +679,11 @@ mod tests {
 
     #[test]
     fn entry_size_matches_the_documented_ram_cost() {
-        // Stack's rustdoc promises 48 bytes per neighbor slot: 16 (address)
-        // + 6 (MAC) + 4 (state, flags, probes) + 2 padding + 2 × 8 (timers);
-        // the state's spare values hold Option's tag. u64 is 8-aligned on
-        // both x86_64 and the ARM EABI, so the host figure is the MCU one.
-        assert_eq!(core::mem::size_of::<Option<Entry>>(), 48);
+        // Stack's rustdoc promises 36 bytes per neighbor entry: 16
+        // (address) + 6 (MAC) + 4 (state, flags, probes) + 2 padding + 2 × 4
+        // (32-bit times); the state's spare values hold Option's tag. Every
+        // field is at most 4-aligned, so the host figure is the MCU one.
+        assert_eq!(core::mem::size_of::<Option<Entry>>(), 36);
     }
 
     #[test]
@@ -670,7 +697,7 @@ mod tests {
             let mut e = entry(s);
             let before = e;
             assert_eq!(
-                e.expire(e.deadline - Duration::from_millis(1)),
+                e.expire(e.deadline.get().unwrap() - Duration::from_millis(1)),
                 Due::Nothing
             );
             assert_eq!(e, before, "{s:?} changed before its deadline");
@@ -686,8 +713,8 @@ mod tests {
             assert_eq!(e.expire(t), Due::MulticastNs);
             e.solicited(t, RETRANS_TIMER);
             assert_eq!(e.probes, n);
-            assert_eq!(e.deadline, t + RETRANS_TIMER);
-            t = e.deadline;
+            assert_eq!(e.deadline, Timer::at(t + RETRANS_TIMER));
+            t = e.deadline.get().unwrap();
         }
         assert_eq!(e.expire(t), Due::ResolutionFailed);
         assert_eq!(t, T0 + RETRANS_TIMER.saturating_mul(3));
@@ -700,16 +727,16 @@ mod tests {
         // REACHABLE -> STALE after ReachableTime (RFC 4861 §7.3.3).
         assert_eq!(e.expire(T0 + RT), Due::Nothing);
         assert_eq!(e.state, NeighborState::Stale);
-        assert_eq!(e.deadline, Instant::MAX);
+        assert_eq!(e.deadline, Timer::OFF);
         // STALE -> DELAY on sending (§7.3.3).
         let t = T0 + Duration::from_secs(40);
         e.on_send(t);
         assert_eq!(
             (e.state, e.deadline),
-            (NeighborState::Delay, t + DELAY_FIRST_PROBE_TIME)
+            (NeighborState::Delay, Timer::at(t + DELAY_FIRST_PROBE_TIME))
         );
         // DELAY -> PROBE after DELAY_FIRST_PROBE_TIME, first unicast probe.
-        let mut t = e.deadline;
+        let mut t = e.deadline.get().unwrap();
         assert_eq!(e.expire(t), Due::UnicastNs);
         assert_eq!(e.state, NeighborState::Probe);
         for n in 1..=MAX_UNICAST_SOLICIT {
@@ -718,7 +745,7 @@ mod tests {
             }
             e.solicited(t, RETRANS_TIMER);
             assert_eq!(e.probes, n);
-            t = e.deadline;
+            t = e.deadline.get().unwrap();
         }
         assert_eq!(e.expire(t), Due::Unreachable);
     }
@@ -736,7 +763,7 @@ mod tests {
             e.on_confirm(T0, RT);
             assert_eq!(
                 (e.state, e.deadline, e.probes),
-                (NeighborState::Reachable, T0 + RT, 0)
+                (NeighborState::Reachable, Timer::at(T0 + RT), 0)
             );
         }
         let mut e = entry(NeighborState::Incomplete);
@@ -829,9 +856,9 @@ mod tests {
                     // Timers consistent with the new state.
                     match to {
                         Reachable if from != Reachable || s => {
-                            assert_eq!(e.deadline, T0 + RT, "{ctx}")
+                            assert_eq!(e.deadline, Timer::at(T0 + RT), "{ctx}")
                         }
-                        Stale => assert_eq!(e.deadline, Instant::MAX, "{ctx}"),
+                        Stale => assert_eq!(e.deadline, Timer::OFF, "{ctx}"),
                         _ => {}
                     }
                     // IsRouter follows R whenever the NA is accepted; an
@@ -868,7 +895,7 @@ mod tests {
         // link-layer address.
         let mut e = entry(Incomplete);
         assert!(e.on_link_addr(B));
-        assert_eq!((e.state, e.mac, e.deadline), (Stale, B, Instant::MAX));
+        assert_eq!((e.state, e.mac, e.deadline), (Stale, B, Timer::OFF));
         for s in [Reachable, Stale, Delay, Probe] {
             let mut e = entry(s);
             let before = e;
@@ -877,7 +904,7 @@ mod tests {
             assert!(!e.on_link_addr(B));
             assert_eq!(
                 (e.state, e.mac, e.deadline),
-                (Stale, B, Instant::MAX),
+                (Stale, B, Timer::OFF),
                 "{s:?}"
             );
         }
@@ -967,7 +994,7 @@ mod tests {
                     }
                     Some(_) => {}
                     None => {
-                        let e = Entry::stale(a(n), A, false, Instant::from_millis(u64::from(step)));
+                        let e = Entry::stale(a(n), A, false, Instant::from_millis(step));
                         let _ = nc.insert(e, Admit::Resolve, |_, _| false);
                     }
                 }
@@ -996,21 +1023,21 @@ mod tests {
             false
         })
         .unwrap();
-        let d1 = nc.get(0).unwrap().deadline;
+        let d1 = nc.get(0).unwrap().deadline.get().unwrap();
         assert_eq!(nc.next_deadline(), Some(d1));
         assert!(!nc.may_be_due(d1 - Duration::from_millis(1)) && nc.may_be_due(d1));
         // An earlier deadline set through get_mut lowers the bound.
         let i = nc.find(&a(1)).unwrap();
-        nc.get_mut(i).unwrap().deadline = t(5);
+        nc.get_mut(i).unwrap().deadline = Timer::at(t(5));
         assert_eq!(nc.next_deadline(), Some(t(5)));
         // A later one leaves a bound that is early, never late...
-        nc.get_mut(i).unwrap().deadline = t(50_000);
+        nc.get_mut(i).unwrap().deadline = Timer::at(t(50_000));
         assert_eq!(nc.next_deadline(), Some(t(5)));
         // ...until a scan makes it exact.
         nc.refresh_earliest();
         assert_eq!(nc.next_deadline(), Some(t(50_000)));
         // STALE entries have no timer.
-        nc.get_mut(i).unwrap().deadline = Instant::MAX;
+        nc.get_mut(i).unwrap().deadline = Timer::OFF;
         nc.refresh_earliest();
         assert_eq!(nc.next_deadline(), None);
     }

@@ -63,13 +63,28 @@ impl DestCache {
                 .entries
                 .iter()
                 .enumerate()
-                .min_by_key(|(_, e)| (e.redirected, e.used))
+                // Computed before redirected, then least recently used:
+                // the largest age (modulo 2^32 ms, so right for 49 days).
+                .max_by_key(|(_, e)| {
+                    let age = now.as_millis().wrapping_sub(e.used.as_millis());
+                    (!e.redirected, age)
+                })
                 .map(|(i, _)| i);
             if let Some(v) = victim {
                 self.entries.remove(v);
             }
         }
         let _ = self.entries.push(new);
+    }
+
+    /// Bring every entry's last-use time to at most `max` before `now`
+    /// (see `NeighborCache::age_stamps`).
+    pub fn age_stamps(&mut self, now: Instant, max: crate::time::Duration) {
+        for e in self.entries.iter_mut() {
+            if now.wrapping_duration_since(e.used) > max {
+                e.used = now - max;
+            }
+        }
     }
 
     /// Forget every computed entry: routing inputs changed.
@@ -101,7 +116,7 @@ mod tests {
         let r = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
         d.insert(a(1), r, true, Instant::from_millis(1));
         for i in 2..=DESTINATIONS as u16 {
-            d.insert(a(i), r, false, Instant::from_millis(u64::from(i)));
+            d.insert(a(i), r, false, Instant::from_millis(u32::from(i)));
         }
         assert_eq!(d.lookup(&a(2), Instant::from_millis(100)), Some(r));
         d.insert(a(99), r, false, Instant::from_millis(101));

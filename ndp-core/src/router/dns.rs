@@ -14,7 +14,7 @@
 use core::fmt;
 use core::net::Ipv6Addr;
 
-use crate::time::Instant;
+use crate::time::{Clock, Expiry, Instant};
 use crate::wire::DomainName;
 
 /// DNS servers kept (RFC 8106 §5.3.1 recommends at least three).
@@ -72,7 +72,7 @@ impl defmt::Format for SearchDomain {
 /// A list of values with expiry, managed by RFC 8106 §6.2's steps.
 #[derive(Debug, Clone)]
 pub(crate) struct Expiring<T, const N: usize> {
-    entries: heapless::Vec<(T, Instant), N>,
+    entries: heapless::Vec<(T, Expiry), N>,
 }
 
 impl<T, const N: usize> Default for Expiring<T, N> {
@@ -87,7 +87,7 @@ impl<T: PartialEq + Copy, const N: usize> Expiring<T, N> {
     /// Apply one option's values (in option order) with one expiry;
     /// `expires == None` means lifetime zero. Returns whether the set or
     /// order of values changed.
-    pub fn update(&mut self, values: impl Iterator<Item = T>, expires: Option<Instant>) -> bool {
+    pub fn update(&mut self, values: impl Iterator<Item = T>, expires: Option<Expiry>) -> bool {
         let mut changed = false;
         let mut at = 0usize;
         for v in values {
@@ -137,18 +137,15 @@ impl<T: PartialEq + Copy, const N: usize> Expiring<T, N> {
     }
 
     /// Drop expired entries; true if any went.
-    pub fn expire(&mut self, now: Instant) -> bool {
+    pub fn expire(&mut self, clock: &Clock) -> bool {
         let before = self.entries.len();
-        self.entries.retain(|(_, e)| *e > now);
+        self.entries.retain(|(_, e)| !clock.expired(*e));
         self.entries.len() != before
     }
 
-    pub fn next_deadline(&self) -> Option<Instant> {
-        self.entries
-            .iter()
-            .map(|(_, e)| *e)
-            .filter(|e| *e != Instant::MAX)
-            .min()
+    pub fn next_deadline(&self, clock: &Clock) -> Option<Instant> {
+        let first = self.entries.iter().map(|(_, e)| *e).min()?;
+        clock.deadline(first)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &T> {
@@ -169,8 +166,16 @@ mod tests {
     fn a(n: u16) -> Ipv6Addr {
         Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, n)
     }
-    fn t(s: u64) -> Instant {
-        Instant::from_secs(s)
+    /// The end of a lifetime of `s` seconds from the start.
+    fn t(s: u32) -> Expiry {
+        Clock::new(Instant::ZERO).expiry_in(s)
+    }
+
+    /// The engine's clocks `s` seconds after the start.
+    fn at(s: u32) -> Clock {
+        let mut c = Clock::new(Instant::ZERO);
+        c.advance(Instant::from_secs(s));
+        c
     }
 
     #[test]
@@ -189,9 +194,10 @@ mod tests {
         assert!(l.update([a(3), a(9)].into_iter(), None));
         assert_eq!(l.iter().copied().collect::<Vec<_>>(), [a(4), a(1)]);
         // Expiry.
-        assert_eq!(l.next_deadline(), Some(t(150)));
-        assert!(!l.expire(t(149)));
-        assert!(l.expire(t(150)));
+        assert_eq!(l.next_deadline(&at(0)), Some(Instant::from_secs(150)));
+        assert_eq!(l.next_deadline(&at(149)), Some(Instant::from_secs(150)));
+        assert!(!l.expire(&at(149)));
+        assert!(l.expire(&at(150)));
         assert_eq!(l.iter().copied().collect::<Vec<_>>(), [a(1)]);
     }
 

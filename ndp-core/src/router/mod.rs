@@ -25,7 +25,7 @@ pub(crate) mod rs;
 
 use core::net::Ipv6Addr;
 
-use crate::time::{Duration, Instant};
+use crate::time::{Clock, Duration, Expiry, Instant};
 use crate::wire::{Lifetime, Preference, in_prefix};
 
 /// Random delay before the first Router Solicitation, at most this
@@ -95,14 +95,6 @@ pub const PREFIXES: usize = 4;
 pub const ROUTES: usize = 4;
 /// Destination cache entries.
 pub const DESTINATIONS: usize = 4;
-
-/// The time `lifetime` from `now`: `Instant::MAX` for infinity.
-pub(crate) fn expiry(now: Instant, lifetime: Lifetime) -> Instant {
-    match lifetime {
-        Lifetime::Infinite => Instant::MAX,
-        Lifetime::Finite(s) => now + Duration::from_secs(u64::from(s)),
-    }
-}
 
 /// A preference as a number that orders High > Medium > Low; the reserved
 /// value counts as medium (RFC 4191 §2.2).
@@ -183,7 +175,7 @@ impl RouterList {
         } else {
             preference
         };
-        let expires = now + Duration::from_secs(u64::from(lifetime_s));
+        let expires = now + Duration::from_secs(u32::from(lifetime_s));
         if let Some(i) = self.entries.iter().position(|r| r.addr == addr) {
             // RFC 4861 §6.3.4: lifetime zero times the entry out at once,
             // otherwise the timer restarts.
@@ -258,12 +250,23 @@ impl RouterList {
 
     /// Remove one router whose lifetime ran out (RFC 4861 §6.3.5).
     pub fn expire(&mut self, now: Instant) -> Option<Router> {
-        let i = self.entries.iter().position(|r| r.expires <= now)?;
+        let i = self.entries.iter().position(|r| now.reached(r.expires))?;
         Some(self.entries.remove(i))
     }
 
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.entries.iter().map(|r| r.expires).min()
+        self.entries
+            .iter()
+            .map(|r| r.expires)
+            .reduce(Instant::earlier)
+    }
+
+    /// Bring lifetimes over for more than `max` to `now` (see
+    /// `Instant::catch_up`).
+    pub fn catch_up(&mut self, now: Instant, max: Duration) {
+        for r in self.entries.iter_mut() {
+            r.expires.catch_up(now, max);
+        }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Router> {
@@ -284,8 +287,8 @@ pub struct Route {
     pub router: Ipv6Addr,
     /// Route preference.
     pub preference: Preference,
-    /// When it expires (`Instant::MAX`: never).
-    pub expires: Instant,
+    /// When it expires ([`Expiry::NEVER`]: never).
+    pub expires: Expiry,
 }
 
 /// Routes learnt from Route Information options.
@@ -306,9 +309,9 @@ impl RouteTable {
         router: Ipv6Addr,
         preference: Preference,
         lifetime: Lifetime,
-        now: Instant,
+        clock: &Clock,
     ) -> Update {
-        let expires = expiry(now, lifetime);
+        let expires = clock.expiry(lifetime);
         let found = self
             .entries
             .iter()
@@ -352,17 +355,14 @@ impl RouteTable {
         Some(self.entries.remove(i))
     }
 
-    pub fn expire(&mut self, now: Instant) -> Option<Route> {
-        let i = self.entries.iter().position(|r| r.expires <= now)?;
+    pub fn expire(&mut self, clock: &Clock) -> Option<Route> {
+        let i = self.entries.iter().position(|r| clock.expired(r.expires))?;
         Some(self.entries.remove(i))
     }
 
-    pub fn next_deadline(&self) -> Option<Instant> {
-        self.entries
-            .iter()
-            .map(|r| r.expires)
-            .filter(|e| *e != Instant::MAX)
-            .min()
+    pub fn next_deadline(&self, clock: &Clock) -> Option<Instant> {
+        let first = self.entries.iter().map(|r| r.expires).min()?;
+        clock.deadline(first)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Route> {
@@ -379,8 +379,8 @@ pub struct OnLinkPrefix {
     pub prefix: Ipv6Addr,
     /// Its length.
     pub len: u8,
-    /// When its valid lifetime ends (`Instant::MAX`: never).
-    pub expires: Instant,
+    /// When its valid lifetime ends ([`Expiry::NEVER`]: never).
+    pub expires: Expiry,
 }
 
 /// The prefix list for on-link determination.
@@ -392,8 +392,8 @@ pub(crate) struct PrefixList {
 impl PrefixList {
     /// Apply a Prefix Information option with L=1 (RFC 4861 §6.3.4). The
     /// caller has already ignored the link-local prefix.
-    pub fn update(&mut self, prefix: Ipv6Addr, len: u8, valid: Lifetime, now: Instant) -> Update {
-        let expires = expiry(now, valid);
+    pub fn update(&mut self, prefix: Ipv6Addr, len: u8, valid: Lifetime, clock: &Clock) -> Update {
+        let expires = clock.expiry(valid);
         let found = self
             .entries
             .iter()
@@ -433,17 +433,14 @@ impl PrefixList {
             .any(|p| in_prefix(dst, &p.prefix, p.len))
     }
 
-    pub fn expire(&mut self, now: Instant) -> Option<OnLinkPrefix> {
-        let i = self.entries.iter().position(|p| p.expires <= now)?;
+    pub fn expire(&mut self, clock: &Clock) -> Option<OnLinkPrefix> {
+        let i = self.entries.iter().position(|p| clock.expired(p.expires))?;
         Some(self.entries.remove(i))
     }
 
-    pub fn next_deadline(&self) -> Option<Instant> {
-        self.entries
-            .iter()
-            .map(|p| p.expires)
-            .filter(|e| *e != Instant::MAX)
-            .min()
+    pub fn next_deadline(&self, clock: &Clock) -> Option<Instant> {
+        let first = self.entries.iter().map(|p| p.expires).min()?;
+        clock.deadline(first)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &OnLinkPrefix> {
@@ -540,6 +537,17 @@ mod tests {
         s.parse().unwrap()
     }
     const T0: Instant = Instant::from_secs(10);
+
+    /// The engine's clocks at T0.
+    fn c0() -> Clock {
+        clock(T0)
+    }
+
+    fn clock(t: Instant) -> Clock {
+        let mut c = Clock::new(Instant::ZERO);
+        c.advance(t);
+        c
+    }
 
     #[test]
     fn router_lifetime_creates_refreshes_and_removes() {
@@ -649,7 +657,7 @@ mod tests {
             x,
             Preference::Medium,
             Lifetime::Infinite,
-            T0,
+            &c0(),
         );
         routes.update(
             a("2001:db8::"),
@@ -657,7 +665,7 @@ mod tests {
             y,
             Preference::High,
             Lifetime::Infinite,
-            T0,
+            &c0(),
         );
         routes.update(
             a("2001:db8::"),
@@ -665,7 +673,7 @@ mod tests {
             z,
             Preference::Low,
             Lifetime::Infinite,
-            T0,
+            &c0(),
         );
         let dst = a("2001:db8::1");
         let all = |_: &Ipv6Addr| Reach::Yes;
@@ -770,7 +778,7 @@ mod tests {
             r1,
             Preference::Low,
             Lifetime::Finite(100),
-            T0,
+            &c0(),
         );
         let all = |_: &Ipv6Addr| Reach::Yes;
         assert_eq!(
@@ -784,41 +792,51 @@ mod tests {
         let mut routes = RouteTable::default();
         let (p, r) = (a("2001:db8:ff::"), a("fe80::1"));
         assert_eq!(
-            routes.update(p, 48, r, Preference::Low, Lifetime::ZERO, T0),
+            routes.update(p, 48, r, Preference::Low, Lifetime::ZERO, &c0()),
             Update::Ignored
         );
         assert_eq!(
-            routes.update(p, 48, r, Preference::Low, Lifetime::Finite(10), T0),
+            routes.update(p, 48, r, Preference::Low, Lifetime::Finite(10), &c0()),
             Update::Added { evicted: None }
         );
         assert_eq!(
-            routes.update(p, 48, r, Preference::High, Lifetime::Finite(10), T0),
+            routes.update(p, 48, r, Preference::High, Lifetime::Finite(10), &c0()),
             Update::Changed
         );
-        assert_eq!(routes.next_deadline(), Some(T0 + Duration::from_secs(10)));
         assert_eq!(
-            routes.update(p, 48, r, Preference::High, Lifetime::ZERO, T0),
+            routes.next_deadline(&c0()),
+            Some(T0 + Duration::from_secs(10))
+        );
+        assert_eq!(
+            routes.update(p, 48, r, Preference::High, Lifetime::ZERO, &c0()),
             Update::Removed
         );
 
         let mut prefixes = PrefixList::default();
         let q = a("2001:db8:1::");
-        assert_eq!(prefixes.update(q, 64, Lifetime::ZERO, T0), Update::Ignored);
         assert_eq!(
-            prefixes.update(q, 64, Lifetime::Infinite, T0),
+            prefixes.update(q, 64, Lifetime::ZERO, &c0()),
+            Update::Ignored
+        );
+        assert_eq!(
+            prefixes.update(q, 64, Lifetime::Infinite, &c0()),
             Update::Added { evicted: None }
         );
         assert!(prefixes.on_link(&a("2001:db8:1::99")));
         assert!(!prefixes.on_link(&a("2001:db8:2::99")));
-        assert_eq!(prefixes.next_deadline(), None, "infinite never expires");
+        assert_eq!(
+            prefixes.next_deadline(&c0()),
+            None,
+            "infinite never expires"
+        );
         // A short lifetime applies as is for on-link determination.
         assert_eq!(
-            prefixes.update(q, 64, Lifetime::Finite(5), T0),
+            prefixes.update(q, 64, Lifetime::Finite(5), &c0()),
             Update::Refreshed
         );
         assert_eq!(
             prefixes
-                .expire(T0 + Duration::from_secs(5))
+                .expire(&clock(T0 + Duration::from_secs(5)))
                 .map(|p| p.prefix),
             Some(q)
         );
@@ -833,15 +851,15 @@ mod tests {
                 Ipv6Addr::new(0x2001, 0xdb8, i, 0, 0, 0, 0, 0),
                 64,
                 Lifetime::Finite(60),
-                T0,
+                &c0(),
             );
         }
         assert_eq!(
-            prefixes.update(a("2001:db8:ff::"), 64, Lifetime::Finite(60), T0),
+            prefixes.update(a("2001:db8:ff::"), 64, Lifetime::Finite(60), &c0()),
             Update::Refused
         );
         assert_eq!(
-            prefixes.update(a("2001:db8::"), 64, Lifetime::Finite(90), T0),
+            prefixes.update(a("2001:db8::"), 64, Lifetime::Finite(90), &c0()),
             Update::Refreshed
         );
         let mut routes = RouteTable::default();
@@ -852,7 +870,7 @@ mod tests {
                 a("fe80::1"),
                 Preference::Medium,
                 Lifetime::Finite(60),
-                T0,
+                &c0(),
             );
         }
         let r = routes.update(
@@ -861,7 +879,7 @@ mod tests {
             a("fe80::1"),
             Preference::High,
             Lifetime::Finite(60),
-            T0,
+            &c0(),
         );
         assert_eq!(r, Update::Refused);
         // RFC 6583 §6: room is made from the newest route through a
@@ -876,7 +894,7 @@ mod tests {
                 a("fe80::2"),
                 Preference::High,
                 Lifetime::Finite(60),
-                T0,
+                &c0(),
             ),
             Update::Added { evicted: None }
         );

@@ -18,12 +18,12 @@
 
 use super::{MAX_RTR_SOLICITATION_DELAY, MAX_RTR_SOLICITATION_INTERVAL, RTR_SOLICITATION_INTERVAL};
 use crate::rng::Rng;
-use crate::time::{Duration, Instant};
+use crate::time::{Duration, Instant, Timer};
 
 #[derive(Debug, Clone)]
 pub(crate) struct RsSchedule {
-    /// When the next solicitation is due; `Instant::MAX` when none is.
-    next: Instant,
+    /// When the next solicitation is due; off when none is.
+    next: Timer,
     /// The last retransmission timeout, zero before the first.
     rt: Duration,
     /// Solicitations sent.
@@ -33,7 +33,7 @@ pub(crate) struct RsSchedule {
 }
 
 /// `x * (1 + RAND)` in milliseconds, RAND uniform in [-0.1, +0.1].
-fn randomized(x: u64, times: u64, rng: &mut Rng) -> u64 {
+fn randomized(x: u32, times: u32, rng: &mut Rng) -> u32 {
     // x*times + RAND*x with RAND in thousandths: [-100, +100] / 1000.
     let base = x.saturating_mul(times);
     let rand = rng.in_range(0, 200);
@@ -45,7 +45,7 @@ impl RsSchedule {
     /// No solicitations.
     pub fn off() -> Self {
         RsSchedule {
-            next: Instant::MAX,
+            next: Timer::OFF,
             rt: Duration::ZERO,
             sent: 0,
             found: false,
@@ -56,7 +56,7 @@ impl RsSchedule {
     pub fn start(now: Instant, rng: &mut Rng) -> Self {
         let delay = rng.in_range(0, MAX_RTR_SOLICITATION_DELAY.as_millis());
         RsSchedule {
-            next: now + Duration::from_millis(delay),
+            next: Timer::at(now + Duration::from_millis(delay)),
             rt: Duration::ZERO,
             sent: 0,
             found: false,
@@ -64,11 +64,17 @@ impl RsSchedule {
     }
 
     pub fn due(&self, now: Instant) -> bool {
-        self.next <= now
+        self.next.due(now)
     }
 
     pub fn next(&self) -> Option<Instant> {
-        (self.next != Instant::MAX).then_some(self.next)
+        self.next.get()
+    }
+
+    /// Bring the timer to `now` if due for more than `max` (see
+    /// `Timer::catch_up`).
+    pub fn catch_up(&mut self, now: Instant, max: Duration) {
+        self.next.catch_up(now, max);
     }
 
     pub fn sent(&self) -> u32 {
@@ -79,7 +85,7 @@ impl RsSchedule {
     pub fn on_sent(&mut self, now: Instant, rng: &mut Rng) {
         self.sent = self.sent.saturating_add(1);
         if self.found {
-            self.next = Instant::MAX;
+            self.next = Timer::OFF;
             return;
         }
         let mut rt = if self.rt == Duration::ZERO {
@@ -92,14 +98,14 @@ impl RsSchedule {
             rt = randomized(mrt, 1, rng);
         }
         self.rt = Duration::from_millis(rt);
-        self.next = now + self.rt;
+        self.next = Timer::at(now + self.rt);
     }
 
     /// An advertisement with a non-zero router lifetime arrived.
     pub fn router_found(&mut self) {
         self.found = true;
         if self.sent > 0 {
-            self.next = Instant::MAX;
+            self.next = Timer::OFF;
         }
     }
 }
@@ -113,9 +119,9 @@ mod tests {
         let mut rng = Rng::new(5);
         let mut s = RsSchedule::start(Instant::ZERO, &mut rng);
         let first = s.next().unwrap();
-        assert!(first <= Instant::ZERO + MAX_RTR_SOLICITATION_DELAY);
+        assert!(!first.is_after(Instant::ZERO + MAX_RTR_SOLICITATION_DELAY));
         let mut now = first;
-        let mut prev: Option<u64> = None;
+        let mut prev: Option<u32> = None;
         let mut capped = 0;
         for _ in 0..20 {
             s.on_sent(now, &mut rng);

@@ -11,8 +11,9 @@ use crate::addr::{
     IDGEN_RETRIES, Origin, Slot,
 };
 use crate::mld::MldOut;
-use crate::router::{MAX_RTR_SOLICITATION_DELAY, expiry};
+use crate::router::MAX_RTR_SOLICITATION_DELAY;
 use crate::stack::app::APP_GROUPS;
+use crate::time::Timer;
 use crate::wire::ipv6::{NEXT_HEADER_HOP_BY_HOP, ROUTER_ALERT_HBH_LEN, emit_router_alert_hbh};
 use crate::wire::validate::MLD_HOP_LIMIT;
 use crate::wire::{MldRecord, MldV1, MldV2Report, RecordList};
@@ -29,8 +30,8 @@ struct Plan {
     origin: Origin,
     counter: u8,
     conflicts: u8,
-    preferred_until: Instant,
-    valid_until: Instant,
+    preferred_until: Expiry,
+    valid_until: Expiry,
     /// May be optimistic (RFC 4429 §3.3).
     optimistic_ok: bool,
     /// A tentative address waits a random delay before joining its group
@@ -51,8 +52,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 origin: Origin::LinkLocal,
                 counter: 0,
                 conflicts: 0,
-                preferred_until: Instant::MAX,
-                valid_until: Instant::MAX,
+                preferred_until: Expiry::NEVER,
+                valid_until: Expiry::NEVER,
                 optimistic_ok: true,
                 delay: first_message,
             },
@@ -63,7 +64,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// Form an address from `plan` and start DAD for it, in slot
     /// `replace` or a new one.
     fn configure(&mut self, plan: Plan, replace: Option<usize>) {
-        let now = self.now;
+        let now = self.clock.now;
         let mode = self.config.iid_mode;
         let (addr, prefix_len, counter) = if let Some((addr, prefix_len)) = plan.fixed {
             (addr, prefix_len, 0)
@@ -94,7 +95,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let dad = self.config.dad_transmits > 0;
         let optimistic = dad && self.config.optimistic_dad && plan.optimistic_ok;
         let state = if !dad {
-            if plan.preferred_until <= now {
+            if self.clock.expired(plan.preferred_until) {
                 AddrState::Deprecated
             } else {
                 AddrState::Preferred
@@ -165,8 +166,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 origin: Origin::Static,
                 counter: 0,
                 conflicts: 0,
-                preferred_until: Instant::MAX,
-                valid_until: Instant::MAX,
+                preferred_until: Expiry::NEVER,
+                valid_until: Expiry::NEVER,
                 optimistic_ok,
                 delay: false,
             },
@@ -205,7 +206,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if self.disabled {
             return;
         }
-        let now = self.now;
+        let now = self.clock.now;
         let transmits = self.config.dad_transmits;
         let router_known = self.router_link_addr_known();
         let gna = self.config.gratuitous_na;
@@ -239,13 +240,13 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             // becomes preferred).
             if slot.a.is_global() && state == AddrState::Optimistic && gna > 0 {
                 slot.gna_left = gna;
-                slot.gna_next = now;
+                slot.gna_next = Timer::at(now);
             } else {
                 // RFC 4862 §5.4: a tentative address is never advertised;
                 // announcements left over from before the link went down
                 // are dropped (found by the stack_ops fuzz target).
                 slot.gna_left = 0;
-                slot.gna_next = Instant::MAX;
+                slot.gna_next = Timer::OFF;
             }
             if state != old {
                 let _ = changed.push((slot.a.addr.get(), slot.a.prefix_len, state));
@@ -270,9 +271,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     fn announce(&self, slot: &mut Slot) {
         slot.gna_left = self.config.gratuitous_na;
         slot.gna_next = if slot.gna_left > 0 {
-            self.now
+            Timer::at(self.clock.now)
         } else {
-            Instant::MAX
+            Timer::OFF
         };
     }
 
@@ -286,12 +287,11 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 let _ = wanted.push(g);
             }
         }
-        self.mld.set_groups(&wanted, self.now, join_at);
+        self.mld.set_groups(&wanted, self.clock.now, join_at);
     }
 
     /// A Prefix Information option with A=1 (RFC 4862 §5.5.3).
     pub(super) fn slaac(&mut self, p: &PrefixInfo, router_link_addr_known: bool) {
-        let now = self.now;
         let longer = |a: Lifetime, b: Lifetime| match (a, b) {
             (Lifetime::Infinite, Lifetime::Infinite) => false,
             (Lifetime::Infinite, _) => true,
@@ -307,20 +307,21 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             bump(&mut self.stats.slaac_ignored);
             return;
         }
-        let preferred = expiry(now, p.preferred_lifetime);
-        let valid = expiry(now, p.valid_lifetime);
+        let preferred = self.clock.expiry(p.preferred_lifetime);
+        let valid = self.clock.expiry(p.valid_lifetime);
         // (e) an address (or tombstone) for this prefix already exists.
         if let Some(i) = self.addrs.find_prefix(&p.prefix) {
             let Some(slot) = self.addrs.slot_mut(i) else {
                 return;
             };
-            slot.refresh(preferred, valid, now);
+            slot.refresh(preferred, valid, &self.clock);
             let a = slot.a;
+            let over = self.clock.expired(a.preferred_until);
             let state = match a.state {
                 // A new preferred lifetime revives a deprecated address...
-                AddrState::Deprecated if a.preferred_until > now => Some(AddrState::Preferred),
+                AddrState::Deprecated if !over => Some(AddrState::Preferred),
                 // ... and a zero one deprecates a preferred one at once.
-                AddrState::Preferred if a.preferred_until <= now => Some(AddrState::Deprecated),
+                AddrState::Preferred if over => Some(AddrState::Deprecated),
                 _ => None,
             };
             if let Some(state) = state {
@@ -370,7 +371,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// DAD found the address in slot `i` in use elsewhere (RFC 4862
     /// §5.4.3-5, RFC 4429 §3.3, RFC 7217 §6).
     pub(super) fn dad_conflict(&mut self, i: usize) {
-        let now = self.now;
+        let now = self.clock.now;
         let delay = Duration::from_millis(self.rng.in_range(0, IDGEN_DELAY.as_millis()));
         let Some(slot) = self.addrs.slot_mut(i) else {
             return;
@@ -380,7 +381,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         }
         slot.stop_dad();
         slot.gna_left = 0;
-        slot.gna_next = Instant::MAX;
+        slot.gna_next = Timer::OFF;
         slot.a.state = AddrState::Duplicate;
         let a = slot.a;
         let mac_based_link_local = a.origin == Origin::LinkLocal && slot.eui64;
@@ -398,15 +399,16 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         } else {
             slot.conflicts
         };
-        slot.regen_at = now
-            + if quick {
+        slot.regen_at = Timer::at(
+            now + if quick {
                 delay
             } else {
                 let wait = DAD_BACKOFF_BASE
                     .saturating_mul(1 << slow_step.min(3))
                     .min(DAD_BACKOFF_MAX);
                 wait + Duration::from_millis(self.rng.in_range(0, wait.as_millis() / 10))
-            };
+            },
+        );
         slot.conflicts = slot.conflicts.saturating_add(1);
         let attempts = slot.conflicts;
         bump(&mut self.stats.dad_conflicts);
@@ -452,14 +454,14 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 });
             }
         }
-        self.sync_groups(self.now);
+        self.sync_groups(self.clock.now);
     }
 
     /// The link-local address passed DAD while the interface was
     /// disabled: IPv6 runs again, and starts over as when the link comes
     /// up (routers solicited, groups reported).
     fn enable(&mut self) {
-        let now = self.now;
+        let now = self.clock.now;
         self.disabled = false;
         self.slow_timers_changed();
         self.event(Event::InterfaceEnabled);
@@ -517,13 +519,13 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// assigned, preferred or, if its preferred lifetime is over,
     /// deprecated (RFC 4429 §3.3).
     fn dad_done(&mut self, i: usize) {
-        let now = self.now;
+        let now = self.clock.now;
         let Some(slot) = self.addrs.slot_mut(i) else {
             return;
         };
         slot.stop_dad();
         let was_optimistic = slot.a.state == AddrState::Optimistic;
-        let state = if slot.a.preferred_until <= now {
+        let state = if self.clock.expired(slot.a.preferred_until) {
             AddrState::Deprecated
         } else {
             AddrState::Preferred
@@ -538,7 +540,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             && self.config.gratuitous_na > 0
         {
             slot.gna_left = self.config.gratuitous_na;
-            slot.gna_next = now;
+            slot.gna_next = Timer::at(now);
         }
         self.event(Event::Address {
             addr: a.addr.get(),
@@ -557,13 +559,13 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 
     /// Address timers: lifetimes, regeneration, DAD, announcements.
     pub(super) fn address_timers(&mut self, buf: &mut [u8]) -> Timers {
-        let now = self.now;
+        let now = self.clock.now;
         for i in 0..self.addrs.len() {
             let Some(slot) = self.addrs.slot(i).copied() else {
                 continue;
             };
             // RFC 4862 §5.5.4: invalid when the valid lifetime ends.
-            if slot.a.valid_until <= now {
+            if self.clock.expired(slot.a.valid_until) {
                 self.addrs.remove(i);
                 self.event(Event::AddressRemoved {
                     addr: slot.a.addr.get(),
@@ -573,7 +575,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 return Timers::Again;
             }
             if slot.a.state == AddrState::Duplicate {
-                if slot.regen_at <= now {
+                if slot.regen_at.due(now) {
                     self.regenerate(i);
                     return Timers::Again;
                 }
@@ -588,7 +590,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 DadStep::Wait => {}
             }
             // RFC 4862 §5.5.4: deprecated when the preferred lifetime ends.
-            if slot.a.state == AddrState::Preferred && slot.a.preferred_until <= now {
+            if slot.a.state == AddrState::Preferred && self.clock.expired(slot.a.preferred_until) {
                 if let Some(s) = self.addrs.slot_mut(i) {
                     s.a.state = AddrState::Deprecated;
                 }
@@ -600,7 +602,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 });
                 return Timers::Again;
             }
-            if slot.gna_left > 0 && slot.gna_next <= now {
+            if slot.gna_left > 0 && slot.gna_next.due(now) {
                 return self.send_gratuitous_na(i, buf);
             }
         }
@@ -610,7 +612,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// A DAD probe (RFC 4862 §5.4.2, RFC 7527 §4.1): NS from `::` to the
     /// solicited-node group, no source link-layer address, a fresh nonce.
     fn send_dad_probe(&mut self, i: usize, buf: &mut [u8]) -> Timers {
-        let now = self.now;
+        let now = self.clock.now;
         let retrans = self.retrans_timer;
         let mut nonce = [0u8; DAD_NONCE_LEN];
         self.rng.fill(&mut nonce);
@@ -645,16 +647,16 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// O=0 (never set, for optimistic or preferred addresses), R=0, our
     /// link-layer address (RFC 4861 §7.2.6); RetransTimer apart.
     fn send_gratuitous_na(&mut self, i: usize, buf: &mut [u8]) -> Timers {
-        let now = self.now;
+        let now = self.clock.now;
         let retrans = self.retrans_timer;
         let Some(slot) = self.addrs.slot_mut(i) else {
             return Timers::Again;
         };
         slot.gna_left = slot.gna_left.saturating_sub(1);
         slot.gna_next = if slot.gna_left > 0 {
-            now + retrans
+            Timer::at(now + retrans)
         } else {
-            Instant::MAX
+            Timer::OFF
         };
         let target = slot.a.addr.get();
         let routers = MulticastAddr::ALL_ROUTERS;
@@ -686,7 +688,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// Router Alert (§5), from the link-local address once it is valid,
     /// from `::` before (§5.2.13).
     pub(super) fn poll_mld(&mut self, buf: &mut [u8]) -> Option<Transmit> {
-        let out = self.mld.poll(self.now, &mut self.rng)?;
+        let out = self.mld.poll(self.clock.now, &mut self.rng)?;
         let src = self
             .addrs
             .link_local()

@@ -117,7 +117,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             return Ok(());
         }
         self.app.groups.push(g).map_err(|_| GroupError::TableFull)?;
-        self.sync_groups(self.now);
+        self.sync_groups(self.clock.now);
         // The MLD table makes room from groups being left; should it have
         // none, the group is not listened to.
         if !self.mld.joined().any(|j| j == g) {
@@ -138,7 +138,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             return false;
         };
         self.app.groups.swap_remove(i);
-        self.sync_groups(self.now);
+        self.sync_groups(self.clock.now);
         self.generation = self.generation.wrapping_add(1);
         self.slow_timers_changed();
         true
@@ -218,7 +218,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 addr: old.a.addr.get(),
                 prefix_len: old.a.prefix_len,
             });
-            self.sync_groups(self.now);
+            self.sync_groups(self.clock.now);
             self.slow_timers_changed();
         }
         true

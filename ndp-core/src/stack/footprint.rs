@@ -57,13 +57,13 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             ("reachable time", size_of::<ReachableTime>()),
             ("ns budget", size_of::<TokenBucket>()),
             ("rng", size_of::<Rng>()),
-            ("now", size_of::<Instant>()),
+            ("clock", size_of::<crate::time::Clock>()),
             ("retrans timer", size_of::<Duration>()),
             ("router rotation", size_of::<usize>()),
             ("generation", size_of::<u32>()),
             (
                 "timer cache",
-                size_of::<core::cell::Cell<Option<Instant>>>(),
+                size_of::<core::cell::Cell<Option<crate::time::Timer>>>(),
             ),
             (
                 "scalars",
@@ -85,7 +85,12 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// ```
     pub const fn ram_per_entry() -> [(&'static str, usize, usize); ENTRY_KINDS] {
         [
-            ("neighbor", size_of::<Option<Entry>>(), NEIGHBORS),
+            // The entry and its two hash-chain links.
+            (
+                "neighbor",
+                size_of::<(Option<Entry>, u16, u16)>(),
+                NEIGHBORS,
+            ),
             ("queued-packet slot", size_of::<QueueSlot>(), QUEUE_SLOTS),
             ("address", size_of::<AddressSlot>(), crate::addr::ADDRESSES),
             ("prefix", size_of::<OnLinkPrefix>(), crate::router::PREFIXES),

@@ -48,14 +48,14 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     }
 
     fn check_neighbors(&self) -> Result<(), &'static str> {
-        let mut earliest = Instant::MAX;
+        let mut earliest: Option<Instant> = None;
         let mut incomplete = 0usize;
         for (i, e) in self.neighbors.iter() {
             // Also proves that no address has two entries.
             if self.neighbors.find(&e.addr) != Some(i) {
                 return Err("a neighbor entry is not found at its slot by its address");
             }
-            let timed = e.deadline != Instant::MAX;
+            let timed = e.deadline.is_set();
             let legal = match e.state {
                 NeighborState::Incomplete => timed && e.probes <= MAX_MULTICAST_SOLICIT,
                 NeighborState::Probe => timed && e.probes <= MAX_UNICAST_SOLICIT,
@@ -68,13 +68,17 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             if e.state == NeighborState::Incomplete {
                 incomplete = incomplete.saturating_add(1);
             }
-            earliest = earliest.min(e.deadline);
+            earliest = match (earliest, e.deadline.get()) {
+                (Some(x), Some(d)) => Some(x.earlier(d)),
+                (x, d) => x.or(d),
+            };
         }
         let max_incomplete = self.config.max_incomplete.unwrap_or(NEIGHBORS / 2).max(1);
         if incomplete > max_incomplete {
             return Err("more INCOMPLETE neighbor entries than max_incomplete");
         }
-        if self.neighbors.next_deadline().unwrap_or(Instant::MAX) > earliest {
+        let bound = self.neighbors.next_deadline();
+        if earliest.is_some_and(|e| bound.is_none_or(|b| b.is_after(e))) {
             return Err("the neighbor cache's timer bound is later than an entry's deadline");
         }
         Ok(())
@@ -161,7 +165,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 return Err("a tentative or duplicate address has advertisements to send");
             }
             if a.origin == Origin::LinkLocal
-                && (a.valid_until != Instant::MAX || a.preferred_until != Instant::MAX)
+                && !(a.valid_until.is_never() && a.preferred_until.is_never())
             {
                 return Err("the link-local address has a finite lifetime");
             }
@@ -251,28 +255,35 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let poll_at = self.poll_at_unchanged();
         if self.disabled {
             // Only the link-local address's DAD runs (RFC 4862 §5.4.5).
-            let dad = self.addrs.next_deadline().map(|d| d.max(self.now));
-            if dad.is_some_and(|d| poll_at.is_none_or(|at| at > d)) {
+            let dad = self
+                .addrs
+                .next_deadline(&self.clock)
+                .map(|d| d.later(self.clock.now));
+            if dad.is_some_and(|d| poll_at.is_none_or(|at| at.is_after(d))) {
                 return Err("poll_at is later than a disabled interface's DAD timer");
             }
             return Ok(());
         }
         let slow = self.slow_deadline_exact();
         if let Some(at) = cached
-            && at > slow
+            && let Some(slow) = slow
+            && at.get().is_none_or(|at| at.is_after(slow))
         {
             return Err("the small tables' cached deadline is later than their earliest timer");
         }
         let neighbors = self
             .neighbors
             .iter()
-            .map(|(_, e)| e.deadline)
-            .min()
-            .unwrap_or(Instant::MAX);
+            .filter_map(|(_, e)| e.deadline.get())
+            .reduce(Instant::earlier);
         // A timer already overdue (time moved on without a poll) is served
         // by "now".
-        let due = slow.min(neighbors).max(self.now);
-        if due != Instant::MAX && poll_at.is_none_or(|at| at > due) {
+        let due = [slow, neighbors]
+            .into_iter()
+            .flatten()
+            .reduce(Instant::earlier)
+            .map(|d| d.later(self.clock.now));
+        if due.is_some_and(|due| poll_at.is_none_or(|at| at.is_after(due))) {
             return Err("poll_at is later than a pending timer");
         }
         Ok(())
@@ -287,20 +298,24 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         poll_at
     }
 
-    /// The earliest deadline of the small tables (`Instant::MAX`: none),
-    /// computed from the tables themselves, not the cache.
-    fn slow_deadline_exact(&self) -> Instant {
-        self.slow_deadline().unwrap_or(Instant::MAX)
+    /// The earliest deadline of the small tables, computed from the
+    /// tables themselves, not the cache.
+    fn slow_deadline_exact(&self) -> Option<Instant> {
+        self.slow_deadline()
     }
 
-    /// After `poll_transmit` returned `None`: nothing due at `self.now`.
+    /// After `poll_transmit` returned `None`: nothing due at `self.clock.now`.
     fn check_drained(&self) -> Result<(), &'static str> {
-        let now = self.now;
-        let late = self.poll_at_unchanged().is_some_and(|at| at <= now);
+        let now = self.clock.now;
+        let late = self.poll_at_unchanged().is_some_and(|at| now.reached(at));
         // A disabled interface runs its link-local address's DAD only
         // (RFC 4862 §5.4.5).
         if self.disabled {
-            if self.addrs.next_deadline().is_some_and(|d| d <= now) {
+            if self
+                .addrs
+                .next_deadline(&self.clock)
+                .is_some_and(|d| now.reached(d))
+            {
                 return Err("a disabled interface's DAD timer is due after draining");
             }
             if late {
@@ -321,19 +336,20 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if ready.is_some() {
             return Err("a resolved or failed packet is left after draining");
         }
-        if self.neighbors.iter().any(|(_, e)| e.deadline <= now) {
+        if self.neighbors.iter().any(|(_, e)| e.deadline.due(now)) {
             return Err("a neighbor timer is due after draining");
         }
-        if self.slow_deadline_exact() <= now {
+        if self.slow_deadline_exact().is_some_and(|d| now.reached(d)) {
             return Err(
                 "an address, router, prefix, route, DNS, MLD or RS timer is due after draining",
             );
         }
+        let over = |e| self.clock.expired(e);
         let expired = self.addrs.iter().any(|a| {
-            a.valid_until <= now || (a.state == AddrState::Preferred && a.preferred_until <= now)
-        }) || self.routers.iter().any(|r| r.expires <= now)
-            || self.prefixes.iter().any(|p| p.expires <= now)
-            || self.routes.iter().any(|r| r.expires <= now);
+            over(a.valid_until) || (a.state == AddrState::Preferred && over(a.preferred_until))
+        }) || self.routers.iter().any(|r| now.reached(r.expires))
+            || self.prefixes.iter().any(|p| over(p.expires))
+            || self.routes.iter().any(|r| over(r.expires));
         if expired {
             return Err("something is kept past its lifetime after draining");
         }
@@ -452,6 +468,36 @@ mod tests {
     }
 
     #[test]
+    fn timers_left_alone_for_a_month_still_come_due() {
+        // A disabled interface runs only its link-local address's DAD
+        // (RFC 4862 §5.4.5); its other timers wait. A month on, past the
+        // 2^31 ms a wrapping comparison spans, they must still read as due
+        // (found by the stack_ops fuzz target when time became 32-bit).
+        let mut s = Stack::new(Config::new(MAC, 7), Instant::ZERO);
+        // Past the link-local address's DAD, so that solicitations may go.
+        let mut now = Instant::ZERO;
+        while s.addresses().any(|x| x.state != AddrState::Preferred) {
+            drain(&mut s, now);
+            now = s.poll_at().unwrap();
+        }
+        let neighbor = a("fe80::99");
+        assert!(s.route(now, neighbor).is_ok());
+        drain(&mut s, now);
+        let probes = |s: &Stack| s.neighbors.lookup(&neighbor).map(|e| e.probes);
+        assert_eq!(probes(&s), Some(1), "the first solicitation went out");
+        s.disabled = true;
+        for _ in 0..30 * 24 {
+            now = now + Duration::from_secs(3600);
+            drain(&mut s, now);
+        }
+        s.disabled = false;
+        s.slow_timers_changed();
+        drain(&mut s, now);
+        assert_eq!(probes(&s), Some(2), "the retransmission went out at once");
+        assert_eq!(s.check_invariants(true), Ok(()));
+    }
+
+    #[test]
     fn a_working_stack_passes_at_every_step() {
         let mut s = Stack::new(Config::new(MAC, 7), Instant::ZERO);
         assert_eq!(s.check_invariants(false), Ok(()));
@@ -472,7 +518,10 @@ mod tests {
             // lifetimes' end.
             now = s.poll_at().unwrap_or(now + Duration::from_secs(60));
         }
-        assert!(now > Instant::from_secs(600), "the lifetimes ran out");
+        assert!(
+            now.is_after(Instant::from_secs(600)),
+            "the lifetimes ran out"
+        );
         assert_eq!(s.addresses().count(), 1);
     }
 
@@ -567,7 +616,7 @@ mod tests {
             (
                 "a tentative or duplicate address has advertisements to send",
                 |s| {
-                    let now = s.now;
+                    let now = s.clock.now;
                     let slot = s.addrs.slot_mut(1).unwrap();
                     slot.start_dad(now + Duration::from_secs(1), 1);
                     slot.a.state = AddrState::Tentative;
@@ -590,7 +639,7 @@ mod tests {
                 s.app.groups.push(g).unwrap();
             }),
             ("an address's solicited-node group is not joined", |s| {
-                s.mld.set_groups(&[], s.now, s.now);
+                s.mld.set_groups(&[], s.clock.now, s.clock.now);
             }),
             (
                 "a neighbor entry's timer or probe count does not fit its state",
@@ -599,9 +648,9 @@ mod tests {
                     let i = s.neighbors.find(&a("fe80::1")).unwrap();
                     let mut e = s.neighbors.get_mut(i).unwrap();
                     e.deadline = if e.state == NeighborState::Stale {
-                        s.now
+                        Timer::at(s.clock.now)
                     } else {
-                        Instant::MAX
+                        Timer::OFF
                     };
                 },
             ),
@@ -619,7 +668,7 @@ mod tests {
                     s.neighbors.refresh_earliest();
                     let i = s.neighbors.find(&a("2001:db8:1::99")).unwrap();
                     let mut e = s.neighbors.get_mut(i).unwrap();
-                    e.deadline = s.now;
+                    e.deadline = Timer::at(s.clock.now);
                     core::mem::forget(e);
                 },
             ),
@@ -640,7 +689,7 @@ mod tests {
                 },
             ),
             ("a router is held twice", |s| {
-                let now = s.now;
+                let now = s.clock.now;
                 ra_from(s, now, a("fe80::2"), "2001:db8:1::");
                 s.routers.get_mut(&a("fe80::2")).unwrap().addr = a("fe80::1");
             }),
@@ -666,7 +715,7 @@ mod tests {
             ),
             (
                 "the small tables' cached deadline is later than their earliest timer",
-                |s| s.slow_at.set(Some(Instant::MAX)),
+                |s| s.slow_at.set(Some(Timer::OFF)),
             ),
         ];
         for (want, corrupt) in cases {
@@ -686,7 +735,7 @@ mod tests {
         s.neighbors.refresh_earliest();
         let i = s.neighbors.find(&a("2001:db8:1::99")).unwrap();
         let mut e = s.neighbors.get_mut(i).unwrap();
-        e.deadline = s.now;
+        e.deadline = Timer::at(s.clock.now);
         core::mem::forget(e);
         assert_eq!(
             s.check_deadlines(),

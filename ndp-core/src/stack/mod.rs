@@ -63,7 +63,7 @@ use crate::router::{
     Reach, Refusals, Route, RouteTable, Router, RouterList, Update,
 };
 use crate::stats::{Stats, bump};
-use crate::time::{Duration, Instant};
+use crate::time::{Clock, Duration, Expiry, Instant, Timer};
 use crate::wire::icmpv6::NEXT_HEADER_ICMPV6;
 use crate::wire::ipv6::Ipv6Header;
 use crate::wire::validate::ND_HOP_LIMIT;
@@ -80,6 +80,9 @@ const ANSWERS: usize = 4;
 /// makes room beyond this). One Router Advertisement like radvd's yields
 /// about ten.
 const EVENTS: usize = 16;
+/// The oldest a stored "last used" time is kept: see
+/// `Stack::refresh_stamps`.
+const MAX_STAMP_AGE: Duration = Duration::from_secs(86_400);
 /// Hop limit of Destination Unreachable messages handed to the local stack.
 const LOCAL_ERROR_HOP_LIMIT: u8 = 64;
 
@@ -378,7 +381,8 @@ pub(crate) struct Answer {
 struct ReachableTime {
     base: Duration,
     current: Duration,
-    redraw_at: Instant,
+    /// When `current` was drawn.
+    drawn_at: Instant,
 }
 
 impl ReachableTime {
@@ -386,7 +390,7 @@ impl ReachableTime {
         let mut r = ReachableTime {
             base,
             current: base,
-            redraw_at: now,
+            drawn_at: now,
         };
         r.redraw(now, rng);
         r
@@ -399,7 +403,7 @@ impl ReachableTime {
         let lo = base.saturating_mul(MIN_RANDOM_FACTOR_PERCENT) / 100;
         let hi = base.saturating_mul(MAX_RANDOM_FACTOR_PERCENT) / 100;
         self.current = Duration::from_millis(rng.in_range(lo, hi));
-        self.redraw_at = now + REACHABLE_TIME_REDRAW;
+        self.drawn_at = now;
     }
 
     /// A router advertised BaseReachableTime: a different value means a
@@ -413,7 +417,8 @@ impl ReachableTime {
 
     /// The value to use now, redrawn when it is hours old (RFC 4861 §6.3.4).
     fn get(&mut self, now: Instant, rng: &mut Rng) -> Duration {
-        if now >= self.redraw_at {
+        // An age, not a deadline: right however long nothing asked.
+        if now.wrapping_duration_since(self.drawn_at) >= REACHABLE_TIME_REDRAW {
             self.redraw(now, rng);
         }
         self.current
@@ -439,13 +444,17 @@ impl TokenBucket {
         }
     }
 
-    /// Take a token, or say when the next one comes.
-    fn take(&mut self, now: Instant) -> Result<(), Instant> {
-        let step = self.refill.as_millis();
-        if step == 0 || self.burst == 0 {
-            return Ok(());
+    /// Add the tokens earned up to `now`.
+    fn settle(&mut self, now: Instant) {
+        if self.tokens >= self.burst {
+            // Full: nothing to earn, and the time of the last refill no
+            // longer matters.
+            self.last = now;
+            return;
         }
-        let elapsed = now.saturating_duration_since(self.last).as_millis();
+        let step = self.refill.as_millis();
+        // `last` is in the past: an age, right for 49 days.
+        let elapsed = now.wrapping_duration_since(self.last).as_millis();
         let earned = elapsed.checked_div(step).unwrap_or(0);
         if earned > 0 {
             let earned16 = u16::try_from(earned).unwrap_or(u16::MAX);
@@ -456,6 +465,14 @@ impl TokenBucket {
                 self.last + Duration::from_millis(earned.saturating_mul(step))
             };
         }
+    }
+
+    /// Take a token, or say when the next one comes.
+    fn take(&mut self, now: Instant) -> Result<(), Instant> {
+        if self.refill.as_millis() == 0 || self.burst == 0 {
+            return Ok(());
+        }
+        self.settle(now);
         if self.tokens == 0 {
             return Err(self.last + self.refill);
         }
@@ -474,8 +491,9 @@ impl TokenBucket {
 /// Capacities are type parameters with defaults: `NEIGHBORS` neighbor
 /// entries (default 8), and a resolution queue of `QUEUE_SLOTS` packets
 /// (default 4) sharing `QUEUE_BYTES` bytes (default 3072). RAM per
-/// neighbor entry is `size_of::<Option<Entry>>()` (48 bytes on a 32-bit
-/// MCU); each queue slot costs 4 bytes plus its share of `QUEUE_BYTES`.
+/// neighbor entry is 40 bytes (36 for the entry, 4 for its hash chain;
+/// [`Stack::ram_per_entry`]); each queue slot costs 4 bytes plus its
+/// share of `QUEUE_BYTES`.
 ///
 /// ```
 /// use ndp_core::{Config, Stack, time::Instant, wire::MacAddr};
@@ -494,8 +512,9 @@ pub struct Stack<
 > {
     config: Config,
     rng: Rng,
-    /// Latest time seen; time never goes backwards inside the engine.
-    now: Instant,
+    /// Latest time seen (time never goes backwards inside the engine),
+    /// and the lifetime clock.
+    clock: Clock,
     neighbors: NeighborCache<NEIGHBORS>,
     queue: PacketQueue<QUEUE_SLOTS, QUEUE_BYTES>,
     addrs: AddressTable,
@@ -535,7 +554,7 @@ pub struct Stack<
     generation: u32,
     /// No timer of the small tables is due before this; `None`: not
     /// known, compute it.
-    slow_at: core::cell::Cell<Option<Instant>>,
+    slow_at: core::cell::Cell<Option<Timer>>,
 }
 
 impl Stack {
@@ -583,7 +602,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             });
         let mut stack = Stack {
             rng,
-            now,
+            clock: Clock::new(now),
             neighbors: NeighborCache::new(key),
             queue: PacketQueue::new(),
             addrs: AddressTable::new(),
@@ -620,8 +639,38 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         stack
     }
 
+    #[inline]
     fn advance(&mut self, now: Instant) {
-        self.now = self.now.max(now);
+        if self.clock.advance(now) {
+            self.refresh_stamps();
+        }
+    }
+
+    /// Keep every stored time within a day of now: "last used" times, and
+    /// timers that have been due for longer, so none is old enough to
+    /// compare wrongly once the millisecond clock has moved 2^31 ms on
+    /// (see [`crate::time`]). Runs once an hour of engine time; the engine
+    /// asks to be polled at least daily ([`crate::time::MAX_SLEEP`]).
+    fn refresh_stamps(&mut self) {
+        let now = self.clock.now;
+        self.ns_budget.settle(now);
+        self.newcomers.settle(now);
+        self.reachable.get(now, &mut self.rng);
+        if !self.refused.any() {
+            self.refused_report_at = now;
+        }
+        self.neighbors.age_stamps(now, MAX_STAMP_AGE);
+        self.dests.age_stamps(now, MAX_STAMP_AGE);
+        // Timers left overdue: only those a disabled interface does not
+        // run (RFC 4862 §5.4.5), or those of a caller that polls late.
+        let max = MAX_STAMP_AGE;
+        self.refused_report_at.catch_up(now, max);
+        self.neighbors.catch_up(now, max);
+        self.mld.catch_up(now, max);
+        self.rs.catch_up(now, max);
+        self.addrs.catch_up(now, max);
+        self.routers.catch_up(now, max);
+        self.slow_timers_changed();
     }
 
     /// Put `entry` in the neighbor cache (RFC 6583 §6 policy), counting an
@@ -673,6 +722,26 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// The interface's addresses.
     pub fn addresses(&self) -> impl Iterator<Item = Address> + '_ {
         self.addrs.iter().copied()
+    }
+
+    /// Whole seconds left until `e` (rounded down; 0 once over), or `None`
+    /// for an infinite lifetime: how long an [`Address`], [`Route`] or
+    /// [`OnLinkPrefix`] has left.
+    ///
+    /// ```
+    /// use ndp_core::{Config, Stack, time::Instant, wire::MacAddr};
+    /// let s = Stack::new(Config::new(MacAddr([2, 0, 0, 0, 0, 1]), 7), Instant::ZERO);
+    /// let ll = s.addresses().next().unwrap();
+    /// assert_eq!(s.time_left(ll.valid_until), None, "link-local: forever");
+    /// ```
+    pub fn time_left(&self, e: Expiry) -> Option<u32> {
+        self.clock.secs_left(e)
+    }
+
+    /// The lifetime ending at `e` is over (as of the latest time given to
+    /// the engine).
+    pub fn expired(&self, e: Expiry) -> bool {
+        self.clock.expired(e)
     }
 
     /// Counters.

@@ -45,14 +45,14 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// keeps. `None` when there is no route (RFC 4191 §3.2: no matching
     /// route means no route to destination).
     pub fn next_hop(&mut self, dst: Ipv6Addr) -> Option<Ipv6Addr> {
-        if let Some(hop) = self.dests.lookup(&dst, self.now) {
+        if let Some(hop) = self.dests.lookup(&dst, self.clock.now) {
             return Some(hop);
         }
         if is_link_local(&dst) || self.prefixes.on_link(&dst) {
             return Some(dst);
         }
         let hop = self.choose_router(&dst, true)?;
-        self.dests.insert(dst, hop, false, self.now);
+        self.dests.insert(dst, hop, false, self.clock.now);
         Some(hop)
     }
 
@@ -111,7 +111,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 
     /// Look up or create the entry for on-link `neighbor`.
     fn resolve(&mut self, neighbor: Ipv6Addr) -> Result<(usize, NextHop), RouteError> {
-        let now = self.now;
+        let now = self.clock.now;
         if let Some(i) = self.neighbors.find(&neighbor) {
             let Some(mut e) = self.neighbors.get_mut(i) else {
                 return Err(RouteError::TableFull);
@@ -215,7 +215,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             return None;
         }
         let router = self.routers.iter().map(|r| r.addr).find(|r| resolved(r))?;
-        let now = self.now;
+        let now = self.clock.now;
         let mut e = self.neighbors.lookup_mut(&router)?;
         e.on_send(now);
         Some(e.mac)
@@ -225,8 +225,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// saw forward progress with `neighbor` (a TCP ACK for new data, say).
     pub fn confirm_reachable(&mut self, now: Instant, neighbor: &Ipv6Addr) {
         self.advance(now);
-        let reachable = self.reachable.get(self.now, &mut self.rng);
-        let now = self.now;
+        let reachable = self.reachable.get(self.clock.now, &mut self.rng);
+        let now = self.clock.now;
         let reached = self.neighbors.lookup_mut(neighbor).is_some_and(|mut e| {
             e.on_confirm(now, reachable);
             e.state == NeighborState::Reachable

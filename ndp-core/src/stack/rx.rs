@@ -131,7 +131,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             Message::Redirect(r) => self.on_redirect(meta, &r),
             Message::MldQuery(q) => {
                 bump(&mut self.stats.rx_mld_query);
-                self.mld.on_query(&q, self.now, &mut self.rng);
+                self.mld.on_query(&q, self.clock.now, &mut self.rng);
             }
             // RFC 3810 §6: listeners ignore other listeners' reports.
             Message::MldV2Report(_) | Message::MldV1Report(_) | Message::MldV1Done(_) => {
@@ -180,7 +180,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let Ok(slla) = self.link_addr(&ra.options, kind::SOURCE_LINK_ADDR) else {
             return;
         };
-        let now = self.now;
+        let now = self.clock.now;
         let src = meta.src;
         // RFC 6583 §6: a router not yet in the list is a newcomer, and
         // newcomers enter at a bounded rate. Beyond it the whole
@@ -323,7 +323,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             && self.routers.iter().next().is_none()
             && self.rs.next().is_none()
         {
-            self.rs = RsSchedule::start(self.now, &mut self.rng);
+            self.rs = RsSchedule::start(self.clock.now, &mut self.rng);
             self.slow_timers_changed();
         }
     }
@@ -350,7 +350,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// cap on unresolved entries, once traffic goes its way, and stays on
     /// probation until then.
     fn probe_router(&mut self, addr: Ipv6Addr) {
-        let now = self.now;
+        let now = self.clock.now;
         if let Some(mut e) = self.neighbors.lookup_mut(&addr) {
             e.probe_now(now);
         }
@@ -358,7 +358,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 
     /// Take an admission for one newcomer (RFC 6583 §6).
     pub(super) fn admit_newcomer(&mut self) -> bool {
-        self.newcomers.take(self.now).is_ok()
+        self.newcomers.take(self.clock.now).is_ok()
     }
 
     /// Count a refused newcomer for the next [`Event::Refused`].
@@ -372,9 +372,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// Report refused newcomers once the report interval has passed since
     /// the last report; until then they add up.
     pub(super) fn report_refusals(&mut self) {
-        if self.refused.any() && self.now >= self.refused_report_at {
+        if self.refused.any() && self.clock.now.reached(self.refused_report_at) {
             let summary = core::mem::take(&mut self.refused);
-            self.refused_report_at = self.now + REFUSAL_REPORT_INTERVAL;
+            self.refused_report_at = self.clock.now + REFUSAL_REPORT_INTERVAL;
             self.event(Event::Refused(summary));
         }
         self.slow_timers_changed();
@@ -398,7 +398,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         }
         let update = self
             .prefixes
-            .update(p.prefix, p.prefix_len, p.valid_lifetime, self.now);
+            .update(p.prefix, p.prefix_len, p.valid_lifetime, &self.clock);
         match update {
             Update::Added { .. } => {
                 self.dests.flush_computed();
@@ -457,7 +457,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             self.refuse(|n| &mut n.routes);
             return;
         }
-        let now = self.now;
+        let clock = self.clock;
         let update_route = |routes: &mut RouteTable| {
             routes.update(
                 r.prefix,
@@ -465,7 +465,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 router,
                 r.preference,
                 r.lifetime,
-                now,
+                &clock,
             )
         };
         let mut update = update_route(&mut self.routes);
@@ -503,8 +503,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 
     /// RDNSS (RFC 8106 §5.3.1, §6.2); true if the server list changed.
     fn on_rdnss(&mut self, r: &Rdnss<'_>) -> bool {
-        let expires =
-            (r.lifetime != Lifetime::ZERO).then(|| crate::router::expiry(self.now, r.lifetime));
+        let expires = (r.lifetime != Lifetime::ZERO).then(|| self.clock.expiry(r.lifetime));
         let mut unusable = 0u32;
         let servers = r.servers.iter().filter(|a| {
             // RFC 8106 §5.3.1: the addresses should be unicast.
@@ -522,8 +521,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 
     /// DNSSL (RFC 8106 §5.3.1, §6.3); true if the search list changed.
     fn on_dnssl(&mut self, d: &Dnssl<'_>) -> bool {
-        let expires =
-            (d.lifetime != Lifetime::ZERO).then(|| crate::router::expiry(self.now, d.lifetime));
+        let expires = (d.lifetime != Lifetime::ZERO).then(|| self.clock.expiry(d.lifetime));
         let mut too_long = 0u32;
         let names = d.domains.iter().filter_map(|n| {
             let s = SearchDomain::new(&n);
@@ -561,13 +559,14 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             }
             None => {}
         }
-        self.dests.insert(r.destination, r.target, true, self.now);
+        self.dests
+            .insert(r.destination, r.target, true, self.clock.now);
     }
 
     /// Record `mac` for `addr` from an NS, RA or Redirect (RFC 4861 §7.2.3,
     /// §6.3.4, §8.3), creating a STALE entry if there is none.
     fn learn(&mut self, addr: Ipv6Addr, mac: MacAddr, router: bool, admit: Admit) {
-        let now = self.now;
+        let now = self.clock.now;
         if let Some(mut e) = self.neighbors.lookup_mut(&addr) {
             e.on_link_addr(mac);
             if router {
@@ -700,8 +699,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             bump(&mut self.stats.rx_na_no_entry);
             return;
         };
-        let reachable = self.reachable.get(self.now, &mut self.rng);
-        let now = self.now;
+        let reachable = self.reachable.get(self.clock.now, &mut self.rng);
+        let now = self.clock.now;
         let Some(mut e) = self.neighbors.get_mut(i) else {
             return;
         };
@@ -736,7 +735,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// `ms` from a Router Advertisement, within `range`; a value outside
     /// it is counted (`ra_value_clamped`).
     fn clamp_ra_value(&mut self, ms: u32, (min, max): (Duration, Duration)) -> Duration {
-        let d = Duration::from_millis(u64::from(ms));
+        let d = Duration::from_millis(ms);
         if d < min || d > max {
             bump(&mut self.stats.ra_value_clamped);
         }

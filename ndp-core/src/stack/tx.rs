@@ -88,7 +88,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 Timers::Idle => {
                     if slow {
                         self.slow_at
-                            .set(Some(self.slow_deadline().unwrap_or(Instant::MAX)));
+                            .set(Some(self.slow_deadline().map_or(Timer::OFF, Timer::at)));
                     }
                     return None;
                 }
@@ -101,7 +101,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// have set an earlier one (`slow_timers_changed`: timers that ran,
     /// advertisements, DAD messages, MLD queries).
     fn slow_timers_due(&self) -> bool {
-        self.slow_at.get().is_none_or(|at| self.now >= at)
+        self.slow_at.get().is_none_or(|at| at.due(self.clock.now))
     }
 
     /// Something may have set an earlier deadline in the small tables.
@@ -111,20 +111,21 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 
     /// The earliest deadline of the small tables, computed.
     pub(super) fn slow_deadline(&self) -> Option<Instant> {
+        let clock = &self.clock;
         [
             self.routers.next_deadline(),
-            self.routes.next_deadline(),
-            self.prefixes.next_deadline(),
-            self.dns_servers.next_deadline(),
-            self.search.next_deadline(),
+            self.routes.next_deadline(clock),
+            self.prefixes.next_deadline(clock),
+            self.dns_servers.next_deadline(clock),
+            self.search.next_deadline(clock),
             self.rs.next(),
-            self.addrs.next_deadline(),
+            self.addrs.next_deadline(clock),
             self.mld.next_deadline(),
             self.refused.any().then_some(self.refused_report_at),
         ]
         .into_iter()
         .flatten()
-        .min()
+        .reduce(Instant::earlier)
     }
 
     fn write_answer(&self, a: &Answer, buf: &mut [u8]) -> Option<Result<usize, wire::Error>> {
@@ -213,7 +214,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             let Owner::Neighbor(i) = owner else {
                 return None;
             };
-            let now = self.now;
+            let now = self.clock.now;
             let Some(mut entry) = self.neighbors.get_mut(usize::from(i)) else {
                 // Its entry vanished: cannot happen (entries with queued
                 // packets are never evicted), but never lose a packet
@@ -246,7 +247,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 
     /// Run every due neighbor timer; send at most one solicitation.
     fn run_timers(&mut self, buf: &mut [u8], slow: bool) -> Timers {
-        let now = self.now;
+        let now = self.clock.now;
         if self.neighbors.may_be_due(now) {
             if let Some(t) = self.neighbor_timers(buf) {
                 return t;
@@ -267,7 +268,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 
     /// The first neighbor timer that is due, handled.
     fn neighbor_timers(&mut self, buf: &mut [u8]) -> Option<Timers> {
-        let now = self.now;
+        let now = self.clock.now;
         for i in 0..NEIGHBORS {
             let Some(mut entry) = self.neighbors.get_mut(i) else {
                 continue;
@@ -278,7 +279,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                     // RFC 6583 §6: a global budget for multicast
                     // solicitations; a postponed one keeps its count.
                     if let Err(next) = self.ns_budget.take(now) {
-                        entry.deadline = next;
+                        entry.deadline = Timer::at(next);
                         bump(&mut self.stats.ns_rate_limited);
                         continue;
                     }
@@ -356,12 +357,12 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// (RFC 4861 §6.3.5, RFC 4191 §3.1, RFC 8106 §6.2); true if anything
     /// did.
     fn expire_tables(&mut self) -> bool {
-        let now = self.now;
+        let now = self.clock.now;
         if let Some(r) = self.routers.expire(now) {
             self.router_gone(r.addr);
             return true;
         }
-        if let Some(p) = self.prefixes.expire(now) {
+        if let Some(p) = self.prefixes.expire(&self.clock) {
             self.dests.flush_computed();
             self.event(Event::Prefix {
                 prefix: p.prefix,
@@ -370,16 +371,16 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             });
             return true;
         }
-        if let Some(r) = self.routes.expire(now) {
+        if let Some(r) = self.routes.expire(&self.clock) {
             self.route_gone(r);
             return true;
         }
-        if self.refused.any() && now >= self.refused_report_at {
+        if self.refused.any() && now.reached(self.refused_report_at) {
             self.report_refusals();
             return true;
         }
-        let servers = self.dns_servers.expire(now);
-        let search = self.search.expire(now);
+        let servers = self.dns_servers.expire(&self.clock);
+        let search = self.search.expire(&self.clock);
         if servers || search {
             self.event(Event::Dns);
             return true;
@@ -392,7 +393,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// for that (not tentative, not optimistic: RFC 4429 §3.2), otherwise
     /// from `::` without one.
     fn solicit_router(&mut self, buf: &mut [u8]) -> Timers {
-        self.rs.on_sent(self.now, &mut self.rng);
+        self.rs.on_sent(self.clock.now, &mut self.rng);
         let all_routers = MulticastAddr::ALL_ROUTERS;
         let src = self
             .addrs
@@ -426,7 +427,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// group (address resolution, RFC 4861 §7.2.2) or unicast to it (NUD
     /// probe, §7.3.3), with our link-layer address (§4.3).
     fn solicit(&mut self, i: usize, multicast: bool, buf: &mut [u8]) -> Timers {
-        let now = self.now;
+        let now = self.clock.now;
         let retrans = self.retrans_timer;
         let Some(entry) = self.neighbors.get(i).copied() else {
             return Timers::Again;
@@ -443,14 +444,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         // DAD ("buffer the packet until DAD is complete").
         if let Some((j, a)) = prompting.and_then(|p| self.addrs.find(&p))
             && a.state == AddrState::Optimistic
-            && let Some(dad) = self
-                .addrs
-                .slot(j)
-                .filter(|s| s.dad_running())
-                .map(|s| s.dad_next)
+            && let Some(dad) = self.addrs.slot(j).and_then(|s| s.dad_next.get())
             && let Some(mut e) = self.neighbors.get_mut(i)
         {
-            e.deadline = dad.max(now);
+            e.deadline = Timer::at(dad.later(now));
             return Timers::Again;
         }
         let src = self.addrs.solicit_source(&entry.addr, prompting);
@@ -463,7 +460,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             && let Some(dad) = self.addrs.next_dad_event()
             && let Some(mut e) = self.neighbors.get_mut(i)
         {
-            e.deadline = dad.max(now);
+            e.deadline = Timer::at(dad.later(now));
             return Timers::Again;
         }
         if let Some(mut e) = self.neighbors.get_mut(i) {
@@ -508,12 +505,15 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 
     /// When to call [`Stack::poll_transmit`] next: the earliest timer, or
     /// the latest time given to the engine when something is ready now.
-    /// `None` when nothing is scheduled.
+    /// `None` when nothing is scheduled. While a lifetime runs it is at
+    /// most [`crate::time::MAX_SLEEP`] (a day) away, however long the
+    /// lifetime: the engine's clock wraps, and it keeps count by being
+    /// called (see [`crate::time`] for what the caller must do).
     #[must_use = "the deadline is when to call `poll_transmit` next"]
     #[inline(never)]
     pub fn poll_at(&self) -> Option<Instant> {
         if self.disabled {
-            return self.addrs.next_deadline();
+            return self.addrs.next_deadline(&self.clock);
         }
         let ready_now = !self.answers.is_empty()
             || self
@@ -527,20 +527,20 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 })
                 .is_some();
         if ready_now {
-            return Some(self.now);
+            return Some(self.clock.now);
         }
         let slow = match self.slow_at.get() {
-            Some(at) => (at != Instant::MAX).then_some(at),
+            Some(at) => at.get(),
             None => {
                 let at = self.slow_deadline();
-                self.slow_at.set(Some(at.unwrap_or(Instant::MAX)));
+                self.slow_at.set(Some(at.map_or(Timer::OFF, Timer::at)));
                 at
             }
         };
         [self.neighbors.next_deadline(), slow]
             .into_iter()
             .flatten()
-            .min()
+            .reduce(Instant::earlier)
     }
 
     /// The next event, oldest first.

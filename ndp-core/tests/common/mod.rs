@@ -28,7 +28,7 @@ pub fn peer() -> Ipv6Addr {
     a("fe80::20")
 }
 
-pub fn t(ms: u64) -> Instant {
+pub fn t(ms: u32) -> Instant {
     Instant::from_millis(ms)
 }
 
@@ -202,6 +202,6 @@ pub fn icmp(bytes: &[u8]) -> Message<'_> {
     Message::parse_checked(&h.src, &h.dst, payload).unwrap()
 }
 
-pub fn secs(s: u64) -> Duration {
+pub fn secs(s: u32) -> Duration {
     Duration::from_secs(s)
 }

@@ -101,7 +101,7 @@ impl<const N: usize, const QS: usize, const QB: usize> EngineNode<N, QS, QB> {
     /// Send an IPv6 packet through the engine's output path, as an
     /// adapter would: frame it now, or let the engine queue it.
     pub fn send_ip(&mut self, now: Instant, packet: Vec<u8>) -> Result<Dispatch, SendError> {
-        self.now = self.now.max(now);
+        self.now = self.now.later(now);
         let r = self.stack.send(now, &packet);
         match r {
             Ok(Dispatch::Transmit(mac)) => self.out.push_back(eth(mac, self.mac, &packet)),
@@ -209,7 +209,7 @@ impl<const N: usize, const QS: usize, const QB: usize> Node for EngineNode<N, QS
     }
 
     fn receive(&mut self, now: Instant, bytes: &[u8]) {
-        self.now = self.now.max(now);
+        self.now = self.now.later(now);
         // A NIC with its multicast filter programmed from the groups the
         // stack listens to (ndp-smoltcp does the same on real hardware):
         // decided on the destination MAC before anything is parsed.
@@ -245,7 +245,7 @@ impl<const N: usize, const QS: usize, const QB: usize> Node for EngineNode<N, QS
     }
 
     fn poll_transmit(&mut self, now: Instant) -> Option<Vec<u8>> {
-        self.now = self.now.max(now);
+        self.now = self.now.later(now);
         if let Some(f) = self.out.pop_front() {
             return Some(f);
         }

@@ -392,7 +392,10 @@ impl ScriptedHost {
 
     /// When the earliest queued frame is due.
     pub(crate) fn next_due(&self) -> Option<Instant> {
-        self.outbox.iter().map(|(at, _)| *at).min()
+        self.outbox
+            .iter()
+            .map(|(at, _)| *at)
+            .reduce(Instant::earlier)
     }
 }
 

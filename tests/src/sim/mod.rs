@@ -143,7 +143,8 @@ struct Slot {
 
 /// One copy of a frame on its way to one node.
 struct Delivery {
-    at: Instant,
+    /// Milliseconds since the simulation started (never wraps).
+    at: u64,
     /// Tie-breaker: equal times are delivered in scheduling order.
     seq: u64,
     to: Receivers,
@@ -183,7 +184,11 @@ impl Ord for Delivery {
 /// One Ethernet segment with its nodes, virtual clock and pcap.
 pub struct Sim {
     name: String,
+    /// Virtual time as the nodes see it: [`Sim::ticks`] modulo 2^32 ms.
     now: Instant,
+    /// Milliseconds since the simulation started: the scheduler's clock,
+    /// which does not wrap, so a run may last for months.
+    ticks: u64,
     link: LinkConfig,
     rng: Rng,
     nodes: Vec<Slot>,
@@ -240,6 +245,7 @@ impl Sim {
         Sim {
             name: name.to_string(),
             now: Instant::ZERO,
+            ticks: 0,
             link,
             rng: Rng::new(seed),
             nodes: Vec::new(),
@@ -296,6 +302,24 @@ impl Sim {
         self.now
     }
 
+    /// Milliseconds of virtual time since the simulation started; unlike
+    /// [`Sim::now`] it does not wrap after 49.7 days.
+    pub fn ticks(&self) -> u64 {
+        self.ticks
+    }
+
+    /// Move the clock to `ticks`.
+    fn set_ticks(&mut self, ticks: u64) {
+        self.ticks = ticks;
+        self.now = Instant::wrapping_from_millis(ticks);
+    }
+
+    /// `t` (at most 2^31 ms from now, in either direction) on the
+    /// scheduler's clock; a time already past reads as now.
+    fn ticks_of(&self, t: Instant) -> u64 {
+        self.ticks + u64::from(t.saturating_duration_since(self.now).as_millis())
+    }
+
     /// The scenario name given to [`Sim::new`].
     pub fn name(&self) -> &str {
         &self.name
@@ -338,8 +362,10 @@ impl Sim {
         self.broken.push(self.frames_written);
     }
 
-    /// Run until virtual time `end`: deliver frames and poll nodes at
-    /// every instant something is due, then leave the clock at `end`.
+    /// Run until virtual time `end` (less than 24.8 days ahead: instants
+    /// compare within 2^31 ms; see [`ndp_core::time`]): deliver frames and
+    /// poll nodes at every instant something is due, then leave the clock
+    /// at `end`.
     pub fn run_until(&mut self, end: Instant) {
         assert!(
             end >= self.now,
@@ -347,14 +373,15 @@ impl Sim {
             self.name,
             self.now
         );
+        let end = self.ticks_of(end);
         loop {
             self.settle();
             match self.next_event() {
-                Some(t) if t <= end => self.now = t,
+                Some(t) if t <= end => self.set_ticks(t),
                 _ => break,
             }
         }
-        self.now = end;
+        self.set_ticks(end);
     }
 
     /// Run for `d` of virtual time.
@@ -384,7 +411,8 @@ impl Sim {
     fn settle(&mut self) {
         let now = self.now;
         loop {
-            while self.queue.peek().is_some_and(|d| d.at <= now) {
+            let ticks = self.ticks;
+            while self.queue.peek().is_some_and(|d| d.at <= ticks) {
                 let d = self.queue.pop().expect("peeked");
                 let (first, last) = match d.to {
                     Receivers::One(i) => (i, i + 1),
@@ -411,7 +439,7 @@ impl Sim {
                     self.transmit(Some(i), frame);
                 }
             }
-            if self.queue.peek().is_none_or(|d| d.at > now) {
+            if self.queue.peek().is_none_or(|d| d.at > ticks) {
                 break;
             }
         }
@@ -430,10 +458,14 @@ impl Sim {
         }
     }
 
-    /// The earliest delivery or node deadline.
-    fn next_event(&self) -> Option<Instant> {
+    /// The earliest delivery or node deadline, on the scheduler's clock.
+    fn next_event(&self) -> Option<u64> {
         let deliveries = self.queue.peek().map(|d| d.at);
-        let deadlines = self.nodes.iter().filter_map(|s| s.node.poll_at());
+        let deadlines = self
+            .nodes
+            .iter()
+            .filter_map(|s| s.node.poll_at())
+            .map(|t| self.ticks_of(t));
         deliveries.into_iter().chain(deadlines).min()
     }
 
@@ -449,7 +481,7 @@ impl Sim {
             && link.reorder_ppm == 0
             && link.duplicate_ppm == 0;
         if uniform {
-            let at = self.now + link.latency;
+            let at = self.ticks + u64::from(link.latency.as_millis());
             self.schedule(at, Receivers::AllBut(from), frame);
             return;
         }
@@ -459,25 +491,21 @@ impl Sim {
                 continue;
             }
             let jitter = self.rng.in_range(0, link.jitter.as_millis());
-            let mut at = self.now + link.latency + Duration::from_millis(jitter);
+            let mut at = self.ticks + u64::from(link.latency.as_millis()) + u64::from(jitter);
             if self.chance(link.reorder_ppm) {
                 self.counters.reordered += 1;
                 let base = link.latency.as_millis().max(1);
-                at = at + Duration::from_millis(self.rng.in_range(2 * base, 5 * base));
+                at += u64::from(self.rng.in_range(2 * base, 5 * base));
             }
             self.schedule(at, Receivers::One(to), frame.clone());
             if self.chance(link.duplicate_ppm) {
                 self.counters.duplicated += 1;
-                self.schedule(
-                    at + Duration::from_millis(1),
-                    Receivers::One(to),
-                    frame.clone(),
-                );
+                self.schedule(at + 1, Receivers::One(to), frame.clone());
             }
         }
     }
 
-    fn schedule(&mut self, at: Instant, to: Receivers, frame: Rc<[u8]>) {
+    fn schedule(&mut self, at: u64, to: Receivers, frame: Rc<[u8]>) {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.queue.push(Delivery { at, seq, to, frame });
@@ -488,7 +516,7 @@ impl Sim {
         match ppm {
             0 => false,
             1_000_000.. => true,
-            p => self.rng.below(1_000_000) < u64::from(p),
+            p => self.rng.below(1_000_000) < p,
         }
     }
 
@@ -505,7 +533,7 @@ impl Sim {
     }
 
     fn write_pcap(&mut self, frame: &[u8]) {
-        let time_ns = self.now.as_millis().saturating_mul(1_000_000);
+        let time_ns = self.ticks.saturating_mul(1_000_000);
         if let Some(writer) = self.pcap.as_mut() {
             writer
                 .write(time_ns, frame)

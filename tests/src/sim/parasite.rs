@@ -26,8 +26,8 @@ pub struct Parasite {
     pub dad: bool,
     /// Answer DAD probes for link-local addresses too (with `dad`).
     pub dad_link_local: bool,
-    /// Stop answering at this instant.
-    pub until: Instant,
+    /// Stop answering at this instant (`None`: never).
+    pub until: Option<Instant>,
     /// Solicitations answered so far.
     pub answered: u32,
     out: VecDeque<Vec<u8>>,
@@ -41,7 +41,7 @@ impl Parasite {
             resolution: false,
             dad: false,
             dad_link_local: true,
-            until: Instant::MAX,
+            until: None,
             answered: 0,
             out: VecDeque::new(),
         }
@@ -63,7 +63,7 @@ impl Parasite {
 
     /// Stop answering at `t`.
     pub fn until(mut self, t: Instant) -> Self {
-        self.until = t;
+        self.until = Some(t);
         self
     }
 }
@@ -94,7 +94,7 @@ impl Node for Parasite {
     }
 
     fn receive(&mut self, now: Instant, bytes: &[u8]) {
-        if now >= self.until {
+        if self.until.is_some_and(|t| now >= t) {
             return;
         }
         let Some(f) = packet::parse_icmpv6(bytes) else {

@@ -283,6 +283,6 @@ impl Node for ScriptedRouter {
         ]
         .into_iter()
         .flatten()
-        .min()
+        .reduce(Instant::earlier)
     }
 }

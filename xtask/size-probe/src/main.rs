@@ -105,7 +105,7 @@ mod engine {
         let input: &[u8] = black_box(&crate::INPUT[..]);
         let src: Ipv6Addr = black_box(Ipv6Addr::UNSPECIFIED);
         let dst: Ipv6Addr = black_box(Ipv6Addr::LOCALHOST);
-        let rounds = black_box(3u64);
+        let rounds = black_box(3u32);
         for i in 0..rounds {
             let now = Instant::from_millis(black_box(i));
             let meta = RxMeta {
