@@ -578,12 +578,13 @@ impl<const N: usize> NeighborCache<N> {
     }
 
     /// Bring timers due for more than `max` to `now` (see
-    /// `Timer::catch_up`), the bound with them.
+    /// `Timer::catch_up`), and make the bound exact: an entry less late
+    /// keeps its deadline, which the bound must not pass.
     pub fn catch_up(&mut self, now: Instant, max: Duration) {
         for e in self.entries.iter_mut().flatten() {
             e.deadline.catch_up(now, max);
         }
-        self.earliest.catch_up(now, max);
+        self.refresh_earliest();
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (usize, &Entry)> {
@@ -1008,6 +1009,27 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn catching_up_late_timers_keeps_the_bound_below_every_deadline() {
+        // Stack::refresh_stamps brings timers more than a day late to now;
+        // one less late keeps its deadline, and the bound must stay at or
+        // below it (found by stack_ops).
+        let a = |n: u16| Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, n);
+        let hour = Duration::from_secs(3600);
+        let t0 = Instant::from_secs(100);
+        let mut nc = NeighborCache::<4>::new(7);
+        for (n, at) in [(1, t0), (2, t0 + hour + hour)] {
+            nc.insert(Entry::incomplete(a(n), at), Admit::Resolve, |_, _| false)
+                .unwrap();
+        }
+        let now = t0 + Duration::from_secs(25 * 3600);
+        nc.catch_up(now, Duration::from_secs(24 * 3600));
+        let deadline = |n| nc.lookup(&a(n)).unwrap().deadline.get().unwrap();
+        assert_eq!(deadline(1), now, "a day and an hour late: now");
+        assert_eq!(deadline(2), t0 + hour + hour, "23 hours late: kept");
+        assert_eq!(nc.next_deadline(), Some(deadline(2)));
     }
 
     #[test]
