@@ -531,8 +531,9 @@ impl Harness {
     /// Run `op`; true when it ended with a drain that ran dry.
     fn apply(&mut self, op: &Op) -> bool {
         let now = self.now;
-        if !matches!(op, Op::Advance(_)) {
-            // Every other operation calls the engine.
+        if !matches!(op, Op::Advance(_) | Op::Step(_)) {
+            // Every other operation calls the engine at once (a step
+            // advances first; its drain resets the count).
             self.idle = 0;
         }
         match op {
