@@ -20,8 +20,7 @@
 //! [`crate::Stack::poll_at`] says (late is harmless up to 24.8 days; a
 //! timer overdue by more reads as not due yet), and, when it says nothing
 //! is scheduled, at least once every 49 days (any received packet will
-//! do). A time
-//! slightly earlier than the last one given (up to
+//! do). A time slightly earlier than the last one given (up to
 //! [`BACKWARD_TOLERANCE`]) is read as no time passing; one further back
 //! can only mean the clock went round.
 //!
@@ -51,9 +50,10 @@ use core::ops::{Add, Sub};
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Instant(u32);
 
-/// The longest the engine asks to sleep: [`crate::Stack::poll_at`] is never
-/// further away than this (one day), so the engine's clocks stay in step
-/// across wraps even when nothing else happens.
+/// The longest the engine asks to sleep while a lifetime runs:
+/// [`crate::Stack::poll_at`] is then never further away than this (one
+/// day), so the engine's clocks stay in step across wraps even when
+/// nothing else happens.
 pub const MAX_SLEEP: Duration = Duration::from_secs(86_400);
 
 impl Instant {
