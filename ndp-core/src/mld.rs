@@ -236,13 +236,12 @@ impl Mld {
     pub fn poll(&mut self, now: Instant, rng: &mut Rng) -> Option<MldOut> {
         // Nothing due is the common case: one pass, nothing built.
         let due = self.general_at.due(now)
+            || self.v1_until.due(now)
             || self
                 .groups
                 .iter()
                 .any(|g| (g.changes_left > 0 && now.reached(g.change_at)) || g.query_at.due(now));
         if !due {
-            // Only for the compatibility timer, which may have run out.
-            self.v1(now);
             return None;
         }
         if self.v1(now) {

@@ -121,6 +121,15 @@ impl Instant {
         }
     }
 
+    /// A "last used" time older than `max` becomes `max` before `now`
+    /// (its order among older ones is lost), so that no stored time is
+    /// old enough to compare wrongly once the clock has moved 2^31 ms on.
+    pub(crate) fn age_at_most(&mut self, now: Instant, max: Duration) {
+        if now.wrapping_duration_since(*self) > max {
+            *self = now - max;
+        }
+    }
+
     /// The later of the two.
     pub const fn later(self, other: Instant) -> Instant {
         if self.is_before(other) { other } else { self }
@@ -238,6 +247,8 @@ pub struct Expiry(u32);
 impl Expiry {
     /// Never: an infinite lifetime.
     pub const NEVER: Expiry = Expiry(u32::MAX);
+    /// The latest finite expiry; the lifetime clock stops here (136 years).
+    const LAST: Expiry = Expiry(u32::MAX - 1);
 
     /// The lifetime is infinite.
     pub const fn is_never(self) -> bool {
@@ -361,10 +372,7 @@ impl Clock {
             return false;
         }
         let hour = self.secs / 3600;
-        self.secs = self
-            .secs
-            .saturating_add(ms / 1000)
-            .min(Expiry::NEVER.0.saturating_sub(1));
+        self.secs = self.secs.saturating_add(ms / 1000).min(Expiry::LAST.0);
         self.sub_ms = ms % 1000;
         self.secs / 3600 != hour
     }
@@ -381,11 +389,7 @@ impl Clock {
     #[inline]
     pub fn expiry_in(&self, secs: u32) -> Expiry {
         let start = self.secs.saturating_add(u32::from(self.sub_ms > 0));
-        Expiry(
-            start
-                .saturating_add(secs)
-                .min(Expiry::NEVER.0.saturating_sub(1)),
-        )
+        Expiry(start.saturating_add(secs).min(Expiry::LAST.0))
     }
 
     /// The end of `lifetime` from now ([`Expiry::NEVER`] for infinity).

@@ -571,9 +571,7 @@ impl<const N: usize> NeighborCache<N> {
     /// is old enough to compare wrongly once the clock wraps.
     pub fn age_stamps(&mut self, now: Instant, max: Duration) {
         for e in self.entries.iter_mut().flatten() {
-            if now.wrapping_duration_since(e.touched) > max {
-                e.touched = now - max;
-            }
+            e.touched.age_at_most(now, max);
         }
     }
 

@@ -81,9 +81,7 @@ impl DestCache {
     /// (see `NeighborCache::age_stamps`).
     pub fn age_stamps(&mut self, now: Instant, max: crate::time::Duration) {
         for e in self.entries.iter_mut() {
-            if now.wrapping_duration_since(e.used) > max {
-                e.used = now - max;
-            }
+            e.used.age_at_most(now, max);
         }
     }
 

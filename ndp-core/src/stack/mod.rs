@@ -656,9 +656,6 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         self.ns_budget.settle(now);
         self.newcomers.settle(now);
         self.reachable.get(now, &mut self.rng);
-        if !self.refused.any() {
-            self.refused_report_at = now;
-        }
         self.neighbors.age_stamps(now, MAX_STAMP_AGE);
         self.dests.age_stamps(now, MAX_STAMP_AGE);
         // Timers left overdue: only those a disabled interface does not
