@@ -184,10 +184,9 @@ impl Ord for Delivery {
 /// One Ethernet segment with its nodes, virtual clock and pcap.
 pub struct Sim {
     name: String,
-    /// Virtual time as the nodes see it: [`Sim::ticks`] modulo 2^32 ms.
-    now: Instant,
     /// Milliseconds since the simulation started: the scheduler's clock,
-    /// which does not wrap, so a run may last for months.
+    /// which does not wrap, so a run may last for months. The nodes see
+    /// it modulo 2^32 ([`Sim::now`]).
     ticks: u64,
     link: LinkConfig,
     rng: Rng,
@@ -244,7 +243,6 @@ impl Sim {
     ) -> Sim {
         Sim {
             name: name.to_string(),
-            now: Instant::ZERO,
             ticks: 0,
             link,
             rng: Rng::new(seed),
@@ -297,9 +295,10 @@ impl Sim {
             .unwrap_or_else(|| wrong_type::<T>(id, type_name))
     }
 
-    /// The current virtual time.
+    /// The current virtual time, as the nodes see it: [`Sim::ticks`]
+    /// modulo 2^32 ms.
     pub fn now(&self) -> Instant {
-        self.now
+        Instant::wrapping_from_millis(self.ticks)
     }
 
     /// Milliseconds of virtual time since the simulation started; unlike
@@ -308,16 +307,10 @@ impl Sim {
         self.ticks
     }
 
-    /// Move the clock to `ticks`.
-    fn set_ticks(&mut self, ticks: u64) {
-        self.ticks = ticks;
-        self.now = Instant::wrapping_from_millis(ticks);
-    }
-
     /// `t` (at most 2^31 ms from now, in either direction) on the
     /// scheduler's clock; a time already past reads as now.
     fn ticks_of(&self, t: Instant) -> u64 {
-        self.ticks + u64::from(t.saturating_duration_since(self.now).as_millis())
+        self.ticks + u64::from(t.saturating_duration_since(self.now()).as_millis())
     }
 
     /// The scenario name given to [`Sim::new`].
@@ -368,25 +361,25 @@ impl Sim {
     /// at `end`.
     pub fn run_until(&mut self, end: Instant) {
         assert!(
-            end >= self.now,
+            end >= self.now(),
             "sim `{}`: run_until({end}) but it is already {}: time never goes backwards",
             self.name,
-            self.now
+            self.now()
         );
         let end = self.ticks_of(end);
         loop {
             self.settle();
             match self.next_event() {
-                Some(t) if t <= end => self.set_ticks(t),
+                Some(t) if t <= end => self.ticks = t,
                 _ => break,
             }
         }
-        self.set_ticks(end);
+        self.ticks = end;
     }
 
     /// Run for `d` of virtual time.
     pub fn run_for(&mut self, d: Duration) {
-        self.run_until(self.now + d);
+        self.run_until(self.now() + d);
     }
 
     fn slot(&self, id: NodeId) -> &Slot {
@@ -409,7 +402,7 @@ impl Sim {
     /// the polls produce frames due at `now` (zero latency). Then checks
     /// the no-spin contract.
     fn settle(&mut self) {
-        let now = self.now;
+        let now = self.now();
         loop {
             let ticks = self.ticks;
             while self.queue.peek().is_some_and(|d| d.at <= ticks) {
@@ -527,7 +520,9 @@ impl Sim {
                 "sim `{}`: runaway: more than {} events (frames sent + delivered) by {}; \
                  nodes keep answering each other or a node never stops transmitting \
                  (raise Sim::set_event_limit for a deliberate flood)",
-                self.name, self.event_limit, self.now
+                self.name,
+                self.event_limit,
+                self.now()
             );
         }
     }
