@@ -171,6 +171,7 @@ impl PartialOrd for Instant {
 /// that the result still compares as after `self`.
 impl Add<Duration> for Instant {
     type Output = Instant;
+    #[inline]
     fn add(self, d: Duration) -> Instant {
         Instant(self.0.wrapping_add(d.0.min(Duration::MAX_TIMER.0)))
     }
@@ -179,6 +180,7 @@ impl Add<Duration> for Instant {
 /// `self - d`, wrapping (cut like `+`).
 impl Sub<Duration> for Instant {
     type Output = Instant;
+    #[inline]
     fn sub(self, d: Duration) -> Instant {
         Instant(self.0.wrapping_sub(d.0.min(Duration::MAX_TIMER.0)))
     }

@@ -226,6 +226,8 @@ impl Entry {
     }
 
     /// A Neighbor Advertisement for this entry's address (RFC 4861 §7.2.5).
+    /// Inlined into its one caller, the receive path.
+    #[inline]
     pub fn on_na(
         &mut self,
         solicited: bool,
@@ -299,17 +301,19 @@ impl Entry {
     }
 
     /// A packet is sent to this neighbor (RFC 4861 §7.3.3): STALE becomes
-    /// DELAY.
+    /// DELAY. Whether that set its timer.
     #[inline]
-    pub fn on_send(&mut self, now: Instant) {
+    pub fn on_send(&mut self, now: Instant) -> bool {
         self.used = true;
         self.touched = now;
-        if self.state == NeighborState::Stale {
+        let stale = self.state == NeighborState::Stale;
+        if stale {
             self.set(
                 NeighborState::Delay,
                 Timer::at(now + DELAY_FIRST_PROBE_TIME),
             );
         }
+        stale
     }
 
     /// Confirm reachability now with unicast probes (RFC 4191 §3.5: a
@@ -544,6 +548,17 @@ impl<const N: usize> NeighborCache<N> {
         })
     }
 
+    /// Entry `i` has been sent to ([`Entry::on_send`]): the output path's
+    /// call, without [`NeighborCache::get_mut`]'s guard, as only a STALE
+    /// entry's timer changes.
+    pub fn sent_to(&mut self, i: usize, now: Instant) -> Option<&Entry> {
+        let e = self.entries.get_mut(i).and_then(Option::as_mut)?;
+        if e.on_send(now) {
+            self.earliest = self.earliest.sooner(e.deadline);
+        }
+        Some(e)
+    }
+
     pub fn remove(&mut self, i: usize) -> Option<Entry> {
         let e = self.entries.get_mut(i).and_then(Option::take)?;
         self.unlink(i, &e.addr);
@@ -729,7 +744,7 @@ mod tests {
         assert_eq!(e.deadline, Timer::OFF);
         // STALE -> DELAY on sending (§7.3.3).
         let t = T0 + Duration::from_secs(40);
-        e.on_send(t);
+        assert!(e.on_send(t));
         assert_eq!(
             (e.state, e.deadline),
             (NeighborState::Delay, Timer::at(t + DELAY_FIRST_PROBE_TIME))
@@ -780,7 +795,7 @@ mod tests {
         ] {
             let mut e = entry(s);
             let deadline = e.deadline;
-            e.on_send(T0);
+            assert!(!e.on_send(T0));
             assert_eq!((e.state, e.deadline), (s, deadline));
             assert!(e.used);
         }
@@ -1058,7 +1073,17 @@ mod tests {
         assert_eq!(nc.next_deadline(), Some(t(50_000)));
         // STALE entries have no timer.
         nc.get_mut(i).unwrap().deadline = Timer::OFF;
+        nc.get_mut(i).unwrap().state = NeighborState::Stale;
         nc.refresh_earliest();
         assert_eq!(nc.next_deadline(), None);
+        // Sending to it (the output path's call, which has no guard)
+        // starts DELAY and brings the bound down to its timer.
+        let e = nc.sent_to(i, t(60_000)).unwrap();
+        assert_eq!(e.state, NeighborState::Delay);
+        assert_eq!(nc.next_deadline(), Some(t(60_000) + DELAY_FIRST_PROBE_TIME));
+        // Sending again changes neither the timer nor the bound.
+        nc.sent_to(i, t(61_000)).unwrap();
+        assert_eq!(nc.next_deadline(), Some(t(60_000) + DELAY_FIRST_PROBE_TIME));
+        assert!(nc.sent_to(3, t(61_000)).is_none());
     }
 }

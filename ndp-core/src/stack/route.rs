@@ -113,10 +113,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     fn resolve(&mut self, neighbor: Ipv6Addr) -> Result<(usize, NextHop), RouteError> {
         let now = self.clock.now;
         if let Some(i) = self.neighbors.find(&neighbor) {
-            let Some(mut e) = self.neighbors.get_mut(i) else {
+            let Some(e) = self.neighbors.sent_to(i, now) else {
                 return Err(RouteError::TableFull);
             };
-            e.on_send(now);
             if e.state == NeighborState::Incomplete {
                 return Ok((i, NextHop::Resolving { neighbor }));
             }
