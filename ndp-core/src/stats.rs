@@ -9,6 +9,9 @@ use crate::wire::{Error, Invalid};
 macro_rules! counters {
     ($( $(#[$m:meta])* $field:ident, )+) => {
         /// Counters since the stack was created. All saturate at `u32::MAX`.
+        // repr(C): the fields in declaration order, so that reading the
+        // i-th of them (`plain`) is one indexed load.
+        #[repr(C)]
         #[derive(Debug, Clone, PartialEq, Eq)]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
         pub struct Stats {
@@ -31,19 +34,32 @@ macro_rules! counters {
             }
         }
 
+        /// How many plain counters (the named fields) there are.
+        #[cfg(all(test, feature = "counter-names"))]
+        const PLAIN: usize = [$( stringify!($field), )+].len();
+
+        #[cfg(feature = "counter-names")]
         impl Stats {
-            /// Every counter as `(group, name, value)`: group is
-            /// `"rx_malformed"`, `"rx_invalid"` or `""` for the plain
-            /// counters, so `group.name` is a unique key.
-            pub fn iter(&self) -> impl Iterator<Item = (&'static str, &'static str, u32)> + '_ {
-                let malformed = Error::ALL.iter().zip(self.rx_malformed.iter())
-                    .map(|(e, n)| ("rx_malformed", e.name(), *n));
-                let invalid = Invalid::ALL.iter().zip(self.rx_invalid.iter())
-                    .map(|(e, n)| ("rx_invalid", e.name(), *n));
-                let plain = [$( (stringify!($field), self.$field), )+]
-                    .into_iter()
-                    .map(|(name, n)| ("", name, n));
-                malformed.chain(invalid).chain(plain)
+            /// The plain counters' names, in order, each followed by a
+            /// space: one string is far smaller than a table of them.
+            const PLAIN_NAMES: &'static str = concat!($( stringify!($field), " ", )+);
+
+            /// The `i`th plain counter. Written as a chain of tests, which
+            /// the optimizer turns into one indexed load (the fields are in
+            /// declaration order): a few bytes, where an array of the
+            /// values or a table of names took hundreds.
+            // k counts the fields, far below usize::MAX.
+            #[allow(clippy::arithmetic_side_effects)]
+            fn plain(&self, i: usize) -> Option<u32> {
+                let mut k = 0usize;
+                $(
+                    if i == k {
+                        return Some(self.$field);
+                    }
+                    k += 1;
+                )+
+                let _ = k;
+                None
             }
         }
     };
@@ -199,6 +215,65 @@ counters! {
     events_dropped,
 }
 
+#[cfg(feature = "counter-names")]
+impl Stats {
+    /// Every counter as `(group, name, value)`: group is `"rx_malformed"`,
+    /// `"rx_invalid"` or `""` for the plain counters, so `group.name` is a
+    /// unique key. With the `counter-names` feature.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &'static str, u32)> + '_ {
+        Iter {
+            stats: self,
+            group: 0,
+            names: Error::NAMES,
+            i: 0,
+        }
+    }
+}
+
+/// [`Stats::iter`]: one walk over the three groups, whose names are each
+/// one string of words, each word followed by a space.
+#[cfg(feature = "counter-names")]
+struct Iter<'a> {
+    stats: &'a Stats,
+    /// Index into `GROUPS`.
+    group: usize,
+    /// The names left in this group.
+    names: &'static str,
+    /// Index of the next counter within its group.
+    i: usize,
+}
+
+#[cfg(feature = "counter-names")]
+impl Iterator for Iter<'_> {
+    type Item = (&'static str, &'static str, u32);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        const GROUPS: [(&str, &str); 3] = [
+            ("rx_malformed", Error::NAMES),
+            ("rx_invalid", Invalid::NAMES),
+            ("", Stats::PLAIN_NAMES),
+        ];
+        loop {
+            let (group, _) = GROUPS.get(self.group)?;
+            if let Some(end) = self.names.bytes().position(|b| b == b' ') {
+                let name = self.names.get(..end)?;
+                self.names = self.names.get(end.saturating_add(1)..)?;
+                let s = self.stats;
+                let value = match self.group {
+                    0 => s.rx_malformed.get(self.i).copied(),
+                    1 => s.rx_invalid.get(self.i).copied(),
+                    _ => s.plain(self.i),
+                };
+                self.i = self.i.saturating_add(1);
+                return Some((group, name, value.unwrap_or(0)));
+            }
+            self.group = self.group.saturating_add(1);
+            self.names = GROUPS.get(self.group)?.1;
+            self.i = 0;
+        }
+    }
+}
+
 impl Stats {
     /// Count a malformed received message.
     pub(crate) fn malformed(&mut self, e: Error) {
@@ -253,23 +328,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_unique_and_counts_land_in_their_slot() {
+    fn counts_land_in_their_slot_and_saturate() {
         let mut s = Stats::default();
         s.malformed(Error::BadChecksum);
         s.invalid(Invalid::HopLimit);
         s.invalid(Invalid::HopLimit);
         bump(&mut s.rx_not_for_us);
-        let all: std::vec::Vec<_> = s.iter().collect();
-        let mut keys: std::vec::Vec<_> = all.iter().map(|(g, n, _)| (*g, *n)).collect();
-        keys.sort();
-        keys.dedup();
-        assert_eq!(keys.len(), all.len());
-        assert!(all.contains(&("rx_malformed", "bad_checksum", 1)));
-        assert!(all.contains(&("rx_invalid", "hop_limit", 2)));
-        assert!(all.contains(&("", "rx_not_for_us", 1)));
+        assert_eq!(s.rx_malformed[Error::BadChecksum.index()], 1);
+        assert_eq!(s.rx_invalid[Invalid::HopLimit.index()], 2);
         assert_eq!(s.dropped(), 4);
         let mut c = u32::MAX;
         bump(&mut c);
         assert_eq!(c, u32::MAX);
+    }
+
+    #[test]
+    #[cfg(feature = "counter-names")]
+    fn every_counter_is_listed_once_under_its_own_name() {
+        let mut s = Stats::default();
+        s.malformed(Error::BadChecksum);
+        s.invalid(Invalid::HopLimit);
+        s.invalid(Invalid::HopLimit);
+        // First, middle and last of the plain counters, each its own value.
+        s.rx_ns = 3;
+        s.tx_na = 5;
+        s.events_dropped = 7;
+        let all: std::vec::Vec<_> = s.iter().collect();
+        assert_eq!(all.len(), Error::ALL.len() + Invalid::ALL.len() + PLAIN);
+        let mut keys: std::vec::Vec<_> = all.iter().map(|(g, n, _)| (*g, *n)).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), all.len());
+        assert!(
+            all.iter()
+                .all(|(_, n, _)| !n.is_empty() && !n.contains(' '))
+        );
+        assert!(all.contains(&("rx_malformed", "bad_checksum", 1)));
+        assert!(all.contains(&("rx_invalid", "hop_limit", 2)));
+        let plain: std::vec::Vec<_> = all.iter().filter(|(g, _, _)| g.is_empty()).collect();
+        assert_eq!(plain.first(), Some(&&("", "rx_ns", 3)));
+        assert!(all.contains(&("", "tx_na", 5)));
+        assert_eq!(plain.last(), Some(&&("", "events_dropped", 7)));
+        assert_eq!(all.iter().map(|(_, _, n)| u64::from(*n)).sum::<u64>(), 18);
     }
 }

@@ -101,6 +101,11 @@ macro_rules! reasons {
                 }
             }
 
+            /// Every [`Self::name`] in [`Self::ALL`] order, each followed
+            /// by one space (the counters' names, compactly).
+            #[cfg(feature = "counter-names")]
+            pub(crate) const NAMES: &'static str = concat!($( $text, " ", )+);
+
             /// Position in [`Self::ALL`].
             pub const fn index(self) -> usize {
                 self as usize
