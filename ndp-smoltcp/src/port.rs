@@ -6,10 +6,7 @@ use core::net::{Ipv4Addr, Ipv6Addr};
 
 use ndp_core::time::Instant as NdpInstant;
 use ndp_core::wire::ipv6::{Ipv6Header, NEXT_HEADER_ICMPV6, upper_layer};
-use ndp_core::wire::{
-    MacAddr, Message, MessageType, MulticastAddr, NdOption, NeighborAdvert, Options,
-    is_solicited_node,
-};
+use ndp_core::wire::{self, MacAddr, Message, MessageType, MulticastAddr, is_solicited_node};
 use ndp_core::{Dispatch, RouteError, RxMeta, SendError, Stack};
 use smoltcp::phy::{self, Device, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
@@ -118,30 +115,36 @@ impl<const N: usize, const QS: usize, const QB: usize> Core<N, QS, QB> {
         } else {
             asker
         };
-        let opts = [NdOption::TargetLinkAddr(self.mac)];
-        let msg = Message::NeighborAdvert(NeighborAdvert {
-            router_flag: false,
-            solicited_flag: !dst.is_multicast(),
-            override_flag: true,
-            target,
-            options: Options::from_list(&opts),
-        });
-        let icmp_len = msg.buffer_len();
-        let ip_len = Ipv6Header::LEN.checked_add(icmp_len)?;
-        let len = ETHERNET_HEADER_LEN.checked_add(ip_len)?;
-        let frame = rx.get_mut(..len)?;
-        let (eth, ip) = frame.split_at_mut(ETHERNET_HEADER_LEN);
-        write_eth(eth, self.mac, self.mac, ETHERTYPE_IPV6);
-        let header = Ipv6Header {
+        let frame = rx.get_mut(ETHERNET_HEADER_LEN..)?;
+        let ip = frame.get_mut(Ipv6Header::LEN..)?;
+        let icmp_len = wire::emit_advert(
+            ip,
+            &target,
+            &dst,
+            !dst.is_multicast(),
+            true,
+            &target,
+            Some(self.mac),
+        )
+        .ok()?;
+        Ipv6Header {
             src: target,
             dst,
             next_header: NEXT_HEADER_ICMPV6,
             hop_limit: 255,
             payload_len: u16::try_from(icmp_len).ok()?,
-        };
-        header.emit(ip).ok()?;
-        msg.emit(&target, &dst, ip.get_mut(Ipv6Header::LEN..)?)
-            .ok()?;
+        }
+        .emit(frame)
+        .ok()?;
+        let len = ETHERNET_HEADER_LEN
+            .checked_add(Ipv6Header::LEN)?
+            .checked_add(icmp_len)?;
+        write_eth(
+            rx.get_mut(..ETHERNET_HEADER_LEN)?,
+            self.mac,
+            self.mac,
+            ETHERTYPE_IPV6,
+        );
         bump(&mut self.stats.smoltcp_ns_answered);
         Some(len)
     }

@@ -73,6 +73,9 @@ pub struct Sizes {
     pub baseline: Build,
     pub engine: Build,
     pub hash: Build,
+    /// The engine build plus ndp-core's `emit` feature (the encoder for
+    /// every message, which host tools use and the engine does not).
+    pub emit: Build,
     /// `size_of::<Stack>()` at default capacities on the target.
     pub stack: u64,
     /// The `QUEUE_BYTES` packet buffer inside it.
@@ -102,6 +105,14 @@ impl Sizes {
             .saturating_sub(self.baseline.flash_without_harness())
     }
 
+    /// What the `emit` feature adds to the engine (not in the figures
+    /// above: a firmware does not need it).
+    pub fn emit_cost(&self) -> u64 {
+        self.emit
+            .flash_without_harness()
+            .saturating_sub(self.engine.flash_without_harness())
+    }
+
     /// The measure before issue 13: the whole difference the engine
     /// makes to the probe (its calling code and mem* included).
     pub fn probe_difference_no_hash(&self) -> u64 {
@@ -126,6 +137,7 @@ pub fn measure(ctx: &Ctx) -> Result<Sizes> {
         ("baseline", None),
         ("engine", Some("engine")),
         ("engine+hash", Some("hash")),
+        ("engine+emit", Some("emit")),
     ] {
         let elf = build_probe(ctx, name, features)?;
         let (text, rodata) = section_sizes(&elf)?;
@@ -143,9 +155,9 @@ pub fn measure(ctx: &Ctx) -> Result<Sizes> {
             elf,
         });
     }
-    let [baseline, engine, hash]: [Build; 3] = builds
+    let [baseline, engine, hash, emit]: [Build; 4] = builds
         .try_into()
-        .map_err(|_| anyhow::anyhow!("three builds"))?;
+        .map_err(|_| anyhow::anyhow!("four builds"))?;
     let table = ndp_sizes(&engine.elf)?;
     let parts_names = ndp_core::Stack::<8, 4, 3072>::ram_parts();
     let entry_names = ndp_core::Stack::<8, 4, 3072>::ram_per_entry();
@@ -175,6 +187,7 @@ pub fn measure(ctx: &Ctx) -> Result<Sizes> {
         baseline,
         engine,
         hash,
+        emit,
     })
 }
 
@@ -374,6 +387,11 @@ pub fn run(ctx: &Ctx, check_budgets: bool, record_budgets: bool) -> Result<Outco
             .saturating_sub(sizes.baseline.mem_routines),
         sizes.probe_difference_no_hash(),
         sizes.probe_difference_with_hash()
+    );
+    println!(
+        "         not counted: the feature `emit` (encoding the messages only routers send, for \
+         host tools and tests) adds {} B",
+        sizes.emit_cost()
     );
     println!(
         "  RAM    {:>6} bytes: Stack at default capacities without its {} queue payload bytes (goal {})",

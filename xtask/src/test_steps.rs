@@ -51,6 +51,20 @@ pub fn steps() -> Vec<Step<'static>> {
             Ok(Outcome::passed())
         }),
         Step::cmd("test", "cargo", &["test", "--workspace"]),
+        // The smallest feature set, as a firmware may build it: no
+        // RFC 7217 hash, no counter names, no full encoder.
+        Step::new("ndp-core without default features", |ctx: &Ctx| {
+            let base = ["-p", "ndp-core", "--no-default-features", "--lib"];
+            ctx.run(
+                ctx.sh
+                    .cmd("cargo")
+                    .arg("clippy")
+                    .args(base)
+                    .args(["--", "-D", "warnings"]),
+            )?;
+            ctx.run(ctx.sh.cmd("cargo").arg("test").args(base))?;
+            Ok(Outcome::passed())
+        }),
         Step::new("interop (Linux, radvd)", interop::run),
         Step::new("THC-IPv6 attacks", thc::run),
         Step::new("sim pcaps (tshark)", move |ctx: &Ctx| {

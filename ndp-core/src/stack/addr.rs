@@ -763,6 +763,6 @@ fn write_mld(
     let body = hbh
         .get_mut(ROUTER_ALERT_HBH_LEN..)
         .ok_or(wire::Error::BufferTooSmall)?;
-    msg.emit(&src, &dst, body)?;
+    msg.encode(&src, &dst, body)?;
     Ok(Ipv6Header::LEN.saturating_add(payload))
 }

@@ -143,7 +143,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             .get_mut(Ipv6Header::LEN..)
             .ok_or(wire::Error::BufferTooSmall)
             .and_then(|body| {
-                wire::na::emit_advert(
+                wire::emit_advert(
                     body,
                     &target,
                     &a.dst,
@@ -679,7 +679,7 @@ pub(super) fn write_icmp(
     let body = buf
         .get_mut(Ipv6Header::LEN..)
         .ok_or(wire::Error::BufferTooSmall)?;
-    let len = msg.emit(&src, &dst, body)?;
+    let len = msg.encode(&src, &dst, body)?;
     let payload_len = u16::try_from(len).map_err(|_| wire::Error::BufferTooSmall)?;
     Ipv6Header {
         src,

@@ -59,6 +59,8 @@ pub(crate) fn put_u16(buf: &mut [u8], at: usize, v: u16) -> Result<()> {
     put(buf, at, &v.to_be_bytes())
 }
 
+// Only router-sent messages and options have 32-bit fields to write.
+#[cfg(any(test, feature = "emit"))]
 pub(crate) fn put_u32(buf: &mut [u8], at: usize, v: u32) -> Result<()> {
     put(buf, at, &v.to_be_bytes())
 }

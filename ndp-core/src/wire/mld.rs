@@ -13,6 +13,7 @@ use super::{Error, Result};
 mod field {
     /// Query and MLDv1 messages.
     pub const MAX_RESP: usize = 4;
+    #[cfg(any(test, feature = "emit"))]
     pub const RESERVED: usize = 6;
     pub const GROUP: usize = 8;
     pub const V1_LEN: usize = 24;
@@ -158,6 +159,7 @@ impl<'a> MldQuery<'a> {
         }
     }
 
+    #[cfg(any(test, feature = "emit"))]
     pub(crate) fn emit_body(&self, msg: &mut [u8]) -> Result<()> {
         bytes::put_u16(msg, field::MAX_RESP, self.max_response_code)?;
         bytes::put_u16(msg, field::RESERVED, 0)?;

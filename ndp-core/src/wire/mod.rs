@@ -42,7 +42,7 @@ mod bytes;
 pub mod icmpv6;
 pub mod ipv6;
 mod mld;
-pub(crate) mod na;
+mod na;
 mod ns;
 mod option;
 mod ra;
@@ -60,7 +60,7 @@ pub use icmpv6::MessageType;
 pub use mld::{
     MldQuery, MldQueryV2, MldRecord, MldV1, MldV2Report, RecordIter, RecordList, RecordType,
 };
-pub use na::NeighborAdvert;
+pub use na::{NeighborAdvert, emit_advert};
 pub use ns::NeighborSolicit;
 pub use option::{
     AddrIter, AddrList, Dnssl, DomainIter, DomainList, DomainName, Lifetime, NdOption, OptionError,
@@ -140,6 +140,8 @@ reasons! {
         /// is not 6.
         BadLength => "bad_length" ("bad message length or IP version"),
         /// An ICMPv6 type this codec does not handle (echo, other errors).
+        /// Inside the engine, built without the `emit` feature: a message
+        /// or option only routers send, which it never encodes.
         UnsupportedType => "unsupported_type" ("unsupported ICMPv6 type"),
         /// An option with length zero (RFC 4861 §4.6): the whole message
         /// is invalid.
@@ -281,23 +283,62 @@ impl<'a> Message<'a> {
 
     /// Write the message (header, body, options) at the start of `buf`
     /// with its checksum for this source and destination; returns the
-    /// bytes written, [`Message::buffer_len`].
+    /// bytes written, [`Message::buffer_len`]. With the `emit` feature.
+    #[cfg(any(test, feature = "emit"))]
     pub fn emit(&self, src: &Ipv6Addr, dst: &Ipv6Addr, buf: &mut [u8]) -> Result<usize> {
+        self.encode(src, dst, buf)
+    }
+
+    /// [`Message::emit`], the engine's own encoder. Without the `emit`
+    /// feature it encodes only what a host sends: the messages only
+    /// routers send (Router Advertisement, Redirect, MLD Query) and their
+    /// options fail with [`Error::UnsupportedType`], so that a firmware
+    /// does not carry their encoders.
+    pub(crate) fn encode(&self, src: &Ipv6Addr, dst: &Ipv6Addr, buf: &mut [u8]) -> Result<usize> {
         let len = self.buffer_len();
         let msg = bytes::slice_mut(buf, 0, len)?;
         icmpv6::emit_header(msg, self.msg_type() as u8, self.code())?;
         match self {
             Message::RouterSolicit(m) => m.emit_body(msg)?,
-            Message::RouterAdvert(m) => m.emit_body(msg)?,
             Message::NeighborSolicit(m) => m.emit_body(msg)?,
             Message::NeighborAdvert(m) => m.emit_body(msg)?,
-            Message::Redirect(m) => m.emit_body(msg)?,
-            Message::MldQuery(m) => m.emit_body(msg)?,
             Message::MldV1Report(m) | Message::MldV1Done(m) => m.emit_body(msg)?,
             Message::MldV2Report(m) => m.emit_body(msg)?,
             Message::DestUnreachable(m) => m.emit_body(msg)?,
+            #[cfg(any(test, feature = "emit"))]
+            Message::RouterAdvert(m) => m.emit_body(msg)?,
+            #[cfg(any(test, feature = "emit"))]
+            Message::Redirect(m) => m.emit_body(msg)?,
+            #[cfg(any(test, feature = "emit"))]
+            Message::MldQuery(m) => m.emit_body(msg)?,
+            #[cfg(not(any(test, feature = "emit")))]
+            Message::RouterAdvert(_) | Message::Redirect(_) | Message::MldQuery(_) => {
+                return Err(Error::UnsupportedType);
+            }
         }
         icmpv6::fill_checksum(msg, src, dst)?;
         Ok(len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The engine's encoder (without the `emit` feature in a firmware
+    /// build) writes what a host sends: a Router Solicitation with its
+    /// link-layer address comes back whole.
+    #[test]
+    fn the_engine_encodes_what_a_host_sends() {
+        let src: Ipv6Addr = "fe80::1".parse().unwrap();
+        let dst: Ipv6Addr = "ff02::2".parse().unwrap();
+        let slla = [NdOption::SourceLinkAddr(MacAddr([2, 0, 0, 0, 0, 1]))];
+        let rs = Message::RouterSolicit(RouterSolicit {
+            options: Options::from_list(&slla),
+        });
+        let mut buf = [0u8; 64];
+        let len = rs.encode(&src, &dst, &mut buf).unwrap();
+        assert_eq!(len, 16);
+        assert_eq!(Message::parse_checked(&src, &dst, &buf[..len]), Ok(rs));
     }
 }

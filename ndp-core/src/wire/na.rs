@@ -69,18 +69,35 @@ impl<'a> NeighborAdvert<'a> {
         bytes::put_u8(msg, field::FLAGS, flags)?;
         bytes::put_addr(msg, field::TARGET, &self.target)?;
         self.options
-            .emit(msg.get_mut(field::OPTIONS..).ok_or(Error::BufferTooSmall)?)?;
+            .encode(msg.get_mut(field::OPTIONS..).ok_or(Error::BufferTooSmall)?)?;
         Ok(())
     }
 }
 
-/// Write a whole Neighbor Advertisement (ICMPv6 header, body, an optional
-/// Target Link-Layer Address option, checksum for `src` and `dst`) at the
-/// start of `buf` in one pass; returns its length. The engine answers
-/// every Neighbor Solicitation with one, so this skips the generic
-/// emitter's option machinery. The bytes are those of
-/// [`super::Message::emit`] for the same advertisement (tested below).
-pub(crate) fn emit_advert(
+/// Write a whole Neighbor Advertisement as a host sends it (R clear;
+/// ICMPv6 header, body, an optional Target Link-Layer Address option,
+/// checksum for `src` and `dst`) at the start of `buf` in one pass;
+/// returns its length. The engine answers every Neighbor Solicitation
+/// with one, so this skips the generic encoder's option machinery, and it
+/// needs no `emit` feature. The bytes are those of `Message::emit` for
+/// the same advertisement (tested below).
+///
+/// ```
+/// use core::net::Ipv6Addr;
+/// use ndp_core::wire::{self, MacAddr, Message};
+///
+/// let target: Ipv6Addr = "fe80::1".parse().unwrap();
+/// let asker: Ipv6Addr = "fe80::2".parse().unwrap();
+/// let mac = MacAddr([2, 0, 0, 0, 0, 1]);
+/// let mut buf = [0u8; 64];
+/// let len = wire::emit_advert(&mut buf, &target, &asker, true, true, &target, Some(mac)).unwrap();
+/// let Ok(Message::NeighborAdvert(na)) = Message::parse_checked(&target, &asker, &buf[..len]) else {
+///     panic!("not an NA");
+/// };
+/// assert!(na.solicited_flag && na.override_flag && !na.router_flag);
+/// assert_eq!(na.options.target_link_addr(), Some(mac));
+/// ```
+pub fn emit_advert(
     buf: &mut [u8],
     src: &Ipv6Addr,
     dst: &Ipv6Addr,

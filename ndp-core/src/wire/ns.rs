@@ -45,7 +45,7 @@ impl<'a> NeighborSolicit<'a> {
         bytes::zero(msg, field::RESERVED, 4)?;
         bytes::put_addr(msg, field::TARGET, &self.target)?;
         self.options
-            .emit(msg.get_mut(field::OPTIONS..).ok_or(Error::BufferTooSmall)?)?;
+            .encode(msg.get_mut(field::OPTIONS..).ok_or(Error::BufferTooSmall)?)?;
         Ok(())
     }
 }

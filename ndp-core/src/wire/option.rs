@@ -365,10 +365,30 @@ impl<'a> NdOption<'a> {
     }
 
     /// Write the option at the start of `buf`; returns the bytes written.
+    /// With the `emit` feature.
     ///
     /// Fails with `BufferTooSmall`, or `OptionTooLong` when the option
     /// would need more than 255 units of 8 octets.
+    #[cfg(any(test, feature = "emit"))]
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
+        self.encode(buf)
+    }
+
+    /// [`NdOption::emit`], the engine's own encoder: without the `emit`
+    /// feature, only the options a host sends (link-layer addresses,
+    /// Nonce, and unknown ones as raw bytes); the others fail with
+    /// [`Error::UnsupportedType`].
+    pub(crate) fn encode(&self, buf: &mut [u8]) -> Result<usize> {
+        #[cfg(not(any(test, feature = "emit")))]
+        if !matches!(
+            self,
+            NdOption::SourceLinkAddr(_)
+                | NdOption::TargetLinkAddr(_)
+                | NdOption::Nonce(_)
+                | NdOption::Unknown { .. }
+        ) {
+            return Err(Error::UnsupportedType);
+        }
         let total = self.buffer_len();
         let units = u8::try_from(total / 8).map_err(|_| Error::OptionTooLong)?;
         let out = bytes::slice_mut(buf, 0, total)?;
@@ -380,6 +400,7 @@ impl<'a> NdOption<'a> {
             NdOption::SourceLinkAddr(mac) | NdOption::TargetLinkAddr(mac) => {
                 bytes::put(body, 0, &mac.0)?;
             }
+            #[cfg(any(test, feature = "emit"))]
             NdOption::PrefixInfo(p) => {
                 use field::prefix_info as f;
                 let mut flags = 0;
@@ -395,9 +416,12 @@ impl<'a> NdOption<'a> {
                 bytes::put_u32(body, f::PREFERRED, p.preferred_lifetime.to_wire())?;
                 bytes::put_addr(body, f::PREFIX, &p.prefix)?;
             }
+            #[cfg(any(test, feature = "emit"))]
             NdOption::RedirectedHeader(d) => bytes::put(body, field::redirected::DATA, d)?,
+            #[cfg(any(test, feature = "emit"))]
             NdOption::Mtu(mtu) => bytes::put_u32(body, field::mtu::MTU, *mtu)?,
             NdOption::Nonce(d) | NdOption::Unknown { data: d, .. } => bytes::put(body, 0, d)?,
+            #[cfg(any(test, feature = "emit"))]
             NdOption::RouteInfo(r) => {
                 use field::route_info as f;
                 bytes::put_u8(body, f::PREFIX_LEN, r.prefix_len)?;
@@ -405,6 +429,7 @@ impl<'a> NdOption<'a> {
                 bytes::put_u32(body, f::LIFETIME, r.lifetime.to_wire())?;
                 bytes::put_addr(body, f::PREFIX, &r.prefix)?;
             }
+            #[cfg(any(test, feature = "emit"))]
             NdOption::Rdnss(r) => {
                 bytes::put_u32(body, field::dns::LIFETIME, r.lifetime.to_wire())?;
                 let mut at = field::dns::DATA;
@@ -413,6 +438,7 @@ impl<'a> NdOption<'a> {
                     at = at.saturating_add(16);
                 }
             }
+            #[cfg(any(test, feature = "emit"))]
             NdOption::Dnssl(d) => {
                 bytes::put_u32(body, field::dns::LIFETIME, d.lifetime.to_wire())?;
                 let mut at = field::dns::DATA;
@@ -420,6 +446,9 @@ impl<'a> NdOption<'a> {
                     at = at.saturating_add(name.emit_wire(body, at)?);
                 }
             }
+            // Refused above.
+            #[cfg(not(any(test, feature = "emit")))]
+            _ => {}
         }
         Ok(total)
     }
@@ -731,6 +760,7 @@ impl DomainName {
     }
 
     /// Write the wire form at `buf[at..]`; returns the bytes written.
+    #[cfg(any(test, feature = "emit"))]
     fn emit_wire(&self, buf: &mut [u8], at: usize) -> Result<usize> {
         let mut pos = at;
         for label in self.as_str().split('.') {
@@ -947,7 +977,15 @@ impl<'a> Options<'a> {
     }
 
     /// Write the options at the start of `buf`; returns the bytes written.
+    /// With the `emit` feature.
+    #[cfg(any(test, feature = "emit"))]
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
+        self.encode(buf)
+    }
+
+    /// [`Options::emit`], the engine's own encoder (see
+    /// [`NdOption::encode`]).
+    pub(crate) fn encode(&self, buf: &mut [u8]) -> Result<usize> {
         match self.0 {
             OptInner::Wire(b) => {
                 bytes::put(buf, 0, b)?;
@@ -957,7 +995,7 @@ impl<'a> Options<'a> {
                 let mut at = 0usize;
                 for o in l {
                     let out = buf.get_mut(at..).ok_or(Error::BufferTooSmall)?;
-                    at = at.saturating_add(o.emit(out)?);
+                    at = at.saturating_add(o.encode(out)?);
                 }
                 Ok(at)
             }

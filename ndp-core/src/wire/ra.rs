@@ -67,6 +67,7 @@ impl<'a> RouterAdvert<'a> {
         field::OPTIONS.saturating_add(self.options.buffer_len())
     }
 
+    #[cfg(any(test, feature = "emit"))]
     pub(crate) fn emit_body(&self, msg: &mut [u8]) -> Result<()> {
         let mut flags = self.preference.to_bits() << field::PRF_SHIFT;
         if self.managed {
@@ -81,7 +82,7 @@ impl<'a> RouterAdvert<'a> {
         bytes::put_u32(msg, field::REACHABLE_TIME, self.reachable_time)?;
         bytes::put_u32(msg, field::RETRANS_TIMER, self.retrans_timer)?;
         self.options
-            .emit(msg.get_mut(field::OPTIONS..).ok_or(Error::BufferTooSmall)?)?;
+            .encode(msg.get_mut(field::OPTIONS..).ok_or(Error::BufferTooSmall)?)?;
         Ok(())
     }
 }

@@ -6,6 +6,7 @@ use super::bytes;
 use super::{Error, Options, Result};
 
 mod field {
+    #[cfg(any(test, feature = "emit"))]
     pub const RESERVED: usize = 4;
     pub const TARGET: usize = 8;
     pub const DESTINATION: usize = 24;
@@ -45,12 +46,13 @@ impl<'a> Redirect<'a> {
         field::OPTIONS.saturating_add(self.options.buffer_len())
     }
 
+    #[cfg(any(test, feature = "emit"))]
     pub(crate) fn emit_body(&self, msg: &mut [u8]) -> Result<()> {
         bytes::zero(msg, field::RESERVED, 4)?;
         bytes::put_addr(msg, field::TARGET, &self.target)?;
         bytes::put_addr(msg, field::DESTINATION, &self.destination)?;
         self.options
-            .emit(msg.get_mut(field::OPTIONS..).ok_or(Error::BufferTooSmall)?)?;
+            .encode(msg.get_mut(field::OPTIONS..).ok_or(Error::BufferTooSmall)?)?;
         Ok(())
     }
 }

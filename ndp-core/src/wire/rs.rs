@@ -40,7 +40,7 @@ impl<'a> RouterSolicit<'a> {
     pub(crate) fn emit_body(&self, msg: &mut [u8]) -> Result<()> {
         bytes::zero(msg, 4, 4)?;
         self.options
-            .emit(msg.get_mut(field::OPTIONS..).ok_or(Error::BufferTooSmall)?)?;
+            .encode(msg.get_mut(field::OPTIONS..).ok_or(Error::BufferTooSmall)?)?;
         Ok(())
     }
 }

@@ -182,9 +182,22 @@ mod engine {
                 dst,
                 hop_limit: black_box(255),
             };
+            #[cfg(not(feature = "emit"))]
+            black_box(wire::parse_received(&ip, input)).ok();
+            // The encoder for every message: with ndp-core's `emit`.
+            #[cfg(feature = "emit")]
             if let Ok(m) = black_box(wire::parse_received(&ip, input)) {
                 let _ = black_box(m.emit(&src, &dst, &mut out));
             }
+            let _ = black_box(wire::emit_advert(
+                &mut out,
+                &src,
+                &dst,
+                black_box(true),
+                black_box(false),
+                &dst,
+                black_box(Some(mac)),
+            ));
             let _ = black_box(wire::ipv6::upper_layer(input));
             black_box(ndp_core::addr::iid::generate(
                 black_box(mode),
