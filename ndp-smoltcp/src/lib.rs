@@ -332,7 +332,8 @@ pub struct ConfigV6 {
     pub address: Ipv6Cidr,
     /// The default router, if there is one.
     pub gateway: Option<Ipv6Addr>,
-    /// DNS servers from Router Advertisements (RFC 8106), best first.
+    /// DNS servers from Router Advertisements (RFC 8106), best first;
+    /// always empty without the `dns` feature.
     pub dns_servers: heapless::Vec<Ipv6Addr, 3>,
 }
 
@@ -780,7 +781,10 @@ impl<
         Some(ConfigV6 {
             address: cidr(&a),
             gateway: self.core.stack.default_router(),
+            #[cfg(feature = "dns")]
             dns_servers: self.core.stack.dns_servers().take(3).collect(),
+            #[cfg(not(feature = "dns"))]
+            dns_servers: heapless::Vec::new(),
         })
     }
 

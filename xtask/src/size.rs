@@ -20,6 +20,10 @@ use object::{Object as _, ObjectSection as _, ObjectSymbol as _};
 
 use crate::runner::{Ctx, Outcome};
 
+/// The optional features the lean build leaves out (the size probe's
+/// `engine` feature; `full` has them).
+pub const LEAN_LEAVES_OUT: &str = "stable-iid, counter-names, dns";
+
 /// The target the figures are for.
 pub const TARGET: &str = "thumbv7em-none-eabihf";
 /// Growth over a recorded figure that fails the check.
@@ -73,6 +77,8 @@ pub struct Sizes {
     pub baseline: Build,
     pub engine: Build,
     pub hash: Build,
+    /// ndp-core without its optional features.
+    pub lean: Build,
     /// The engine build plus ndp-core's `emit` feature (the encoder for
     /// every message, which host tools use and the engine does not).
     pub emit: Build,
@@ -83,6 +89,8 @@ pub struct Sizes {
     /// Extra bytes of `Stack<9, 4, 3072>` and `Stack<8, 5, 3072>`.
     pub per_neighbor: u64,
     pub per_queue_slot: u64,
+    /// `size_of::<Stack>()` of the lean build, queue payload included.
+    pub lean_stack: u64,
     /// `Stack::ram_parts()` on the target.
     pub parts: Vec<(&'static str, u64)>,
     /// `Stack::ram_per_entry()` on the target: (kind, bytes, entries).
@@ -101,6 +109,13 @@ impl Sizes {
     /// The same with the hash.
     pub fn flash_with_hash(&self) -> u64 {
         self.hash
+            .flash_without_harness()
+            .saturating_sub(self.baseline.flash_without_harness())
+    }
+
+    /// The lean build's flash, measured as [`Sizes::flash_no_hash`].
+    pub fn flash_lean(&self) -> u64 {
+        self.lean
             .flash_without_harness()
             .saturating_sub(self.baseline.flash_without_harness())
     }
@@ -128,6 +143,11 @@ impl Sizes {
     pub fn ram(&self) -> u64 {
         self.stack.saturating_sub(self.queue_payload)
     }
+
+    /// The same for the lean build.
+    pub fn lean_ram(&self) -> u64 {
+        self.lean_stack.saturating_sub(self.queue_payload)
+    }
 }
 
 /// The three probe builds, then their sizes.
@@ -135,8 +155,9 @@ pub fn measure(ctx: &Ctx) -> Result<Sizes> {
     let mut builds = Vec::new();
     for (name, features) in [
         ("baseline", None),
-        ("engine", Some("engine")),
+        ("engine", Some("full")),
         ("engine+hash", Some("hash")),
+        ("lean", Some("engine")),
         ("engine+emit", Some("emit")),
     ] {
         let elf = build_probe(ctx, name, features)?;
@@ -155,9 +176,9 @@ pub fn measure(ctx: &Ctx) -> Result<Sizes> {
             elf,
         });
     }
-    let [baseline, engine, hash, emit]: [Build; 4] = builds
+    let [baseline, engine, hash, lean, emit]: [Build; 5] = builds
         .try_into()
-        .map_err(|_| anyhow::anyhow!("four builds"))?;
+        .map_err(|_| anyhow::anyhow!("five builds"))?;
     let table = ndp_sizes(&engine.elf)?;
     let parts_names = ndp_core::Stack::<8, 4, 3072>::ram_parts();
     let entry_names = ndp_core::Stack::<8, 4, 3072>::ram_per_entry();
@@ -178,6 +199,7 @@ pub fn measure(ctx: &Ctx) -> Result<Sizes> {
         .find(|(n, _)| *n == "queue payload")
         .map_or(0, |p| p.1);
     Ok(Sizes {
+        lean_stack: ndp_sizes(&lean.elf)?.get(1).copied().map_or(0, u64::from),
         per_neighbor: at(2).saturating_sub(stack),
         per_queue_slot: at(3).saturating_sub(stack),
         stack,
@@ -187,6 +209,7 @@ pub fn measure(ctx: &Ctx) -> Result<Sizes> {
         baseline,
         engine,
         hash,
+        lean,
         emit,
     })
 }
@@ -255,6 +278,8 @@ fn ndp_sizes(elf: &Path) -> Result<Vec<u32>> {
 pub struct Budget {
     pub flash_no_hash: u64,
     pub flash_with_hash: u64,
+    /// The lean build: ndp-core without its optional features.
+    pub flash_lean: u64,
     pub ram: u64,
 }
 
@@ -284,6 +309,7 @@ pub fn read_budgets(ctx: &Ctx) -> Result<(Budget, Budget)> {
         Ok(Budget {
             flash_no_hash: get("flash_no_hash")?,
             flash_with_hash: get("flash_with_hash")?,
+            flash_lean: get("flash_lean")?,
             ram: get("ram")?,
         })
     };
@@ -306,6 +332,7 @@ fn record(ctx: &Ctx, m: &Budget) -> Result<()> {
         let value = match (section.as_str(), key) {
             ("[measured]", "flash_no_hash") => Some(m.flash_no_hash),
             ("[measured]", "flash_with_hash") => Some(m.flash_with_hash),
+            ("[measured]", "flash_lean") => Some(m.flash_lean),
             ("[measured]", "ram") => Some(m.ram),
             _ => None,
         };
@@ -342,6 +369,11 @@ pub fn check(sizes: &Sizes, recorded: &Budget) -> std::result::Result<Vec<String
             "flash with the hash",
             sizes.flash_with_hash(),
             recorded.flash_with_hash,
+        ),
+        check_one(
+            "flash of the lean build",
+            sizes.flash_lean(),
+            recorded.flash_lean,
         ),
         check_one(
             "Stack RAM without queued payloads",
@@ -389,6 +421,13 @@ pub fn run(ctx: &Ctx, check_budgets: bool, record_budgets: bool) -> Result<Outco
         sizes.probe_difference_with_hash()
     );
     println!(
+        "  lean   {:>6} bytes: without the optional features ({}) (goal {}); RAM {} bytes",
+        sizes.flash_lean(),
+        LEAN_LEAVES_OUT,
+        goals.flash_lean,
+        sizes.lean_ram()
+    );
+    println!(
         "         not counted: the feature `emit` (encoding the messages only routers send, for \
          host tools and tests) adds {} B",
         sizes.emit_cost()
@@ -411,6 +450,7 @@ pub fn run(ctx: &Ctx, check_budgets: bool, record_budgets: bool) -> Result<Outco
     let measured = Budget {
         flash_no_hash: sizes.flash_no_hash(),
         flash_with_hash: sizes.flash_with_hash(),
+        flash_lean: sizes.flash_lean(),
         ram: sizes.ram(),
     };
     if record_budgets {
@@ -419,8 +459,8 @@ pub fn run(ctx: &Ctx, check_budgets: bool, record_budgets: bool) -> Result<Outco
         return Ok(Outcome::passed());
     }
     let note = format!(
-        "flash {} / {} B, RAM {} B",
-        measured.flash_no_hash, measured.flash_with_hash, measured.ram
+        "flash {} / {} B, lean {} B, RAM {} B",
+        measured.flash_no_hash, measured.flash_with_hash, measured.flash_lean, measured.ram
     );
     if !check_budgets {
         return Ok(Outcome::Passed(Some(note)));

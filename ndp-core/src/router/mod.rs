@@ -20,6 +20,7 @@
 //! received messages to them and reports the changes as events.
 
 pub(crate) mod dest;
+#[cfg(feature = "dns")]
 pub mod dns;
 pub(crate) mod rs;
 

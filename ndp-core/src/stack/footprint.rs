@@ -14,6 +14,24 @@ pub const RAM_PARTS: usize = 26;
 /// Number of entry kinds [`Stack::ram_per_entry`] lists.
 pub const ENTRY_KINDS: usize = 13;
 
+/// The DNS tables (feature `dns`): bytes of the server list and the
+/// search list, bytes per server and per domain, and their capacities.
+/// All zero without the feature, so the lists keep their shape.
+#[cfg(feature = "dns")]
+const DNS: [usize; 6] = {
+    use crate::router::dns::{DNS_SERVERS, DnsServers, SEARCH_DOMAINS, SearchDomain, SearchList};
+    [
+        size_of::<DnsServers>(),
+        size_of::<SearchList>(),
+        size_of::<(Ipv6Addr, crate::time::Expiry)>(),
+        size_of::<(SearchDomain, crate::time::Expiry)>(),
+        DNS_SERVERS,
+        SEARCH_DOMAINS,
+    ]
+};
+#[cfg(not(feature = "dns"))]
+const DNS: [usize; 6] = [0; 6];
+
 impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>
 {
@@ -39,7 +57,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             ),
             ("events", size_of::<Deque<Event, EVENTS>>()),
             ("addresses", size_of::<AddressTable>()),
-            ("search domains", size_of::<SearchList>()),
+            ("search domains", DNS[1]),
             ("stats", size_of::<Stats>()),
             ("mld", size_of::<Mld>()),
             (
@@ -51,7 +69,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             ("routes", size_of::<RouteTable>()),
             ("prefixes", size_of::<PrefixList>()),
             ("routers", size_of::<RouterList>()),
-            ("dns servers", size_of::<DnsServers>()),
+            ("dns servers", DNS[0]),
             ("config", size_of::<Config>()),
             ("rs schedule", size_of::<RsSchedule>()),
             ("reachable time", size_of::<ReachableTime>()),
@@ -77,10 +95,13 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// capacity: `(kind, bytes per entry, entries)`. Neighbors and queue
     /// slots scale with the type parameters; the rest are fixed.
     ///
+    /// A kind left out of the build by its feature (`dns`) lists zero
+    /// bytes and zero entries.
+    ///
     /// ```
     /// use ndp_core::Stack;
     /// for (kind, bytes, entries) in Stack::<8, 4, 3072>::ram_per_entry() {
-    ///     assert!(bytes > 0 && entries > 0, "{kind}");
+    ///     assert_eq!(bytes > 0, entries > 0, "{kind}");
     /// }
     /// ```
     pub const fn ram_per_entry() -> [(&'static str, usize, usize); ENTRY_KINDS] {
@@ -101,16 +122,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 size_of::<Destination>(),
                 crate::router::DESTINATIONS,
             ),
-            (
-                "dns server",
-                size_of::<(Ipv6Addr, Instant)>(),
-                crate::router::dns::DNS_SERVERS,
-            ),
-            (
-                "search domain",
-                size_of::<(SearchDomain, Instant)>(),
-                crate::router::dns::SEARCH_DOMAINS,
-            ),
+            ("dns server", DNS[2], DNS[4]),
+            ("search domain", DNS[3], DNS[5]),
             ("mld group", size_of::<Group>(), crate::mld::GROUPS),
             ("event", size_of::<Event>(), EVENTS),
             ("answer", size_of::<Answer>(), ANSWERS),

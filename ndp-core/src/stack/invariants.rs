@@ -201,9 +201,11 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if !unique(|| self.dests.iter().map(|d: &Destination| d.dst)) {
             return Err("a destination is cached twice");
         }
+        #[cfg(feature = "dns")]
         if !unique(|| self.dns_servers.iter()) {
             return Err("a DNS server is held twice");
         }
+        #[cfg(feature = "dns")]
         if !unique(|| self.search.iter()) {
             return Err("a search domain is held twice");
         }
@@ -741,5 +743,56 @@ mod tests {
             s.check_deadlines(),
             Err("poll_at is later than a pending timer")
         );
+    }
+
+    /// RFC 8106 options are used with the `dns` feature and ignored
+    /// without it: either way the rest of the advertisement is applied
+    /// and nothing counts as malformed.
+    #[test]
+    fn dns_options_follow_the_dns_feature() {
+        use crate::wire::{AddrList, Dnssl, DomainList, DomainName, Rdnss};
+        let mut s = Stack::new(Config::new(MAC, 7), Instant::ZERO);
+        let now = Instant::from_millis(1500);
+        drain(&mut s, now);
+        while s.poll_event().is_some() {}
+        let servers = [a("2001:db8::53")];
+        let names = [DomainName::new("example.com").unwrap()];
+        let opts = [
+            NdOption::SourceLinkAddr(ROUTER_MAC),
+            NdOption::Rdnss(Rdnss {
+                lifetime: Lifetime::Finite(600),
+                servers: AddrList::new(&servers),
+            }),
+            NdOption::Dnssl(Dnssl {
+                lifetime: Lifetime::Finite(600),
+                domains: DomainList::new(&names),
+            }),
+        ];
+        let m = Message::RouterAdvert(RouterAdvert {
+            cur_hop_limit: 64,
+            managed: false,
+            other_config: false,
+            preference: Preference::Medium,
+            router_lifetime: 1800,
+            reachable_time: 0,
+            retrans_timer: 0,
+            options: Options::from_list(&opts),
+        });
+        rx(&mut s, now, &m, a("fe80::1"), a("ff02::1"));
+        assert_eq!(s.routers().count(), 1);
+        assert_eq!(s.stats().ra_option_malformed, 0);
+        let events: Vec<Event> = core::iter::from_fn(|| s.poll_event()).collect();
+        #[cfg(feature = "dns")]
+        {
+            assert!(events.contains(&Event::Dns), "{events:?}");
+            assert!(s.dns_servers().eq(servers));
+            assert!(
+                s.search_domains()
+                    .map(|d| d.as_str() == "example.com")
+                    .eq([true])
+            );
+        }
+        #[cfg(not(feature = "dns"))]
+        assert!(!events.contains(&Event::Dns), "{events:?}");
     }
 }

@@ -56,6 +56,7 @@ use crate::neighbor::{
 };
 use crate::rng::Rng;
 use crate::router::dest::{DestCache, Destination};
+#[cfg(feature = "dns")]
 use crate::router::dns::{DnsServers, SearchDomain, SearchList};
 use crate::router::rs::RsSchedule;
 use crate::router::{
@@ -68,11 +69,13 @@ use crate::wire::icmpv6::NEXT_HEADER_ICMPV6;
 use crate::wire::ipv6::Ipv6Header;
 use crate::wire::validate::ND_HOP_LIMIT;
 use crate::wire::{
-    self, DestUnreachable, Dnssl, IpMeta, Lifetime, MacAddr, Message, MessageType, MulticastAddr,
-    NdOption, NeighborAdvert, NeighborSolicit, Options, Preference, PrefixInfo, Rdnss, Redirect,
+    self, DestUnreachable, IpMeta, Lifetime, MacAddr, Message, MessageType, MulticastAddr,
+    NdOption, NeighborAdvert, NeighborSolicit, Options, Preference, PrefixInfo, Redirect,
     RouteInfo, RouterAdvert, RouterSolicit, RxError, UnicastAddr, UnreachableCode, is_link_local,
     kind,
 };
+#[cfg(feature = "dns")]
+use crate::wire::{Dnssl, Rdnss};
 
 /// Answers (Neighbor Advertisements) waiting to be sent.
 const ANSWERS: usize = 4;
@@ -158,7 +161,8 @@ pub enum Event {
         lifetime: Lifetime,
     },
     /// The DNS servers or search domains changed: read
-    /// [`Stack::dns_servers`] and [`Stack::search_domains`].
+    /// `Stack::dns_servers` and `Stack::search_domains` (feature `dns`;
+    /// never reported without it).
     Dns,
     /// The link MTU changed (RFC 4861 §6.3.4 MTU option).
     Mtu(u16),
@@ -537,7 +541,9 @@ pub struct Stack<
     routes: RouteTable,
     prefixes: PrefixList,
     dests: DestCache,
+    #[cfg(feature = "dns")]
     dns_servers: DnsServers,
+    #[cfg(feature = "dns")]
     search: SearchList,
     rs: RsSchedule,
     hop_limit: u8,
@@ -620,7 +626,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             routes: RouteTable::default(),
             prefixes: PrefixList::default(),
             dests: DestCache::default(),
+            #[cfg(feature = "dns")]
             dns_servers: DnsServers::default(),
+            #[cfg(feature = "dns")]
             search: SearchList::default(),
             rs,
             hop_limit: DEFAULT_HOP_LIMIT,
@@ -781,12 +789,16 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         self.dests.iter().copied()
     }
 
-    /// DNS servers in preference order (RFC 8106).
+    /// DNS servers in preference order (RFC 8106). With the `dns`
+    /// feature.
+    #[cfg(feature = "dns")]
     pub fn dns_servers(&self) -> impl Iterator<Item = Ipv6Addr> + '_ {
         self.dns_servers.iter().copied()
     }
 
-    /// DNS search domains in preference order (RFC 8106).
+    /// DNS search domains in preference order (RFC 8106). With the `dns`
+    /// feature.
+    #[cfg(feature = "dns")]
     pub fn search_domains(&self) -> impl Iterator<Item = SearchDomain> + '_ {
         self.search.iter().copied()
     }

@@ -236,6 +236,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 other: flags.1,
             });
         }
+        #[cfg_attr(not(feature = "dns"), allow(unused_mut))]
         let mut dns_changed = false;
         for opt in ra.options.iter() {
             match opt {
@@ -251,7 +252,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 }
                 Ok(NdOption::Mtu(mtu)) => self.on_mtu(mtu),
                 Ok(NdOption::RouteInfo(r)) => self.on_route_info(src, &r),
+                #[cfg(feature = "dns")]
                 Ok(NdOption::Rdnss(r)) => dns_changed |= self.on_rdnss(&r),
+                #[cfg(feature = "dns")]
                 Ok(NdOption::Dnssl(d)) => dns_changed |= self.on_dnssl(&d),
                 Ok(_) => {}
                 Err(_) => bump(&mut self.stats.ra_option_malformed),
@@ -502,6 +505,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     }
 
     /// RDNSS (RFC 8106 §5.3.1, §6.2); true if the server list changed.
+    #[cfg(feature = "dns")]
     fn on_rdnss(&mut self, r: &Rdnss<'_>) -> bool {
         let expires = (r.lifetime != Lifetime::ZERO).then(|| self.clock.expiry(r.lifetime));
         let mut unusable = 0u32;
@@ -520,6 +524,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     }
 
     /// DNSSL (RFC 8106 §5.3.1, §6.3); true if the search list changed.
+    #[cfg(feature = "dns")]
     fn on_dnssl(&mut self, d: &Dnssl<'_>) -> bool {
         let expires = (d.lifetime != Lifetime::ZERO).then(|| self.clock.expiry(d.lifetime));
         let mut too_long = 0u32;

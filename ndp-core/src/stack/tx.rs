@@ -116,7 +116,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             self.routers.next_deadline(),
             self.routes.next_deadline(clock),
             self.prefixes.next_deadline(clock),
+            #[cfg(feature = "dns")]
             self.dns_servers.next_deadline(clock),
+            #[cfg(feature = "dns")]
             self.search.next_deadline(clock),
             self.rs.next(),
             self.addrs.next_deadline(clock),
@@ -379,11 +381,14 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             self.report_refusals();
             return true;
         }
-        let servers = self.dns_servers.expire(&self.clock);
-        let search = self.search.expire(&self.clock);
-        if servers || search {
-            self.event(Event::Dns);
-            return true;
+        #[cfg(feature = "dns")]
+        {
+            let servers = self.dns_servers.expire(&self.clock);
+            let search = self.search.expire(&self.clock);
+            if servers || search {
+                self.event(Event::Dns);
+                return true;
+            }
         }
         false
     }

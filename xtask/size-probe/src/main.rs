@@ -157,18 +157,23 @@ mod engine {
             s.destinations().for_each(|x| {
                 black_box(x);
             });
+            #[cfg(feature = "full")]
             s.dns_servers().for_each(|x| {
                 black_box(x);
             });
+            #[cfg(feature = "full")]
             s.search_domains().for_each(|x| {
                 black_box(x.as_str());
             });
             s.multicast_groups().for_each(|x| {
                 black_box(x);
             });
+            #[cfg(feature = "full")]
             s.stats().iter().for_each(|x| {
                 black_box(x);
             });
+            #[cfg(not(feature = "full"))]
+            black_box(s.stats());
             black_box((s.link_mtu(), s.hop_limit(), s.config_flags()));
             black_box((
                 s.router_solicitations_sent(),
