@@ -92,8 +92,9 @@ impl Refusals {
 pub const ROUTERS: usize = 3;
 /// On-link prefixes kept.
 pub const PREFIXES: usize = 4;
-/// More-specific routes (Route Information options) kept.
-pub const ROUTES: usize = 4;
+/// More-specific routes (Route Information options) kept; none without
+/// the `route-info` feature.
+pub const ROUTES: usize = if cfg!(feature = "route-info") { 4 } else { 0 };
 /// Destination cache entries.
 pub const DESTINATIONS: usize = 4;
 
@@ -303,6 +304,7 @@ impl RouteTable {
     /// located by prefix, length and router; lifetime zero removes it.
     /// Callers drop options with the reserved preference first (§2.3).
     /// A full table refuses newcomers; see [`RouteTable::evict`].
+    #[cfg(any(test, feature = "route-info"))]
     pub fn update(
         &mut self,
         prefix: Ipv6Addr,
@@ -645,6 +647,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "route-info")]
     fn selection_prefers_longest_match_then_preference_then_reachability() {
         // RFC 4191 §3.6's example: W ::/0 medium, X 2002::/16 medium,
         // Y 2001:db8::/32 high, Z 2001:db8::/32 low.
@@ -766,6 +769,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "route-info")]
     fn default_route_option_overrides_the_header() {
         // RFC 4191 §3.1: a ::/0 RIO overrides the RA header's preference.
         let (r1, r2) = (a("fe80::1"), a("fe80::2"));
@@ -789,7 +793,8 @@ mod tests {
     }
 
     #[test]
-    fn routes_and_prefixes_follow_their_lifetimes() {
+    #[cfg(feature = "route-info")]
+    fn routes_follow_their_lifetimes() {
         let mut routes = RouteTable::default();
         let (p, r) = (a("2001:db8:ff::"), a("fe80::1"));
         assert_eq!(
@@ -812,7 +817,10 @@ mod tests {
             routes.update(p, 48, r, Preference::High, Lifetime::ZERO, &c0()),
             Update::Removed
         );
+    }
 
+    #[test]
+    fn prefixes_follow_their_lifetimes() {
         let mut prefixes = PrefixList::default();
         let q = a("2001:db8:1::");
         assert_eq!(
@@ -863,6 +871,11 @@ mod tests {
             prefixes.update(a("2001:db8::"), 64, Lifetime::Finite(90), &c0()),
             Update::Refreshed
         );
+    }
+
+    #[test]
+    #[cfg(feature = "route-info")]
+    fn a_full_route_table_refuses_newcomers_until_one_is_evicted() {
         let mut routes = RouteTable::default();
         for i in 0..ROUTES as u16 {
             routes.update(

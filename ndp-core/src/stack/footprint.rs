@@ -95,8 +95,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// capacity: `(kind, bytes per entry, entries)`. Neighbors and queue
     /// slots scale with the type parameters; the rest are fixed.
     ///
-    /// A kind left out of the build by its feature (`dns`) lists zero
-    /// bytes and zero entries.
+    /// A kind left out of the build by its feature (`dns`, `route-info`)
+    /// lists zero bytes and zero entries.
     ///
     /// ```
     /// use ndp_core::Stack;
@@ -116,7 +116,16 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             ("address", size_of::<AddressSlot>(), crate::addr::ADDRESSES),
             ("prefix", size_of::<OnLinkPrefix>(), crate::router::PREFIXES),
             ("router", size_of::<Router>(), crate::router::ROUTERS),
-            ("route", size_of::<Route>(), crate::router::ROUTES),
+            (
+                "route",
+                // None without the `route-info` feature.
+                if crate::router::ROUTES == 0 {
+                    0
+                } else {
+                    size_of::<Route>()
+                },
+                crate::router::ROUTES,
+            ),
             (
                 "destination",
                 size_of::<Destination>(),

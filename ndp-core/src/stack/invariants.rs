@@ -795,4 +795,48 @@ mod tests {
         #[cfg(not(feature = "dns"))]
         assert!(!events.contains(&Event::Dns), "{events:?}");
     }
+
+    /// RFC 4191 Route Information options steer traffic with the
+    /// `route-info` feature (a type C host) and are ignored without it (a
+    /// type A host): the destination then goes to the default router.
+    #[test]
+    fn route_information_follows_the_route_info_feature() {
+        use crate::wire::RouteInfo;
+        let mut s = Stack::new(Config::new(MAC, 7), Instant::ZERO);
+        let now = Instant::from_millis(1500);
+        drain(&mut s, now);
+        ra_from(&mut s, now, a("fe80::1"), "2001:db8:1::");
+        let opts = [
+            NdOption::SourceLinkAddr(MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x02])),
+            NdOption::RouteInfo(RouteInfo {
+                prefix_len: 48,
+                preference: Preference::High,
+                lifetime: Lifetime::Finite(600),
+                prefix: a("2001:db8:99::"),
+            }),
+        ];
+        // Not a default router: only the route.
+        let m = Message::RouterAdvert(RouterAdvert {
+            cur_hop_limit: 64,
+            managed: false,
+            other_config: false,
+            preference: Preference::Medium,
+            router_lifetime: 0,
+            reachable_time: 0,
+            retrans_timer: 0,
+            options: Options::from_list(&opts),
+        });
+        rx(&mut s, now, &m, a("fe80::2"), a("ff02::1"));
+        assert_eq!(s.stats().ra_option_malformed, 0);
+        let hop = s.next_hop(a("2001:db8:99::1"));
+        #[cfg(feature = "route-info")]
+        {
+            assert_eq!(hop, Some(a("fe80::2")));
+            assert_eq!(s.routes().count(), 1);
+        }
+        #[cfg(not(feature = "route-info"))]
+        assert_eq!(hop, Some(a("fe80::1")));
+        // Elsewhere: the default router either way.
+        assert_eq!(s.next_hop(a("2001:db8:5::1")), Some(a("fe80::1")));
+    }
 }

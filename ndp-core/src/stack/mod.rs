@@ -65,14 +65,15 @@ use crate::router::{
 };
 use crate::stats::{Stats, bump};
 use crate::time::{Clock, Duration, Expiry, Instant, Timer};
+#[cfg(feature = "route-info")]
+use crate::wire::RouteInfo;
 use crate::wire::icmpv6::NEXT_HEADER_ICMPV6;
 use crate::wire::ipv6::Ipv6Header;
 use crate::wire::validate::ND_HOP_LIMIT;
 use crate::wire::{
     self, DestUnreachable, IpMeta, Lifetime, MacAddr, Message, MessageType, MulticastAddr,
     NdOption, NeighborAdvert, NeighborSolicit, Options, Preference, PrefixInfo, Redirect,
-    RouteInfo, RouterAdvert, RouterSolicit, RxError, UnicastAddr, UnreachableCode, is_link_local,
-    kind,
+    RouterAdvert, RouterSolicit, RxError, UnicastAddr, UnreachableCode, is_link_local, kind,
 };
 #[cfg(feature = "dns")]
 use crate::wire::{Dnssl, Rdnss};
@@ -147,7 +148,7 @@ pub enum Event {
         valid: Lifetime,
     },
     /// A more-specific route appeared or changed (`lifetime` non-zero) or
-    /// went (`lifetime` zero).
+    /// went (`lifetime` zero). With the `route-info` feature.
     Route {
         /// Destination prefix.
         prefix: Ipv6Addr,
@@ -774,7 +775,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         self.routers.iter().copied()
     }
 
-    /// More-specific routes (RFC 4191).
+    /// More-specific routes (RFC 4191). With the `route-info` feature.
+    #[cfg(feature = "route-info")]
     pub fn routes(&self) -> impl Iterator<Item = Route> + '_ {
         self.routes.iter().copied()
     }

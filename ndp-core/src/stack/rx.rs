@@ -251,6 +251,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                     }
                 }
                 Ok(NdOption::Mtu(mtu)) => self.on_mtu(mtu),
+                #[cfg(feature = "route-info")]
                 Ok(NdOption::RouteInfo(r)) => self.on_route_info(src, &r),
                 #[cfg(feature = "dns")]
                 Ok(NdOption::Rdnss(r)) => dns_changed |= self.on_rdnss(&r),
@@ -445,6 +446,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     }
 
     /// A Route Information option (RFC 4191 §3.1).
+    #[cfg(feature = "route-info")]
     fn on_route_info(&mut self, router: Ipv6Addr, r: &RouteInfo) {
         // RFC 4191 §2.3: the reserved preference makes the option ignored.
         if r.preference == Preference::Reserved {

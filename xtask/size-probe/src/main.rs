@@ -148,6 +148,7 @@ mod engine {
             s.routers().for_each(|x| {
                 black_box(x);
             });
+            #[cfg(feature = "full")]
             s.routes().for_each(|x| {
                 black_box(x);
             });
