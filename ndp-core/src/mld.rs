@@ -12,7 +12,10 @@
 //!   response delay, combined as §6.2 requires, so a link full of hosts
 //!   does not answer at once;
 //! - with an MLDv1 querier present, MLDv1 Reports and Dones are sent
-//!   instead (§8.2.1).
+//!   instead (§8.2.1), with the `mldv1` feature. Without it, MLDv1
+//!   queries get MLDv2 reports, which an MLDv1-only router or snooping
+//!   switch ignores: on such a link, multicast to our groups may stop
+//!   reaching us (lwIP's choice is the opposite: MLDv1 only).
 //!
 //! ff02::1 is never reported (RFC 3810 §6). The groups here are always
 //! in EXCLUDE mode with no sources, so records never carry sources.
@@ -95,8 +98,12 @@ impl Mld {
 
     /// In MLDv1 compatibility mode (RFC 3810 §8.2.1); a timer that ran out
     /// is switched off, so it cannot read as running again once the
-    /// clock wraps.
+    /// clock wraps. Never without the `mldv1` feature, which leaves the
+    /// MLDv1 code out of the build.
     fn v1(&mut self, now: Instant) -> bool {
+        if !cfg!(feature = "mldv1") {
+            return false;
+        }
         if self.v1_until.due(now) {
             self.v1_until = Timer::OFF;
         }
@@ -166,7 +173,9 @@ impl Mld {
 
     /// A valid query arrived (RFC 3810 §6.2, §8.2.1).
     pub fn on_query(&mut self, q: &MldQuery<'_>, now: Instant, rng: &mut Rng) {
-        if q.v2.is_none() {
+        // Without the `mldv1` feature an MLDv1 query is answered like an
+        // MLDv2 one, with MLDv2 reports.
+        if cfg!(feature = "mldv1") && q.v2.is_none() {
             // §8.2.1: an MLDv1 querier; switching mode cancels what was
             // pending.
             if !self.v1(now) {
@@ -464,6 +473,32 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(feature = "mldv1"))]
+    fn without_mldv1_an_mldv1_query_gets_an_mldv2_report() {
+        let mut m = Mld::new();
+        let mut rng = Rng::new(4);
+        m.set_groups(&[g(1)], t(0), t(0));
+        settle(&mut m, &mut rng);
+        m.on_query(
+            &query(Ipv6Addr::UNSPECIFIED, 1000, false),
+            t(10_000),
+            &mut rng,
+        );
+        let at = m.next_deadline().unwrap();
+        assert_eq!(
+            records(m.poll(at, &mut rng)),
+            [(RecordType::ModeIsExclude, g(1))]
+        );
+        // Leaving is reported the MLDv2 way too.
+        m.set_groups(&[], t(11_000), t(11_000));
+        assert_eq!(
+            records(m.poll(t(11_000), &mut rng)),
+            [(RecordType::ChangeToInclude, g(1))]
+        );
+    }
+
+    #[test]
+    #[cfg(feature = "mldv1")]
     fn mldv1_querier_switches_to_v1_reports_and_done() {
         // RFC 3810 §8.2.1, RFC 2710.
         let mut m = Mld::new();
