@@ -627,20 +627,14 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             target: target.get(),
             options: Options::from_list(&opts),
         });
-        match write_icmp(buf, Ipv6Addr::UNSPECIFIED, group.get(), ND_HOP_LIMIT, &msg) {
-            Ok(len) => {
-                bump(&mut self.stats.tx_dad_probe);
-                Timers::Sent(Transmit {
-                    len,
-                    delivery: Delivery::Link(group.mac()),
-                    kind: TransmitKind::Ndp,
-                })
-            }
-            Err(_) => {
-                bump(&mut self.stats.tx_buffer_too_small);
-                Timers::Again
-            }
-        }
+        let written = write_icmp(buf, Ipv6Addr::UNSPECIFIED, group.get(), ND_HOP_LIMIT, &msg);
+        self.written(
+            written,
+            Delivery::Link(group.mac()),
+            TransmitKind::Ndp,
+            |s| &mut s.tx_dad_probe,
+        )
+        .map_or(Timers::Again, Timers::Sent)
     }
 
     /// A gratuitous advertisement (RFC 9131 §6.1.2): to ff02::2, S=0,
@@ -668,20 +662,14 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             target,
             options: Options::from_list(&opts),
         });
-        match write_icmp(buf, target, routers.get(), ND_HOP_LIMIT, &msg) {
-            Ok(len) => {
-                bump(&mut self.stats.tx_gratuitous_na);
-                Timers::Sent(Transmit {
-                    len,
-                    delivery: Delivery::Link(routers.mac()),
-                    kind: TransmitKind::Ndp,
-                })
-            }
-            Err(_) => {
-                bump(&mut self.stats.tx_buffer_too_small);
-                Timers::Again
-            }
-        }
+        let written = write_icmp(buf, target, routers.get(), ND_HOP_LIMIT, &msg);
+        self.written(
+            written,
+            Delivery::Link(routers.mac()),
+            TransmitKind::Ndp,
+            |s| &mut s.tx_gratuitous_na,
+        )
+        .map_or(Timers::Again, Timers::Sent)
     }
 
     /// The next MLD message due (RFC 3810 §6), with hop limit 1 and a
@@ -720,20 +708,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             ),
         };
         let mac = MulticastAddr::new(dst).map_or(MacAddr::BROADCAST, |g| g.mac());
-        match write_mld(buf, src, dst, &msg) {
-            Ok(len) => {
-                bump(&mut self.stats.tx_mld);
-                Some(Transmit {
-                    len,
-                    delivery: Delivery::Link(mac),
-                    kind: TransmitKind::Ndp,
-                })
-            }
-            Err(_) => {
-                bump(&mut self.stats.tx_buffer_too_small);
-                None
-            }
-        }
+        let written = write_mld(buf, src, dst, &msg);
+        self.written(written, Delivery::Link(mac), TransmitKind::Ndp, |s| {
+            &mut s.tx_mld
+        })
     }
 }
 

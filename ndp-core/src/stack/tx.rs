@@ -29,17 +29,14 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         }
         loop {
             if let Some(a) = self.answers.pop_front() {
-                match self.write_answer(&a, buf) {
-                    Some(Ok(len)) => {
-                        bump(&mut self.stats.tx_na);
-                        return Some(Transmit {
-                            len,
-                            delivery: Delivery::Link(a.dst_mac),
-                            kind: TransmitKind::Ndp,
-                        });
-                    }
-                    Some(Err(_)) => bump(&mut self.stats.tx_buffer_too_small),
-                    None => {}
+                // None: the address went since the answer was queued.
+                if let Some(w) = self.write_answer(&a, buf)
+                    && let Some(tx) =
+                        self.written(w, Delivery::Link(a.dst_mac), TransmitKind::Ndp, |s| {
+                            &mut s.tx_na
+                        })
+                {
+                    return Some(tx);
                 }
                 continue;
             }
@@ -130,6 +127,36 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         .reduce(Instant::earlier)
     }
 
+    /// The outcome of writing a packet into the caller's buffer: counted
+    /// in `counter` and handed out when written, counted in
+    /// `tx_buffer_too_small` and dropped when it did not fit. Every message
+    /// the engine writes goes through here (released packets are copies).
+    /// Inlined: a shared copy, with `counter` a function pointer, measured
+    /// 240 B larger.
+    #[inline(always)]
+    pub(super) fn written(
+        &mut self,
+        written: Result<usize, wire::Error>,
+        delivery: Delivery,
+        kind: TransmitKind,
+        counter: impl FnOnce(&mut Stats) -> &mut u32,
+    ) -> Option<Transmit> {
+        match written {
+            Ok(len) => {
+                bump(counter(&mut self.stats));
+                Some(Transmit {
+                    len,
+                    delivery,
+                    kind,
+                })
+            }
+            Err(_) => {
+                bump(&mut self.stats.tx_buffer_too_small);
+                None
+            }
+        }
+    }
+
     fn write_answer(&self, a: &Answer, buf: &mut [u8]) -> Option<Result<usize, wire::Error>> {
         // The address may have gone, or lost DAD, since the answer was
         // queued; an optimistic one never sets O (RFC 4429 §3.3).
@@ -187,18 +214,13 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 )
             });
             self.queue.remove(slot);
-            match written {
-                Some(Ok(len)) => {
-                    bump(&mut self.stats.tx_unreachable);
-                    return Some(Transmit {
-                        len,
-                        delivery: Delivery::Local,
-                        kind: TransmitKind::Unreachable,
-                    });
-                }
-                Some(Err(_)) => bump(&mut self.stats.tx_buffer_too_small),
-                // Queued packets were checked on the way in; nothing to do.
-                None => {}
+            // None: queued packets were checked on the way in.
+            if let Some(w) = written
+                && let Some(tx) = self.written(w, Delivery::Local, TransmitKind::Unreachable, |s| {
+                    &mut s.tx_unreachable
+                })
+            {
+                return Some(tx);
             }
         }
     }
@@ -412,20 +434,14 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         };
         let msg = Message::RouterSolicit(RouterSolicit { options });
         let src = src.unwrap_or(Ipv6Addr::UNSPECIFIED);
-        match write_icmp(buf, src, all_routers.get(), ND_HOP_LIMIT, &msg) {
-            Ok(len) => {
-                bump(&mut self.stats.tx_rs);
-                Timers::Sent(Transmit {
-                    len,
-                    delivery: Delivery::Link(all_routers.mac()),
-                    kind: TransmitKind::Ndp,
-                })
-            }
-            Err(_) => {
-                bump(&mut self.stats.tx_buffer_too_small);
-                Timers::Again
-            }
-        }
+        let written = write_icmp(buf, src, all_routers.get(), ND_HOP_LIMIT, &msg);
+        self.written(
+            written,
+            Delivery::Link(all_routers.mac()),
+            TransmitKind::Ndp,
+            |s| &mut s.tx_rs,
+        )
+        .map_or(Timers::Again, Timers::Sent)
     }
 
     /// Send a solicitation for entry `i`: multicast to its solicited-node
@@ -488,24 +504,15 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             target: target.get(),
             options: Options::from_list(&opts),
         });
-        match write_icmp(buf, src, dst, ND_HOP_LIMIT, &msg) {
-            Ok(len) => {
-                bump(if multicast {
-                    &mut self.stats.tx_ns_multicast
-                } else {
-                    &mut self.stats.tx_ns_unicast
-                });
-                Timers::Sent(Transmit {
-                    len,
-                    delivery: Delivery::Link(mac),
-                    kind: TransmitKind::Ndp,
-                })
+        let written = write_icmp(buf, src, dst, ND_HOP_LIMIT, &msg);
+        self.written(written, Delivery::Link(mac), TransmitKind::Ndp, |s| {
+            if multicast {
+                &mut s.tx_ns_multicast
+            } else {
+                &mut s.tx_ns_unicast
             }
-            Err(_) => {
-                bump(&mut self.stats.tx_buffer_too_small);
-                Timers::Again
-            }
-        }
+        })
+        .map_or(Timers::Again, Timers::Sent)
     }
 
     /// When to call [`Stack::poll_transmit`] next: the earliest timer, or
