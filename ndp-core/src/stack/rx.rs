@@ -149,19 +149,13 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// does: its sender cannot be reached at that address).
     fn link_addr(&mut self, options: &Options<'_>, kind: u8) -> Result<Option<MacAddr>, ()> {
         let mut found = None;
-        for o in options.iter() {
-            match o {
-                Ok(NdOption::SourceLinkAddr(m)) if kind == kind::SOURCE_LINK_ADDR => {
-                    found = found.or(Some(m));
-                }
-                Ok(NdOption::TargetLinkAddr(m)) if kind == kind::TARGET_LINK_ADDR => {
-                    found = found.or(Some(m));
-                }
-                Err(e) if e.kind == kind => {
-                    self.stats.malformed(e.error);
+        for (_, body) in options.raw().filter(|(k, _)| *k == kind) {
+            match wire::parse_link_addr(body) {
+                Ok(m) => found = found.or(Some(m)),
+                Err(e) => {
+                    self.stats.malformed(e);
                     return Err(());
                 }
-                _ => {}
             }
         }
         // A group address (I/G bit set) is nobody's own: unicasts to it
@@ -238,7 +232,21 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         }
         #[cfg_attr(not(feature = "dns"), allow(unused_mut))]
         let mut dns_changed = false;
-        for opt in ra.options.iter() {
+        for (k, body) in ra.options.raw() {
+            // Only the kinds acted on here are parsed (and so linked);
+            // the link-layer address was read above, and the rest, known
+            // or not, are skipped (RFC 4861 §4.6).
+            let opt = match k {
+                kind::PREFIX_INFO => wire::parse_prefix_info(body).map(NdOption::PrefixInfo),
+                kind::MTU => wire::parse_mtu(body).map(NdOption::Mtu),
+                #[cfg(feature = "route-info")]
+                kind::ROUTE_INFO => wire::parse_route_info(body).map(NdOption::RouteInfo),
+                #[cfg(feature = "dns")]
+                kind::RDNSS => wire::parse_rdnss(body).map(NdOption::Rdnss),
+                #[cfg(feature = "dns")]
+                kind::DNSSL => wire::parse_dnssl(body).map(NdOption::Dnssl),
+                _ => continue,
+            };
             match opt {
                 Ok(NdOption::PrefixInfo(p)) => {
                     // On-link and address configuration are separate
@@ -607,8 +615,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 // probe some more (§4.1).
                 let ours = ns
                     .options
-                    .nonce()
-                    .is_some_and(|n| self.addrs.slot(i).is_some_and(|s| s.sent_nonce(n)));
+                    .raw()
+                    .find(|(k, _)| *k == kind::NONCE)
+                    .is_some_and(|(_, n)| self.addrs.slot(i).is_some_and(|s| s.sent_nonce(n)));
                 if ours {
                     bump(&mut self.stats.rx_dad_loopback);
                     if let Some(s) = self.addrs.slot_mut(i) {

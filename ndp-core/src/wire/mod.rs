@@ -66,6 +66,13 @@ pub use option::{
     AddrIter, AddrList, Dnssl, DomainIter, DomainList, DomainName, Lifetime, NdOption, OptionError,
     OptionIter, Options, Preference, PrefixInfo, Rdnss, RouteInfo, kind, option_kind,
 };
+// The engine's option parsers, one per kind it acts on (see
+// `Options::raw`).
+#[cfg(feature = "route-info")]
+pub(crate) use option::parse_route_info;
+#[cfg(feature = "dns")]
+pub(crate) use option::{parse_dnssl, parse_rdnss};
+pub(crate) use option::{parse_link_addr, parse_mtu, parse_prefix_info};
 pub use ra::RouterAdvert;
 pub use redirect::Redirect;
 pub use rs::RouterSolicit;

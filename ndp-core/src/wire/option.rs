@@ -335,12 +335,7 @@ impl<'a> NdOption<'a> {
             kind::REDIRECTED_HEADER => {
                 NdOption::RedirectedHeader(bytes::rest(body, field::redirected::DATA)?)
             }
-            kind::MTU => {
-                if body.len() != field::mtu::BODY_LEN {
-                    return Err(Error::BadOptionLength);
-                }
-                NdOption::Mtu(bytes::u32_at(body, field::mtu::MTU)?)
-            }
+            kind::MTU => NdOption::Mtu(parse_mtu(body)?),
             // RFC 3971 §5.3.2: at least 6 bytes, which any non-zero length gives.
             kind::NONCE => NdOption::Nonce(body),
             kind::ROUTE_INFO => NdOption::RouteInfo(parse_route_info(body)?),
@@ -454,7 +449,14 @@ impl<'a> NdOption<'a> {
     }
 }
 
-fn parse_link_addr(body: &[u8]) -> Result<MacAddr> {
+pub(crate) fn parse_mtu(body: &[u8]) -> Result<u32> {
+    if body.len() != field::mtu::BODY_LEN {
+        return Err(Error::BadOptionLength);
+    }
+    bytes::u32_at(body, field::mtu::MTU)
+}
+
+pub(crate) fn parse_link_addr(body: &[u8]) -> Result<MacAddr> {
     // RFC 4861 §4.6.1: for IEEE 802 addresses the option Length is 1.
     if body.len() != LINK_ADDR_BODY_LEN {
         return Err(Error::BadOptionLength);
@@ -462,7 +464,7 @@ fn parse_link_addr(body: &[u8]) -> Result<MacAddr> {
     Ok(MacAddr(bytes::array::<6>(body, 0)?))
 }
 
-fn parse_prefix_info(body: &[u8]) -> Result<PrefixInfo> {
+pub(crate) fn parse_prefix_info(body: &[u8]) -> Result<PrefixInfo> {
     use field::prefix_info as f;
     // RFC 4861 §4.6.2: Length 4.
     if body.len() != f::BODY_LEN {
@@ -483,7 +485,7 @@ fn parse_prefix_info(body: &[u8]) -> Result<PrefixInfo> {
     })
 }
 
-fn parse_route_info(body: &[u8]) -> Result<RouteInfo> {
+pub(crate) fn parse_route_info(body: &[u8]) -> Result<RouteInfo> {
     use field::route_info as f;
     let prefix_len = bytes::u8_at(body, f::PREFIX_LEN)?;
     // RFC 4191 §2.3: Length 1, 2 or 3; a prefix longer than 64 bits needs
@@ -515,7 +517,7 @@ fn parse_route_info(body: &[u8]) -> Result<RouteInfo> {
     })
 }
 
-fn parse_rdnss(body: &[u8]) -> Result<Rdnss<'_>> {
+pub(crate) fn parse_rdnss(body: &[u8]) -> Result<Rdnss<'_>> {
     use field::dns as f;
     let addrs = bytes::rest(body, f::DATA)?;
     // RFC 8106 §5.1: Length 3 for one address, +2 per additional address.
@@ -528,7 +530,7 @@ fn parse_rdnss(body: &[u8]) -> Result<Rdnss<'_>> {
     })
 }
 
-fn parse_dnssl(body: &[u8]) -> Result<Dnssl<'_>> {
+pub(crate) fn parse_dnssl(body: &[u8]) -> Result<Dnssl<'_>> {
     use field::dns as f;
     // RFC 8106 §5.2: Length at least 2 (one 8-octet unit of names).
     if body.len() < f::DATA.saturating_add(8) {
@@ -1004,7 +1006,20 @@ impl<'a> Options<'a> {
 
     /// Whether any option (well-formed or not) has this type.
     pub fn contains_kind(&self, kind: u8) -> bool {
-        self.iter().any(|o| option_kind(&o) == kind)
+        match self.0 {
+            OptInner::Wire(_) => self.raw().any(|(k, _)| k == kind),
+            OptInner::List(l) => l.iter().any(|o| o.kind() == kind),
+        }
+    }
+
+    /// Type and body of each received option, unparsed (nothing for
+    /// options built to send): the engine's walk, which parses only the
+    /// kinds it acts on, so a firmware links only their parsers.
+    pub(crate) fn raw(&self) -> RawOptions<'a> {
+        match self.0 {
+            OptInner::Wire(b) => RawOptions(b),
+            OptInner::List(_) => RawOptions(&[]),
+        }
     }
 
     /// The first well-formed Source Link-Layer Address option.
@@ -1078,6 +1093,21 @@ impl defmt::Format for Options<'_> {
             defmt::write!(f, "{} ", o);
         }
         defmt::write!(f, "]");
+    }
+}
+
+/// See [`Options::raw`].
+pub(crate) struct RawOptions<'a>(&'a [u8]);
+
+impl<'a> Iterator for RawOptions<'a> {
+    type Item = (u8, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        // The framing was checked by `Options::parse`; bytes that would
+        // fail it end the walk.
+        let (kind, body, rest) = split_option(self.0).ok()?;
+        self.0 = rest;
+        Some((kind, body))
     }
 }
 
