@@ -723,7 +723,7 @@ fn write_mld(
     dst: Ipv6Addr,
     msg: &Message<'_>,
 ) -> Result<usize, wire::Error> {
-    let icmp_len = msg.buffer_len();
+    let icmp_len = msg.encoded_len()?;
     let payload = ROUTER_ALERT_HBH_LEN.saturating_add(icmp_len);
     let payload_len = u16::try_from(payload).map_err(|_| wire::Error::BufferTooSmall)?;
     Ipv6Header {

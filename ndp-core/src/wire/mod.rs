@@ -296,13 +296,36 @@ impl<'a> Message<'a> {
         self.encode(src, dst, buf)
     }
 
+    /// [`Message::buffer_len`] as the engine's encoder sees it: without
+    /// the `emit` feature the messages only routers send, and options the
+    /// engine does not encode, are [`Error::UnsupportedType`].
+    pub(crate) fn encoded_len(&self) -> Result<usize> {
+        match self {
+            Message::RouterSolicit(m) => m.encoded_len(),
+            Message::NeighborSolicit(m) => m.encoded_len(),
+            Message::NeighborAdvert(m) => m.encoded_len(),
+            Message::MldV1Report(_) | Message::MldV1Done(_) => Ok(MldV1::LEN),
+            Message::MldV2Report(m) => Ok(m.buffer_len()),
+            Message::DestUnreachable(m) => Ok(m.buffer_len()),
+            #[cfg(any(test, feature = "emit"))]
+            Message::RouterAdvert(_) | Message::Redirect(_) | Message::MldQuery(_) => {
+                Ok(self.buffer_len())
+            }
+            #[cfg(not(any(test, feature = "emit")))]
+            Message::RouterAdvert(_) | Message::Redirect(_) | Message::MldQuery(_) => {
+                Err(Error::UnsupportedType)
+            }
+        }
+    }
+
     /// [`Message::emit`], the engine's own encoder. Without the `emit`
     /// feature it encodes only what a host sends: the messages only
     /// routers send (Router Advertisement, Redirect, MLD Query) and their
     /// options fail with [`Error::UnsupportedType`], so that a firmware
     /// does not carry their encoders.
     pub(crate) fn encode(&self, src: &Ipv6Addr, dst: &Ipv6Addr, buf: &mut [u8]) -> Result<usize> {
-        let len = self.buffer_len();
+        // Refuses what it does not encode.
+        let len = self.encoded_len()?;
         let msg = bytes::slice_mut(buf, 0, len)?;
         icmpv6::emit_header(msg, self.msg_type() as u8, self.code())?;
         match self {
@@ -318,6 +341,7 @@ impl<'a> Message<'a> {
             Message::Redirect(m) => m.emit_body(msg)?,
             #[cfg(any(test, feature = "emit"))]
             Message::MldQuery(m) => m.emit_body(msg)?,
+            // Refused by encoded_len.
             #[cfg(not(any(test, feature = "emit")))]
             Message::RouterAdvert(_) | Message::Redirect(_) | Message::MldQuery(_) => {
                 return Err(Error::UnsupportedType);

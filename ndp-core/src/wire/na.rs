@@ -54,6 +54,11 @@ impl<'a> NeighborAdvert<'a> {
         field::OPTIONS.saturating_add(self.options.buffer_len())
     }
 
+    /// [`Self::buffer_len`] for the engine's encoder.
+    pub(crate) fn encoded_len(&self) -> Result<usize> {
+        Ok(field::OPTIONS.saturating_add(self.options.encoded_len()?))
+    }
+
     pub(crate) fn emit_body(&self, msg: &mut [u8]) -> Result<()> {
         let mut flags = 0;
         if self.router_flag {

@@ -41,6 +41,11 @@ impl<'a> NeighborSolicit<'a> {
         field::OPTIONS.saturating_add(self.options.buffer_len())
     }
 
+    /// [`Self::buffer_len`] for the engine's encoder.
+    pub(crate) fn encoded_len(&self) -> Result<usize> {
+        Ok(field::OPTIONS.saturating_add(self.options.encoded_len()?))
+    }
+
     pub(crate) fn emit_body(&self, msg: &mut [u8]) -> Result<()> {
         bytes::zero(msg, field::RESERVED, 4)?;
         bytes::put_addr(msg, field::TARGET, &self.target)?;

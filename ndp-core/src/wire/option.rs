@@ -369,22 +369,33 @@ impl<'a> NdOption<'a> {
         self.encode(buf)
     }
 
+    /// [`NdOption::buffer_len`] as the engine's encoder sees it: without
+    /// the `emit` feature only the kinds it encodes (see
+    /// [`NdOption::encode`]) have one, and the others are
+    /// [`Error::UnsupportedType`], so that a firmware does not link their
+    /// length rules.
+    pub(crate) fn encoded_len(&self) -> Result<usize> {
+        #[cfg(any(test, feature = "emit"))]
+        {
+            Ok(self.buffer_len())
+        }
+        #[cfg(not(any(test, feature = "emit")))]
+        match self {
+            NdOption::SourceLinkAddr(_) | NdOption::TargetLinkAddr(_) => Ok(8),
+            NdOption::Nonce(d) | NdOption::Unknown { data: d, .. } => {
+                Ok(bytes::round_up8(d.len().saturating_add(2)).unwrap_or(usize::MAX))
+            }
+            _ => Err(Error::UnsupportedType),
+        }
+    }
+
     /// [`NdOption::emit`], the engine's own encoder: without the `emit`
     /// feature, only the options a host sends (link-layer addresses,
     /// Nonce, and unknown ones as raw bytes); the others fail with
     /// [`Error::UnsupportedType`].
     pub(crate) fn encode(&self, buf: &mut [u8]) -> Result<usize> {
-        #[cfg(not(any(test, feature = "emit")))]
-        if !matches!(
-            self,
-            NdOption::SourceLinkAddr(_)
-                | NdOption::TargetLinkAddr(_)
-                | NdOption::Nonce(_)
-                | NdOption::Unknown { .. }
-        ) {
-            return Err(Error::UnsupportedType);
-        }
-        let total = self.buffer_len();
+        // Refuses the kinds it does not encode.
+        let total = self.encoded_len()?;
         let units = u8::try_from(total / 8).map_err(|_| Error::OptionTooLong)?;
         let out = bytes::slice_mut(buf, 0, total)?;
         out.fill(0);
@@ -983,6 +994,17 @@ impl<'a> Options<'a> {
     #[cfg(any(test, feature = "emit"))]
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
         self.encode(buf)
+    }
+
+    /// [`Options::buffer_len`] as the engine's encoder sees it (see
+    /// [`NdOption::encoded_len`]).
+    pub(crate) fn encoded_len(&self) -> Result<usize> {
+        match self.0 {
+            OptInner::Wire(b) => Ok(b.len()),
+            OptInner::List(l) => l
+                .iter()
+                .try_fold(0usize, |n, o| Ok(n.saturating_add(o.encoded_len()?))),
+        }
     }
 
     /// [`Options::emit`], the engine's own encoder (see

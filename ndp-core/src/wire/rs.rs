@@ -36,6 +36,11 @@ impl<'a> RouterSolicit<'a> {
         field::OPTIONS.saturating_add(self.options.buffer_len())
     }
 
+    /// [`Self::buffer_len`] for the engine's encoder.
+    pub(crate) fn encoded_len(&self) -> Result<usize> {
+        Ok(field::OPTIONS.saturating_add(self.options.encoded_len()?))
+    }
+
     /// Write everything after the ICMPv6 header.
     pub(crate) fn emit_body(&self, msg: &mut [u8]) -> Result<()> {
         bytes::zero(msg, 4, 4)?;
