@@ -55,7 +55,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 "queue slots",
                 size_of::<PacketQueue<QUEUE_SLOTS, QUEUE_BYTES>>().saturating_sub(QUEUE_BYTES),
             ),
-            ("events", size_of::<Deque<Event, EVENTS>>()),
+            ("events", size_of::<heapless::Vec<Event, EVENTS>>()),
             ("addresses", size_of::<AddressTable>()),
             ("search domains", DNS[1]),
             ("stats", size_of::<Stats>()),

@@ -524,7 +524,9 @@ pub struct Stack<
     queue: PacketQueue<QUEUE_SLOTS, QUEUE_BYTES>,
     addrs: AddressTable,
     answers: Deque<Answer, ANSWERS>,
-    events: Deque<Event, EVENTS>,
+    /// Oldest first. A Vec, not a Deque: taking out a victim in the
+    /// middle (`event`) is one call, and the queue is short.
+    events: heapless::Vec<Event, EVENTS>,
     stats: Stats,
     reachable: ReachableTime,
     retrans_timer: Duration,
@@ -614,7 +616,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             queue: PacketQueue::new(),
             addrs: AddressTable::new(),
             answers: Deque::new(),
-            events: Deque::new(),
+            events: heapless::Vec::new(),
             stats: Stats::default(),
             reachable,
             retrans_timer: config.retrans_timer,

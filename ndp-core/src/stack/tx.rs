@@ -576,7 +576,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     #[must_use = "a returned event is taken off the queue and lost if ignored"]
     #[inline(never)]
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        if self.events.is_empty() {
+            return None;
+        }
+        Some(self.events.remove(0))
     }
 
     pub(super) fn event(&mut self, e: Event) {
@@ -604,16 +607,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 return;
             };
             // Take it out, keeping the others' order.
-            for i in 0..self.events.len() {
-                if let Some(x) = self.events.pop_front()
-                    && i != victim
-                {
-                    let _ = self.events.push_back(x);
-                }
-            }
+            self.events.remove(victim);
         }
         // Cannot fail: there is room.
-        let _ = self.events.push_back(e);
+        let _ = self.events.push(e);
     }
 }
 
