@@ -64,7 +64,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 "application groups, static addresses",
                 size_of::<app::AppState>(),
             ),
-            ("answers", size_of::<Deque<Answer, ANSWERS>>()),
+            ("answers", size_of::<heapless::Vec<Answer, ANSWERS>>()),
             ("destinations", size_of::<DestCache>()),
             ("routes", size_of::<RouteTable>()),
             ("prefixes", size_of::<PrefixList>()),

@@ -574,7 +574,7 @@ mod tests {
         // With an answer ready too, `poll_at` says "now", which serves the
         // overdue timer as well.
         let target = s.addresses().next().unwrap().addr.get();
-        let _ = s.answers.push_back(Answer {
+        let _ = s.answers.push(Answer {
             dst: a("fe80::1"),
             dst_mac: ROUTER_MAC,
             target,
@@ -702,7 +702,7 @@ mod tests {
             ),
             ("a disabled interface has answers to send", |s| {
                 s.disabled = true;
-                let _ = s.answers.push_back(Answer {
+                let _ = s.answers.push(Answer {
                     dst: a("fe80::1"),
                     dst_mac: ROUTER_MAC,
                     target: a("fe80::1"),

@@ -44,8 +44,6 @@ use tx::{Timers, write_icmp};
 
 use core::net::Ipv6Addr;
 
-use heapless::Deque;
-
 use crate::addr::{AddrState, Address, AddressTable};
 use crate::config::Config;
 use crate::mld::Mld;
@@ -523,7 +521,8 @@ pub struct Stack<
     neighbors: NeighborCache<NEIGHBORS>,
     queue: PacketQueue<QUEUE_SLOTS, QUEUE_BYTES>,
     addrs: AddressTable,
-    answers: Deque<Answer, ANSWERS>,
+    /// Oldest first (a short Vec, as `events`).
+    answers: heapless::Vec<Answer, ANSWERS>,
     /// Oldest first. A Vec, not a Deque: taking out a victim in the
     /// middle (`event`) is one call, and the queue is short.
     events: heapless::Vec<Event, EVENTS>,
@@ -615,7 +614,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             neighbors: NeighborCache::new(key),
             queue: PacketQueue::new(),
             addrs: AddressTable::new(),
-            answers: Deque::new(),
+            answers: heapless::Vec::new(),
             events: heapless::Vec::new(),
             stats: Stats::default(),
             reachable,

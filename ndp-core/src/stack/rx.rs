@@ -683,7 +683,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     }
 
     fn answer(&mut self, a: Answer) {
-        if self.answers.push_back(a).is_err() {
+        if self.answers.push(a).is_err() {
             bump(&mut self.stats.tx_answer_dropped);
         }
     }

@@ -28,7 +28,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             }
         }
         loop {
-            if let Some(a) = self.answers.pop_front() {
+            if !self.answers.is_empty() {
+                let a = self.answers.remove(0);
                 // None: the address went since the answer was queued.
                 if let Some(w) = self.write_answer(&a, buf)
                     && let Some(tx) =
