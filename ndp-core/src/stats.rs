@@ -318,8 +318,19 @@ impl Stats {
     }
 }
 
-/// `*c += 1`, saturating.
+/// `*c += 1`, saturating. Out of line: a call is smaller than the
+/// saturating add repeated at each of the engine's sixty counting sites
+/// (about 450 B of flash on Cortex-M).
+#[inline(never)]
 pub(crate) fn bump(c: &mut u32) {
+    *c = c.saturating_add(1);
+}
+
+/// [`bump`] inlined, for the counters on the per-packet paths (NS in,
+/// NA in, answers and released packets out), whose cost the benchmarks
+/// hold: out of line they cost an NS -> NA about 45 instructions.
+#[inline(always)]
+pub(crate) fn bump_hot(c: &mut u32) {
     *c = c.saturating_add(1);
 }
 

@@ -61,7 +61,7 @@ use crate::router::{
     DEFAULT_HOP_LIMIT, MIN_LINK_MTU, NEWCOMER_BURST, NEWCOMER_REFILL, OnLinkPrefix, PrefixList,
     Reach, Refusals, Route, RouteTable, Router, RouterList, Update,
 };
-use crate::stats::{Stats, bump};
+use crate::stats::{Stats, bump, bump_hot};
 use crate::time::{Clock, Duration, Expiry, Instant, Timer};
 #[cfg(feature = "route-info")]
 use crate::wire::RouteInfo;

@@ -580,6 +580,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 
     /// Record `mac` for `addr` from an NS, RA or Redirect (RFC 4861 §7.2.3,
     /// §6.3.4, §8.3), creating a STALE entry if there is none.
+    #[inline]
     fn learn(&mut self, addr: Ipv6Addr, mac: MacAddr, router: bool, admit: Admit) {
         let now = self.clock.now;
         if let Some(mut e) = self.neighbors.lookup_mut(&addr) {
@@ -597,7 +598,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let Ok(slla) = self.link_addr(&ns.options, kind::SOURCE_LINK_ADDR) else {
             return;
         };
-        bump(&mut self.stats.rx_ns);
+        bump_hot(&mut self.stats.rx_ns);
         // RFC 4861 §7.2.3: only solicitations for our own addresses count.
         let Some((i, a)) = self.addrs.find(&ns.target).map(|(i, a)| (i, *a)) else {
             bump(&mut self.stats.rx_ns_not_for_us);
@@ -693,7 +694,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let Ok(tlla) = self.link_addr(&na.options, kind::TARGET_LINK_ADDR) else {
             return;
         };
-        bump(&mut self.stats.rx_na);
+        bump_hot(&mut self.stats.rx_na);
         if let Some((i, a)) = self.addrs.find(&na.target).map(|(i, a)| (i, *a)) {
             // One of our own advertisements, looped back.
             if tlla == Some(self.config.mac) {

@@ -144,7 +144,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     ) -> Option<Transmit> {
         match written {
             Ok(len) => {
-                bump(counter(&mut self.stats));
+                bump_hot(counter(&mut self.stats));
                 Some(Transmit {
                     len,
                     delivery,
@@ -261,7 +261,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             // Sending to a STALE entry starts NUD (RFC 4861 §7.3.3); only a
             // packet that actually leaves counts.
             entry.on_send(now);
-            bump(&mut self.stats.tx_released);
+            bump_hot(&mut self.stats.tx_released);
             return Some(Transmit {
                 len,
                 delivery: Delivery::Link(entry.mac),
