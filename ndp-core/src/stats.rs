@@ -109,6 +109,9 @@ counters! {
     /// Dropped: a Redirect not from the current first-hop router for its
     /// destination (RFC 4861 §8.1).
     rx_redirect_not_first_hop,
+    /// Dropped: a valid Redirect, the engine being built without the
+    /// `redirect` feature.
+    rx_redirect_ignored,
     /// A router was not added: the router list was full of routers proven
     /// reachable (RFC 6583).
     ra_router_refused,
@@ -297,6 +300,7 @@ impl Stats {
         let plain = [
             self.rx_not_for_us,
             self.rx_rs_ignored,
+            self.rx_redirect_ignored,
             self.rx_ra_rate_limited,
             self.rx_lladdr_not_unicast,
             self.rx_ns_not_for_us,

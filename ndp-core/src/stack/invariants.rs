@@ -839,4 +839,47 @@ mod tests {
         // Elsewhere: the default router either way.
         assert_eq!(s.next_hop(a("2001:db8:5::1")), Some(a("fe80::1")));
     }
+
+    /// A valid Redirect from the first-hop router moves the destination
+    /// to the better router with the `redirect` feature; without it the
+    /// Redirect is counted as ignored and nothing changes.
+    #[test]
+    fn redirects_follow_the_redirect_feature() {
+        use crate::wire::Redirect;
+        let mut s = Stack::new(Config::new(MAC, 7), Instant::ZERO);
+        let mut now = Instant::from_millis(1500);
+        drain(&mut s, now);
+        ra_from(&mut s, now, a("fe80::1"), "2001:db8:1::");
+        // Our link-local address, preferred once its DAD is over.
+        now = now + Duration::from_secs(5);
+        drain(&mut s, now);
+        let ours = s
+            .addresses()
+            .find(|x| x.addr.get().segments()[0] == 0xfe80)
+            .unwrap()
+            .addr
+            .get();
+        let dst = a("2001:db8:5::7");
+        assert_eq!(s.next_hop(dst), Some(a("fe80::1")));
+        let tlla = [NdOption::TargetLinkAddr(MacAddr([
+            0x02, 0, 0x5e, 0, 0x53, 0x02,
+        ]))];
+        let m = Message::Redirect(Redirect {
+            target: a("fe80::2"),
+            destination: dst,
+            options: Options::from_list(&tlla),
+        });
+        rx(&mut s, now, &m, a("fe80::1"), ours);
+        let hop = s.next_hop(dst);
+        #[cfg(feature = "redirect")]
+        {
+            assert_eq!(hop, Some(a("fe80::2")));
+            assert_eq!(s.stats().rx_redirect, 1);
+        }
+        #[cfg(not(feature = "redirect"))]
+        {
+            assert_eq!(hop, Some(a("fe80::1")));
+            assert_eq!(s.stats().rx_redirect_ignored, 1);
+        }
+    }
 }

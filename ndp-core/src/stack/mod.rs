@@ -63,6 +63,8 @@ use crate::router::{
 };
 use crate::stats::{Stats, bump, bump_hot};
 use crate::time::{Clock, Duration, Expiry, Instant, Timer};
+#[cfg(feature = "redirect")]
+use crate::wire::Redirect;
 #[cfg(feature = "route-info")]
 use crate::wire::RouteInfo;
 use crate::wire::icmpv6::NEXT_HEADER_ICMPV6;
@@ -70,8 +72,8 @@ use crate::wire::ipv6::Ipv6Header;
 use crate::wire::validate::ND_HOP_LIMIT;
 use crate::wire::{
     self, DestUnreachable, IpMeta, Lifetime, MacAddr, Message, MessageType, MulticastAddr,
-    NdOption, NeighborAdvert, NeighborSolicit, Options, Preference, PrefixInfo, Redirect,
-    RouterAdvert, RouterSolicit, RxError, UnicastAddr, UnreachableCode, is_link_local, kind,
+    NdOption, NeighborAdvert, NeighborSolicit, Options, Preference, PrefixInfo, RouterAdvert,
+    RouterSolicit, RxError, UnicastAddr, UnreachableCode, is_link_local, kind,
 };
 #[cfg(feature = "dns")]
 use crate::wire::{Dnssl, Rdnss};

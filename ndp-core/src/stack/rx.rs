@@ -128,7 +128,13 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             // RFC 4861 §6.1.1: hosts silently discard Router Solicitations.
             Message::RouterSolicit(_) => bump(&mut self.stats.rx_rs_ignored),
             Message::RouterAdvert(ra) => self.on_router_advert(meta, &ra),
+            #[cfg(feature = "redirect")]
             Message::Redirect(r) => self.on_redirect(meta, &r),
+            // Built without the feature, the engine follows no Redirect:
+            // they only shorten the first hop, and the router still
+            // forwards (as Linux with accept_redirects off).
+            #[cfg(not(feature = "redirect"))]
+            Message::Redirect(_) => bump(&mut self.stats.rx_redirect_ignored),
             Message::MldQuery(q) => {
                 bump(&mut self.stats.rx_mld_query);
                 self.mld.on_query(&q, self.clock.now, &mut self.rng);
@@ -551,6 +557,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     }
 
     /// Redirect (RFC 4861 §8.1, §8.3).
+    #[cfg(feature = "redirect")]
     fn on_redirect(&mut self, meta: &RxMeta, r: &Redirect<'_>) {
         let Ok(tlla) = self.link_addr(&r.options, kind::TARGET_LINK_ADDR) else {
             return;
