@@ -122,22 +122,25 @@ pub struct Neighbor {
     pub probes: u8,
 }
 
-/// One cache entry and its NUD transitions.
+/// One cache entry and its NUD transitions. The fields are private: the
+/// rest of the engine reads them and changes them only through the
+/// transitions below, which keep state, timer and probe count
+/// consistent (the `check_invariants` of the stack hold them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Entry {
-    pub addr: Ipv6Addr,
+    addr: Ipv6Addr,
     /// Meaningless while INCOMPLETE.
-    pub mac: MacAddr,
-    pub state: NeighborState,
-    pub is_router: bool,
+    mac: MacAddr,
+    state: NeighborState,
+    is_router: bool,
     /// We sent traffic to it (or created it for our own traffic); unused
     /// entries are the first given up when the table is full.
-    pub used: bool,
-    pub probes: u8,
+    used: bool,
+    probes: u8,
     /// Timer of the current state; off when there is none.
-    pub deadline: Timer,
+    deadline: Timer,
     /// Creation or last use, for choosing an eviction victim.
-    pub touched: Instant,
+    touched: Instant,
 }
 
 /// What an advertisement did to an entry.
@@ -169,6 +172,53 @@ pub(crate) enum Due {
 }
 
 impl Entry {
+    pub fn addr(&self) -> Ipv6Addr {
+        self.addr
+    }
+
+    /// Meaningless while INCOMPLETE.
+    pub fn mac(&self) -> MacAddr {
+        self.mac
+    }
+
+    pub fn state(&self) -> NeighborState {
+        self.state
+    }
+
+    pub fn is_router(&self) -> bool {
+        self.is_router
+    }
+
+    /// Solicitations sent in the current INCOMPLETE or PROBE phase.
+    pub fn probes(&self) -> u8 {
+        self.probes
+    }
+
+    /// Timer of the current state; off when there is none.
+    pub fn deadline(&self) -> Timer {
+        self.deadline
+    }
+
+    /// A Router Advertisement or Redirect says it is a router (RFC 4861
+    /// §6.3.4, §8.3); only an advertisement's R flag clears it.
+    pub fn mark_router(&mut self) {
+        self.is_router = true;
+    }
+
+    /// Its timer's work cannot be done yet (a solicitation held back by
+    /// the rate limit or by DAD): state and probe count stay, and the
+    /// timer runs again at `at`.
+    pub fn wait_until(&mut self, at: Instant) {
+        self.deadline = Timer::at(at);
+    }
+
+    /// The address and timer, writable, for the tests that corrupt the
+    /// cache on purpose to check the invariant checks.
+    #[cfg(test)]
+    pub fn raw_mut(&mut self) -> (&mut Ipv6Addr, &mut Timer) {
+        (&mut self.addr, &mut self.deadline)
+    }
+
     /// A new entry for resolving `addr` (Appendix C: "Packet to send").
     /// Its timer is due at once so the first solicitation goes out on the
     /// next poll.

@@ -511,7 +511,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         self.routers.iter().any(|r| {
             self.neighbors
                 .lookup(&r.addr)
-                .is_some_and(|e| e.state != NeighborState::Incomplete)
+                .is_some_and(|e| e.state() != NeighborState::Incomplete)
         })
     }
 

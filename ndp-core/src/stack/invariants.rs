@@ -52,23 +52,23 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let mut incomplete = 0usize;
         for (i, e) in self.neighbors.iter() {
             // Also proves that no address has two entries.
-            if self.neighbors.find(&e.addr) != Some(i) {
+            if self.neighbors.find(&e.addr()) != Some(i) {
                 return Err("a neighbor entry is not found at its slot by its address");
             }
-            let timed = e.deadline.is_set();
-            let legal = match e.state {
-                NeighborState::Incomplete => timed && e.probes <= MAX_MULTICAST_SOLICIT,
-                NeighborState::Probe => timed && e.probes <= MAX_UNICAST_SOLICIT,
-                NeighborState::Reachable | NeighborState::Delay => timed && e.probes == 0,
-                NeighborState::Stale => !timed && e.probes == 0,
+            let timed = e.deadline().is_set();
+            let legal = match e.state() {
+                NeighborState::Incomplete => timed && e.probes() <= MAX_MULTICAST_SOLICIT,
+                NeighborState::Probe => timed && e.probes() <= MAX_UNICAST_SOLICIT,
+                NeighborState::Reachable | NeighborState::Delay => timed && e.probes() == 0,
+                NeighborState::Stale => !timed && e.probes() == 0,
             };
             if !legal {
                 return Err("a neighbor entry's timer or probe count does not fit its state");
             }
-            if e.state == NeighborState::Incomplete {
+            if e.state() == NeighborState::Incomplete {
                 incomplete = incomplete.saturating_add(1);
             }
-            earliest = match (earliest, e.deadline.get()) {
+            earliest = match (earliest, e.deadline().get()) {
                 (Some(x), Some(d)) => Some(x.earlier(d)),
                 (x, d) => x.or(d),
             };
@@ -276,7 +276,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let neighbors = self
             .neighbors
             .iter()
-            .filter_map(|(_, e)| e.deadline.get())
+            .filter_map(|(_, e)| e.deadline().get())
             .reduce(Instant::earlier);
         // A timer already overdue (time moved on without a poll) is served
         // by "now".
@@ -333,12 +333,12 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             Owner::Neighbor(i) => self
                 .neighbors
                 .get(usize::from(i))
-                .is_none_or(|e| e.state != NeighborState::Incomplete),
+                .is_none_or(|e| e.state() != NeighborState::Incomplete),
         });
         if ready.is_some() {
             return Err("a resolved or failed packet is left after draining");
         }
-        if self.neighbors.iter().any(|(_, e)| e.deadline.due(now)) {
+        if self.neighbors.iter().any(|(_, e)| e.deadline().due(now)) {
             return Err("a neighbor timer is due after draining");
         }
         if self.slow_deadline_exact().is_some_and(|d| now.reached(d)) {
@@ -485,7 +485,7 @@ mod tests {
         let neighbor = a("fe80::99");
         assert!(s.route(now, neighbor).is_ok());
         drain(&mut s, now);
-        let probes = |s: &Stack| s.neighbors.lookup(&neighbor).map(|e| e.probes);
+        let probes = |s: &Stack| s.neighbors.lookup(&neighbor).map(|e| e.probes());
         assert_eq!(probes(&s), Some(1), "the first solicitation went out");
         s.disabled = true;
         for _ in 0..30 * 24 {
@@ -649,7 +649,8 @@ mod tests {
                     // STALE has no timer; every other state has one.
                     let i = s.neighbors.find(&a("fe80::1")).unwrap();
                     let mut e = s.neighbors.get_mut(i).unwrap();
-                    e.deadline = if e.state == NeighborState::Stale {
+                    let stale = e.state() == NeighborState::Stale;
+                    *e.raw_mut().1 = if stale {
                         Timer::at(s.clock.now)
                     } else {
                         Timer::OFF
@@ -660,7 +661,7 @@ mod tests {
                 "a neighbor entry is not found at its slot by its address",
                 |s| {
                     let i = s.neighbors.find(&a("fe80::1")).unwrap();
-                    s.neighbors.get_mut(i).unwrap().addr = a("2001:db8:1::99");
+                    *s.neighbors.get_mut(i).unwrap().raw_mut().0 = a("2001:db8:1::99");
                 },
             ),
             (
@@ -670,7 +671,7 @@ mod tests {
                     s.neighbors.refresh_earliest();
                     let i = s.neighbors.find(&a("2001:db8:1::99")).unwrap();
                     let mut e = s.neighbors.get_mut(i).unwrap();
-                    e.deadline = Timer::at(s.clock.now);
+                    *e.raw_mut().1 = Timer::at(s.clock.now);
                     core::mem::forget(e);
                 },
             ),
@@ -737,7 +738,7 @@ mod tests {
         s.neighbors.refresh_earliest();
         let i = s.neighbors.find(&a("2001:db8:1::99")).unwrap();
         let mut e = s.neighbors.get_mut(i).unwrap();
-        e.deadline = Timer::at(s.clock.now);
+        *e.raw_mut().1 = Timer::at(s.clock.now);
         core::mem::forget(e);
         assert_eq!(
             s.check_deadlines(),

@@ -690,7 +690,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let routers = &self.routers;
         let keep = |i: usize, e: &Entry| {
             u16::try_from(i).is_ok_and(|i| queue.count(Owner::Neighbor(i)) > 0)
-                || (e.is_router && routers.contains(&e.addr))
+                || (e.is_router() && routers.contains(&e.addr()))
         };
         match self.neighbors.insert(entry, admit, keep) {
             Some((i, evicted)) => {

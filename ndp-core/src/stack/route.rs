@@ -92,7 +92,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let reach = |r: &Ipv6Addr| match neighbors.lookup(r) {
             // RFC 4861 §6.3.6: any state but INCOMPLETE is (probably)
             // reachable; INCOMPLETE is suspect.
-            Some(e) if e.state != NeighborState::Incomplete => Reach::Yes,
+            Some(e) if e.state() != NeighborState::Incomplete => Reach::Yes,
             Some(_) => Reach::Suspect,
             // No entry: suspect if NUD lost it, else assumed reachable
             // (RFC 4191 §3.2).
@@ -116,14 +116,14 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             let Some(e) = self.neighbors.sent_to(i, now) else {
                 return Err(RouteError::TableFull);
             };
-            if e.state == NeighborState::Incomplete {
+            if e.state() == NeighborState::Incomplete {
                 return Ok((i, NextHop::Resolving { neighbor }));
             }
             return Ok((
                 i,
                 NextHop::Resolved {
                     neighbor,
-                    mac: e.mac,
+                    mac: e.mac(),
                 },
             ));
         }
@@ -208,7 +208,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let resolved = |a: &Ipv6Addr| {
             neighbors
                 .lookup(a)
-                .is_some_and(|e| e.state != NeighborState::Incomplete)
+                .is_some_and(|e| e.state() != NeighborState::Incomplete)
         };
         if resolved(&hop) {
             return None;
@@ -217,7 +217,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let now = self.clock.now;
         let mut e = self.neighbors.lookup_mut(&router)?;
         e.on_send(now);
-        Some(e.mac)
+        Some(e.mac())
     }
 
     /// Upper-layer reachability confirmation (RFC 4861 §7.3.1): the caller
@@ -228,7 +228,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let now = self.clock.now;
         let reached = self.neighbors.lookup_mut(neighbor).is_some_and(|mut e| {
             e.on_confirm(now, reachable);
-            e.state == NeighborState::Reachable
+            e.state() == NeighborState::Reachable
         });
         if reached {
             self.router_reached(neighbor);

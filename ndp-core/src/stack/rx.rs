@@ -199,7 +199,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             Some(mac) => self.learn(src, mac, true, Admit::Router),
             None => {
                 if let Some(mut e) = self.neighbors.lookup_mut(&src) {
-                    e.is_router = true;
+                    e.mark_router();
                 }
             }
         }
@@ -576,7 +576,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             Some(mac) => self.learn(r.target, mac, to_router, Admit::Resolve),
             None if to_router => {
                 if let Some(mut e) = self.neighbors.lookup_mut(&r.target) {
-                    e.is_router = true;
+                    e.mark_router();
                 }
             }
             None => {}
@@ -593,7 +593,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if let Some(mut e) = self.neighbors.lookup_mut(&addr) {
             e.on_link_addr(mac);
             if router {
-                e.is_router = true;
+                e.mark_router();
             }
             return;
         }
@@ -736,7 +736,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             now,
             reachable,
         );
-        let reachable_now = e.state == NeighborState::Reachable;
+        let reachable_now = e.state() == NeighborState::Reachable;
         drop(e);
         if effect.discarded {
             bump(&mut self.stats.rx_na_incomplete_no_lladdr);

@@ -233,7 +233,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             let (slot, owner) = self.queue.find(|o| match o {
                 Owner::Neighbor(i) => neighbors
                     .get(usize::from(i))
-                    .is_none_or(|e| e.state != NeighborState::Incomplete),
+                    .is_none_or(|e| e.state() != NeighborState::Incomplete),
                 Owner::Failed => false,
             })?;
             let Owner::Neighbor(i) = owner else {
@@ -264,7 +264,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             bump_hot(&mut self.stats.tx_released);
             return Some(Transmit {
                 len,
-                delivery: Delivery::Link(entry.mac),
+                delivery: Delivery::Link(entry.mac()),
                 kind: TransmitKind::Released,
             });
         }
@@ -304,7 +304,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                     // RFC 6583 §6: a global budget for multicast
                     // solicitations; a postponed one keeps its count.
                     if let Err(next) = self.ns_budget.take(now) {
-                        entry.deadline = Timer::at(next);
+                        entry.wait_until(next);
                         bump(&mut self.stats.ns_rate_limited);
                         continue;
                     }
@@ -339,7 +339,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let Some(entry) = self.neighbors.remove(i) else {
             return;
         };
-        let addr = entry.addr;
+        let addr = entry.addr();
         let n = u16::try_from(i).map_or(0, |i| self.queue.fail(i));
         let dropped = u16::try_from(n).unwrap_or(u16::MAX);
         self.stats.queue_unresolved = self
@@ -373,7 +373,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             bump(&mut self.stats.nud_unreachable);
             self.event(Event::NeighborUnreachable {
                 neighbor: addr,
-                was_router: entry.is_router,
+                was_router: entry.is_router(),
             });
         }
     }
@@ -469,11 +469,11 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             && let Some(dad) = self.addrs.slot(j).and_then(|s| s.dad_next.get())
             && let Some(mut e) = self.neighbors.get_mut(i)
         {
-            e.deadline = Timer::at(dad.later(now));
+            e.wait_until(dad.later(now));
             return Timers::Again;
         }
-        let src = self.addrs.solicit_source(&entry.addr, prompting);
-        let target = UnicastAddr::new(entry.addr);
+        let src = self.addrs.solicit_source(&entry.addr(), prompting);
+        let target = UnicastAddr::new(entry.addr());
         // No address may solicit while the only ones are optimistic or
         // tentative (RFC 4429 §3.2): the solicitation waits for DAD, and
         // the packets with it (RFC 4429 §3.2: "buffer the packet until DAD
@@ -482,7 +482,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             && let Some(dad) = self.addrs.next_dad_event()
             && let Some(mut e) = self.neighbors.get_mut(i)
         {
-            e.deadline = Timer::at(dad.later(now));
+            e.wait_until(dad.later(now));
             return Timers::Again;
         }
         if let Some(mut e) = self.neighbors.get_mut(i) {
@@ -498,7 +498,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             let group = target.solicited_node();
             (group.get(), group.mac())
         } else {
-            (entry.addr, entry.mac)
+            (entry.addr(), entry.mac())
         };
         let opts = [NdOption::SourceLinkAddr(self.config.mac)];
         let msg = Message::NeighborSolicit(NeighborSolicit {
@@ -536,7 +536,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                     Owner::Neighbor(i) => self
                         .neighbors
                         .get(usize::from(i))
-                        .is_none_or(|e| e.state != NeighborState::Incomplete),
+                        .is_none_or(|e| e.state() != NeighborState::Incomplete),
                 })
                 .is_some();
         if ready_now {
