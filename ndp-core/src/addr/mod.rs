@@ -206,9 +206,10 @@ pub(crate) struct Slot {
     /// Nonces of the latest probes, for spotting loopback (RFC 7527 §4.2).
     pub nonces: [[u8; DAD_NONCE_LEN]; 3],
     pub nonce_at: u8,
-    /// Gratuitous advertisements still to send, and when the next is due.
-    pub gna_left: u8,
-    pub gna_next: Timer,
+    /// Gratuitous advertisements still to send, and when the next is due
+    /// (see [`Slot::announce`]).
+    gna_left: u8,
+    gna_next: Timer,
     /// DAD conflicts so far for this prefix.
     pub conflicts: u8,
     /// A duplicate waiting for a new identifier: when to try; off when
@@ -232,6 +233,44 @@ impl Slot {
             conflicts: 0,
             regen_at: Timer::OFF,
         }
+    }
+
+    /// Announce the address with `count` gratuitous advertisements (RFC
+    /// 9131 §6.1.2), the first at `now`; zero stops them.
+    pub fn announce(&mut self, count: u8, now: Instant) {
+        self.gna_left = count;
+        self.gna_next = if count > 0 {
+            Timer::at(now)
+        } else {
+            Timer::OFF
+        };
+    }
+
+    /// Stop announcing: the address is tentative again or duplicate (RFC
+    /// 4862 §5.4: never advertised while tentative).
+    pub fn stop_announcing(&mut self) {
+        self.announce(0, Instant::ZERO);
+    }
+
+    /// Whether an announcement is due at `now`.
+    pub fn announcement_due(&self, now: Instant) -> bool {
+        self.gna_left > 0 && self.gna_next.due(now)
+    }
+
+    /// Announcements left to send.
+    pub fn announcements_left(&self) -> u8 {
+        self.gna_left
+    }
+
+    /// One announcement went out at `now`; the next, if any, follows
+    /// RetransTimer later (RFC 9131 §6.1.2).
+    pub fn announced(&mut self, now: Instant, retrans: Duration) {
+        self.gna_left = self.gna_left.saturating_sub(1);
+        self.gna_next = if self.gna_left > 0 {
+            Timer::at(now + retrans)
+        } else {
+            Timer::OFF
+        };
     }
 
     /// Start DAD with `transmits` probes, the first at `first`.
@@ -640,5 +679,28 @@ mod tests {
         // The preferred lifetime is always taken.
         s.refresh(s_(0), h(4), &clock);
         assert_eq!(s.a.preferred_until, s_(0));
+    }
+
+    #[test]
+    fn announcements_go_retrans_timer_apart_then_stop() {
+        // RFC 9131 §6.1.2: the count given, RetransTimer apart.
+        let mut s = addr("2001:db8::1", AddrState::Preferred);
+        let t0 = Instant::from_millis(10_000);
+        let retrans = Duration::from_millis(1000);
+        s.announce(2, t0);
+        assert!(s.announcement_due(t0));
+        s.announced(t0, retrans);
+        assert_eq!(s.announcements_left(), 1);
+        assert!(!s.announcement_due(t0 + Duration::from_millis(999)));
+        assert!(s.announcement_due(t0 + retrans));
+        s.announced(t0 + retrans, retrans);
+        assert_eq!(s.announcements_left(), 0);
+        assert!(!s.announcement_due(t0 + Duration::from_secs(100)));
+        // Stopping drops what is left; zero announces nothing.
+        s.announce(3, t0);
+        s.stop_announcing();
+        assert!(!s.announcement_due(t0));
+        s.announce(0, t0);
+        assert!(!s.announcement_due(t0));
     }
 }

@@ -238,15 +238,13 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             // RFC 9131 §6.1.2: announce a global address again while it is
             // optimistic (without optimistic DAD, `dad_done` does when it
             // becomes preferred).
-            if slot.a.is_global() && state == AddrState::Optimistic && gna > 0 {
-                slot.gna_left = gna;
-                slot.gna_next = Timer::at(now);
+            if slot.a.is_global() && state == AddrState::Optimistic {
+                slot.announce(gna, now);
             } else {
                 // RFC 4862 §5.4: a tentative address is never advertised;
                 // announcements left over from before the link went down
                 // are dropped (found by the stack_ops fuzz target).
-                slot.gna_left = 0;
-                slot.gna_next = Timer::OFF;
+                slot.stop_announcing();
             }
             if state != old {
                 let _ = changed.push((slot.a.addr.get(), slot.a.prefix_len, state));
@@ -269,12 +267,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 
     /// Schedule the gratuitous advertisements of RFC 9131 for `slot`.
     fn announce(&self, slot: &mut Slot) {
-        slot.gna_left = self.config.gratuitous_na;
-        slot.gna_next = if slot.gna_left > 0 {
-            Timer::at(self.clock.now)
-        } else {
-            Timer::OFF
-        };
+        slot.announce(self.config.gratuitous_na, self.clock.now);
     }
 
     /// Listen to the solicited-node groups of our addresses, joining new
@@ -380,8 +373,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             return;
         }
         slot.stop_dad();
-        slot.gna_left = 0;
-        slot.gna_next = Timer::OFF;
+        slot.stop_announcing();
         slot.a.state = AddrState::Duplicate;
         let a = slot.a;
         let mac_based_link_local = a.origin == Origin::LinkLocal && slot.eui64;
@@ -534,13 +526,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let a = slot.a;
         // RFC 9131 §6.1.2: without optimistic DAD, announce when it becomes
         // preferred.
-        if !was_optimistic
-            && a.is_global()
-            && state == AddrState::Preferred
-            && self.config.gratuitous_na > 0
-        {
-            slot.gna_left = self.config.gratuitous_na;
-            slot.gna_next = Timer::at(now);
+        if !was_optimistic && a.is_global() && state == AddrState::Preferred {
+            slot.announce(self.config.gratuitous_na, now);
         }
         self.event(Event::Address {
             addr: a.addr.get(),
@@ -602,7 +589,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 });
                 return Timers::Again;
             }
-            if slot.gna_left > 0 && slot.gna_next.due(now) {
+            if slot.announcement_due(now) {
                 return self.send_gratuitous_na(i, buf);
             }
         }
@@ -646,12 +633,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let Some(slot) = self.addrs.slot_mut(i) else {
             return Timers::Again;
         };
-        slot.gna_left = slot.gna_left.saturating_sub(1);
-        slot.gna_next = if slot.gna_left > 0 {
-            Timer::at(now + retrans)
-        } else {
-            Timer::OFF
-        };
+        slot.announced(now, retrans);
         let target = slot.a.addr.get();
         let routers = MulticastAddr::ALL_ROUTERS;
         let opts = [NdOption::TargetLinkAddr(self.config.mac)];

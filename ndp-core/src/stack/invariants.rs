@@ -161,7 +161,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             // RFC 9131 §6.1.2 announces optimistic and preferred addresses;
             // a tentative or duplicate one must not be advertised.
             let unusable = matches!(a.state, AddrState::Tentative | AddrState::Duplicate);
-            if unusable && s.gna_left > 0 {
+            if unusable && s.announcements_left() > 0 {
                 return Err("a tentative or duplicate address has advertisements to send");
             }
             if a.origin == Origin::LinkLocal
@@ -622,7 +622,7 @@ mod tests {
                     let slot = s.addrs.slot_mut(1).unwrap();
                     slot.start_dad(now + Duration::from_secs(1), 1);
                     slot.a.state = AddrState::Tentative;
-                    slot.gna_left = 1;
+                    slot.announce(1, now);
                 },
             ),
             (
