@@ -238,8 +238,29 @@ impl RouterList {
         true
     }
 
+    /// For the tests that set or corrupt a router on purpose.
+    #[cfg(test)]
     pub fn get_mut(&mut self, addr: &Ipv6Addr) -> Option<&mut Router> {
         self.entries.iter_mut().find(|r| r.addr == *addr)
+    }
+
+    /// `addr` was found REACHABLE: proven, and no longer suspect (RFC 6583
+    /// §6, RFC 4191 §3.2). True when that changed how it ranks (it left
+    /// probation or came back from suspicion).
+    pub fn reached(&mut self, addr: &Ipv6Addr) -> bool {
+        let Some(r) = self.entries.iter_mut().find(|r| r.addr == *addr) else {
+            return false;
+        };
+        let was_proven = core::mem::replace(&mut r.proven, true);
+        core::mem::replace(&mut r.suspect, false) | !was_proven
+    }
+
+    /// NUD lost `addr` (RFC 4191 §3.2: other routers go first until it
+    /// advertises again). `Some(proven)` when it is in the list.
+    pub fn lost(&mut self, addr: &Ipv6Addr) -> Option<bool> {
+        let r = self.entries.iter_mut().find(|r| r.addr == *addr)?;
+        r.suspect = true;
+        Some(r.proven)
     }
 
     pub fn contains(&self, addr: &Ipv6Addr) -> bool {
@@ -582,6 +603,28 @@ mod tests {
             Update::Removed
         );
         assert_eq!(l.iter().count(), 0);
+    }
+
+    #[test]
+    fn reaching_a_router_proves_it_and_losing_it_makes_it_suspect() {
+        let mut l = RouterList::default();
+        l.update(a("fe80::1"), 60, Preference::Medium, T0);
+        let r = |l: &RouterList| *l.iter().next().unwrap();
+        assert!(!r(&l).proven && !r(&l).suspect);
+        // Lost while on probation: the caller drops it (RFC 6583 §6).
+        assert_eq!(l.lost(&a("fe80::1")), Some(false));
+        assert!(r(&l).suspect && l.is_suspect(&a("fe80::1")));
+        // Reached: proven and cleared, a change of rank.
+        assert!(l.reached(&a("fe80::1")));
+        assert!(r(&l).proven && !r(&l).suspect);
+        // Again: nothing changes.
+        assert!(!l.reached(&a("fe80::1")));
+        // Lost once proven: suspect, kept; back when reached.
+        assert_eq!(l.lost(&a("fe80::1")), Some(true));
+        assert!(l.reached(&a("fe80::1")));
+        // Not in the list.
+        assert_eq!(l.lost(&a("fe80::9")), None);
+        assert!(!l.reached(&a("fe80::9")));
     }
 
     #[test]

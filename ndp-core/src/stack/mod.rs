@@ -709,15 +709,12 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// `addr`'s neighbor entry is REACHABLE: if it is a router, it is
     /// proven, and no longer suspect.
     fn router_reached(&mut self, addr: &Ipv6Addr) {
-        if let Some(r) = self.routers.get_mut(addr) {
-            let was_proven = core::mem::replace(&mut r.proven, true);
-            // Off probation, or back from suspicion: it may now be chosen
-            // before others.
-            if core::mem::replace(&mut r.suspect, false) | !was_proven {
-                self.dests.flush_computed();
-                // The default router choice may change, without an event.
-                self.generation = self.generation.wrapping_add(1);
-            }
+        // Off probation, or back from suspicion: it may now be chosen
+        // before others.
+        if self.routers.reached(addr) {
+            self.dests.flush_computed();
+            // The default router choice may change, without an event.
+            self.generation = self.generation.wrapping_add(1);
         }
     }
 

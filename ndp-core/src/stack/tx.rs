@@ -346,11 +346,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             .stats
             .queue_unresolved
             .saturating_add(u32::from(dropped));
-        let mut failed_probation = false;
-        if let Some(r) = self.routers.get_mut(&addr) {
-            r.suspect = true;
-            failed_probation = !r.proven;
-        }
+        let failed_probation = self.routers.lost(&addr) == Some(false);
         self.dests.forget_next_hop(&addr);
         self.dests.flush_computed();
         // RFC 6583 §6: a router that never answered, not even its
