@@ -502,8 +502,8 @@ pub(crate) fn select_router(
     reach: impl Fn(&Ipv6Addr) -> Reach,
     rotation: Option<&mut usize>,
 ) -> Option<Ipv6Addr> {
-    // (prefix length, preference rank, router), best first; equal ones in
-    // table order (more-specific routes, then the router list).
+    // (prefix length, preference rank, router), in table order: the
+    // more-specific routes matching `dst`, then the router list.
     let mut candidates: heapless::Vec<(u8, u8, Ipv6Addr), { ROUTES + ROUTERS }> =
         heapless::Vec::new();
     for r in routes.iter().filter(|r| in_prefix(dst, &r.prefix, r.len)) {
@@ -517,39 +517,41 @@ pub(crate) fn select_router(
             let _ = candidates.push((0, rank(r.preference), r.addr));
         }
     }
-    // Best first, ties in table order: a selection sort of at most
-    // ROUTES + ROUTERS entries (smaller code than a general sort).
-    let mut sorted: heapless::Vec<(u8, u8, Ipv6Addr), { ROUTES + ROUTERS }> = heapless::Vec::new();
-    let mut taken = [false; ROUTES + ROUTERS];
-    for _ in 0..candidates.len() {
-        let best = candidates
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| taken.get(*i) == Some(&false))
-            .max_by_key(|(i, c)| (c.0, c.1, core::cmp::Reverse(*i)));
-        let Some((i, c)) = best else { break };
-        if let Some(t) = taken.get_mut(i) {
-            *t = true;
-        }
-        let _ = sorted.push(*c);
-    }
-    let candidates = sorted;
-    for usable in [
-        |r: Reach| matches!(r, Reach::Yes | Reach::Unknown),
-        |r: Reach| r == Reach::Probation,
-    ] {
-        if let Some(&(_, _, r)) = candidates.iter().find(|c| usable(reach(&c.2))) {
-            return Some(r);
+    // One pass: reachable (or unknown) routers before those on
+    // probation, suspect ones never; then the longest prefix, then the
+    // highest preference; ties go to the earliest in table order.
+    let mut best: Option<((u8, u8, u8), Ipv6Addr)> = None;
+    for &(len, pref, router) in &candidates {
+        let class = match reach(&router) {
+            Reach::Yes | Reach::Unknown => 2,
+            Reach::Probation => 1,
+            Reach::Suspect => continue,
+        };
+        let key = (class, len, pref);
+        if best.is_none_or(|(b, _)| key > b) {
+            best = Some((key, router));
         }
     }
-    let best_len = candidates.first()?.0;
-    let n = candidates.iter().take_while(|c| c.0 == best_len).count();
-    let position = rotation.as_deref().copied().unwrap_or(0);
-    let pick = candidates.get(position.checked_rem(n)?)?.2;
+    if let Some((_, router)) = best {
+        return Some(router);
+    }
+    // All suspect: rotate among the routers of the best prefix length,
+    // by preference, then in table order.
+    let best_len = candidates.iter().map(|c| c.0).max()?;
+    let n = candidates.iter().filter(|c| c.0 == best_len).count();
+    let mut k = rotation.as_deref().copied().unwrap_or(0).checked_rem(n)?;
     if let Some(r) = rotation {
         *r = r.wrapping_add(1);
     }
-    Some(pick)
+    for pref in (0..=rank(Preference::High)).rev() {
+        for c in candidates.iter().filter(|c| c.0 == best_len && c.1 == pref) {
+            if k == 0 {
+                return Some(c.2);
+            }
+            k = k.saturating_sub(1);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
