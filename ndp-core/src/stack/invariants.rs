@@ -426,15 +426,20 @@ mod tests {
                 prefix: a(prefix),
             }),
         ];
+        ra_with(s, now, src, 1800, &opts);
+    }
+
+    /// An advertisement from `src` with this router lifetime and options.
+    fn ra_with(s: &mut Stack, now: Instant, src: Ipv6Addr, lifetime: u16, opts: &[NdOption<'_>]) {
         let m = Message::RouterAdvert(RouterAdvert {
             cur_hop_limit: 64,
             managed: false,
             other_config: false,
             preference: Preference::Medium,
-            router_lifetime: 1800,
+            router_lifetime: lifetime,
             reachable_time: 0,
             retrans_timer: 0,
-            options: Options::from_list(&opts),
+            options: Options::from_list(opts),
         });
         rx(s, now, &m, src, a("ff02::1"));
     }
@@ -769,17 +774,7 @@ mod tests {
                 domains: DomainList::new(&names),
             }),
         ];
-        let m = Message::RouterAdvert(RouterAdvert {
-            cur_hop_limit: 64,
-            managed: false,
-            other_config: false,
-            preference: Preference::Medium,
-            router_lifetime: 1800,
-            reachable_time: 0,
-            retrans_timer: 0,
-            options: Options::from_list(&opts),
-        });
-        rx(&mut s, now, &m, a("fe80::1"), a("ff02::1"));
+        ra_with(&mut s, now, a("fe80::1"), 1800, &opts);
         assert_eq!(s.routers().count(), 1);
         assert_eq!(s.stats().ra_option_malformed, 0);
         let events: Vec<Event> = core::iter::from_fn(|| s.poll_event()).collect();
@@ -817,17 +812,7 @@ mod tests {
             }),
         ];
         // Not a default router: only the route.
-        let m = Message::RouterAdvert(RouterAdvert {
-            cur_hop_limit: 64,
-            managed: false,
-            other_config: false,
-            preference: Preference::Medium,
-            router_lifetime: 0,
-            reachable_time: 0,
-            retrans_timer: 0,
-            options: Options::from_list(&opts),
-        });
-        rx(&mut s, now, &m, a("fe80::2"), a("ff02::1"));
+        ra_with(&mut s, now, a("fe80::2"), 0, &opts);
         assert_eq!(s.stats().ra_option_malformed, 0);
         let hop = s.next_hop(a("2001:db8:99::1"));
         #[cfg(feature = "route-info")]
