@@ -240,8 +240,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let mut dns_changed = false;
         for (k, body) in ra.options.raw() {
             // Only the kinds acted on here are parsed (and so linked);
-            // the link-layer address was read above, and the rest, known
-            // or not, are skipped (RFC 4861 §4.6).
+            // the link-layer address was read above, and the rest are
+            // skipped (unrecognized ones as RFC 4861 §4.6 requires).
             let opt = match k {
                 kind::PREFIX_INFO => wire::parse_prefix_info(body).map(NdOption::PrefixInfo),
                 kind::MTU => wire::parse_mtu(body).map(NdOption::Mtu),
