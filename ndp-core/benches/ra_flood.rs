@@ -4,7 +4,7 @@
 //! state of a flood). Prints wall time per RA; run under
 //! `valgrind --tool=callgrind` for instruction counts.
 //!
-//! `cargo bench -p ndp-core --bench ra_flood [-- ITERATIONS]`
+//! `cargo bench -p ndp-core --features testing --bench ra_flood [-- ITERATIONS]`
 
 use core::net::Ipv6Addr;
 use std::hint::black_box;

@@ -14,9 +14,12 @@
 //! - [`router`]: routers, routes, prefixes, next-hop selection, the
 //!   destination cache, Router Solicitation timing and DNS;
 //! - [`addr`]: the interface's addresses, DAD and interface identifiers;
-//! - [`mld`]: the MLDv2 listener (with MLDv1 compatibility);
-//! - [`time`], [`rng`]: caller-supplied time and the seeded PRNG;
+//! - `mld`: the MLDv2 listener (with MLDv1 compatibility);
+//! - [`time`]: caller-supplied time; `rng`: the seeded PRNG;
 //! - [`Stats`]: per-reason counters.
+//!
+//! `mld` and `rng` are internal; the `testing` feature makes them
+//! public for this project's own tests, outside any stability promise.
 //!
 //! Guarantees that hold for every module:
 //! - no `unsafe`, no allocation, fixed capacity;
@@ -50,9 +53,15 @@ extern crate std;
 
 pub mod addr;
 mod config;
+#[cfg(feature = "testing")]
 pub mod mld;
+#[cfg(not(feature = "testing"))]
+mod mld;
 pub mod neighbor;
+#[cfg(feature = "testing")]
 pub mod rng;
+#[cfg(not(feature = "testing"))]
+mod rng;
 pub mod router;
 mod stack;
 mod stats;

@@ -1,5 +1,6 @@
 //! Where a [`Stack`]'s RAM goes: for budgeting and for `cargo xtask
-//! bench`'s report, which measures these on the target.
+//! bench`'s report, which measures these on the target. With the
+//! `testing` feature.
 
 use core::mem::size_of;
 

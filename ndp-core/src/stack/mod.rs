@@ -33,6 +33,8 @@
 
 mod addr;
 mod app;
+// `Stack::ram_parts` and `ram_per_entry`: with the `testing` feature.
+#[cfg(any(test, feature = "testing"))]
 mod footprint;
 mod invariants;
 mod route;
@@ -497,7 +499,8 @@ impl TokenBucket {
 /// entries (default 8), and a resolution queue of `QUEUE_SLOTS` packets
 /// (default 4) sharing `QUEUE_BYTES` bytes (default 3072). RAM per
 /// neighbor entry is 40 bytes (36 for the entry, 4 for its hash chain;
-/// [`Stack::ram_per_entry`]); each queue slot costs 4 bytes plus its
+/// `cargo xtask size` reports these, through `Stack::ram_per_entry`
+/// with the `testing` feature); each queue slot costs 4 bytes plus its
 /// share of `QUEUE_BYTES`.
 ///
 /// ```
