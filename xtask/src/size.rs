@@ -12,6 +12,12 @@
 //! a firmware shares with its application. The plain difference, the
 //! measure before issue 13, is printed too. RAM is `size_of` computed for
 //! the target by the probe itself (the `NDP_SIZES` table in its ELF).
+//!
+//! Five probe builds: the baseline (no engine); `engine`, with every
+//! engine feature but the hash (the headline figure; the probe's feature
+//! `full`); `engine+hash`; `lean`, with no optional feature (the probe's
+//! feature `engine`); and `engine+emit`, whose difference to `engine` is
+//! reported as the cost of the `emit` feature, not counted.
 
 use std::path::{Path, PathBuf};
 
