@@ -273,6 +273,18 @@ impl Slot {
         };
     }
 
+    /// DAD found the address in use (RFC 4862 §5.4.5): it stops probing
+    /// and announcing, becomes DUPLICATE, and its next attempt is due at
+    /// `retry_at`. Returns the conflicts so far, this one included.
+    pub fn mark_duplicate(&mut self, retry_at: Instant) -> u8 {
+        self.stop_dad();
+        self.stop_announcing();
+        self.a.state = AddrState::Duplicate;
+        self.regen_at = Timer::at(retry_at);
+        self.conflicts = self.conflicts.saturating_add(1);
+        self.conflicts
+    }
+
     /// Start DAD with `transmits` probes, the first at `first`.
     pub fn start_dad(&mut self, first: Instant, transmits: u8) {
         self.dad_next = Timer::at(first);
@@ -702,5 +714,21 @@ mod tests {
         assert!(!s.announcement_due(t0));
         s.announce(0, t0);
         assert!(!s.announcement_due(t0));
+    }
+
+    #[test]
+    fn a_duplicate_stops_probing_and_announcing_and_waits_to_retry() {
+        // RFC 4862 §5.4.5.
+        let mut s = addr("2001:db8::1", AddrState::Optimistic);
+        let t0 = Instant::from_millis(10_000);
+        s.start_dad(t0, 3);
+        s.announce(3, t0);
+        let retry = t0 + Duration::from_secs(2);
+        assert_eq!(s.mark_duplicate(retry), 1);
+        assert_eq!(s.a.state, AddrState::Duplicate);
+        assert_eq!(s.dad_next, Timer::OFF);
+        assert!(!s.announcement_due(t0));
+        assert_eq!(s.regen_at, Timer::at(retry));
+        assert_eq!(s.mark_duplicate(retry), 2);
     }
 }

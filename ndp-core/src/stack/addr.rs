@@ -13,7 +13,6 @@ use crate::addr::{
 use crate::mld::MldOut;
 use crate::router::MAX_RTR_SOLICITATION_DELAY;
 use crate::stack::app::APP_GROUPS;
-use crate::time::Timer;
 use crate::wire::ipv6::{NEXT_HEADER_HOP_BY_HOP, ROUTER_ALERT_HBH_LEN, emit_router_alert_hbh};
 use crate::wire::validate::MLD_HOP_LIMIT;
 use crate::wire::{MldRecord, MldV1, MldV2Report, RecordList};
@@ -372,9 +371,6 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if !matches!(slot.a.state, AddrState::Tentative | AddrState::Optimistic) {
             return;
         }
-        slot.stop_dad();
-        slot.stop_announcing();
-        slot.a.state = AddrState::Duplicate;
         let a = slot.a;
         let mac_based_link_local = a.origin == Origin::LinkLocal && slot.eui64;
         // The same address comes back on every attempt.
@@ -391,18 +387,15 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         } else {
             slot.conflicts
         };
-        slot.regen_at = Timer::at(
-            now + if quick {
-                delay
-            } else {
-                let wait = DAD_BACKOFF_BASE
-                    .saturating_mul(1 << slow_step.min(3))
-                    .min(DAD_BACKOFF_MAX);
-                wait + Duration::from_millis(self.rng.in_range(0, wait.as_millis() / 10))
-            },
-        );
-        slot.conflicts = slot.conflicts.saturating_add(1);
-        let attempts = slot.conflicts;
+        let retry_in = if quick {
+            delay
+        } else {
+            let wait = DAD_BACKOFF_BASE
+                .saturating_mul(1 << slow_step.min(3))
+                .min(DAD_BACKOFF_MAX);
+            wait + Duration::from_millis(self.rng.in_range(0, wait.as_millis() / 10))
+        };
+        let attempts = slot.mark_duplicate(now + retry_in);
         bump(&mut self.stats.dad_conflicts);
         self.event(Event::Address {
             addr: a.addr.get(),
