@@ -75,6 +75,12 @@ impl Build {
             .saturating_sub(self.probe_code())
             .saturating_sub(self.mem_routines)
     }
+
+    /// What this build adds to `base`, both without the harness.
+    pub fn beyond(&self, base: &Build) -> u64 {
+        self.flash_without_harness()
+            .saturating_sub(base.flash_without_harness())
+    }
 }
 
 /// Everything `cargo xtask size` measures.
@@ -107,31 +113,23 @@ impl Sizes {
     /// What the engine itself costs, without the stable-IID hash (see the
     /// module documentation).
     pub fn flash_no_hash(&self) -> u64 {
-        self.engine
-            .flash_without_harness()
-            .saturating_sub(self.baseline.flash_without_harness())
+        self.engine.beyond(&self.baseline)
     }
 
     /// The same with the hash.
     pub fn flash_with_hash(&self) -> u64 {
-        self.hash
-            .flash_without_harness()
-            .saturating_sub(self.baseline.flash_without_harness())
+        self.hash.beyond(&self.baseline)
     }
 
     /// The lean build's flash, measured as [`Sizes::flash_no_hash`].
     pub fn flash_lean(&self) -> u64 {
-        self.lean
-            .flash_without_harness()
-            .saturating_sub(self.baseline.flash_without_harness())
+        self.lean.beyond(&self.baseline)
     }
 
     /// What the `emit` feature adds to the engine (not in the figures
     /// above: a firmware does not need it).
     pub fn emit_cost(&self) -> u64 {
-        self.emit
-            .flash_without_harness()
-            .saturating_sub(self.engine.flash_without_harness())
+        self.emit.beyond(&self.engine)
     }
 
     /// The measure before issue 13: the whole difference the engine
