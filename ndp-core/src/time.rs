@@ -325,6 +325,105 @@ impl Timer {
     }
 }
 
+/// A part of the engine with timers: it says when the earliest is due.
+pub(crate) trait Deadline {
+    /// The earliest timer; `None` when none runs.
+    fn next_deadline(&self, clock: &Clock) -> Option<Instant>;
+}
+
+/// A part of the engine whose earliest deadline is remembered, so asking
+/// costs one load: the part is read through `Deref` and changed only
+/// through `DerefMut`, which forgets the deadline. No change, however it
+/// is made, can leave a remembered deadline later than a timer, and none
+/// of the engine's paths has to say what it may have changed.
+///
+/// A change that sets no timer only costs one recomputation, at the next
+/// [`Timed::next_deadline`].
+#[derive(Debug, Clone)]
+pub(crate) struct Timed<T> {
+    part: T,
+    /// The earliest deadline as last computed (itself `None` when no
+    /// timer runs); `None`: not known. Exact: a `Timer` would keep a
+    /// deadline on its one reserved millisecond 1 ms late.
+    next: core::cell::Cell<Option<Option<Instant>>>,
+}
+
+impl<T: Deadline> Timed<T> {
+    pub const fn new(part: T) -> Self {
+        Timed {
+            part,
+            next: core::cell::Cell::new(None),
+        }
+    }
+
+    /// The part's earliest timer: remembered, or computed and remembered.
+    #[inline]
+    pub fn next_deadline(&self, clock: &Clock) -> Option<Instant> {
+        match self.next.get() {
+            Some(at) => at,
+            None => self.compute(clock),
+        }
+    }
+
+    #[inline(never)]
+    fn compute(&self, clock: &Clock) -> Option<Instant> {
+        let at = self.part.next_deadline(clock);
+        self.next.set(Some(at));
+        at
+    }
+
+    /// Whether a timer of the part is due; if so, its deadline is
+    /// forgotten, as the caller is about to run the part's timers (which
+    /// may find nothing to do: a deadline can be a day's cap, see
+    /// [`MAX_SLEEP`]).
+    #[inline]
+    pub fn take_due(&mut self, clock: &Clock) -> bool {
+        let due = self
+            .next_deadline(clock)
+            .is_some_and(|d| clock.now.reached(d));
+        if due {
+            *self.next.get_mut() = None;
+        }
+        due
+    }
+
+    /// The earliest timer, computed from the part, not remembered: for
+    /// the invariant checks.
+    pub fn exact(&self, clock: &Clock) -> Option<Instant> {
+        self.part.next_deadline(clock)
+    }
+
+    /// The remembered deadline (`None`: not known), for the invariant
+    /// checks, which put it back with [`Timed::set_remembered`] after
+    /// asking.
+    pub fn remembered(&self) -> Option<Option<Instant>> {
+        self.next.get()
+    }
+
+    /// Remember `t`: what [`Timed::remembered`] returned, or, to test the
+    /// checks, something wrong.
+    pub fn set_remembered(&self, t: Option<Option<Instant>>) {
+        self.next.set(t);
+    }
+}
+
+impl<T> core::ops::Deref for Timed<T> {
+    type Target = T;
+
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        &self.part
+    }
+}
+
+impl<T> core::ops::DerefMut for Timed<T> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut T {
+        *self.next.get_mut() = None;
+        &mut self.part
+    }
+}
+
 /// How far back a time given to the engine may be from the latest and
 /// still be read as the same moment (a caller's clocks out of step), not
 /// as the millisecond clock having gone round: one minute.
@@ -444,6 +543,47 @@ impl Clock {
 mod tests {
     use super::*;
     use crate::wire::Lifetime;
+
+    /// A part with one timer, for `Timed`.
+    struct OneTimer(Option<Instant>);
+
+    impl Deadline for OneTimer {
+        fn next_deadline(&self, _: &Clock) -> Option<Instant> {
+            self.0
+        }
+    }
+
+    #[test]
+    fn a_timed_part_remembers_its_deadline_until_changed() {
+        let mut clock = Clock::new(Instant::from_millis(100));
+        let mut part = Timed::new(OneTimer(Some(Instant::from_millis(500))));
+        assert_eq!(part.remembered(), None);
+        assert_eq!(part.next_deadline(&clock), Some(Instant::from_millis(500)));
+        assert_eq!(part.remembered(), Some(Some(Instant::from_millis(500))));
+        // Read through `Deref`: still remembered.
+        assert_eq!(part.0, Some(Instant::from_millis(500)));
+        assert!(part.remembered().is_some());
+        // Any change through `DerefMut` forgets it; the next ask has it.
+        part.0 = Some(Instant::from_millis(200));
+        assert_eq!(part.remembered(), None);
+        assert_eq!(part.next_deadline(&clock), Some(Instant::from_millis(200)));
+        // Not due yet: kept. Due: forgotten, as the caller runs the timers.
+        assert!(!part.take_due(&clock));
+        assert!(part.remembered().is_some());
+        clock.advance(Instant::from_millis(200));
+        assert!(part.take_due(&clock));
+        assert_eq!(part.remembered(), None);
+        // No timer: remembered as none, never due.
+        part.0 = None;
+        assert_eq!(part.next_deadline(&clock), None);
+        assert_eq!(part.remembered(), Some(None));
+        assert!(!part.take_due(&clock));
+        // A deadline on the millisecond a `Timer` reserves is kept exact.
+        let last = Instant::from_millis(u32::MAX);
+        part.0 = Some(last);
+        assert_eq!(part.next_deadline(&clock), Some(last));
+        assert_eq!(part.remembered(), Some(Some(last)));
+    }
 
     #[test]
     fn instants_compare_across_the_wrap() {

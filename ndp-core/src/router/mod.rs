@@ -244,15 +244,21 @@ impl RouterList {
         self.entries.iter_mut().find(|r| r.addr == *addr)
     }
 
+    /// `addr` is in the list on probation or suspect: finding it
+    /// REACHABLE would change how it ranks.
+    pub fn doubted(&self, addr: &Ipv6Addr) -> bool {
+        self.entries
+            .iter()
+            .any(|r| r.addr == *addr && (r.suspect || !r.proven))
+    }
+
     /// `addr` was found REACHABLE: proven, and no longer suspect (RFC 6583
-    /// §6, RFC 4191 §3.2). True when that changed how it ranks (it left
-    /// probation or came back from suspicion).
-    pub fn reached(&mut self, addr: &Ipv6Addr) -> bool {
-        let Some(r) = self.entries.iter_mut().find(|r| r.addr == *addr) else {
-            return false;
-        };
-        let was_proven = core::mem::replace(&mut r.proven, true);
-        core::mem::replace(&mut r.suspect, false) | !was_proven
+    /// §6, RFC 4191 §3.2).
+    pub fn reached(&mut self, addr: &Ipv6Addr) {
+        if let Some(r) = self.entries.iter_mut().find(|r| r.addr == *addr) {
+            r.proven = true;
+            r.suspect = false;
+        }
     }
 
     /// NUD lost `addr` (RFC 4191 §3.2: other routers go first until it
@@ -617,16 +623,21 @@ mod tests {
         assert_eq!(l.lost(&a("fe80::1")), Some(false));
         assert!(r(&l).suspect && l.is_suspect(&a("fe80::1")));
         // Reached: proven and cleared, a change of rank.
-        assert!(l.reached(&a("fe80::1")));
+        assert!(l.doubted(&a("fe80::1")));
+        l.reached(&a("fe80::1"));
         assert!(r(&l).proven && !r(&l).suspect);
-        // Again: nothing changes.
-        assert!(!l.reached(&a("fe80::1")));
+        // Reaching it again would change nothing.
+        assert!(!l.doubted(&a("fe80::1")));
         // Lost once proven: suspect, kept; back when reached.
         assert_eq!(l.lost(&a("fe80::1")), Some(true));
-        assert!(l.reached(&a("fe80::1")));
+        assert!(l.doubted(&a("fe80::1")));
+        l.reached(&a("fe80::1"));
+        assert!(!l.doubted(&a("fe80::1")));
         // Not in the list.
         assert_eq!(l.lost(&a("fe80::9")), None);
-        assert!(!l.reached(&a("fe80::9")));
+        assert!(!l.doubted(&a("fe80::9")));
+        l.reached(&a("fe80::9"));
+        assert_eq!(l.iter().count(), 1);
     }
 
     #[test]

@@ -135,8 +135,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             self.announce(&mut slot);
         }
         let placed = match replace {
-            Some(i) => self.addrs.slot_mut(i).map(|s| *s = slot).is_some(),
-            None => self.addrs.add(slot).is_some(),
+            Some(i) => self.local.addrs.slot_mut(i).map(|s| *s = slot).is_some(),
+            None => self.local.addrs.add(slot).is_some(),
         };
         if !placed {
             bump(&mut self.stats.slaac_refused);
@@ -216,7 +216,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             // §3.3: an optimistic one does not wait.
             let delay =
                 Duration::from_millis(self.rng.in_range(0, MAX_RTR_SOLICITATION_DELAY.as_millis()));
-            let Some(slot) = self.addrs.slot_mut(i) else {
+            let Some(slot) = self.local.addrs.slot_mut(i) else {
                 continue;
             };
             let old = slot.a.state;
@@ -256,12 +256,11 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 state,
             });
         }
-        self.mld.rereport(now);
+        self.local.mld.rereport(now);
         if self.config.router_solicitations {
-            self.rs = RsSchedule::start(now, &mut self.rng);
+            self.discovery.rs = RsSchedule::start(now, &mut self.rng);
         }
         self.generation = self.generation.wrapping_add(1);
-        self.slow_timers_changed();
     }
 
     /// Schedule the gratuitous advertisements of RFC 9131 for `slot`.
@@ -274,12 +273,17 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     pub(super) fn sync_groups(&mut self, join_at: Instant) {
         let mut wanted: heapless::Vec<MulticastAddr, { ADDRESSES + APP_GROUPS }> =
             heapless::Vec::new();
-        for g in self.addrs.groups().chain(self.app.groups.iter().copied()) {
+        for g in self
+            .local
+            .addrs
+            .groups()
+            .chain(self.app.groups.iter().copied())
+        {
             if !wanted.contains(&g) {
                 let _ = wanted.push(g);
             }
         }
-        self.mld.set_groups(&wanted, self.clock.now, join_at);
+        self.local.mld.set_groups(&wanted, self.clock.now, join_at);
     }
 
     /// A Prefix Information option with A=1 (RFC 4862 §5.5.3).
@@ -302,8 +306,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let preferred = self.clock.expiry(p.preferred_lifetime);
         let valid = self.clock.expiry(p.valid_lifetime);
         // (e) an address (or tombstone) for this prefix already exists.
-        if let Some(i) = self.addrs.find_prefix(&p.prefix) {
-            let Some(slot) = self.addrs.slot_mut(i) else {
+        if let Some(i) = self.local.addrs.find_prefix(&p.prefix) {
+            let Some(slot) = self.local.addrs.slot_mut(i) else {
                 return;
             };
             slot.refresh(preferred, valid, &self.clock);
@@ -330,7 +334,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if p.valid_lifetime == Lifetime::ZERO {
             return;
         }
-        if self.addrs.len() >= ADDRESSES {
+        if self.local.addrs.len() >= ADDRESSES {
             bump(&mut self.stats.slaac_refused);
             self.refuse(|r| &mut r.addresses);
             return;
@@ -365,7 +369,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     pub(super) fn dad_conflict(&mut self, i: usize) {
         let now = self.clock.now;
         let delay = Duration::from_millis(self.rng.in_range(0, IDGEN_DELAY.as_millis()));
-        let Some(slot) = self.addrs.slot_mut(i) else {
+        let Some(slot) = self.local.addrs.slot_mut(i) else {
             return;
         };
         if !matches!(slot.a.state, AddrState::Tentative | AddrState::Optimistic) {
@@ -427,12 +431,13 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         self.disabled = true;
         self.answers.clear();
         self.event(Event::InterfaceDisabled { reason });
-        while let Some(i) = (0..self.addrs.len()).find(|&i| {
-            self.addrs
+        while let Some(i) = (0..self.local.addrs.len()).find(|&i| {
+            self.local
+                .addrs
                 .slot(i)
                 .is_some_and(|s| s.a.origin != Origin::LinkLocal)
         }) {
-            if let Some(old) = self.addrs.remove(i) {
+            if let Some(old) = self.local.addrs.remove(i) {
                 self.event(Event::AddressRemoved {
                     addr: old.a.addr.get(),
                     prefix_len: old.a.prefix_len,
@@ -448,18 +453,17 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     fn enable(&mut self) {
         let now = self.clock.now;
         self.disabled = false;
-        self.slow_timers_changed();
         self.event(Event::InterfaceEnabled);
         self.restore_static_addresses();
         if self.config.router_solicitations {
-            self.rs = RsSchedule::start(now, &mut self.rng);
+            self.discovery.rs = RsSchedule::start(now, &mut self.rng);
         }
-        self.mld.rereport(now);
+        self.local.mld.rereport(now);
     }
 
     /// A new identifier for the duplicate in slot `i` (RFC 7217 §6).
     fn regenerate(&mut self, i: usize) {
-        let Some(old) = self.addrs.slot(i).copied() else {
+        let Some(old) = self.local.addrs.slot(i).copied() else {
             return;
         };
         self.event(Event::AddressRemoved {
@@ -493,7 +497,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 
     /// Some default router's link-layer address is known (RFC 4429 §3.3).
     pub(super) fn router_link_addr_known(&self) -> bool {
-        self.routers.iter().any(|r| {
+        self.discovery.routers.iter().any(|r| {
             self.neighbors
                 .lookup(&r.addr)
                 .is_some_and(|e| e.state() != NeighborState::Incomplete)
@@ -505,7 +509,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// deprecated (RFC 4429 §3.3).
     fn dad_done(&mut self, i: usize) {
         let now = self.clock.now;
-        let Some(slot) = self.addrs.slot_mut(i) else {
+        let Some(slot) = self.local.addrs.slot_mut(i) else {
             return;
         };
         slot.stop_dad();
@@ -533,20 +537,20 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             }
             // RFC 3810 §5.2.13, RFC 3590 §4: reports sent from :: do not
             // count with routers; report again from the link-local address.
-            self.mld.rereport(now);
+            self.local.mld.rereport(now);
         }
     }
 
     /// Address timers: lifetimes, regeneration, DAD, announcements.
     pub(super) fn address_timers(&mut self, buf: &mut [u8]) -> Timers {
         let now = self.clock.now;
-        for i in 0..self.addrs.len() {
-            let Some(slot) = self.addrs.slot(i).copied() else {
+        for i in 0..self.local.addrs.len() {
+            let Some(slot) = self.local.addrs.slot(i).copied() else {
                 continue;
             };
             // RFC 4862 §5.5.4: invalid when the valid lifetime ends.
             if self.clock.expired(slot.a.valid_until) {
-                self.addrs.remove(i);
+                self.local.addrs.remove(i);
                 self.event(Event::AddressRemoved {
                     addr: slot.a.addr.get(),
                     prefix_len: slot.a.prefix_len,
@@ -571,7 +575,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             }
             // RFC 4862 §5.5.4: deprecated when the preferred lifetime ends.
             if slot.a.state == AddrState::Preferred && self.clock.expired(slot.a.preferred_until) {
-                if let Some(s) = self.addrs.slot_mut(i) {
+                if let Some(s) = self.local.addrs.slot_mut(i) {
                     s.a.state = AddrState::Deprecated;
                 }
                 let a = slot.a;
@@ -596,7 +600,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let retrans = self.retrans_timer;
         let mut nonce = [0u8; DAD_NONCE_LEN];
         self.rng.fill(&mut nonce);
-        let Some(slot) = self.addrs.slot_mut(i) else {
+        let Some(slot) = self.local.addrs.slot_mut(i) else {
             return Timers::Again;
         };
         slot.probe_sent(now, retrans, nonce);
@@ -623,7 +627,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     fn send_gratuitous_na(&mut self, i: usize, buf: &mut [u8]) -> Timers {
         let now = self.clock.now;
         let retrans = self.retrans_timer;
-        let Some(slot) = self.addrs.slot_mut(i) else {
+        let Some(slot) = self.local.addrs.slot_mut(i) else {
             return Timers::Again;
         };
         slot.announced(now, retrans);
@@ -651,8 +655,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// Router Alert (§5), from the link-local address once it is valid,
     /// from `::` before (§5.2.13).
     pub(super) fn poll_mld(&mut self, buf: &mut [u8]) -> Option<Transmit> {
-        let out = self.mld.poll(self.clock.now, &mut self.rng)?;
+        let out = self.local.mld.poll(self.clock.now, &mut self.rng)?;
         let src = self
+            .local
             .addrs
             .link_local()
             .filter(|a| a.can_solicit())

@@ -120,12 +120,11 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         self.sync_groups(self.clock.now);
         // The MLD table makes room from groups being left; should it have
         // none, the group is not listened to.
-        if !self.mld.joined().any(|j| j == g) {
+        if !self.local.mld.joined().any(|j| j == g) {
             self.app.groups.pop();
             return Err(GroupError::TableFull);
         }
         self.generation = self.generation.wrapping_add(1);
-        self.slow_timers_changed();
         Ok(())
     }
 
@@ -140,7 +139,6 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         self.app.groups.swap_remove(i);
         self.sync_groups(self.clock.now);
         self.generation = self.generation.wrapping_add(1);
-        self.slow_timers_changed();
         true
     }
 
@@ -185,10 +183,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if self.disabled {
             return Err(StaticAddressError::Disabled);
         }
-        if self.addrs.find(&addr).is_some() {
+        if self.local.addrs.find(&addr).is_some() {
             return Err(StaticAddressError::Exists);
         }
-        if self.addrs.len() >= ADDRESSES {
+        if self.local.addrs.len() >= ADDRESSES {
             return Err(StaticAddressError::TableFull);
         }
         self.app
@@ -196,7 +194,6 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             .push((a, prefix_len))
             .map_err(|_| StaticAddressError::TableFull)?;
         self.add_static_slot(a, prefix_len);
-        self.slow_timers_changed();
         Ok(())
     }
 
@@ -209,17 +206,17 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         };
         self.app.statics.swap_remove(i);
         if let Some((slot, _)) = self
+            .local
             .addrs
             .find(&addr)
             .filter(|(_, a)| a.origin == Origin::Static)
-            && let Some(old) = self.addrs.remove(slot)
+            && let Some(old) = self.local.addrs.remove(slot)
         {
             self.event(Event::AddressRemoved {
                 addr: old.a.addr.get(),
                 prefix_len: old.a.prefix_len,
             });
             self.sync_groups(self.clock.now);
-            self.slow_timers_changed();
         }
         true
     }
@@ -228,7 +225,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     pub(super) fn restore_static_addresses(&mut self) {
         let statics = self.app.statics.clone();
         for (a, prefix_len) in statics {
-            if self.addrs.find(&a.get()).is_none() {
+            if self.local.addrs.find(&a.get()).is_none() {
                 self.add_static_slot(a, prefix_len);
             }
         }

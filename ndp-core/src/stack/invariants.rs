@@ -108,11 +108,12 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     }
 
     fn check_addresses(&self) -> Result<(), &'static str> {
-        if !unique(|| self.addrs.iter().map(|a| a.addr)) {
+        if !unique(|| self.local.addrs.iter().map(|a| a.addr)) {
             return Err("an address is held twice");
         }
         let slaac_prefixes = || {
-            self.addrs
+            self.local
+                .addrs
                 .iter()
                 .filter(|a| a.origin == Origin::Slaac)
                 .map(|a| crate::wire::prefix_of(&a.addr.get(), 64))
@@ -121,6 +122,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             return Err("two SLAAC addresses share a /64 prefix");
         }
         let link_locals = self
+            .local
             .addrs
             .iter()
             .filter(|a| a.origin == Origin::LinkLocal)
@@ -129,7 +131,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             return Err("not exactly one link-local address");
         }
         for i in 0..ADDRESSES {
-            let Some(s) = self.addrs.slot(i) else {
+            let Some(s) = self.local.addrs.slot(i) else {
                 continue;
             };
             let a = &s.a;
@@ -169,11 +171,17 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             {
                 return Err("the link-local address has a finite lifetime");
             }
-            if a.listens() && !self.mld.joined().any(|g| g == a.addr.solicited_node()) {
+            if a.listens()
+                && !self
+                    .local
+                    .mld
+                    .joined()
+                    .any(|g| g == a.addr.solicited_node())
+            {
                 return Err("an address's solicited-node group is not joined");
             }
         }
-        if !unique(|| self.mld.joined()) {
+        if !unique(|| self.local.mld.joined()) {
             return Err("a multicast group is joined twice");
         }
         // The application's groups are listened to (and reported).
@@ -181,7 +189,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             .app
             .groups
             .iter()
-            .any(|g| !self.mld.joined().any(|j| j == *g))
+            .any(|g| !self.local.mld.joined().any(|j| j == *g))
         {
             return Err("an application group is not listened to");
         }
@@ -189,24 +197,29 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     }
 
     fn check_tables(&self) -> Result<(), &'static str> {
-        if !unique(|| self.routers.iter().map(|r| r.addr)) {
+        if !unique(|| self.discovery.routers.iter().map(|r| r.addr)) {
             return Err("a router is held twice");
         }
-        if !unique(|| self.prefixes.iter().map(|p| (p.prefix, p.len))) {
+        if !unique(|| self.discovery.prefixes.iter().map(|p| (p.prefix, p.len))) {
             return Err("an on-link prefix is held twice");
         }
-        if !unique(|| self.routes.iter().map(|r| (r.prefix, r.len, r.router))) {
+        if !unique(|| {
+            self.discovery
+                .routes
+                .iter()
+                .map(|r| (r.prefix, r.len, r.router))
+        }) {
             return Err("a route is held twice");
         }
         if !unique(|| self.dests.iter().map(|d: &Destination| d.dst)) {
             return Err("a destination is cached twice");
         }
         #[cfg(feature = "dns")]
-        if !unique(|| self.dns_servers.iter()) {
+        if !unique(|| self.discovery.dns_servers.iter()) {
             return Err("a DNS server is held twice");
         }
         #[cfg(feature = "dns")]
-        if !unique(|| self.search.iter()) {
+        if !unique(|| self.discovery.search.iter()) {
             return Err("a search domain is held twice");
         }
         Ok(())
@@ -245,19 +258,26 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if self.disabled && !self.answers.is_empty() {
             return Err("a disabled interface has answers to send");
         }
-        if self.disabled && self.addrs.iter().any(|a| a.origin != Origin::LinkLocal) {
+        if self.disabled
+            && self
+                .local
+                .addrs
+                .iter()
+                .any(|a| a.origin != Origin::LinkLocal)
+        {
             return Err("a disabled interface holds more than its link-local address");
         }
         Ok(())
     }
 
-    /// `poll_at` (and the caches behind it) never later than a timer.
+    /// `poll_at` (and the deadlines the timed parts remember) never later
+    /// than a timer.
     fn check_deadlines(&self) -> Result<(), &'static str> {
-        let cached = self.slow_at.get();
         let poll_at = self.poll_at_unchanged();
         if self.disabled {
             // Only the link-local address's DAD runs (RFC 4862 §5.4.5).
             let dad = self
+                .local
                 .addrs
                 .next_deadline(&self.clock)
                 .map(|d| d.later(self.clock.now));
@@ -266,12 +286,18 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             }
             return Ok(());
         }
-        let slow = self.slow_deadline_exact();
-        if let Some(at) = cached
-            && let Some(slow) = slow
-            && at.get().is_none_or(|at| at.is_after(slow))
-        {
-            return Err("the small tables' cached deadline is later than their earliest timer");
+        let clock = &self.clock;
+        let parts = [
+            (self.local.remembered(), self.local.exact(clock)),
+            (self.discovery.remembered(), self.discovery.exact(clock)),
+        ];
+        for (remembered, exact) in parts {
+            if let Some(at) = remembered
+                && let Some(exact) = exact
+                && at.is_none_or(|at| at.is_after(exact))
+            {
+                return Err("a timed part's remembered deadline is later than its earliest timer");
+            }
         }
         let neighbors = self
             .neighbors
@@ -280,7 +306,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             .reduce(Instant::earlier);
         // A timer already overdue (time moved on without a poll) is served
         // by "now".
-        let due = [slow, neighbors]
+        let due = [self.timed_deadline_exact(), neighbors]
             .into_iter()
             .flatten()
             .reduce(Instant::earlier)
@@ -291,19 +317,23 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         Ok(())
     }
 
-    /// [`Stack::poll_at`], which fills the small tables' deadline cache,
-    /// with the cache put back: checking changes nothing.
+    /// [`Stack::poll_at`], which fills the deadlines the timed parts
+    /// remember, with them put back: checking changes nothing.
     fn poll_at_unchanged(&self) -> Option<Instant> {
-        let cached = self.slow_at.get();
+        let remembered = (self.local.remembered(), self.discovery.remembered());
         let poll_at = self.poll_at();
-        self.slow_at.set(cached);
+        self.local.set_remembered(remembered.0);
+        self.discovery.set_remembered(remembered.1);
         poll_at
     }
 
-    /// The earliest deadline of the small tables, computed from the
-    /// tables themselves, not the cache.
-    fn slow_deadline_exact(&self) -> Option<Instant> {
-        self.slow_deadline()
+    /// The earliest deadline of the timed parts, computed from the parts
+    /// themselves, not remembered.
+    fn timed_deadline_exact(&self) -> Option<Instant> {
+        crate::time::sooner(
+            self.local.exact(&self.clock),
+            self.discovery.exact(&self.clock),
+        )
     }
 
     /// After `poll_transmit` returned `None`: nothing due at `self.clock.now`.
@@ -314,6 +344,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         // (RFC 4862 §5.4.5).
         if self.disabled {
             if self
+                .local
                 .addrs
                 .next_deadline(&self.clock)
                 .is_some_and(|d| now.reached(d))
@@ -341,17 +372,21 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if self.neighbors.iter().any(|(_, e)| e.deadline().due(now)) {
             return Err("a neighbor timer is due after draining");
         }
-        if self.slow_deadline_exact().is_some_and(|d| now.reached(d)) {
+        if self.timed_deadline_exact().is_some_and(|d| now.reached(d)) {
             return Err(
                 "an address, router, prefix, route, DNS, MLD or RS timer is due after draining",
             );
         }
         let over = |e| self.clock.expired(e);
-        let expired = self.addrs.iter().any(|a| {
+        let expired = self.local.addrs.iter().any(|a| {
             over(a.valid_until) || (a.state == AddrState::Preferred && over(a.preferred_until))
-        }) || self.routers.iter().any(|r| now.reached(r.expires))
-            || self.prefixes.iter().any(|p| over(p.expires))
-            || self.routes.iter().any(|r| over(r.expires));
+        }) || self
+            .discovery
+            .routers
+            .iter()
+            .any(|r| now.reached(r.expires))
+            || self.discovery.prefixes.iter().any(|p| over(p.expires))
+            || self.discovery.routes.iter().any(|r| over(r.expires));
         if expired {
             return Err("something is kept past its lifetime after draining");
         }
@@ -375,6 +410,7 @@ mod tests {
     use std::vec::Vec;
 
     use super::*;
+    use crate::time::Timer;
     use crate::wire::Lifetime;
 
     const MAC: MacAddr = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x10]);
@@ -474,6 +510,53 @@ mod tests {
         (s, now)
     }
 
+    /// Neighbor traffic only reads the timed parts, so their deadlines
+    /// stay remembered on the per-packet path; a message that may set a
+    /// timer in one forgets that part's deadline, and `poll_at` then has
+    /// the new timer.
+    #[test]
+    fn timed_parts_forget_their_deadline_only_when_changed() {
+        let (mut s, mut now) = busy();
+        let remembered = |s: &Stack| (s.local.remembered(), s.discovery.remembered());
+        let _ = s.poll_at();
+        let before = remembered(&s);
+        assert!(before.0.is_some() && before.1.is_some());
+        // A solicitation for our link-local address from a neighbor, and
+        // the answer going out.
+        let ours = s.addresses().next().unwrap().addr.get();
+        let ns = Message::NeighborSolicit(NeighborSolicit {
+            target: ours,
+            options: Options::from_list(&[NdOption::SourceLinkAddr(ROUTER_MAC)]),
+        });
+        rx(&mut s, now, &ns, a("fe80::77"), ours);
+        assert_eq!(drain(&mut s, now), 1);
+        let _ = s.poll_at();
+        assert_eq!(remembered(&s), before);
+        // A DAD probe for our own tentative address changes `Local` (it
+        // is a duplicate: RFC 4862 §5.4.3), not `Discovery`.
+        assert_eq!(s.add_static_address(now, a("fd00::20"), 64), Ok(()));
+        let _ = s.poll_at();
+        let probe = Message::NeighborSolicit(NeighborSolicit {
+            target: a("fd00::20"),
+            options: Options::EMPTY,
+        });
+        let group = UnicastAddr::new(a("fd00::20")).unwrap().solicited_node();
+        let kept = s.discovery.remembered();
+        rx(&mut s, now, &probe, Ipv6Addr::UNSPECIFIED, group.get());
+        assert_eq!(s.local.remembered(), None);
+        assert_eq!(s.discovery.remembered(), kept);
+        // An advertisement from a new router changes `Discovery`: its
+        // router lifetime is a timer sooner than any before it, which
+        // `poll_at` has at once.
+        let _ = s.poll_at();
+        now = now + Duration::from_millis(10);
+        ra_with(&mut s, now, a("fe80::2"), 1, &[]);
+        assert_eq!(s.discovery.remembered(), None);
+        let expiry = now + Duration::from_secs(1);
+        assert!(s.poll_at().is_some_and(|at| !at.is_after(expiry)));
+        assert_eq!(s.check_invariants(false), Ok(()));
+    }
+
     #[test]
     fn timers_left_alone_for_a_month_still_come_due() {
         // A disabled interface runs only its link-local address's DAD
@@ -498,7 +581,6 @@ mod tests {
             drain(&mut s, now);
         }
         s.disabled = false;
-        s.slow_timers_changed();
         drain(&mut s, now);
         assert_eq!(probes(&s), Some(2), "the retransmission went out at once");
         assert_eq!(s.check_invariants(true), Ok(()));
@@ -596,24 +678,26 @@ mod tests {
     #[test]
     fn checking_changes_nothing() {
         let (s, _) = busy();
-        s.slow_timers_changed();
+        s.local.set_remembered(None);
+        s.discovery.set_remembered(None);
         assert_eq!(s.check_invariants(true), Ok(()));
-        assert_eq!(s.slow_at.get(), None);
+        assert_eq!(s.local.remembered(), None);
+        assert_eq!(s.discovery.remembered(), None);
     }
 
     #[test]
     fn each_broken_invariant_is_reported() {
         type Corrupt = fn(&mut Stack);
-        let cases: [(&str, Corrupt); 20] = [
+        let cases: [(&str, Corrupt); 21] = [
             ("an address is held twice", |s| {
-                let first = s.addrs.slot(0).unwrap().a.addr;
-                s.addrs.slot_mut(1).unwrap().a.addr = first;
+                let first = s.local.addrs.slot(0).unwrap().a.addr;
+                s.local.addrs.slot_mut(1).unwrap().a.addr = first;
             }),
             ("not exactly one link-local address", |s| {
-                s.addrs.slot_mut(1).unwrap().a.origin = Origin::LinkLocal;
+                s.local.addrs.slot_mut(1).unwrap().a.origin = Origin::LinkLocal;
             }),
             ("an address's DAD timer does not fit its state", |s| {
-                let slot = s.addrs.slot_mut(1).unwrap();
+                let slot = s.local.addrs.slot_mut(1).unwrap();
                 slot.a.state = if slot.dad_running() {
                     AddrState::Preferred
                 } else {
@@ -624,7 +708,7 @@ mod tests {
                 "a tentative or duplicate address has advertisements to send",
                 |s| {
                     let now = s.clock.now;
-                    let slot = s.addrs.slot_mut(1).unwrap();
+                    let slot = s.local.addrs.slot_mut(1).unwrap();
                     slot.start_dad(now + Duration::from_secs(1), 1);
                     slot.a.state = AddrState::Tentative;
                     slot.announce(1, now);
@@ -632,11 +716,11 @@ mod tests {
             ),
             (
                 "a link-local or SLAAC address's prefix length is not 64",
-                |s| s.addrs.slot_mut(0).unwrap().a.prefix_len = 48,
+                |s| s.local.addrs.slot_mut(0).unwrap().a.prefix_len = 48,
             ),
             ("a static address's prefix length is over 128", |s| {
-                let i = s.addrs.find(&a("fd00::10")).unwrap().0;
-                s.addrs.slot_mut(i).unwrap().a.prefix_len = 129;
+                let i = s.local.addrs.find(&a("fd00::10")).unwrap().0;
+                s.local.addrs.slot_mut(i).unwrap().a.prefix_len = 129;
             }),
             ("a static address the application did not set", |s| {
                 s.app.statics.clear();
@@ -646,7 +730,7 @@ mod tests {
                 s.app.groups.push(g).unwrap();
             }),
             ("an address's solicited-node group is not joined", |s| {
-                s.mld.set_groups(&[], s.clock.now, s.clock.now);
+                s.local.mld.set_groups(&[], s.clock.now, s.clock.now);
             }),
             (
                 "a neighbor entry's timer or probe count does not fit its state",
@@ -699,7 +783,7 @@ mod tests {
             ("a router is held twice", |s| {
                 let now = s.clock.now;
                 ra_from(s, now, a("fe80::2"), "2001:db8:1::");
-                s.routers.get_mut(&a("fe80::2")).unwrap().addr = a("fe80::1");
+                s.discovery.routers.get_mut(&a("fe80::2")).unwrap().addr = a("fe80::1");
             }),
             ("the hop limit is zero", |s| s.hop_limit = 0),
             (
@@ -722,8 +806,12 @@ mod tests {
                 |s| s.disabled = true,
             ),
             (
-                "the small tables' cached deadline is later than their earliest timer",
-                |s| s.slow_at.set(Some(Timer::OFF)),
+                "a timed part's remembered deadline is later than its earliest timer",
+                |s| s.local.set_remembered(Some(None)),
+            ),
+            (
+                "a timed part's remembered deadline is later than its earliest timer",
+                |s| s.discovery.set_remembered(Some(None)),
             ),
         ];
         for (want, corrupt) in cases {

@@ -64,7 +64,7 @@ use crate::router::{
     Reach, Refusals, Route, RouteTable, Router, RouterList, Update,
 };
 use crate::stats::{Stats, bump, bump_hot};
-use crate::time::{Clock, Duration, Expiry, Instant, Timer};
+use crate::time::{Clock, Deadline, Duration, Expiry, Instant, Timed, sooner};
 #[cfg(feature = "redirect")]
 use crate::wire::Redirect;
 #[cfg(feature = "route-info")]
@@ -525,7 +525,8 @@ pub struct Stack<
     clock: Clock,
     neighbors: NeighborCache<NEIGHBORS>,
     queue: PacketQueue<QUEUE_SLOTS, QUEUE_BYTES>,
-    addrs: AddressTable,
+    /// The interface's addresses and groups: one timed part.
+    local: Timed<Local>,
     /// Oldest first (a short Vec, as `events`).
     answers: heapless::Vec<Answer, ANSWERS>,
     /// Oldest first. A Vec, not a Deque: taking out a victim in the
@@ -538,26 +539,15 @@ pub struct Stack<
     /// Admission of new routers, prefixes, routes and SLAAC addresses
     /// (RFC 6583 §6; [`crate::router::NEWCOMER_BURST`]).
     newcomers: TokenBucket,
-    /// Refused newcomers not yet reported, and when the next report may
-    /// go out.
-    refused: Refusals,
-    refused_report_at: Instant,
-    routers: RouterList,
+    /// What routers tell: one timed part.
+    discovery: Timed<Discovery>,
     /// Round-robin position among suspect routers (RFC 4861 §6.3.6).
     router_rotation: usize,
-    routes: RouteTable,
-    prefixes: PrefixList,
     dests: DestCache,
-    #[cfg(feature = "dns")]
-    dns_servers: DnsServers,
-    #[cfg(feature = "dns")]
-    search: SearchList,
-    rs: RsSchedule,
     hop_limit: u8,
     link_mtu: u16,
     /// M and O flags of the last advertisement.
     flags: (bool, bool),
-    mld: Mld,
     /// Groups and static addresses the application set.
     app: app::AppState,
     /// IPv6 is off on this interface (RFC 4862 §5.4.5).
@@ -565,9 +555,58 @@ pub struct Stack<
     /// Bumped by every event and router recovery: see
     /// [`Stack::generation`].
     generation: u32,
-    /// No timer of the small tables is due before this; `None`: not
-    /// known, compute it.
-    slow_at: core::cell::Cell<Option<Timer>>,
+}
+
+/// The interface's own addresses and multicast groups: their DAD and
+/// announcements (RFC 4862, RFC 9131) and their MLD reports (RFC 3810).
+#[derive(Debug, Clone)]
+pub(super) struct Local {
+    addrs: AddressTable,
+    mld: Mld,
+}
+
+impl Deadline for Local {
+    fn next_deadline(&self, clock: &Clock) -> Option<Instant> {
+        sooner(self.addrs.next_deadline(clock), self.mld.next_deadline())
+    }
+}
+
+/// What routers tell (RFC 4861 §6.3.4, RFC 4191, RFC 8106), the
+/// solicitations that ask them (RFC 4861 §6.3.7, RFC 7559), and the
+/// reports of newcomers refused (RFC 6583 §6).
+#[derive(Debug, Clone)]
+pub(super) struct Discovery {
+    routers: RouterList,
+    routes: RouteTable,
+    prefixes: PrefixList,
+    #[cfg(feature = "dns")]
+    dns_servers: DnsServers,
+    #[cfg(feature = "dns")]
+    search: SearchList,
+    rs: RsSchedule,
+    /// Refused newcomers not yet reported, and when the next report may
+    /// go out.
+    refused: Refusals,
+    refused_report_at: Instant,
+}
+
+impl Deadline for Discovery {
+    fn next_deadline(&self, clock: &Clock) -> Option<Instant> {
+        [
+            self.routers.next_deadline(),
+            self.routes.next_deadline(clock),
+            self.prefixes.next_deadline(clock),
+            #[cfg(feature = "dns")]
+            self.dns_servers.next_deadline(clock),
+            #[cfg(feature = "dns")]
+            self.search.next_deadline(clock),
+            self.rs.next(),
+            self.refused.any().then_some(self.refused_report_at),
+        ]
+        .into_iter()
+        .flatten()
+        .reduce(Instant::earlier)
+    }
 }
 
 impl Stack {
@@ -618,7 +657,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             clock: Clock::new(now),
             neighbors: NeighborCache::new(key),
             queue: PacketQueue::new(),
-            addrs: AddressTable::new(),
+            local: Timed::new(Local {
+                addrs: AddressTable::new(),
+                mld: Mld::new(),
+            }),
             answers: heapless::Vec::new(),
             events: heapless::Vec::new(),
             stats: Stats::default(),
@@ -626,26 +668,26 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             retrans_timer: config.retrans_timer,
             ns_budget: TokenBucket::new(config.ns_burst, config.ns_refill, now),
             newcomers: TokenBucket::new(NEWCOMER_BURST, NEWCOMER_REFILL, now),
-            refused: Refusals::default(),
-            refused_report_at: now,
-            routers: RouterList::default(),
+            discovery: Timed::new(Discovery {
+                routers: RouterList::default(),
+                routes: RouteTable::default(),
+                prefixes: PrefixList::default(),
+                #[cfg(feature = "dns")]
+                dns_servers: DnsServers::default(),
+                #[cfg(feature = "dns")]
+                search: SearchList::default(),
+                rs,
+                refused: Refusals::default(),
+                refused_report_at: now,
+            }),
             router_rotation: 0,
-            routes: RouteTable::default(),
-            prefixes: PrefixList::default(),
             dests: DestCache::default(),
-            #[cfg(feature = "dns")]
-            dns_servers: DnsServers::default(),
-            #[cfg(feature = "dns")]
-            search: SearchList::default(),
-            rs,
             hop_limit: DEFAULT_HOP_LIMIT,
             link_mtu: config.link_mtu,
             flags: (false, false),
-            mld: Mld::new(),
             app: app::AppState::default(),
             disabled: false,
             generation: 0,
-            slow_at: core::cell::Cell::new(None),
             config,
         };
         // RFC 4862 §5.3: a link-local address as the interface comes up;
@@ -676,13 +718,12 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         // Timers left overdue: only those a disabled interface does not
         // run (RFC 4862 §5.4.5), or those of a caller that polls late.
         let max = MAX_STAMP_AGE;
-        self.refused_report_at.catch_up(now, max);
+        self.discovery.refused_report_at.catch_up(now, max);
         self.neighbors.catch_up(now, max);
-        self.mld.catch_up(now, max);
-        self.rs.catch_up(now, max);
-        self.addrs.catch_up(now, max);
-        self.routers.catch_up(now, max);
-        self.slow_timers_changed();
+        self.local.mld.catch_up(now, max);
+        self.discovery.rs.catch_up(now, max);
+        self.local.addrs.catch_up(now, max);
+        self.discovery.routers.catch_up(now, max);
     }
 
     /// Put `entry` in the neighbor cache (RFC 6583 §6 policy), counting an
@@ -690,7 +731,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// the default router list are never given up.
     fn admit(&mut self, entry: Entry, admit: Admit) -> Option<usize> {
         let queue = &self.queue;
-        let routers = &self.routers;
+        let routers = &self.discovery.routers;
         let keep = |i: usize, e: &Entry| {
             u16::try_from(i).is_ok_and(|i| queue.count(Owner::Neighbor(i)) > 0)
                 || (e.is_router() && routers.contains(&e.addr()))
@@ -713,8 +754,11 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// proven, and no longer suspect.
     fn router_reached(&mut self, addr: &Ipv6Addr) {
         // Off probation, or back from suspicion: it may now be chosen
-        // before others.
-        if self.routers.reached(addr) {
+        // before others. Asked first, read-only: most confirmations are
+        // of hosts or of proven routers, and a change made through
+        // `DerefMut` has the part's deadline computed again.
+        if self.discovery.routers.doubted(addr) {
+            self.discovery.routers.reached(addr);
             self.dests.flush_computed();
             // The default router choice may change, without an event.
             self.generation = self.generation.wrapping_add(1);
@@ -730,7 +774,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 
     /// The interface's addresses.
     pub fn addresses(&self) -> impl Iterator<Item = Address> + '_ {
-        self.addrs.iter().copied()
+        self.local.addrs.iter().copied()
     }
 
     /// Whole seconds left until `e` (rounded down; 0 once over), or `None`
@@ -775,18 +819,18 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 
     /// The default router list.
     pub fn routers(&self) -> impl Iterator<Item = Router> + '_ {
-        self.routers.iter().copied()
+        self.discovery.routers.iter().copied()
     }
 
     /// More-specific routes (RFC 4191). With the `route-info` feature.
     #[cfg(feature = "route-info")]
     pub fn routes(&self) -> impl Iterator<Item = Route> + '_ {
-        self.routes.iter().copied()
+        self.discovery.routes.iter().copied()
     }
 
     /// On-link prefixes.
     pub fn prefixes(&self) -> impl Iterator<Item = OnLinkPrefix> + '_ {
-        self.prefixes.iter().copied()
+        self.discovery.prefixes.iter().copied()
     }
 
     /// The destination cache.
@@ -798,14 +842,14 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// feature.
     #[cfg(feature = "dns")]
     pub fn dns_servers(&self) -> impl Iterator<Item = Ipv6Addr> + '_ {
-        self.dns_servers.iter().copied()
+        self.discovery.dns_servers.iter().copied()
     }
 
     /// DNS search domains in preference order (RFC 8106). With the `dns`
     /// feature.
     #[cfg(feature = "dns")]
     pub fn search_domains(&self) -> impl Iterator<Item = SearchDomain> + '_ {
-        self.search.iter().copied()
+        self.discovery.search.iter().copied()
     }
 
     /// The link MTU: the configured maximum until a router advertises a
@@ -826,7 +870,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 
     /// Router Solicitations sent so far.
     pub fn router_solicitations_sent(&self) -> u32 {
-        self.rs.sent()
+        self.discovery.rs.sent()
     }
 
     /// Multicast groups the interface listens to: ff02::1, the joined
@@ -835,7 +879,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// (their Ethernet addresses: [`MulticastAddr::mac`]), and packets to
     /// any other group are not for this host (RFC 4291 §2.7).
     pub fn multicast_groups(&self) -> impl Iterator<Item = MulticastAddr> + '_ {
-        core::iter::once(MulticastAddr::ALL_NODES).chain(self.mld.joined())
+        core::iter::once(MulticastAddr::ALL_NODES).chain(self.local.mld.joined())
     }
 
     /// A number that changes (wrapping) whenever something another IP

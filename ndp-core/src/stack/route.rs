@@ -48,7 +48,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if let Some(hop) = self.dests.lookup(&dst, self.clock.now) {
             return Some(hop);
         }
-        if is_link_local(&dst) || self.prefixes.on_link(&dst) {
+        if is_link_local(&dst) || self.discovery.prefixes.on_link(&dst) {
             return Some(dst);
         }
         let hop = self.choose_router(&dst, true)?;
@@ -63,7 +63,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if let Some(hop) = self.dests.peek(dst) {
             return Some(hop);
         }
-        if is_link_local(dst) || self.prefixes.on_link(dst) {
+        if is_link_local(dst) || self.discovery.prefixes.on_link(dst) {
             return Some(*dst);
         }
         self.choose_router(dst, false)
@@ -86,7 +86,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 
     fn select(&self, dst: &Ipv6Addr, rotation: Option<&mut usize>) -> Option<Ipv6Addr> {
         let neighbors = &self.neighbors;
-        let routers = &self.routers;
+        let routers = &self.discovery.routers;
         let suspect = |r: &Ipv6Addr| routers.is_suspect(r);
         let on_probation = |r: &Ipv6Addr| routers.iter().any(|x| x.addr == *r && !x.proven);
         let reach = |r: &Ipv6Addr| match neighbors.lookup(r) {
@@ -106,7 +106,13 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             Reach::Yes | Reach::Unknown if on_probation(r) => Reach::Probation,
             x => x,
         };
-        crate::router::select_router(&self.routers, &self.routes, dst, reach, rotation)
+        crate::router::select_router(
+            &self.discovery.routers,
+            &self.discovery.routes,
+            dst,
+            reach,
+            rotation,
+        )
     }
 
     /// Look up or create the entry for on-link `neighbor`.
@@ -199,7 +205,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if h.dst.is_multicast() {
             return None;
         }
-        let (_, src) = self.addrs.find(&h.src)?;
+        let (_, src) = self.local.addrs.find(&h.src)?;
         if src.state != AddrState::Optimistic {
             return None;
         }
@@ -213,7 +219,12 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if resolved(&hop) {
             return None;
         }
-        let router = self.routers.iter().map(|r| r.addr).find(|r| resolved(r))?;
+        let router = self
+            .discovery
+            .routers
+            .iter()
+            .map(|r| r.addr)
+            .find(|r| resolved(r))?;
         let now = self.clock.now;
         let mut e = self.neighbors.lookup_mut(&router)?;
         e.on_send(now);

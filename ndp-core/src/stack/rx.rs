@@ -96,7 +96,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         };
         // RFC 3810 §5.1.15: a Multicast-Address-Specific Query goes to
         // the group itself, the application's groups included.
-        if !self.addrs.accepts(&meta.dst) && !self.app.groups.iter().any(|g| g.get() == meta.dst) {
+        if !self.local.addrs.accepts(&meta.dst)
+            && !self.app.groups.iter().any(|g| g.get() == meta.dst)
+        {
             bump(&mut self.stats.rx_not_for_us);
             return true;
         }
@@ -108,21 +110,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 Message::NeighborAdvert(na) => Some(na.target),
                 _ => None,
             };
-            if !target.is_some_and(|t| is_link_local(&t) && self.addrs.find(&t).is_some()) {
+            if !target.is_some_and(|t| is_link_local(&t) && self.local.addrs.find(&t).is_some()) {
                 bump(&mut self.stats.rx_disabled);
                 return true;
             }
-        }
-        // Everything but neighbor traffic may set timers in the small
-        // tables (addresses, MLD, routers...): DAD probes, advertisements
-        // for our addresses, Router Advertisements, Redirects, queries.
-        let neighbor_traffic = match &msg {
-            Message::NeighborSolicit(_) => !meta.src.is_unspecified(),
-            Message::NeighborAdvert(na) => self.addrs.find(&na.target).is_none(),
-            _ => false,
-        };
-        if !neighbor_traffic {
-            self.slow_timers_changed();
         }
         match msg {
             // RFC 4861 §6.1.1: hosts silently discard Router Solicitations.
@@ -137,7 +128,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             Message::Redirect(_) => bump(&mut self.stats.rx_redirect_ignored),
             Message::MldQuery(q) => {
                 bump(&mut self.stats.rx_mld_query);
-                self.mld.on_query(&q, self.clock.now, &mut self.rng);
+                self.local.mld.on_query(&q, self.clock.now, &mut self.rng);
             }
             // RFC 3810 §6: listeners ignore other listeners' reports.
             Message::MldV2Report(_) | Message::MldV1Report(_) | Message::MldV1Done(_) => {
@@ -186,7 +177,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         // newcomers enter at a bounded rate. Beyond it the whole
         // advertisement is ignored: a flood of forged routers then costs
         // neither table entries nor parameter changes nor probes.
-        if ra.router_lifetime != 0 && !self.routers.contains(&src) && !self.admit_newcomer() {
+        if ra.router_lifetime != 0
+            && !self.discovery.routers.contains(&src)
+            && !self.admit_newcomer()
+        {
             bump(&mut self.stats.rx_ra_rate_limited);
             self.refuse(|r| &mut r.routers);
             return;
@@ -205,13 +199,14 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         }
         // Default router list (lifetime, preference; reserved = medium).
         let update = self
+            .discovery
             .routers
             .update(src, ra.router_lifetime, ra.preference, now);
         self.router_update(src, ra.router_lifetime, update);
         // RFC 7559 §2.1: an advertisement with a non-zero router lifetime
         // ends the solicitations.
         if ra.router_lifetime != 0 {
-            self.rs.router_found();
+            self.discovery.rs.router_found();
         }
         // Unspecified (zero) values leave our variables alone.
         if ra.cur_hop_limit != 0 && ra.cur_hop_limit != self.hop_limit {
@@ -306,6 +301,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if update.changes_routing() {
             self.dests.flush_computed();
             let preference = self
+                .discovery
                 .routers
                 .iter()
                 .find(|r| r.addr == addr)
@@ -338,11 +334,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         // running is left alone, so at most one solicitation follows
         // each loss.
         if self.config.router_solicitations
-            && self.routers.iter().next().is_none()
-            && self.rs.next().is_none()
+            && self.discovery.routers.iter().next().is_none()
+            && self.discovery.rs.next().is_none()
         {
-            self.rs = RsSchedule::start(self.clock.now, &mut self.rng);
-            self.slow_timers_changed();
+            self.discovery.rs = RsSchedule::start(self.clock.now, &mut self.rng);
         }
     }
 
@@ -382,7 +377,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// Count a refused newcomer for the next [`Event::Refused`].
     pub(super) fn refuse(&mut self, which: impl FnOnce(&mut Refusals) -> &mut u16) {
         bump(&mut self.stats.newcomers_refused);
-        let n = which(&mut self.refused);
+        let n = which(&mut self.discovery.refused);
         *n = n.saturating_add(1);
         self.report_refusals();
     }
@@ -390,12 +385,12 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// Report refused newcomers once the report interval has passed since
     /// the last report; until then they add up.
     pub(super) fn report_refusals(&mut self) {
-        if self.refused.any() && self.clock.now.reached(self.refused_report_at) {
-            let summary = core::mem::take(&mut self.refused);
-            self.refused_report_at = self.clock.now + REFUSAL_REPORT_INTERVAL;
+        if self.discovery.refused.any() && self.clock.now.reached(self.discovery.refused_report_at)
+        {
+            let summary = core::mem::take(&mut self.discovery.refused);
+            self.discovery.refused_report_at = self.clock.now + REFUSAL_REPORT_INTERVAL;
             self.event(Event::Refused(summary));
         }
-        self.slow_timers_changed();
     }
 
     /// A Prefix Information option with L=1 (RFC 4861 §6.3.4).
@@ -406,6 +401,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             return;
         }
         let known = self
+            .discovery
             .prefixes
             .iter()
             .any(|q| q.prefix == p.prefix && q.len == p.prefix_len);
@@ -414,9 +410,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             self.refuse(|r| &mut r.prefixes);
             return;
         }
-        let update = self
-            .prefixes
-            .update(p.prefix, p.prefix_len, p.valid_lifetime, &self.clock);
+        let update =
+            self.discovery
+                .prefixes
+                .update(p.prefix, p.prefix_len, p.valid_lifetime, &self.clock);
         match update {
             Update::Added { .. } => {
                 self.dests.flush_computed();
@@ -468,6 +465,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             return;
         }
         let known = self
+            .discovery
             .routes
             .iter()
             .any(|x| x.prefix == r.prefix && x.len == r.prefix_len && x.router == router);
@@ -487,15 +485,22 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 &clock,
             )
         };
-        let mut update = update_route(&mut self.routes);
+        let mut update = update_route(&mut self.discovery.routes);
         // RFC 6583 §6: a proven router's route may displace one through a
         // router never proven (or no longer in the list).
-        if update == Update::Refused && self.routers.iter().any(|x| x.addr == router && x.proven) {
-            let routers = &self.routers;
+        if update == Update::Refused
+            && self
+                .discovery
+                .routers
+                .iter()
+                .any(|x| x.addr == router && x.proven)
+        {
+            let d = &mut *self.discovery;
+            let routers = &d.routers;
             let unproven = |n: &Ipv6Addr| !routers.iter().any(|x| x.addr == *n && x.proven);
-            if let Some(old) = self.routes.evict(unproven) {
+            if let Some(old) = d.routes.evict(unproven) {
                 self.route_gone(old);
-                update = update_route(&mut self.routes);
+                update = update_route(&mut self.discovery.routes);
             }
         }
         if update == Update::Refused {
@@ -533,7 +538,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             }
             ok
         });
-        let changed = self.dns_servers.update(servers, expires);
+        let changed = self.discovery.dns_servers.update(servers, expires);
         self.stats.dns_server_not_unicast =
             self.stats.dns_server_not_unicast.saturating_add(unusable);
         changed
@@ -551,7 +556,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             }
             s
         });
-        let changed = self.search.update(names, expires);
+        let changed = self.discovery.search.update(names, expires);
         self.stats.dns_domain_too_long = self.stats.dns_domain_too_long.saturating_add(too_long);
         changed
     }
@@ -607,7 +612,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         };
         bump_hot(&mut self.stats.rx_ns);
         // RFC 4861 §7.2.3: only solicitations for our own addresses count.
-        let Some((i, a)) = self.addrs.find(&ns.target).map(|(i, a)| (i, *a)) else {
+        let Some((i, a)) = self.local.addrs.find(&ns.target).map(|(i, a)| (i, *a)) else {
             bump(&mut self.stats.rx_ns_not_for_us);
             return;
         };
@@ -625,10 +630,12 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                     .options
                     .raw()
                     .find(|(k, _)| *k == kind::NONCE)
-                    .is_some_and(|(_, n)| self.addrs.slot(i).is_some_and(|s| s.sent_nonce(n)));
+                    .is_some_and(|(_, n)| {
+                        self.local.addrs.slot(i).is_some_and(|s| s.sent_nonce(n))
+                    });
                 if ours {
                     bump(&mut self.stats.rx_dad_loopback);
-                    if let Some(s) = self.addrs.slot_mut(i) {
+                    if let Some(s) = self.local.addrs.slot_mut(i) {
                         s.extend_dad(self.config.dad_loopback_extensions);
                     }
                     return;
@@ -702,7 +709,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             return;
         };
         bump_hot(&mut self.stats.rx_na);
-        if let Some((i, a)) = self.addrs.find(&na.target).map(|(i, a)| (i, *a)) {
+        if let Some((i, a)) = self.local.addrs.find(&na.target).map(|(i, a)| (i, *a)) {
             // One of our own advertisements, looped back.
             if tlla == Some(self.config.mac) {
                 bump(&mut self.stats.rx_own_advert);
@@ -746,7 +753,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         }
         // RFC 4861 §7.2.5: a router that became a host leaves the default
         // router list.
-        if effect.router_cleared && self.routers.remove(&na.target) {
+        if effect.router_cleared && self.discovery.routers.remove(&na.target) {
             self.router_gone(na.target);
         }
         // Queued packets of a resolved entry leave on the next poll.

@@ -47,85 +47,27 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             if let Some(tx) = self.pop_unreachable(buf) {
                 return Some(tx);
             }
-            // The timers of the small tables (addresses, MLD, routers,
-            // prefixes, routes, DNS, solicitations) only run once the
-            // earliest of them may be due: see `slow_timers_due`.
-            let slow = self.slow_timers_due();
-            if slow {
+            // The timers of the interface's addresses and groups, then
+            // the neighbors' and the routers': each part runs its timers
+            // when its earliest is due (`Timed`).
+            if self.local.take_due(&self.clock) {
                 // MLD before DAD: a group is reported before it is probed
                 // (RFC 4862 §5.4.2).
                 if let Some(tx) = self.poll_mld(buf) {
-                    self.slow_timers_changed();
                     return Some(tx);
                 }
                 match self.address_timers(buf) {
-                    Timers::Sent(tx) => {
-                        self.slow_timers_changed();
-                        return Some(tx);
-                    }
-                    Timers::Again => {
-                        self.slow_timers_changed();
-                        continue;
-                    }
+                    Timers::Sent(tx) => return Some(tx),
+                    Timers::Again => continue,
                     Timers::Idle => {}
                 }
             }
-            match self.run_timers(buf, slow) {
-                Timers::Sent(tx) => {
-                    if slow {
-                        self.slow_timers_changed();
-                    }
-                    return Some(tx);
-                }
-                Timers::Again => {
-                    if slow {
-                        self.slow_timers_changed();
-                    }
-                    continue;
-                }
-                Timers::Idle => {
-                    if slow {
-                        self.slow_at
-                            .set(Some(self.slow_deadline().map_or(Timer::OFF, Timer::at)));
-                    }
-                    return None;
-                }
+            match self.run_timers(buf) {
+                Timers::Sent(tx) => return Some(tx),
+                Timers::Again => continue,
+                Timers::Idle => return None,
             }
         }
-    }
-
-    /// Whether the small tables' timers may be due: their earliest
-    /// deadline is cached and only recomputed after something that may
-    /// have set an earlier one (`slow_timers_changed`: timers that ran,
-    /// advertisements, DAD messages, MLD queries).
-    fn slow_timers_due(&self) -> bool {
-        self.slow_at.get().is_none_or(|at| at.due(self.clock.now))
-    }
-
-    /// Something may have set an earlier deadline in the small tables.
-    pub(super) fn slow_timers_changed(&self) {
-        self.slow_at.set(None);
-    }
-
-    /// The earliest deadline of the small tables, computed.
-    pub(super) fn slow_deadline(&self) -> Option<Instant> {
-        let clock = &self.clock;
-        [
-            self.routers.next_deadline(),
-            self.routes.next_deadline(clock),
-            self.prefixes.next_deadline(clock),
-            #[cfg(feature = "dns")]
-            self.dns_servers.next_deadline(clock),
-            #[cfg(feature = "dns")]
-            self.search.next_deadline(clock),
-            self.rs.next(),
-            self.addrs.next_deadline(clock),
-            self.mld.next_deadline(),
-            self.refused.any().then_some(self.refused_report_at),
-        ]
-        .into_iter()
-        .flatten()
-        .reduce(Instant::earlier)
     }
 
     /// The outcome of writing a packet into the caller's buffer: counted
@@ -161,7 +103,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     fn write_answer(&self, a: &Answer, buf: &mut [u8]) -> Option<Result<usize, wire::Error>> {
         // The address may have gone, or lost DAD, since the answer was
         // queued; an optimistic one never sets O (RFC 4429 §3.3).
-        let (_, addr) = self.addrs.find(&a.target)?;
+        let (_, addr) = self.local.addrs.find(&a.target)?;
         if !addr.can_receive() {
             return None;
         }
@@ -271,7 +213,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     }
 
     /// Run every due neighbor timer; send at most one solicitation.
-    fn run_timers(&mut self, buf: &mut [u8], slow: bool) -> Timers {
+    fn run_timers(&mut self, buf: &mut [u8]) -> Timers {
         let now = self.clock.now;
         if self.neighbors.may_be_due(now) {
             if let Some(t) = self.neighbor_timers(buf) {
@@ -279,13 +221,13 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             }
             self.neighbors.refresh_earliest();
         }
-        if !slow {
+        if !self.discovery.take_due(&self.clock) {
             return Timers::Idle;
         }
         if self.expire_tables() {
             return Timers::Again;
         }
-        if self.rs.due(now) {
+        if self.discovery.rs.due(now) {
             return self.solicit_router(buf);
         }
         Timers::Idle
@@ -346,16 +288,16 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             .stats
             .queue_unresolved
             .saturating_add(u32::from(dropped));
-        let failed_probation = self.routers.lost(&addr) == Some(false);
+        let failed_probation = self.discovery.routers.lost(&addr) == Some(false);
         self.dests.forget_next_hop(&addr);
         self.dests.flush_computed();
         // RFC 6583 §6: a router that never answered, not even its
         // admission probe (RFC 4191 §3.5), leaves the list with its
         // routes, making room for real ones; it may come back with its
         // next advertisement, as a newcomer.
-        if failed_probation && self.routers.remove(&addr) {
+        if failed_probation && self.discovery.routers.remove(&addr) {
             bump(&mut self.stats.router_probation_failed);
-            while let Some(r) = self.routes.evict(|n| *n == addr) {
+            while let Some(r) = self.discovery.routes.evict(|n| *n == addr) {
                 self.route_gone(r);
             }
             self.router_gone(addr);
@@ -379,11 +321,11 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// did.
     fn expire_tables(&mut self) -> bool {
         let now = self.clock.now;
-        if let Some(r) = self.routers.expire(now) {
+        if let Some(r) = self.discovery.routers.expire(now) {
             self.router_gone(r.addr);
             return true;
         }
-        if let Some(p) = self.prefixes.expire(&self.clock) {
+        if let Some(p) = self.discovery.prefixes.expire(&self.clock) {
             self.dests.flush_computed();
             self.event(Event::Prefix {
                 prefix: p.prefix,
@@ -392,18 +334,18 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             });
             return true;
         }
-        if let Some(r) = self.routes.expire(&self.clock) {
+        if let Some(r) = self.discovery.routes.expire(&self.clock) {
             self.route_gone(r);
             return true;
         }
-        if self.refused.any() && now.reached(self.refused_report_at) {
+        if self.discovery.refused.any() && now.reached(self.discovery.refused_report_at) {
             self.report_refusals();
             return true;
         }
         #[cfg(feature = "dns")]
         {
-            let servers = self.dns_servers.expire(&self.clock);
-            let search = self.search.expire(&self.clock);
+            let servers = self.discovery.dns_servers.expire(&self.clock);
+            let search = self.discovery.search.expire(&self.clock);
             if servers || search {
                 self.event(Event::Dns);
                 return true;
@@ -417,9 +359,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// for that (not tentative, not optimistic: RFC 4429 §3.2), otherwise
     /// from `::` without one.
     fn solicit_router(&mut self, buf: &mut [u8]) -> Timers {
-        self.rs.on_sent(self.clock.now, &mut self.rng);
+        self.discovery.rs.on_sent(self.clock.now, &mut self.rng);
         let all_routers = MulticastAddr::ALL_ROUTERS;
         let src = self
+            .local
             .addrs
             .solicit_source(&all_routers.get(), None)
             .filter(is_link_local);
@@ -460,22 +403,22 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         // RFC 4429 §3.2: a packet from an optimistic address must not
         // start address resolution: its resolution waits for the address's
         // DAD ("buffer the packet until DAD is complete").
-        if let Some((j, a)) = prompting.and_then(|p| self.addrs.find(&p))
+        if let Some((j, a)) = prompting.and_then(|p| self.local.addrs.find(&p))
             && a.state == AddrState::Optimistic
-            && let Some(dad) = self.addrs.slot(j).and_then(|s| s.dad_next.get())
+            && let Some(dad) = self.local.addrs.slot(j).and_then(|s| s.dad_next.get())
             && let Some(mut e) = self.neighbors.get_mut(i)
         {
             e.wait_until(dad.later(now));
             return Timers::Again;
         }
-        let src = self.addrs.solicit_source(&entry.addr(), prompting);
+        let src = self.local.addrs.solicit_source(&entry.addr(), prompting);
         let target = UnicastAddr::new(entry.addr());
         // No address may solicit while the only ones are optimistic or
         // tentative (RFC 4429 §3.2): the solicitation waits for DAD, and
         // the packets with it (RFC 4429 §3.2: "buffer the packet until DAD
         // is complete").
         if src.is_none()
-            && let Some(dad) = self.addrs.next_dad_event()
+            && let Some(dad) = self.local.addrs.next_dad_event()
             && let Some(mut e) = self.neighbors.get_mut(i)
         {
             e.wait_until(dad.later(now));
@@ -522,7 +465,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     #[inline(never)]
     pub fn poll_at(&self) -> Option<Instant> {
         if self.disabled {
-            return self.addrs.next_deadline(&self.clock);
+            return self.local.addrs.next_deadline(&self.clock);
         }
         let ready_now = !self.answers.is_empty()
             || self
@@ -538,18 +481,15 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if ready_now {
             return Some(self.clock.now);
         }
-        let slow = match self.slow_at.get() {
-            Some(at) => at.get(),
-            None => {
-                let at = self.slow_deadline();
-                self.slow_at.set(Some(at.map_or(Timer::OFF, Timer::at)));
-                at
-            }
-        };
-        [self.neighbors.next_deadline(), slow]
-            .into_iter()
-            .flatten()
-            .reduce(Instant::earlier)
+        let clock = &self.clock;
+        [
+            self.neighbors.next_deadline(),
+            self.local.next_deadline(clock),
+            self.discovery.next_deadline(clock),
+        ]
+        .into_iter()
+        .flatten()
+        .reduce(Instant::earlier)
     }
 
     /// The next event, oldest first.
