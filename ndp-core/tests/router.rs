@@ -11,7 +11,9 @@ use core::net::Ipv6Addr;
 use common::*;
 use ndp_core::neighbor::MAX_UNICAST_SOLICIT;
 use ndp_core::neighbor::NeighborState;
-use ndp_core::router::{NEWCOMER_BURST, NEWCOMER_REFILL, REFUSAL_REPORT_INTERVAL, Refusals};
+use ndp_core::router::{
+    DESTINATIONS, NEWCOMER_BURST, NEWCOMER_REFILL, REFUSAL_REPORT_INTERVAL, Refusals,
+};
 use ndp_core::time::{Duration, Instant};
 use ndp_core::wire::MacAddr;
 use ndp_core::wire::ipv6::Ipv6Header;
@@ -485,9 +487,15 @@ fn on_link_prefixes_follow_the_l_flag_and_valid_lifetime() {
     );
     assert_eq!(s.stats().ra_link_local_prefix, 1);
     // On-link destinations are their own next hop; others go to the router.
-    assert_eq!(s.next_hop(a("2001:db8:1::99")), Some(a("2001:db8:1::99")));
-    assert_eq!(s.next_hop(a("2001:db8:3:4::1")), Some(a("2001:db8:3:4::1")));
-    assert_eq!(s.next_hop(a("2001:db8:2::99")), Some(a(R1)));
+    assert_eq!(
+        s.next_hop(t(0), a("2001:db8:1::99")),
+        Some(a("2001:db8:1::99"))
+    );
+    assert_eq!(
+        s.next_hop(t(0), a("2001:db8:3:4::1")),
+        Some(a("2001:db8:3:4::1"))
+    );
+    assert_eq!(s.next_hop(t(0), a("2001:db8:2::99")), Some(a(R1)));
     // Lifetime zero removes a prefix at once (renumbering).
     send_ra(
         &mut s,
@@ -499,7 +507,7 @@ fn on_link_prefixes_follow_the_l_flag_and_valid_lifetime() {
         },
     );
     assert_eq!(s.prefixes().count(), 1);
-    assert_eq!(s.next_hop(a("2001:db8:1::99")), Some(a(R1)));
+    assert_eq!(s.next_hop(t(1), a("2001:db8:1::99")), Some(a(R1)));
     assert!(events(&mut s).contains(&Event::Prefix {
         prefix: a("2001:db8:1::"),
         len: 64,
@@ -532,8 +540,30 @@ fn no_router_no_route() {
         next_hop_mac(&mut s, t(0), "2001:db8::1"),
         Err(RouteError::NoRoute)
     );
-    assert_eq!(s.next_hop(a("2001:db8::1")), None);
+    assert_eq!(s.next_hop(t(0), a("2001:db8::1")), None);
     assert_eq!(s.default_router(), None);
+}
+
+#[test]
+fn next_hop_marks_a_destination_used_at_the_time_given() {
+    // The destination cache is fixed-size and gives up its least
+    // recently used entry: asking `next_hop` at a later time is a use.
+    let mut s = stack();
+    send_ra(&mut s, t(0), R1, &Ra::default());
+    let dst = |i: u16| Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, i);
+    let n = u16::try_from(DESTINATIONS).unwrap();
+    for i in 0..n {
+        assert_eq!(s.next_hop(t(u32::from(i) + 1), dst(i)), Some(a(R1)));
+    }
+    // The oldest, used again later, outlives the second oldest.
+    assert_eq!(s.next_hop(t(100), dst(0)), Some(a(R1)));
+    assert_eq!(s.next_hop(t(101), dst(n)), Some(a(R1)));
+    let cached: Vec<_> = s.destinations().map(|d| d.dst).collect();
+    assert!(
+        cached.contains(&dst(0)) && cached.contains(&dst(n)),
+        "{cached:?}"
+    );
+    assert!(!cached.contains(&dst(1)), "{cached:?}");
 }
 
 #[test]
@@ -600,7 +630,7 @@ fn probably_reachable_routers_beat_suspect_ones() {
     );
     // With no entry at all R2 is assumed reachable (RFC 4191 §3.2)...
     assert_eq!(s.default_router(), Some(a(R2)));
-    assert_eq!(s.next_hop(a("2001:db8::1")), Some(a(R2)));
+    assert_eq!(s.next_hop(t(0), a("2001:db8::1")), Some(a(R2)));
     drain(&mut s, t(0));
     // ... and once being resolved it is suspect: the next destination goes
     // to R1.
@@ -608,7 +638,7 @@ fn probably_reachable_routers_beat_suspect_ones() {
         s.route(t(1), a(R2)),
         Ok(NextHop::Resolving { neighbor: a(R2) })
     );
-    assert_eq!(s.next_hop(a("2001:db8::2")), Some(a(R1)));
+    assert_eq!(s.next_hop(t(1), a("2001:db8::2")), Some(a(R1)));
     assert_eq!(s.default_router(), Some(a(R1)));
 }
 
@@ -622,7 +652,7 @@ fn suspect_routers_are_used_round_robin() {
     }
     let picks: std::collections::BTreeSet<_> = (1..=3u16)
         .map(|i| {
-            s.next_hop(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, i))
+            s.next_hop(t(0), Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, i))
                 .unwrap()
         })
         .collect();
@@ -663,8 +693,8 @@ fn more_specific_routes_are_used_and_reserved_ones_ignored() {
     assert_eq!(s.routes().count(), 1);
     assert_eq!(s.stats().ra_route_reserved_preference, 1);
     // Longest match beats the high-preference default router.
-    assert_eq!(s.next_hop(a("2001:db8:ff::1")), Some(a(R2)));
-    assert_eq!(s.next_hop(a("2001:db8:ee::1")), Some(a(R1)));
+    assert_eq!(s.next_hop(t(0), a("2001:db8:ff::1")), Some(a(R2)));
+    assert_eq!(s.next_hop(t(0), a("2001:db8:ee::1")), Some(a(R1)));
     // Lifetime zero withdraws the route; the cached choice goes with it.
     send_ra(
         &mut s,
@@ -676,7 +706,7 @@ fn more_specific_routes_are_used_and_reserved_ones_ignored() {
             ..Ra::default()
         },
     );
-    assert_eq!(s.next_hop(a("2001:db8:ff::1")), Some(a(R1)));
+    assert_eq!(s.next_hop(t(1), a("2001:db8:ff::1")), Some(a(R1)));
 }
 
 #[test]
@@ -692,11 +722,11 @@ fn advertisement_with_r_flag_cleared_removes_the_router() {
             ..Ra::default()
         },
     );
-    assert_eq!(s.next_hop(a("2001:db8::1")), Some(a(R1)));
+    assert_eq!(s.next_hop(t(0), a("2001:db8::1")), Some(a(R1)));
     rx_na(&mut s, t(1), a(R1), false, false, false, None);
     assert_eq!(s.routers().count(), 0);
     assert!(!s.neighbors().find(|n| n.addr == a(R1)).unwrap().is_router);
-    assert_eq!(s.next_hop(a("2001:db8::1")), None);
+    assert_eq!(s.next_hop(t(1), a("2001:db8::1")), None);
     assert_eq!(s.default_router(), None);
 }
 
@@ -728,7 +758,7 @@ fn router_lost_by_nud_is_suspect_until_it_advertises_again() {
     answer_probe(&mut s, t(0), R1, R1_MAC);
     answer_probe(&mut s, t(0), R2, R2_MAC);
     assert!(s.routers().all(|r| r.proven));
-    assert_eq!(s.next_hop(a("2001:db8::1")), Some(a(R1)));
+    assert_eq!(s.next_hop(t(0), a("2001:db8::1")), Some(a(R1)));
     // Sending to R1 starts NUD once ReachableTime has passed; nobody
     // answers the probes.
     let mut now = t(0) + s.reachable_time();
@@ -740,7 +770,7 @@ fn router_lost_by_nud_is_suspect_until_it_advertises_again() {
     }
     assert!(s.routers().find(|r| r.addr == a(R1)).unwrap().suspect);
     // No entry, but suspect: R2 now.
-    assert_eq!(s.next_hop(a("2001:db8::1")), Some(a(R2)));
+    assert_eq!(s.next_hop(now, a("2001:db8::1")), Some(a(R2)));
     // R1 advertises again: back to R1.
     send_ra(
         &mut s,
@@ -752,7 +782,7 @@ fn router_lost_by_nud_is_suspect_until_it_advertises_again() {
             ..Ra::default()
         },
     );
-    assert_eq!(s.next_hop(a("2001:db8::1")), Some(a(R1)));
+    assert_eq!(s.next_hop(now, a("2001:db8::1")), Some(a(R1)));
 }
 
 #[test]
@@ -827,7 +857,7 @@ fn redirect_from_the_first_hop_changes_the_next_hop() {
             ..Ra::default()
         },
     );
-    assert_eq!(s.next_hop(a("2001:db8:99::1")), Some(a(R1)));
+    assert_eq!(s.next_hop(t(0), a("2001:db8:99::1")), Some(a(R1)));
     redirect(&mut s, t(1), R1, "fe80::99", "2001:db8:99::1", Some(R2_MAC));
     assert_eq!(
         s.route(t(2), a("2001:db8:99::1")),
@@ -852,7 +882,7 @@ fn redirect_from_the_first_hop_changes_the_next_hop() {
 fn redirect_to_the_destination_itself_makes_it_on_link() {
     let mut s = stack();
     send_ra(&mut s, t(0), R1, &Ra::default());
-    s.next_hop(a("2001:db8:5::7"));
+    s.next_hop(t(0), a("2001:db8:5::7"));
     redirect(
         &mut s,
         t(1),
@@ -861,7 +891,10 @@ fn redirect_to_the_destination_itself_makes_it_on_link() {
         "2001:db8:5::7",
         Some(R2_MAC),
     );
-    assert_eq!(s.next_hop(a("2001:db8:5::7")), Some(a("2001:db8:5::7")));
+    assert_eq!(
+        s.next_hop(t(1), a("2001:db8:5::7")),
+        Some(a("2001:db8:5::7"))
+    );
     let n = s
         .neighbors()
         .find(|n| n.addr == a("2001:db8:5::7"))
@@ -887,7 +920,7 @@ fn redirect_from_anyone_but_the_first_hop_is_ignored() {
             ..Ra::default()
         },
     );
-    assert_eq!(s.next_hop(a("2001:db8:99::1")), Some(a(R1)));
+    assert_eq!(s.next_hop(t(0), a("2001:db8:99::1")), Some(a(R1)));
     for forger in [R2, "fe80::bad"] {
         redirect(
             &mut s,
@@ -898,7 +931,7 @@ fn redirect_from_anyone_but_the_first_hop_is_ignored() {
             Some(R2_MAC),
         );
     }
-    assert_eq!(s.next_hop(a("2001:db8:99::1")), Some(a(R1)));
+    assert_eq!(s.next_hop(t(1), a("2001:db8:99::1")), Some(a(R1)));
     assert_eq!(s.stats().rx_redirect_not_first_hop, 2);
     assert!(
         s.neighbors().all(|n| n.addr != a("fe80::99")),
@@ -1121,10 +1154,10 @@ fn a_proven_router_carries_traffic_while_a_newcomer_is_on_probation() {
         },
     );
     assert_eq!(probes_of(&drain(&mut s, t(100)), R2), 1);
-    assert_eq!(s.next_hop(a("2001:db8::1")), Some(a(R1)));
+    assert_eq!(s.next_hop(t(100), a("2001:db8::1")), Some(a(R1)));
     assert_eq!(s.default_router(), Some(a(R1)));
     answer_probe(&mut s, t(101), R2, R2_MAC);
-    assert_eq!(s.next_hop(a("2001:db8::2")), Some(a(R2)));
+    assert_eq!(s.next_hop(t(101), a("2001:db8::2")), Some(a(R2)));
     assert_eq!(s.default_router(), Some(a(R2)));
 }
 
@@ -1223,7 +1256,7 @@ fn a_router_flood_never_displaces_a_proven_router_and_is_summed_up() {
     );
     // The flood did not change the hop limit beyond the admitted routers'
     // advertisements, and the proven router still carries everything.
-    assert_eq!(s.next_hop(a("2001:db8:1::1")), Some(a(R1)));
+    assert_eq!(s.next_hop(now, a("2001:db8:1::1")), Some(a(R1)));
     assert!(s.stats().newcomers_refused >= flood as u32 - budget as u32);
 }
 

@@ -454,9 +454,9 @@ fn replaying_radvds_advertisement_configures_exactly_what_it_advertised() {
     );
     // Off-link traffic goes to the router; the more-specific route too;
     // on-link prefixes are reached directly.
-    assert_eq!(s.next_hop(a("2001:db8:99::1")), Some(a(ROUTER_LL)));
-    assert_eq!(s.next_hop(a("2001:db8:ff::1")), Some(a(ROUTER_LL)));
-    assert_eq!(s.next_hop(a("fd00:1234::7")), Some(a("fd00:1234::7")));
+    assert_eq!(s.next_hop(t0, a("2001:db8:99::1")), Some(a(ROUTER_LL)));
+    assert_eq!(s.next_hop(t0, a("2001:db8:ff::1")), Some(a(ROUTER_LL)));
+    assert_eq!(s.next_hop(t0, a("fd00:1234::7")), Some(a("fd00:1234::7")));
 
     // radvd's farewell (frame 70): router lifetime 0, route, RDNSS and
     // DNSSL lifetimes 0; prefixes unchanged.
@@ -466,7 +466,10 @@ fn replaying_radvds_advertisement_configures_exactly_what_it_advertised() {
     assert_eq!(s.dns_servers().count(), 0);
     assert_eq!(s.search_domains().count(), 0);
     assert_eq!(s.prefixes().count(), 2);
-    assert_eq!(s.next_hop(a("2001:db8:99::1")), None);
+    assert_eq!(
+        s.next_hop(t0 + Duration::from_secs(15), a("2001:db8:99::1")),
+        None
+    );
 }
 
 /// What a frame looks like with its addresses and nonces left out: the

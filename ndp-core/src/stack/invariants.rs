@@ -902,7 +902,7 @@ mod tests {
         // Not a default router: only the route.
         ra_with(&mut s, now, a("fe80::2"), 0, &opts);
         assert_eq!(s.stats().ra_option_malformed, 0);
-        let hop = s.next_hop(a("2001:db8:99::1"));
+        let hop = s.next_hop(now, a("2001:db8:99::1"));
         #[cfg(feature = "route-info")]
         {
             assert_eq!(hop, Some(a("fe80::2")));
@@ -911,7 +911,7 @@ mod tests {
         #[cfg(not(feature = "route-info"))]
         assert_eq!(hop, Some(a("fe80::1")));
         // Elsewhere: the default router either way.
-        assert_eq!(s.next_hop(a("2001:db8:5::1")), Some(a("fe80::1")));
+        assert_eq!(s.next_hop(now, a("2001:db8:5::1")), Some(a("fe80::1")));
     }
 
     /// A valid Redirect from the first-hop router moves the destination
@@ -934,7 +934,7 @@ mod tests {
             .addr
             .get();
         let dst = a("2001:db8:5::7");
-        assert_eq!(s.next_hop(dst), Some(a("fe80::1")));
+        assert_eq!(s.next_hop(now, dst), Some(a("fe80::1")));
         let tlla = [NdOption::TargetLinkAddr(MacAddr([
             0x02, 0, 0x5e, 0, 0x53, 0x02,
         ]))];
@@ -944,7 +944,7 @@ mod tests {
             options: Options::from_list(&tlla),
         });
         rx(&mut s, now, &m, a("fe80::1"), ours);
-        let hop = s.next_hop(dst);
+        let hop = s.next_hop(now, dst);
         #[cfg(feature = "redirect")]
         {
             assert_eq!(hop, Some(a("fe80::2")));

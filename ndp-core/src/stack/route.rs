@@ -25,7 +25,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if let Some(group) = MulticastAddr::new(dst) {
             return Ok(NextHop::Multicast(group.mac()));
         }
-        let Some(hop) = self.next_hop(dst) else {
+        let Some(hop) = self.choose_next_hop(dst) else {
             bump(&mut self.stats.send_no_route);
             return Err(RouteError::NoRoute);
         };
@@ -44,7 +44,17 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// preference, skipping suspect routers), which the destination cache
     /// keeps. `None` when there is no route (RFC 4191 §3.2: no matching
     /// route means no route to destination).
-    pub fn next_hop(&mut self, dst: Ipv6Addr) -> Option<Ipv6Addr> {
+    ///
+    /// A destination it chooses a router for is kept in the destination
+    /// cache, as [`Stack::route`] and [`Stack::send`] keep it, so `now`
+    /// is the time of the call, as for them.
+    pub fn next_hop(&mut self, now: Instant, dst: Ipv6Addr) -> Option<Ipv6Addr> {
+        self.advance(now);
+        self.choose_next_hop(dst)
+    }
+
+    /// [`Stack::next_hop`] at the engine's latest time.
+    fn choose_next_hop(&mut self, dst: Ipv6Addr) -> Option<Ipv6Addr> {
         if let Some(hop) = self.dests.lookup(&dst, self.clock.now) {
             return Some(hop);
         }

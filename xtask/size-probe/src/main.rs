@@ -117,7 +117,7 @@ mod engine {
             black_box(s.receive(now, &meta, input));
             let _ = black_box(s.send(now, input));
             let _ = black_box(s.route(now, dst));
-            black_box(s.next_hop(dst));
+            black_box(s.next_hop(now, dst));
             black_box(s.default_router());
             s.confirm_reachable(now, &dst);
             if black_box(i) == black_box(rounds) {
