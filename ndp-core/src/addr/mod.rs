@@ -22,13 +22,17 @@
 //!   after the attack stops.
 //!
 //! This module holds the table and per-address state machines as plain
-//! data; [`crate::Stack`] drives them from received messages and timers.
+//! data. Their timers run in `AddressTable::poll`, which says what was
+//! due (a probe or announcement to send, an address assigned, deprecated
+//! or expired, a duplicate to retry); [`crate::Stack`] writes the messages,
+//! reports the events and feeds in what it receives.
 
 pub mod iid;
 
 use core::net::Ipv6Addr;
 
 use crate::neighbor::MAX_MULTICAST_SOLICIT;
+use crate::rng::Rng;
 use crate::time::{Clock, Duration, Expiry, Instant, Timer, sooner};
 use crate::wire::{MulticastAddr, UnicastAddr, is_link_local};
 
@@ -192,33 +196,60 @@ pub(crate) enum DadStep {
     Done,
 }
 
+/// What the address table's timers did or ask for, the first that was
+/// due: [`AddressTable::poll`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AddrDue {
+    /// The valid lifetime ended: the address is gone (RFC 4862 §5.5.4).
+    Expired(Address),
+    /// The duplicate in this slot has waited long enough: form its next
+    /// identifier (RFC 7217 §6).
+    Regenerate(usize),
+    /// Send this DAD probe (RFC 4862 §5.4.2, RFC 7527 §4.1): an NS from
+    /// `::` for `target`, with this nonce, already recorded as sent.
+    Probe {
+        target: UnicastAddr,
+        nonce: [u8; DAD_NONCE_LEN],
+    },
+    /// DAD passed (RFC 4862 §5.4): the address, now preferred or
+    /// deprecated.
+    Assigned(Address),
+    /// The preferred lifetime ended: deprecated (RFC 4862 §5.5.4).
+    Deprecated(Address),
+    /// Send this gratuitous advertisement (RFC 9131 §6.1.2), already
+    /// recorded as sent.
+    Announce(UnicastAddr),
+}
+
 /// An address and the machinery around it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Slot {
-    pub a: Address,
+    a: Address,
     /// The identifier came from the MAC (modified EUI-64).
-    pub eui64: bool,
+    eui64: bool,
     /// DAD timer; off when DAD is not running.
-    pub dad_next: Timer,
-    pub dad_sent: u8,
-    pub dad_target: u8,
-    pub dad_extensions: u8,
+    dad_next: Timer,
+    dad_sent: u8,
+    dad_target: u8,
+    dad_extensions: u8,
     /// Nonces of the latest probes, for spotting loopback (RFC 7527 §4.2).
-    pub nonces: [[u8; DAD_NONCE_LEN]; 3],
-    pub nonce_at: u8,
+    nonces: [[u8; DAD_NONCE_LEN]; 3],
+    nonce_at: u8,
     /// Gratuitous advertisements still to send, and when the next is due
     /// (see [`Slot::announce`]).
     gna_left: u8,
     gna_next: Timer,
     /// DAD conflicts so far for this prefix.
-    pub conflicts: u8,
+    conflicts: u8,
     /// A duplicate waiting for a new identifier: when to try; off when
     /// given up (a tombstone).
-    pub regen_at: Timer,
+    regen_at: Timer,
 }
 
 impl Slot {
-    pub fn new(a: Address, eui64: bool) -> Self {
+    /// A slot for `a`, which has had `conflicts` DAD conflicts so far;
+    /// `eui64`: its identifier came from the MAC.
+    pub fn new(a: Address, eui64: bool, conflicts: u8) -> Self {
         Slot {
             a,
             eui64,
@@ -230,9 +261,85 @@ impl Slot {
             nonce_at: 0,
             gna_left: 0,
             gna_next: Timer::OFF,
-            conflicts: 0,
+            conflicts,
             regen_at: Timer::OFF,
         }
+    }
+
+    /// The address.
+    #[inline]
+    pub fn address(&self) -> &Address {
+        &self.a
+    }
+
+    /// The address, to corrupt on purpose in the invariant tests.
+    #[cfg(test)]
+    pub fn raw_mut(&mut self) -> &mut Address {
+        &mut self.a
+    }
+
+    /// The identifier came from the MAC (modified EUI-64).
+    pub fn eui64(&self) -> bool {
+        self.eui64
+    }
+
+    /// DAD conflicts so far for this prefix.
+    pub fn conflicts(&self) -> u8 {
+        self.conflicts
+    }
+
+    /// When the next DAD step (probe or completion) is due; `None` when
+    /// DAD is not running.
+    pub fn dad_deadline(&self) -> Option<Instant> {
+        self.dad_next.get()
+    }
+
+    /// (Re)start DAD as the link comes up (RFC 4862 §5.4.2): optimistic
+    /// (RFC 4429 §3.3) from `now`, announced to the routers with
+    /// `announcements` gratuitous advertisements if global (RFC 9131
+    /// §6.1.2), or tentative from `first`, not announced (RFC 4862 §5.4:
+    /// a tentative address is never advertised, so announcements left
+    /// from before the link went down are dropped: found by the stack_ops
+    /// fuzz target). Returns the new state.
+    pub fn restart_dad(
+        &mut self,
+        optimistic: bool,
+        first: Instant,
+        transmits: u8,
+        announcements: u8,
+        now: Instant,
+    ) -> AddrState {
+        let state = if optimistic {
+            AddrState::Optimistic
+        } else {
+            AddrState::Tentative
+        };
+        self.start_dad(if optimistic { now } else { first }, transmits);
+        self.a.state = state;
+        if self.a.is_global() && optimistic {
+            self.announce(announcements, now);
+        } else {
+            self.stop_announcing();
+        }
+        state
+    }
+
+    /// DAD passed (RFC 4862 §5.4): preferred, or deprecated if its
+    /// preferred lifetime is over (RFC 4429 §3.3). Without optimistic DAD
+    /// a global address is announced as it becomes preferred (RFC 9131
+    /// §6.1.2), with `announcements` advertisements from `now`.
+    fn dad_passed(&mut self, clock: &Clock, announcements: u8) -> Address {
+        self.stop_dad();
+        let was_optimistic = self.a.state == AddrState::Optimistic;
+        self.a.state = if clock.expired(self.a.preferred_until) {
+            AddrState::Deprecated
+        } else {
+            AddrState::Preferred
+        };
+        if !was_optimistic && self.a.is_global() && self.a.state == AddrState::Preferred {
+            self.announce(announcements, clock.now);
+        }
+        self.a
     }
 
     /// Announce the address with `count` gratuitous advertisements (RFC
@@ -344,7 +451,16 @@ impl Slot {
     /// Apply a Prefix Information option's lifetimes to this SLAAC
     /// address (RFC 4862 §5.5.3 e): the preferred lifetime always, the
     /// valid lifetime by the two-hour rule.
-    pub fn refresh(&mut self, preferred: Expiry, valid: Expiry, clock: &Clock) {
+    ///
+    /// Returns the new state when the preferred lifetime changed it: a
+    /// new one revives a deprecated address, and a zero one deprecates a
+    /// preferred address at once.
+    pub fn refresh(
+        &mut self,
+        preferred: Expiry,
+        valid: Expiry,
+        clock: &Clock,
+    ) -> Option<AddrState> {
         self.a.preferred_until = preferred;
         // Seconds left; `None` is infinite.
         let remaining = clock.secs_left(self.a.valid_until);
@@ -361,6 +477,14 @@ impl Slot {
             // 3. Otherwise: two hours.
             (Some(_), _) => self.a.valid_until = clock.expiry_in(TWO_HOURS_S),
         }
+        let over = clock.expired(preferred);
+        let state = match self.a.state {
+            AddrState::Deprecated if !over => AddrState::Preferred,
+            AddrState::Preferred if over => AddrState::Deprecated,
+            _ => return None,
+        };
+        self.a.state = state;
+        Some(state)
     }
 
     /// The next time anything about this slot needs attention: each timer
@@ -496,6 +620,59 @@ impl AddressTable {
         self.iter().find(|a| a.origin == Origin::LinkLocal)
     }
 
+    /// Run the first address timer that is due (lifetimes, regeneration,
+    /// DAD, announcements) and say what it did or asks for; `None` when
+    /// none is due. Probes and announcements are recorded as sent here,
+    /// `retrans` apart (RFC 4861 §10 RetransTimer), with a nonce from
+    /// `rng`; `announcements` is how many a newly preferred address gets.
+    pub fn poll(
+        &mut self,
+        clock: &Clock,
+        retrans: Duration,
+        announcements: u8,
+        rng: &mut Rng,
+    ) -> Option<AddrDue> {
+        let now = clock.now;
+        for i in 0..self.slots.len() {
+            let slot = self.slots.get_mut(i)?;
+            // RFC 4862 §5.5.4: invalid when the valid lifetime ends.
+            if clock.expired(slot.a.valid_until) {
+                return self.remove(i).map(|old| AddrDue::Expired(old.a));
+            }
+            if slot.a.state == AddrState::Duplicate {
+                if slot.regen_at.due(now) {
+                    return Some(AddrDue::Regenerate(i));
+                }
+                continue;
+            }
+            match slot.dad_step(now) {
+                DadStep::Probe => {
+                    let mut nonce = [0u8; DAD_NONCE_LEN];
+                    rng.fill(&mut nonce);
+                    slot.probe_sent(now, retrans, nonce);
+                    return Some(AddrDue::Probe {
+                        target: slot.a.addr,
+                        nonce,
+                    });
+                }
+                DadStep::Done => {
+                    return Some(AddrDue::Assigned(slot.dad_passed(clock, announcements)));
+                }
+                DadStep::Wait => {}
+            }
+            // RFC 4862 §5.5.4: deprecated when the preferred lifetime ends.
+            if slot.a.state == AddrState::Preferred && clock.expired(slot.a.preferred_until) {
+                slot.a.state = AddrState::Deprecated;
+                return Some(AddrDue::Deprecated(slot.a));
+            }
+            if slot.announcement_due(now) {
+                slot.announced(now, retrans);
+                return Some(AddrDue::Announce(slot.a.addr));
+            }
+        }
+        None
+    }
+
     /// When the next DAD step (probe or completion) of any address is due.
     pub fn next_dad_event(&self) -> Option<Instant> {
         self.slots
@@ -546,6 +723,7 @@ mod tests {
                 dad_counter: 0,
             },
             false,
+            0,
         )
     }
 
@@ -572,6 +750,97 @@ mod tests {
                 "{s:?}"
             );
         }
+    }
+
+    /// The table runs an address's life from its timers alone: DAD
+    /// probes RetransTimer apart (RFC 4862 §5.4.2), assignment, the
+    /// announcements of a newly preferred global address (RFC 9131
+    /// §6.1.2), deprecation and expiry (RFC 4862 §5.5.4).
+    #[test]
+    fn poll_runs_dad_announcements_and_lifetimes() {
+        let retrans = Duration::from_secs(1);
+        let mut rng = Rng::new(1);
+        let mut clock = Clock::new(Instant::ZERO);
+        let mut t = AddressTable::new();
+        let mut slot = addr("2001:db8::1", AddrState::Tentative);
+        slot.a.preferred_until = clock.expiry_in(10);
+        slot.a.valid_until = clock.expiry_in(20);
+        slot.start_dad(Instant::ZERO, 2);
+        t.add(slot);
+        let mut poll = |t: &mut AddressTable, clock: &Clock| t.poll(clock, retrans, 2, &mut rng);
+        let at = |ms| Instant::from_millis(ms);
+        // Two probes, each with a nonce the slot remembers.
+        for ms in [0, 1000] {
+            clock.advance(at(ms));
+            let Some(AddrDue::Probe { target, nonce }) = poll(&mut t, &clock) else {
+                panic!("a probe at {ms} ms");
+            };
+            assert_eq!(target, a("2001:db8::1"));
+            assert!(t.slot(0).unwrap().sent_nonce(&nonce));
+            assert_eq!(poll(&mut t, &clock), None);
+        }
+        // RetransTimer after the last: assigned, and announced twice.
+        clock.advance(at(1999));
+        assert_eq!(poll(&mut t, &clock), None);
+        clock.advance(at(2000));
+        let Some(AddrDue::Assigned(x)) = poll(&mut t, &clock) else {
+            panic!("assigned");
+        };
+        assert_eq!(x.state, AddrState::Preferred);
+        assert_eq!(
+            poll(&mut t, &clock),
+            Some(AddrDue::Announce(a("2001:db8::1")))
+        );
+        assert_eq!(poll(&mut t, &clock), None);
+        clock.advance(at(3000));
+        assert_eq!(
+            poll(&mut t, &clock),
+            Some(AddrDue::Announce(a("2001:db8::1")))
+        );
+        clock.advance(at(4000));
+        assert_eq!(poll(&mut t, &clock), None);
+        // The lifetimes.
+        clock.advance(at(10_000));
+        let Some(AddrDue::Deprecated(x)) = poll(&mut t, &clock) else {
+            panic!("deprecated");
+        };
+        assert_eq!(t.slot(0).unwrap().address().state, AddrState::Deprecated);
+        assert_eq!(poll(&mut t, &clock), None);
+        clock.advance(at(20_000));
+        assert_eq!(
+            poll(&mut t, &clock),
+            Some(AddrDue::Expired(Address {
+                state: AddrState::Deprecated,
+                ..x
+            }))
+        );
+        assert_eq!(t.len(), 0);
+    }
+
+    /// A duplicate waits for its retry time, then asks for a new
+    /// identifier (RFC 7217 §6); restarting DAD as the link comes up drops
+    /// the announcements of a tentative address (RFC 4862 §5.4).
+    #[test]
+    fn poll_regenerates_a_duplicate_when_its_wait_is_over() {
+        let mut rng = Rng::new(1);
+        let mut clock = Clock::new(Instant::ZERO);
+        let mut t = AddressTable::new();
+        let mut slot = addr("2001:db8::1", AddrState::Optimistic);
+        slot.announce(3, Instant::ZERO);
+        assert_eq!(
+            slot.restart_dad(false, Instant::from_millis(500), 1, 3, Instant::ZERO),
+            AddrState::Tentative
+        );
+        assert_eq!(slot.announcements_left(), 0);
+        assert_eq!(slot.mark_duplicate(Instant::from_millis(100)), 1);
+        t.add(slot);
+        let retrans = Duration::from_secs(1);
+        assert_eq!(t.poll(&clock, retrans, 0, &mut rng), None);
+        clock.advance(Instant::from_millis(100));
+        assert_eq!(
+            t.poll(&clock, retrans, 0, &mut rng),
+            Some(AddrDue::Regenerate(0))
+        );
     }
 
     #[test]

@@ -7,8 +7,7 @@
 use super::*;
 use crate::addr::iid::{self, IidMode};
 use crate::addr::{
-    ADDRESSES, DAD_BACKOFF_BASE, DAD_BACKOFF_MAX, DAD_NONCE_LEN, DadStep, IDGEN_DELAY,
-    IDGEN_RETRIES, Origin, Slot,
+    ADDRESSES, AddrDue, DAD_BACKOFF_BASE, DAD_BACKOFF_MAX, IDGEN_DELAY, IDGEN_RETRIES, Origin, Slot,
 };
 use crate::mld::MldOut;
 use crate::router::MAX_RTR_SOLICITATION_DELAY;
@@ -115,8 +114,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 dad_counter: counter,
             },
             mode == IidMode::Eui64 && plan.fixed.is_none(),
+            plan.conflicts,
         );
-        slot.conflicts = plan.conflicts;
         // RFC 4862 §5.4.2: a tentative address joins and probes after a
         // random delay; RFC 4429 §3.3: an optimistic one does not wait.
         let start = if plan.delay && state == AddrState::Tentative {
@@ -131,7 +130,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         }
         // RFC 9131 §6.1.2: announce a new global address to the routers
         // when it is assigned optimistic (or, without DAD, preferred).
-        if slot.a.is_global() && slot.a.usable_as_source() {
+        let a = slot.address();
+        if a.is_global() && a.usable_as_source() {
             self.announce(&mut slot);
         }
         let placed = match replace {
@@ -219,34 +219,17 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             let Some(slot) = self.local.addrs.slot_mut(i) else {
                 continue;
             };
-            let old = slot.a.state;
+            let old = slot.address().state;
             if old == AddrState::Duplicate || transmits == 0 {
                 continue;
             }
             let optimistic = self.config.optimistic_dad
                 && old != AddrState::Deprecated
-                && (slot.a.origin == Origin::LinkLocal || router_known);
-            let state = if optimistic {
-                AddrState::Optimistic
-            } else {
-                AddrState::Tentative
-            };
-            let first = if optimistic { now } else { now + delay };
-            slot.start_dad(first, transmits);
-            slot.a.state = state;
-            // RFC 9131 §6.1.2: announce a global address again while it is
-            // optimistic (without optimistic DAD, `dad_done` does when it
-            // becomes preferred).
-            if slot.a.is_global() && state == AddrState::Optimistic {
-                slot.announce(gna, now);
-            } else {
-                // RFC 4862 §5.4: a tentative address is never advertised;
-                // announcements left over from before the link went down
-                // are dropped (found by the stack_ops fuzz target).
-                slot.stop_announcing();
-            }
+                && (slot.address().origin == Origin::LinkLocal || router_known);
+            let state = slot.restart_dad(optimistic, now + delay, transmits, gna, now);
             if state != old {
-                let _ = changed.push((slot.a.addr.get(), slot.a.prefix_len, state));
+                let a = slot.address();
+                let _ = changed.push((a.addr.get(), a.prefix_len, state));
             }
         }
         for (addr, prefix_len, state) in changed {
@@ -310,18 +293,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             let Some(slot) = self.local.addrs.slot_mut(i) else {
                 return;
             };
-            slot.refresh(preferred, valid, &self.clock);
-            let a = slot.a;
-            let over = self.clock.expired(a.preferred_until);
-            let state = match a.state {
-                // A new preferred lifetime revives a deprecated address...
-                AddrState::Deprecated if !over => Some(AddrState::Preferred),
-                // ... and a zero one deprecates a preferred one at once.
-                AddrState::Preferred if over => Some(AddrState::Deprecated),
-                _ => None,
-            };
-            if let Some(state) = state {
-                slot.a.state = state;
+            // RFC 4862 §5.5.3 (e).
+            if let Some(state) = slot.refresh(preferred, valid, &self.clock) {
+                let a = *slot.address();
                 self.event(Event::Address {
                     addr: a.addr.get(),
                     prefix_len: a.prefix_len,
@@ -372,24 +346,27 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let Some(slot) = self.local.addrs.slot_mut(i) else {
             return;
         };
-        if !matches!(slot.a.state, AddrState::Tentative | AddrState::Optimistic) {
+        if !matches!(
+            slot.address().state,
+            AddrState::Tentative | AddrState::Optimistic
+        ) {
             return;
         }
-        let a = slot.a;
-        let mac_based_link_local = a.origin == Origin::LinkLocal && slot.eui64;
+        let a = *slot.address();
+        let mac_based_link_local = a.origin == Origin::LinkLocal && slot.eui64();
         // The same address comes back on every attempt.
-        let fixed = slot.eui64 || a.origin == Origin::Static;
+        let fixed = slot.eui64() || a.origin == Origin::Static;
         // RFC 7217 §6: retry with DAD_Counter + 1 after a random delay,
         // IDGEN_RETRIES times. Then, and at once for a MAC-based
         // identifier (the same address again), keep trying with a capped
         // backoff rather than give up for good: a node that answers every
         // probe (RFC 3756 §4.1.3) must not lock the device out after it
         // stops. Each new attempt is reported by its Address event.
-        let quick = !fixed && slot.conflicts < IDGEN_RETRIES;
+        let quick = !fixed && slot.conflicts() < IDGEN_RETRIES;
         let slow_step = if !fixed {
-            slot.conflicts.saturating_sub(IDGEN_RETRIES)
+            slot.conflicts().saturating_sub(IDGEN_RETRIES)
         } else {
-            slot.conflicts
+            slot.conflicts()
         };
         let retry_in = if quick {
             delay
@@ -435,12 +412,12 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             self.local
                 .addrs
                 .slot(i)
-                .is_some_and(|s| s.a.origin != Origin::LinkLocal)
+                .is_some_and(|s| s.address().origin != Origin::LinkLocal)
         }) {
             if let Some(old) = self.local.addrs.remove(i) {
                 self.event(Event::AddressRemoved {
-                    addr: old.a.addr.get(),
-                    prefix_len: old.a.prefix_len,
+                    addr: old.address().addr.get(),
+                    prefix_len: old.address().prefix_len,
                 });
             }
         }
@@ -467,26 +444,27 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             return;
         };
         self.event(Event::AddressRemoved {
-            addr: old.a.addr.get(),
-            prefix_len: old.a.prefix_len,
+            addr: old.address().addr.get(),
+            prefix_len: old.address().prefix_len,
         });
-        let prefix = crate::wire::prefix_of(&old.a.addr.get(), old.a.prefix_len);
+        let prefix = crate::wire::prefix_of(&old.address().addr.get(), old.address().prefix_len);
         // A static address cannot change: the same one again.
-        let fixed = (old.a.origin == Origin::Static).then_some((old.a.addr, old.a.prefix_len));
+        let fixed = (old.address().origin == Origin::Static)
+            .then_some((old.address().addr, old.address().prefix_len));
         // While disabled the address is not used: plain DAD.
         let router_known =
-            !self.disabled && (old.a.addr.is_link_local() || self.router_link_addr_known());
+            !self.disabled && (old.address().addr.is_link_local() || self.router_link_addr_known());
         self.configure(
             Plan {
                 prefix,
                 fixed,
-                origin: old.a.origin,
+                origin: old.address().origin,
                 // An 8-bit counter (RFC 7217 §5): after 255 it starts
                 // over, so a long attack cannot exhaust it.
-                counter: old.a.dad_counter.checked_add(1).unwrap_or(0),
-                conflicts: old.conflicts,
-                preferred_until: old.a.preferred_until,
-                valid_until: old.a.valid_until,
+                counter: old.address().dad_counter.checked_add(1).unwrap_or(0),
+                conflicts: old.conflicts(),
+                preferred_until: old.address().preferred_until,
+                valid_until: old.address().valid_until,
                 optimistic_ok: router_known,
                 // The IDGEN_DELAY wait served as the random delay.
                 delay: false,
@@ -504,32 +482,14 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         })
     }
 
-    /// DAD finished without conflict (RFC 4862 §5.4): the address is
-    /// assigned, preferred or, if its preferred lifetime is over,
-    /// deprecated (RFC 4429 §3.3).
-    fn dad_done(&mut self, i: usize) {
-        let now = self.clock.now;
-        let Some(slot) = self.local.addrs.slot_mut(i) else {
-            return;
-        };
-        slot.stop_dad();
-        let was_optimistic = slot.a.state == AddrState::Optimistic;
-        let state = if self.clock.expired(slot.a.preferred_until) {
-            AddrState::Deprecated
-        } else {
-            AddrState::Preferred
-        };
-        slot.a.state = state;
-        let a = slot.a;
-        // RFC 9131 §6.1.2: without optimistic DAD, announce when it becomes
-        // preferred.
-        if !was_optimistic && a.is_global() && state == AddrState::Preferred {
-            slot.announce(self.config.gratuitous_na, now);
-        }
+    /// The address passed DAD (RFC 4862 §5.4) and is `a` now: reported;
+    /// the link-local address enables a disabled interface and has the
+    /// groups reported again from it.
+    fn dad_done(&mut self, a: Address) {
         self.event(Event::Address {
             addr: a.addr.get(),
             prefix_len: a.prefix_len,
-            state,
+            state: a.state,
         });
         if a.origin == Origin::LinkLocal {
             if self.disabled {
@@ -537,76 +497,56 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             }
             // RFC 3810 §5.2.13, RFC 3590 §4: reports sent from :: do not
             // count with routers; report again from the link-local address.
-            self.local.mld.rereport(now);
+            self.local.mld.rereport(self.clock.now);
         }
     }
 
-    /// Address timers: lifetimes, regeneration, DAD, announcements.
+    /// Address timers: lifetimes, regeneration, DAD, announcements. The
+    /// address table runs them (`AddressTable::poll`); this writes what
+    /// they send and reports what they changed.
     pub(super) fn address_timers(&mut self, buf: &mut [u8]) -> Timers {
-        let now = self.clock.now;
-        for i in 0..self.local.addrs.len() {
-            let Some(slot) = self.local.addrs.slot(i).copied() else {
-                continue;
-            };
-            // RFC 4862 §5.5.4: invalid when the valid lifetime ends.
-            if self.clock.expired(slot.a.valid_until) {
-                self.local.addrs.remove(i);
+        let due = self.local.addrs.poll(
+            &self.clock,
+            self.retrans_timer,
+            self.config.gratuitous_na,
+            &mut self.rng,
+        );
+        match due {
+            None => Timers::Idle,
+            Some(AddrDue::Expired(a)) => {
                 self.event(Event::AddressRemoved {
-                    addr: slot.a.addr.get(),
-                    prefix_len: slot.a.prefix_len,
+                    addr: a.addr.get(),
+                    prefix_len: a.prefix_len,
                 });
-                self.sync_groups(now);
-                return Timers::Again;
+                self.sync_groups(self.clock.now);
+                Timers::Again
             }
-            if slot.a.state == AddrState::Duplicate {
-                if slot.regen_at.due(now) {
-                    self.regenerate(i);
-                    return Timers::Again;
-                }
-                continue;
+            Some(AddrDue::Regenerate(i)) => {
+                self.regenerate(i);
+                Timers::Again
             }
-            match slot.dad_step(now) {
-                DadStep::Probe => return self.send_dad_probe(i, buf),
-                DadStep::Done => {
-                    self.dad_done(i);
-                    return Timers::Again;
-                }
-                DadStep::Wait => {}
+            Some(AddrDue::Probe { target, nonce }) => self.send_dad_probe(target, &nonce, buf),
+            Some(AddrDue::Assigned(a)) => {
+                self.dad_done(a);
+                Timers::Again
             }
-            // RFC 4862 §5.5.4: deprecated when the preferred lifetime ends.
-            if slot.a.state == AddrState::Preferred && self.clock.expired(slot.a.preferred_until) {
-                if let Some(s) = self.local.addrs.slot_mut(i) {
-                    s.a.state = AddrState::Deprecated;
-                }
-                let a = slot.a;
+            Some(AddrDue::Deprecated(a)) => {
                 self.event(Event::Address {
                     addr: a.addr.get(),
                     prefix_len: a.prefix_len,
                     state: AddrState::Deprecated,
                 });
-                return Timers::Again;
+                Timers::Again
             }
-            if slot.announcement_due(now) {
-                return self.send_gratuitous_na(i, buf);
-            }
+            Some(AddrDue::Announce(target)) => self.send_gratuitous_na(target, buf),
         }
-        Timers::Idle
     }
 
     /// A DAD probe (RFC 4862 §5.4.2, RFC 7527 §4.1): NS from `::` to the
     /// solicited-node group, no source link-layer address, a fresh nonce.
-    fn send_dad_probe(&mut self, i: usize, buf: &mut [u8]) -> Timers {
-        let now = self.clock.now;
-        let retrans = self.retrans_timer;
-        let mut nonce = [0u8; DAD_NONCE_LEN];
-        self.rng.fill(&mut nonce);
-        let Some(slot) = self.local.addrs.slot_mut(i) else {
-            return Timers::Again;
-        };
-        slot.probe_sent(now, retrans, nonce);
-        let target = slot.a.addr;
+    fn send_dad_probe(&mut self, target: UnicastAddr, nonce: &[u8], buf: &mut [u8]) -> Timers {
         let group = target.solicited_node();
-        let opts = [NdOption::Nonce(&nonce)];
+        let opts = [NdOption::Nonce(nonce)];
         let msg = Message::NeighborSolicit(NeighborSolicit {
             target: target.get(),
             options: Options::from_list(&opts),
@@ -624,14 +564,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// A gratuitous advertisement (RFC 9131 §6.1.2): to ff02::2, S=0,
     /// O=0 (never set, for optimistic or preferred addresses), R=0, our
     /// link-layer address (RFC 4861 §7.2.6); RetransTimer apart.
-    fn send_gratuitous_na(&mut self, i: usize, buf: &mut [u8]) -> Timers {
-        let now = self.clock.now;
-        let retrans = self.retrans_timer;
-        let Some(slot) = self.local.addrs.slot_mut(i) else {
-            return Timers::Again;
-        };
-        slot.announced(now, retrans);
-        let target = slot.a.addr.get();
+    fn send_gratuitous_na(&mut self, target: UnicastAddr, buf: &mut [u8]) -> Timers {
+        let target = target.get();
         let routers = MulticastAddr::ALL_ROUTERS;
         let opts = [NdOption::TargetLinkAddr(self.config.mac)];
         let msg = Message::NeighborAdvert(NeighborAdvert {

@@ -213,8 +213,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             && let Some(old) = self.local.addrs.remove(slot)
         {
             self.event(Event::AddressRemoved {
-                addr: old.a.addr.get(),
-                prefix_len: old.a.prefix_len,
+                addr: old.address().addr.get(),
+                prefix_len: old.address().prefix_len,
             });
             self.sync_groups(self.clock.now);
         }

@@ -134,7 +134,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             let Some(s) = self.local.addrs.slot(i) else {
                 continue;
             };
-            let a = &s.a;
+            let a = s.address();
             // RFC 4862 §5.3, §5.5.3 (d): 64 for what the engine forms; the
             // application chooses for its own.
             match a.origin {
@@ -690,15 +690,15 @@ mod tests {
         type Corrupt = fn(&mut Stack);
         let cases: [(&str, Corrupt); 21] = [
             ("an address is held twice", |s| {
-                let first = s.local.addrs.slot(0).unwrap().a.addr;
-                s.local.addrs.slot_mut(1).unwrap().a.addr = first;
+                let first = s.local.addrs.slot(0).unwrap().address().addr;
+                s.local.addrs.slot_mut(1).unwrap().raw_mut().addr = first;
             }),
             ("not exactly one link-local address", |s| {
-                s.local.addrs.slot_mut(1).unwrap().a.origin = Origin::LinkLocal;
+                s.local.addrs.slot_mut(1).unwrap().raw_mut().origin = Origin::LinkLocal;
             }),
             ("an address's DAD timer does not fit its state", |s| {
                 let slot = s.local.addrs.slot_mut(1).unwrap();
-                slot.a.state = if slot.dad_running() {
+                slot.raw_mut().state = if slot.dad_running() {
                     AddrState::Preferred
                 } else {
                     AddrState::Tentative
@@ -710,17 +710,17 @@ mod tests {
                     let now = s.clock.now;
                     let slot = s.local.addrs.slot_mut(1).unwrap();
                     slot.start_dad(now + Duration::from_secs(1), 1);
-                    slot.a.state = AddrState::Tentative;
+                    slot.raw_mut().state = AddrState::Tentative;
                     slot.announce(1, now);
                 },
             ),
             (
                 "a link-local or SLAAC address's prefix length is not 64",
-                |s| s.local.addrs.slot_mut(0).unwrap().a.prefix_len = 48,
+                |s| s.local.addrs.slot_mut(0).unwrap().raw_mut().prefix_len = 48,
             ),
             ("a static address's prefix length is over 128", |s| {
                 let i = s.local.addrs.find(&a("fd00::10")).unwrap().0;
-                s.local.addrs.slot_mut(i).unwrap().a.prefix_len = 129;
+                s.local.addrs.slot_mut(i).unwrap().raw_mut().prefix_len = 129;
             }),
             ("a static address the application did not set", |s| {
                 s.app.statics.clear();

@@ -405,7 +405,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         // DAD ("buffer the packet until DAD is complete").
         if let Some((j, a)) = prompting.and_then(|p| self.local.addrs.find(&p))
             && a.state == AddrState::Optimistic
-            && let Some(dad) = self.local.addrs.slot(j).and_then(|s| s.dad_next.get())
+            && let Some(dad) = self.local.addrs.slot(j).and_then(|s| s.dad_deadline())
             && let Some(mut e) = self.neighbors.get_mut(i)
         {
             e.wait_until(dad.later(now));
