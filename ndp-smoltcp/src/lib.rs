@@ -135,13 +135,8 @@ use arp::ArpGuard;
 use port::{Core, Port};
 
 /// Length of an Ethernet II header: destination, source, EtherType.
-pub const ETHERNET_HEADER_LEN: usize = 14;
-/// EtherType of IPv6 (RFC 2464 §3).
-pub const ETHERTYPE_IPV6: u16 = 0x86dd;
-/// EtherType of IPv4 (RFC 894).
-pub const ETHERTYPE_IPV4: u16 = 0x0800;
-/// EtherType of ARP (RFC 826).
-pub const ETHERTYPE_ARP: u16 = 0x0806;
+pub const ETHERNET_HEADER_LEN: usize = ndp_core::wire::ethernet::HEADER_LEN;
+pub use ndp_core::wire::ethernet::{ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
 /// Largest IP packet the adapter carries: the Ethernet MTU (RFC 2464
 /// §2, RFC 894).
 pub const IP_MTU: usize = 1500;

@@ -5,7 +5,8 @@
 use core::net::{Ipv4Addr, Ipv6Addr};
 
 use ndp_core::time::Instant as NdpInstant;
-use ndp_core::wire::ipv6::{Ipv6Header, NEXT_HEADER_ICMPV6, upper_layer};
+use ndp_core::wire::ethernet::EthernetHeader;
+use ndp_core::wire::ipv6::{Inbound, Ipv6Header, NEXT_HEADER_ICMPV6, classify, upper_layer};
 use ndp_core::wire::{self, MacAddr, Message, MessageType, MulticastAddr, is_solicited_node};
 use ndp_core::{Dispatch, RouteError, RxMeta, SendError, Stack};
 use smoltcp::phy::{self, Device, DeviceCapabilities, Medium};
@@ -159,17 +160,15 @@ impl<const N: usize, const QS: usize, const QB: usize> Core<N, QS, QB> {
         reply: &mut Option<Arp>,
     ) -> Option<usize> {
         bump(&mut self.stats.rx_frames);
-        let (Some(dst), Some(src), Some(ethertype), Some(body)) = (
-            frame.get(0..6).and_then(|b| <[u8; 6]>::try_from(b).ok()),
-            frame.get(6..12).and_then(|b| <[u8; 6]>::try_from(b).ok()),
-            frame.get(12..14).and_then(|b| <[u8; 2]>::try_from(b).ok()),
-            frame.get(ETHERNET_HEADER_LEN..),
-        ) else {
+        let Ok((eth, body)) = EthernetHeader::parse(frame) else {
             bump(&mut self.stats.rx_runt);
             return None;
         };
-        let dst = MacAddr(dst);
-        let ethertype = u16::from_be_bytes(ethertype);
+        let EthernetHeader {
+            dst,
+            src,
+            ethertype,
+        } = eth;
         // IPv4 multicast (01:00:5e) goes to smoltcp, which checks the group
         // itself.
         let wanted = dst == self.mac
@@ -181,7 +180,7 @@ impl<const N: usize, const QS: usize, const QB: usize> Core<N, QS, QB> {
             return None;
         }
         let len = match ethertype {
-            ETHERTYPE_IPV6 => self.receive_ipv6(body, MacAddr(src))?,
+            ETHERTYPE_IPV6 => self.receive_ipv6(body, src)?,
             _ => self.receive_other(ethertype, body, reply)?,
         };
         // The frame without Ethernet padding.
@@ -247,35 +246,31 @@ impl<const N: usize, const QS: usize, const QB: usize> Core<N, QS, QB> {
     /// to smoltcp (their length) unless sent to a group we have not
     /// joined.
     fn receive_ipv6(&mut self, ip: &[u8], src_mac: MacAddr) -> Option<usize> {
-        let Ok(up) = upper_layer(ip) else {
-            bump(&mut self.stats.rx_malformed);
-            return None;
-        };
-        let nd = up.protocol == NEXT_HEADER_ICMPV6
-            && !up.later_fragment
-            && up
-                .payload
-                .first()
-                .and_then(|t| MessageType::from_u8(*t))
-                .is_some_and(|t| t.is_ndp() || t.is_mld());
-        if nd {
+        let up = match classify(ip) {
+            Ok(Inbound::Engine(up)) => {
+                let meta = RxMeta {
+                    src: up.header.src,
+                    dst: up.header.dst,
+                    hop_limit: up.header.hop_limit,
+                    src_mac: Some(src_mac),
+                };
+                self.stack.receive(self.now, &meta, up.payload);
+                self.wake_at = None;
+                bump(&mut self.stats.rx_nd);
+                return None;
+            }
             // RFC 6980 §5: fragmented Neighbor Discovery is silently
             // ignored.
-            if up.fragment {
+            Ok(Inbound::FragmentedNd) => {
                 bump(&mut self.stats.rx_fragmented_nd);
                 return None;
             }
-            let meta = RxMeta {
-                src: up.header.src,
-                dst: up.header.dst,
-                hop_limit: up.header.hop_limit,
-                src_mac: Some(src_mac),
-            };
-            self.stack.receive(self.now, &meta, up.payload);
-            self.wake_at = None;
-            bump(&mut self.stats.rx_nd);
-            return None;
-        }
+            Ok(Inbound::Other(up)) => up,
+            Err(_) => {
+                bump(&mut self.stats.rx_malformed);
+                return None;
+            }
+        };
         // RFC 4291 §2.7: a host accepts packets only to the groups it
         // listens to. smoltcp compares only the low bits of some groups.
         let group = up.header.dst;
@@ -468,13 +463,12 @@ fn ipv4_len(b: &[u8]) -> Option<usize> {
 }
 
 fn write_eth(h: &mut [u8], dst: MacAddr, src: MacAddr, ethertype: u16) {
-    let [d0, d1, d2, d3, d4, d5] = dst.0;
-    let [s0, s1, s2, s3, s4, s5] = src.0;
-    let [t0, t1] = ethertype.to_be_bytes();
-    let header = [d0, d1, d2, d3, d4, d5, s0, s1, s2, s3, s4, s5, t0, t1];
-    if let Some(h) = h.get_mut(..ETHERNET_HEADER_LEN) {
-        h.copy_from_slice(&header);
+    let _ = EthernetHeader {
+        dst,
+        src,
+        ethertype,
     }
+    .emit(h);
 }
 
 /// Write an Ethernet frame carrying `payload` into `frame`.

@@ -1,19 +1,16 @@
 //! Ethernet + IPv6 frame decoding for tests: from a captured frame to the
 //! ICMPv6 message inside, with the IPv6 fields the codec's validation
-//! needs.
+//! needs, through ndp-core's own framing and header walk.
 
 use core::net::Ipv6Addr;
 
 use ndp_core::wire::MacAddr;
 
-/// EtherType of IPv6 (RFC 2464 §3).
-pub const ETHERTYPE_IPV6: u16 = 0x86dd;
+pub use ndp_core::wire::ethernet::ETHERTYPE_IPV6;
+use ndp_core::wire::ethernet::EthernetHeader;
+use ndp_core::wire::ipv6::upper_layer;
 
-const NH_HOP_BY_HOP: u8 = 0;
-const NH_ROUTING: u8 = 43;
-const NH_FRAGMENT: u8 = 44;
 const NH_ICMPV6: u8 = 58;
-const NH_DEST_OPTS: u8 = 60;
 
 /// An IPv6 packet in an Ethernet frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,70 +43,23 @@ impl<'a> Ipv6Frame<'a> {
 }
 
 /// Decode an Ethernet frame carrying IPv6; `None` for anything else or
-/// anything malformed.
+/// anything malformed. Read with the framing and extension-header walk the
+/// adapters use ([`EthernetHeader::parse`], [`upper_layer`]).
 pub fn parse(frame: &[u8]) -> Option<Ipv6Frame<'_>> {
-    let dst_mac = MacAddr(frame.get(0..6)?.try_into().ok()?);
-    let src_mac = MacAddr(frame.get(6..12)?.try_into().ok()?);
-    if u16::from_be_bytes(frame.get(12..14)?.try_into().ok()?) != ETHERTYPE_IPV6 {
+    let (eth, ip) = EthernetHeader::parse(frame).ok()?;
+    if eth.ethertype != ETHERTYPE_IPV6 {
         return None;
     }
-    let ip = frame.get(14..)?;
-    if ip.first()? >> 4 != 6 {
-        return None;
-    }
-    let payload_len = usize::from(u16::from_be_bytes(ip.get(4..6)?.try_into().ok()?));
-    let mut next = *ip.get(6)?;
-    let hop_limit = *ip.get(7)?;
-    let src = Ipv6Addr::from(<[u8; 16]>::try_from(ip.get(8..24)?).ok()?);
-    let dst = Ipv6Addr::from(<[u8; 16]>::try_from(ip.get(24..40)?).ok()?);
-    let mut rest = ip.get(40..40 + payload_len)?;
-    let mut fragmented = false;
-    let mut router_alert = false;
-    loop {
-        match next {
-            NH_HOP_BY_HOP | NH_ROUTING | NH_DEST_OPTS => {
-                let len = (usize::from(*rest.get(1)?) + 1) * 8;
-                if next == NH_HOP_BY_HOP {
-                    router_alert |= has_router_alert(rest.get(2..len)?);
-                }
-                next = *rest.first()?;
-                rest = rest.get(len..)?;
-            }
-            NH_FRAGMENT => {
-                fragmented = true;
-                next = *rest.first()?;
-                rest = rest.get(8..)?;
-            }
-            _ => break,
-        }
-    }
+    let up = upper_layer(ip).ok()?;
     Some(Ipv6Frame {
-        dst_mac,
-        src_mac,
-        src,
-        dst,
-        hop_limit,
-        fragmented,
-        router_alert,
-        next_header: next,
-        payload: rest,
+        dst_mac: eth.dst,
+        src_mac: eth.src,
+        src: up.header.src,
+        dst: up.header.dst,
+        hop_limit: up.header.hop_limit,
+        fragmented: up.fragment,
+        router_alert: up.router_alert,
+        next_header: up.protocol,
+        payload: up.payload,
     })
-}
-
-/// Whether TLV options contain a Router Alert (type 5, RFC 2711).
-fn has_router_alert(mut opts: &[u8]) -> bool {
-    while let Some(&t) = opts.first() {
-        if t == 0 {
-            opts = &opts[1..];
-            continue;
-        }
-        let Some(&len) = opts.get(1) else {
-            return false;
-        };
-        if t == 5 {
-            return true;
-        }
-        opts = opts.get(2 + usize::from(len)..).unwrap_or(&[]);
-    }
-    false
 }

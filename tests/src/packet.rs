@@ -22,10 +22,14 @@ pub const ND_HOP_LIMIT: u8 = 255;
 
 /// An Ethernet II frame: destination, source, EtherType, payload (no FCS).
 pub fn ethernet(dst_mac: MacAddr, src_mac: MacAddr, ethertype: u16, payload: &[u8]) -> Vec<u8> {
-    let mut f = Vec::with_capacity(14 + payload.len());
-    f.extend_from_slice(&dst_mac.0);
-    f.extend_from_slice(&src_mac.0);
-    f.extend_from_slice(&ethertype.to_be_bytes());
+    let mut f = vec![0; ndp_core::wire::ethernet::HEADER_LEN];
+    ndp_core::wire::ethernet::EthernetHeader {
+        dst: dst_mac,
+        src: src_mac,
+        ethertype,
+    }
+    .emit(&mut f)
+    .expect("a header-sized buffer");
     f.extend_from_slice(payload);
     f
 }

@@ -211,6 +211,60 @@ fn silent_neighbor_is_probed_removed_and_then_unreachable() {
         }));
 }
 
+/// RFC 6980 §5: "hosts MUST silently ignore" fragmented Neighbor
+/// Discovery. The simulated device reads frames with the classifier every
+/// adapter uses, so a solicitation in an atomic fragment gets no answer,
+/// and the same one unfragmented does.
+#[test]
+fn fragmented_solicitations_are_ignored() {
+    let mut sim = Sim::new("fragmented-ns", 5, LinkConfig::ideal());
+    let a = sim.add(EngineNode::new(MAC_A, 43));
+    sim.add(ScriptedHost::new(MAC_H));
+    let ll_a = sim.node::<EngineNode>(a).link_local();
+    let ll_h = packet::link_local(MAC_H);
+    sim.run_for(Duration::from_secs(2));
+    let ns = Message::NeighborSolicit(NeighborSolicit {
+        target: ll_a,
+        options: Options::from_list(&[NdOption::SourceLinkAddr(MAC_H)]),
+    });
+    let icmp = packet::icmpv6_bytes(ll_h, ll_a, &ns);
+    // Fragment header: ICMPv6 next, offset 0, M=0, identification 1.
+    let mut fragment = vec![packet::NH_ICMPV6, 0, 0, 0, 0, 0, 0, 1];
+    fragment.extend_from_slice(&icmp);
+    let rx_ns = |sim: &Sim| sim.node::<EngineNode>(a).stack().stats().rx_ns;
+    let before = rx_ns(&sim);
+    sim.inject(packet::ipv6_frame(
+        MAC_H,
+        MAC_A,
+        ll_h,
+        ll_a,
+        44,
+        ND_HOP_LIMIT,
+        &fragment,
+    ));
+    sim.run_for(Duration::from_millis(100));
+    let node = sim.node::<EngineNode>(a);
+    assert_eq!(node.fragmented_nd(), 1);
+    assert_eq!(rx_ns(&sim), before);
+    assert_eq!(state_of(node, ll_h), None, "learnt from a fragment");
+    // The same solicitation unfragmented: received, and H is learnt from
+    // its source link-layer address (RFC 4861 §7.2.3).
+    sim.inject(packet::ipv6_frame(
+        MAC_H,
+        MAC_A,
+        ll_h,
+        ll_a,
+        packet::NH_ICMPV6,
+        ND_HOP_LIMIT,
+        &icmp,
+    ));
+    sim.run_for(Duration::from_millis(100));
+    let node = sim.node::<EngineNode>(a);
+    assert_eq!(rx_ns(&sim), before + 1);
+    assert_eq!(node.fragmented_nd(), 1);
+    assert_eq!(state_of(node, ll_h), Some(NeighborState::Stale));
+}
+
 #[test]
 fn solicitation_flood_leaves_the_peer_in_use_intact() {
     const FLOOD: u32 = 10_000;

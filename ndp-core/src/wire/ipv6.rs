@@ -8,6 +8,7 @@
 use core::net::Ipv6Addr;
 
 use super::bytes;
+use super::icmpv6::MessageType;
 use super::{Error, Result};
 
 mod field {
@@ -198,6 +199,59 @@ pub fn upper_layer(packet: &[u8]) -> Result<UpperLayer<'_>> {
     Err(Error::BadLength)
 }
 
+/// What a received IPv6 packet is to a host running the engine: see
+/// [`classify`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Inbound<'a> {
+    /// A Neighbor Discovery or MLD message, unfragmented: the engine's
+    /// (`payload` is the ICMPv6 message for [`crate::Stack::receive`]).
+    Engine(UpperLayer<'a>),
+    /// Neighbor Discovery or MLD in a fragmented packet, which hosts
+    /// silently ignore (RFC 6980 §5).
+    FragmentedNd,
+    /// Anything else: the host's IP stack's, echo requests and ICMPv6
+    /// errors included.
+    Other(UpperLayer<'a>),
+}
+
+/// Decide whose a received IPv6 packet is: the engine's (Neighbor
+/// Discovery and MLD), nobody's (fragmented Neighbor Discovery: RFC 6980
+/// §5) or the host IP stack's. Errors are [`upper_layer`]'s.
+///
+/// Every adapter classifies with this, so they agree on what the engine
+/// sees: an ICMPv6 type the engine handles, in the first (or only)
+/// fragment.
+///
+/// ```
+/// use ndp_core::wire::ipv6::{classify, Inbound, NEXT_HEADER_ICMPV6};
+/// let mut p = [0u8; 48];
+/// p[0] = 0x60;
+/// p[5] = 8; // payload length
+/// p[6] = NEXT_HEADER_ICMPV6;
+/// p[40] = 135; // Neighbor Solicitation
+/// assert!(matches!(classify(&p), Ok(Inbound::Engine(_))));
+/// p[40] = 128; // Echo Request
+/// assert!(matches!(classify(&p), Ok(Inbound::Other(_))));
+/// ```
+#[inline]
+pub fn classify(packet: &[u8]) -> Result<Inbound<'_>> {
+    let up = upper_layer(packet)?;
+    let nd = up.protocol == NEXT_HEADER_ICMPV6
+        && !up.later_fragment
+        && up
+            .payload
+            .first()
+            .and_then(|&t| MessageType::from_u8(t))
+            .is_some_and(|t| t.is_ndp() || t.is_mld());
+    Ok(match (nd, up.fragment) {
+        // RFC 6980 §5: "hosts MUST silently ignore" fragmented ND.
+        (true, true) => Inbound::FragmentedNd,
+        (true, false) => Inbound::Engine(up),
+        (false, _) => Inbound::Other(up),
+    })
+}
+
 /// Length of an extension header whose second octet counts `unit`-octet
 /// units beyond the first (RFC 8200 §4.3, §4.4, §4.6).
 fn ext_len(rest: &[u8], unit: usize) -> Result<usize> {
@@ -239,6 +293,37 @@ mod tests {
         p.extend_from_slice(ext);
         p.extend_from_slice(upper);
         p
+    }
+
+    /// RFC 6980 §5: fragmented Neighbor Discovery (and MLD) is nobody's;
+    /// unfragmented it is the engine's; everything else is the host's.
+    #[test]
+    fn classify_separates_engine_fragmented_nd_and_the_rest() {
+        let engine = |p: &[u8]| matches!(classify(p), Ok(Inbound::Engine(_)));
+        let other = |p: &[u8]| matches!(classify(p), Ok(Inbound::Other(_)));
+        let dropped = |p: &[u8]| classify(p) == Ok(Inbound::FragmentedNd);
+        for ty in [133, 134, 135, 136, 137, 130, 131, 132, 143] {
+            assert!(engine(&packet(58, &[], &[ty, 0, 0, 0])), "type {ty}");
+        }
+        // Echo, an ICMPv6 error the engine does not handle, and UDP.
+        assert!(other(&packet(58, &[], &[128, 0, 0, 0])));
+        assert!(other(&packet(58, &[], &[3, 0, 0, 0])));
+        assert!(other(&packet(17, &[], &[135, 0, 0, 0])));
+        // An atomic fragment, and a first fragment, of an NS and an MLD
+        // report: dropped; of an echo request: the host's.
+        let atomic = [58, 0, 0, 0, 0, 0, 0, 1];
+        let first = [58, 0, 0x00, 0x01, 0, 0, 0, 7];
+        for frag in [atomic, first] {
+            assert!(dropped(&packet(44, &frag, &[135, 0, 0, 0])));
+            assert!(dropped(&packet(44, &frag, &[143, 0, 0, 0])));
+            assert!(other(&packet(44, &frag, &[128, 0, 0, 0])));
+        }
+        // A later fragment: its first byte is the middle of a packet,
+        // whatever its value.
+        let later = [58, 0, 0x00, 0x10, 0, 0, 0, 7];
+        assert!(other(&packet(44, &later, &[135, 0, 0, 0])));
+        // Malformed stays an error.
+        assert_eq!(classify(&[0x60; 39]), Err(Error::Truncated));
     }
 
     #[test]

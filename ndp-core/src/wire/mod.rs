@@ -39,6 +39,7 @@
 
 mod addr;
 mod bytes;
+pub mod ethernet;
 pub mod icmpv6;
 pub mod ipv6;
 mod mld;

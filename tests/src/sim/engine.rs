@@ -1,9 +1,14 @@
 //! The engine under test as a simulator node: an ndp-core [`Stack`] plus
 //! the few things an adapter and an application would do around it.
 //!
-//! - Frames for our MAC, broadcast and any multicast are accepted (a NIC
-//!   in "all multicast" mode); ICMPv6 goes to the Stack first, and what it
-//!   does not consume (echo) goes to the app.
+//! - Frames for our MAC, broadcast and the groups the stack listens to
+//!   are accepted (a NIC with its multicast filter programmed). Each is
+//!   read with the framing and classifier every adapter uses
+//!   ([`ndp_core::wire::ethernet`], [`ndp_core::wire::ipv6::classify`],
+//!   as ndp-smoltcp does): Neighbor Discovery and MLD go to the Stack,
+//!   fragmented ones are dropped (RFC 6980 §5, counted in
+//!   [`EngineNode::fragmented_nd`]), and ICMPv6 for us (echo) goes to the
+//!   app.
 //! - The app answers echo requests to any of our addresses and ff02::1,
 //!   can ping ([`EngineNode::send_echo`]), and records echo replies,
 //!   locally delivered ICMPv6 errors and engine events. An echo reply
@@ -18,7 +23,9 @@ use ndp_core::wire::{MacAddr, is_link_local};
 use ndp_core::{Config, Delivery, Dispatch, Event, RxMeta, SendError, Stack};
 
 use super::Node;
-use crate::frame;
+use ndp_core::wire::ethernet::{ETHERTYPE_IPV6, EthernetHeader};
+use ndp_core::wire::ipv6::{Inbound, classify};
+
 use crate::packet::{self, Echo, NH_ICMPV6};
 
 /// Hop limit of the app's echo messages.
@@ -45,6 +52,7 @@ pub struct EngineNode<const N: usize = 8, const QS: usize = 4, const QB: usize =
     local: Vec<LocalPacket>,
     events: Vec<(Instant, Event)>,
     send_errors: Vec<(Instant, SendError)>,
+    fragmented_nd: usize,
     /// Echo replies confirm reachability of their sender's next hop.
     pub confirm_on_reply: bool,
 }
@@ -75,6 +83,7 @@ impl<const N: usize, const QS: usize, const QB: usize> EngineNode<N, QS, QB> {
             local: Vec::new(),
             events: Vec::new(),
             send_errors: Vec::new(),
+            fragmented_nd: 0,
             confirm_on_reply: true,
         }
     }
@@ -165,31 +174,37 @@ impl<const N: usize, const QS: usize, const QB: usize> EngineNode<N, QS, QB> {
         &self.send_errors
     }
 
-    fn on_app_icmp(&mut self, now: Instant, f: &frame::Ipv6Frame<'_>, icmp: &[u8]) {
-        let Some(echo) = packet::parse_echo(f.src, f.dst, icmp) else {
+    fn on_app_icmp(&mut self, now: Instant, from: Ipv6Addr, to: Ipv6Addr, icmp: &[u8]) {
+        let Some(echo) = packet::parse_echo(from, to, icmp) else {
             return;
         };
         if echo.request {
-            self.requests.push((now, f.src, f.dst, echo.clone()));
+            self.requests.push((now, from, to, echo.clone()));
             // Answer from the address pinged, or from our link-local
             // address for a multicast ping.
-            let src = if f.dst.is_multicast() {
+            let src = if to.is_multicast() {
                 self.link_local()
             } else {
-                f.dst
+                to
             };
-            let reply = packet::echo_reply(src, f.src, echo.id, echo.seq, &echo.data);
+            let reply = packet::echo_reply(src, from, echo.id, echo.seq, &echo.data);
             let _ = self.send_ip(
                 now,
-                packet::ipv6(src, f.src, NH_ICMPV6, ECHO_HOP_LIMIT, &reply),
+                packet::ipv6(src, from, NH_ICMPV6, ECHO_HOP_LIMIT, &reply),
             );
         } else {
             if self.confirm_on_reply {
                 // Forward progress with the sender (on-link here).
-                self.stack.confirm_reachable(now, &f.src);
+                self.stack.confirm_reachable(now, &from);
             }
-            self.replies.push((now, f.src, echo));
+            self.replies.push((now, from, echo));
         }
+    }
+
+    /// Fragmented Neighbor Discovery and MLD messages dropped (RFC 6980
+    /// §5).
+    pub fn fragmented_nd(&self) -> usize {
+        self.fragmented_nd
     }
 
     fn collect_events(&mut self) {
@@ -199,8 +214,10 @@ impl<const N: usize, const QS: usize, const QB: usize> EngineNode<N, QS, QB> {
     }
 }
 
+/// An IPv6 packet in an Ethernet frame (written by ndp-core's
+/// [`EthernetHeader::emit`], as every adapter writes them).
 fn eth(dst: MacAddr, src: MacAddr, ipv6: &[u8]) -> Vec<u8> {
-    packet::ethernet(dst, src, frame::ETHERTYPE_IPV6, ipv6)
+    packet::ethernet(dst, src, ETHERTYPE_IPV6, ipv6)
 }
 
 impl<const N: usize, const QS: usize, const QB: usize> Node for EngineNode<N, QS, QB> {
@@ -213,33 +230,34 @@ impl<const N: usize, const QS: usize, const QB: usize> Node for EngineNode<N, QS
         // A NIC with its multicast filter programmed from the groups the
         // stack listens to (ndp-smoltcp does the same on real hardware):
         // decided on the destination MAC before anything is parsed.
-        let Some(dst_mac) = bytes
-            .get(..6)
-            .and_then(|b| <[u8; 6]>::try_from(b).ok())
-            .map(MacAddr)
-        else {
+        let Ok((eth, ip)) = EthernetHeader::parse(bytes) else {
             return;
         };
-        let wanted = dst_mac == self.mac
-            || dst_mac == MacAddr::BROADCAST
-            || self.stack.multicast_groups().any(|g| g.mac() == dst_mac);
-        if !wanted {
+        let wanted = eth.dst == self.mac
+            || eth.dst == MacAddr::BROADCAST
+            || self.stack.multicast_groups().any(|g| g.mac() == eth.dst);
+        if !wanted || eth.ethertype != ETHERTYPE_IPV6 {
             return;
         }
-        let Some(f) = frame::parse(bytes) else { return };
-        let Some(icmp) = f.icmpv6() else { return };
-        let meta = RxMeta {
-            src: f.src,
-            dst: f.dst,
-            hop_limit: f.hop_limit,
-            src_mac: Some(f.src_mac),
-        };
-        if !self.stack.receive(now, &meta, icmp) {
-            let ours =
-                f.dst.is_multicast() || self.stack.addresses().any(|a| a.addr.get() == f.dst);
-            if ours {
-                self.on_app_icmp(now, &f, icmp);
+        match classify(ip) {
+            Ok(Inbound::Engine(up)) => {
+                let meta = RxMeta {
+                    src: up.header.src,
+                    dst: up.header.dst,
+                    hop_limit: up.header.hop_limit,
+                    src_mac: Some(eth.src),
+                };
+                self.stack.receive(now, &meta, up.payload);
             }
+            Ok(Inbound::FragmentedNd) => self.fragmented_nd += 1,
+            Ok(Inbound::Other(up)) => {
+                let (from, to) = (up.header.src, up.header.dst);
+                let ours = to.is_multicast() || self.stack.addresses().any(|a| a.addr.get() == to);
+                if up.protocol == NH_ICMPV6 && !up.later_fragment && ours {
+                    self.on_app_icmp(now, from, to, up.payload);
+                }
+            }
+            Err(_) => {}
         }
         self.collect_events();
     }
