@@ -1,7 +1,7 @@
 //! # ndp-core
 //!
-//! A `no_std`, allocation-free IPv6 Neighbor Discovery (RFC 4861) and
-//! Stateless Address Autoconfiguration (RFC 4862) engine for Ethernet
+//! A `no_std`, allocation-free IPv6 Neighbor Discovery ([RFC 4861]) and
+//! Stateless Address Autoconfiguration ([RFC 4862]) engine for Ethernet
 //! microcontrollers.
 //!
 //! The engine is sans-IO: the caller feeds it received messages and the
@@ -25,6 +25,9 @@
 //! - no `unsafe`, no allocation, fixed capacity;
 //! - no panics on any input: every access to packet data is bounds-checked
 //!   and every malformed input is a typed error.
+//!
+//! [RFC 4861]: https://www.rfc-editor.org/rfc/rfc4861
+//! [RFC 4862]: https://www.rfc-editor.org/rfc/rfc4862
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

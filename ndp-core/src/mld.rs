@@ -1,13 +1,13 @@
 //! Multicast Listener Discovery for the groups the engine needs: the
-//! solicited-node groups of its addresses (RFC 3810 as a listener, with
-//! MLDv1 host compatibility per §8.2.1 and RFC 2710).
+//! solicited-node groups of its addresses ([RFC 3810] as a listener, with
+//! MLDv1 host compatibility per §8.2.1 and [RFC 2710]).
 //!
 //! Problems solved here:
 //! - MLD-snooping switches forward a solicited-node group only to ports
 //!   that reported it; without reports, DAD and address resolution fail
-//!   on such networks (RFC 4862 §5.4.2);
+//!   on such networks ([RFC 4862 §5.4.2]);
 //! - state changes are reported [`ROBUSTNESS`] times, CHANGE_TO_EXCLUDE({})
-//!   on joining and CHANGE_TO_INCLUDE({}) on leaving (RFC 3810 §6.1);
+//!   on joining and CHANGE_TO_INCLUDE({}) on leaving ([RFC 3810 §6.1]);
 //! - queries are answered after a random delay within their maximum
 //!   response delay, combined as §6.2 requires, so a link full of hosts
 //!   does not answer at once;
@@ -17,8 +17,14 @@
 //!   switch ignores: on such a link, multicast to our groups may stop
 //!   reaching us (lwIP's choice is the opposite: MLDv1 only).
 //!
-//! ff02::1 is never reported (RFC 3810 §6). The groups here are always
+//! ff02::1 is never reported ([RFC 3810 §6]). The groups here are always
 //! in EXCLUDE mode with no sources, so records never carry sources.
+//!
+//! [RFC 3810]: https://www.rfc-editor.org/rfc/rfc3810
+//! [RFC 2710]: https://www.rfc-editor.org/rfc/rfc2710
+//! [RFC 4862 §5.4.2]: https://www.rfc-editor.org/rfc/rfc4862#section-5.4.2
+//! [RFC 3810 §6.1]: https://www.rfc-editor.org/rfc/rfc3810#section-6.1
+//! [RFC 3810 §6]: https://www.rfc-editor.org/rfc/rfc3810#section-6
 
 use core::net::Ipv6Addr;
 
@@ -26,22 +32,30 @@ use crate::rng::Rng;
 use crate::time::{Duration, Instant, Timer, sooner};
 use crate::wire::{MldQuery, MulticastAddr, RecordType};
 
-/// Robustness Variable (RFC 3810 §9.1): state changes are reported this
+/// Robustness Variable ([RFC 3810 §9.1]): state changes are reported this
 /// many times.
+///
+/// [RFC 3810 §9.1]: https://www.rfc-editor.org/rfc/rfc3810#section-9.1
 pub const ROBUSTNESS: u8 = 2;
-/// Unsolicited Report Interval (RFC 3810 §9.11): retransmissions of a
+/// Unsolicited Report Interval ([RFC 3810 §9.11]): retransmissions of a
 /// state change are spread over this.
+///
+/// [RFC 3810 §9.11]: https://www.rfc-editor.org/rfc/rfc3810#section-9.11
 pub const UNSOLICITED_REPORT_INTERVAL: Duration = Duration::from_secs(1);
-/// Older Version Querier Present Timeout with the defaults of RFC 3810
+/// Older Version Querier Present Timeout with the defaults of [RFC 3810]
 /// §9.12: Robustness × Query Interval (125 s) + Query Response Interval
 /// (10 s). An MLDv1 query carries no interval of its own.
+///
+/// [RFC 3810]: https://www.rfc-editor.org/rfc/rfc3810
 pub const OLDER_VERSION_QUERIER_TIMEOUT: Duration = Duration::from_secs(2 * 125 + 10);
 /// Groups tracked: joined ones (solicited-node groups of the addresses,
 /// and the application's) and ones still being reported as left. When
 /// the table is full, a new group takes the place of one still being
 /// reported as left: its remaining Done reports are not sent, and
-/// routers forget it after their Multicast Listener Interval (RFC 3810
+/// routers forget it after their Multicast Listener Interval ([RFC 3810]
 /// §9.4) as for a listener that left without a word.
+///
+/// [RFC 3810]: https://www.rfc-editor.org/rfc/rfc3810
 pub const GROUPS: usize = 2 * crate::addr::ADDRESSES + crate::stack::APP_GROUPS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,9 +125,12 @@ impl Mld {
     }
 
     /// Listen to exactly `wanted` (ff02::1 excepted, never reported):
-    /// join the new ones no earlier than `join_at` (RFC 4862 §5.4.2's
-    /// delay), leave the others now (RFC 3810 §6.1). Returns false if a
+    /// join the new ones no earlier than `join_at` ([RFC 4862 §5.4.2]'s
+    /// delay), leave the others now ([RFC 3810 §6.1]). Returns false if a
     /// group could not be tracked (table full).
+    ///
+    /// [RFC 4862 §5.4.2]: https://www.rfc-editor.org/rfc/rfc4862#section-5.4.2
+    /// [RFC 3810 §6.1]: https://www.rfc-editor.org/rfc/rfc3810#section-6.1
     pub fn set_groups(&mut self, wanted: &[MulticastAddr], now: Instant, join_at: Instant) -> bool {
         let mut ok = true;
         for g in self.groups.iter_mut() {
@@ -153,8 +170,11 @@ impl Mld {
     }
 
     /// Report every joined group again, as after a valid link-local
-    /// address appears (RFC 3810 §5.2.13, RFC 3590 §4): reports sent from
+    /// address appears ([RFC 3810 §5.2.13], [RFC 3590 §4]): reports sent from
     /// `::` are discarded by routers.
+    ///
+    /// [RFC 3810 §5.2.13]: https://www.rfc-editor.org/rfc/rfc3810#section-5.2.13
+    /// [RFC 3590 §4]: https://www.rfc-editor.org/rfc/rfc3590#section-4
     pub fn rereport(&mut self, now: Instant) {
         for g in self.groups.iter_mut().filter(|g| g.joined) {
             // A report already scheduled sooner stands; an old time of a
@@ -171,7 +191,9 @@ impl Mld {
         self.groups.iter().filter(|g| g.joined).map(|g| g.addr)
     }
 
-    /// A valid query arrived (RFC 3810 §6.2, §8.2.1).
+    /// A valid query arrived ([RFC 3810 §6.2], §8.2.1).
+    ///
+    /// [RFC 3810 §6.2]: https://www.rfc-editor.org/rfc/rfc3810#section-6.2
     pub fn on_query(&mut self, q: &MldQuery<'_>, now: Instant, rng: &mut Rng) {
         // Without the `mldv1` feature an MLDv1 query is answered like an
         // MLDv2 one, with MLDv2 reports.
@@ -325,7 +347,9 @@ impl Mld {
     }
 }
 
-/// The destination of an MLDv2 report (RFC 3810 §5.2.14).
+/// The destination of an MLDv2 report ([RFC 3810 §5.2.14]).
+///
+/// [RFC 3810 §5.2.14]: https://www.rfc-editor.org/rfc/rfc3810#section-5.2.14
 pub const ALL_MLDV2_ROUTERS: Ipv6Addr = MulticastAddr::ALL_MLDV2_ROUTERS.get();
 
 #[cfg(test)]

@@ -3,8 +3,10 @@
 //! The engine draws every random value it needs (ReachableTime, delays
 //! before first probes, DAD nonces, jitter) from one generator seeded by
 //! the caller, so a run is reproducible from (config, seed, inputs). This is
-//! not a cryptographic generator: secrets such as the RFC 7217 key come
+//! not a cryptographic generator: secrets such as the [RFC 7217] key come
 //! from the board, never from here.
+//!
+//! [RFC 7217]: https://www.rfc-editor.org/rfc/rfc7217
 
 /// SplitMix64 (Steele, Lea, Flood 2014): 64 bits of state, passes BigCrush,
 /// and every seed (including 0) is usable.

@@ -10,7 +10,7 @@
 //! An [`Instant`] is a 32-bit count of milliseconds that wraps every
 //! 2^32 ms (49.7 days), so a free-running 32-bit millisecond counter can
 //! be handed over as it is. Two instants are compared by their
-//! difference, as TCP compares sequence numbers (RFC 1982 §3.2): `a` is
+//! difference, as TCP compares sequence numbers ([RFC 1982 §3.2]): `a` is
 //! before `b` when `b - a`, taken modulo 2^32, is below 2^31. The engine's
 //! own timers are never further away than [`Duration::MAX_TIMER`] (24.8
 //! days), and [`crate::Stack::poll_at`] never further than [`MAX_SLEEP`]
@@ -31,6 +31,8 @@
 //!
 //! A device with a 64-bit clock converts with
 //! [`Instant::wrapping_from_millis`].
+//!
+//! [RFC 1982 §3.2]: https://www.rfc-editor.org/rfc/rfc1982#section-3.2
 
 use core::fmt;
 use core::ops::{Add, Sub};

@@ -9,23 +9,27 @@
 //!
 //! - replies reach smoltcp only when smoltcp asked for that address in
 //!   the last [`ARP_PENDING_TIME`] (up to [`ARP_PENDING`] questions at
-//!   once); other replies are dropped (RFC 826 lets a host merge only
+//!   once); other replies are dropped ([RFC 826] lets a host merge only
 //!   senders it is interested in);
 //! - requests for our address reach smoltcp (which learns the sender, as
-//!   RFC 826 suggests, and answers) at [`ARP_LEARN_BURST`] at once and
+//!   [RFC 826] suggests, and answers) at [`ARP_LEARN_BURST`] at once and
 //!   then one per [`ARP_LEARN_REFILL`]. Beyond that the adapter answers
 //!   them itself without learning the sender, so a host asking during a
 //!   flood still gets its answer; smoltcp asks for that host itself when
 //!   it first has something to send it;
 //! - messages that are malformed, not Ethernet/IPv4, from a group or
 //!   zero sender, or not for one of our addresses are dropped and counted.
+//!
+//! [RFC 826]: https://www.rfc-editor.org/rfc/rfc826
 
 use core::net::Ipv4Addr;
 
 use ndp_core::time::{Duration, Instant};
 use ndp_core::wire::MacAddr;
 
-/// Length of an Ethernet/IPv4 ARP message (RFC 826).
+/// Length of an Ethernet/IPv4 ARP message ([RFC 826]).
+///
+/// [RFC 826]: https://www.rfc-editor.org/rfc/rfc826
 pub const ARP_LEN: usize = 28;
 /// Questions smoltcp asked whose answers are awaited.
 pub const ARP_PENDING: usize = 4;

@@ -29,20 +29,20 @@
 //!   - To keep that to one entry in smoltcp's neighbor cache, smoltcp gets
 //!     the engine's addresses as /128 and one default route through
 //!     [`NEXT_HOP_PLACEHOLDER`]: which destinations are on-link is the
-//!     engine's decision (RFC 4861 §5.2, RFC 5942), not smoltcp's. For
+//!     engine's decision ([RFC 4861 §5.2], [RFC 5942]), not smoltcp's. For
 //!     the same reason IPv6 routes set on smoltcp's `Interface` do not
 //!     choose next hops: the engine's router list, its Route Information
-//!     (RFC 4191) and Redirects do.
+//!     ([RFC 4191]) and Redirects do.
 //! - **Multicast.** Groups the application joins on the smoltcp
 //!   `Interface` (`join_multicast_group`: mDNS `ff02::fb`, LLMNR
 //!   `ff02::1:3`, its own) are noticed by the adapter from the report
 //!   smoltcp tries to send, joined in the engine, reported by the
 //!   engine's MLDv2 listener, and programmed into the NIC's filter
 //!   ([`MulticastFilter`]). IPv6 packets to groups the interface has not
-//!   joined are dropped before smoltcp sees them (RFC 4291 §2.7).
+//!   joined are dropped before smoltcp sees them ([RFC 4291 §2.7]).
 //! - **Hop limit.** The Cur Hop Limit of the latest Router Advertisement
 //!   replaces smoltcp's fixed 64 in every IPv6 packet it sends with 64
-//!   (RFC 4861 §6.3.4). A socket that sets 64 explicitly gets the RA's
+//!   ([RFC 4861 §6.3.4]). A socket that sets 64 explicitly gets the RA's
 //!   value too; any other explicit value is kept.
 //! - **Addresses.** The engine's usable addresses are kept in smoltcp
 //!   (preferred global ones first, so a small `IFACE_MAX_ADDR_COUNT` with
@@ -50,7 +50,7 @@
 //!   application set itself (IPv4, or IPv6 with `update_ip_addrs`) are
 //!   left alone. IPv6 addresses should be added with
 //!   [`Adapter::add_static_address`] instead, so that they pass DAD
-//!   (RFC 4862 §5.4) and neighbors can resolve them.
+//!   ([RFC 4862 §5.4]) and neighbors can resolve them.
 //!
 //! ```
 //! use ndp_smoltcp::{Adapter, Config, MacAddr};
@@ -91,6 +91,13 @@
 //!
 //! `ndp-smoltcp` is `no_std`, allocation-free and `#![forbid(unsafe_code)]`
 //! like the engine.
+//!
+//! [RFC 4861 §5.2]: https://www.rfc-editor.org/rfc/rfc4861#section-5.2
+//! [RFC 5942]: https://www.rfc-editor.org/rfc/rfc5942
+//! [RFC 4191]: https://www.rfc-editor.org/rfc/rfc4191
+//! [RFC 4291 §2.7]: https://www.rfc-editor.org/rfc/rfc4291#section-2.7
+//! [RFC 4861 §6.3.4]: https://www.rfc-editor.org/rfc/rfc4861#section-6.3.4
+//! [RFC 4862 §5.4]: https://www.rfc-editor.org/rfc/rfc4862#section-5.4
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -137,14 +144,19 @@ use port::{Core, Port};
 /// Length of an Ethernet II header: destination, source, EtherType.
 pub const ETHERNET_HEADER_LEN: usize = ndp_core::wire::ethernet::HEADER_LEN;
 pub use ndp_core::wire::ethernet::{ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
-/// Largest IP packet the adapter carries: the Ethernet MTU (RFC 2464
-/// §2, RFC 894).
+/// Largest IP packet the adapter carries: the Ethernet MTU ([RFC 2464]
+/// §2, [RFC 894]).
+///
+/// [RFC 2464]: https://www.rfc-editor.org/rfc/rfc2464
+/// [RFC 894]: https://www.rfc-editor.org/rfc/rfc894
 pub const IP_MTU: usize = 1500;
 /// Largest frame: [`IP_MTU`] plus the Ethernet header. The adapter holds
 /// one receive and one transmit buffer of this size.
 pub const FRAME_LEN: usize = IP_MTU + ETHERNET_HEADER_LEN;
 /// The smallest IP MTU the NIC must carry: IPv6's minimum link MTU
-/// (RFC 8200 §5).
+/// ([RFC 8200 §5]).
+///
+/// [RFC 8200 §5]: https://www.rfc-editor.org/rfc/rfc8200#section-5
 pub const MIN_IP_MTU: usize = 1280;
 /// Most IPv4 multicast groups the adapter follows for the NIC's filter.
 pub const MAX_IPV4_GROUPS: usize = 4;
@@ -161,7 +173,9 @@ pub const MAX_FRAMES_PER_RECEIVE: usize = 64;
 /// and the adapter answers smoltcp's solicitation for it. Nothing is ever
 /// sent to it: the adapter sets every frame's destination from the
 /// engine's next hop. (`fe80::ffff:ffff:ffff:fffe`, not an address any
-/// interface forms: RFC 5453 reserves the identifier.)
+/// interface forms: [RFC 5453] reserves the identifier.)
+///
+/// [RFC 5453]: https://www.rfc-editor.org/rfc/rfc5453
 pub const NEXT_HOP_PLACEHOLDER: Ipv6Addr =
     Ipv6Addr::new(0xfe80, 0, 0, 0, 0xffff, 0xffff, 0xffff, 0xfffe);
 /// How often smoltcp is told again where [`NEXT_HOP_PLACEHOLDER`] is,
@@ -746,8 +760,10 @@ impl<
     }
 
     /// Add a static IPv6 address. It goes through DAD like every address
-    /// (RFC 4862 §5.4) and reaches smoltcp once usable; see
+    /// ([RFC 4862 §5.4]) and reaches smoltcp once usable; see
     /// [`Stack::add_static_address`].
+    ///
+    /// [RFC 4862 §5.4]: https://www.rfc-editor.org/rfc/rfc4862#section-5.4
     pub fn add_static_address(
         &mut self,
         now: Instant,

@@ -1,12 +1,12 @@
-//! Interface identifiers: RFC 7217 stable, semantically opaque IIDs (the
-//! default) or modified EUI-64 (RFC 4291 Appendix A).
+//! Interface identifiers: [RFC 7217] stable, semantically opaque IIDs (the
+//! default) or modified EUI-64 ([RFC 4291] Appendix A).
 //!
-//! # The RFC 7217 function, exactly
+//! # The [RFC 7217] function, exactly
 //!
-//! RFC 7217 §5 computes `RID = F(Prefix, Net_Iface, Network_ID,
+//! [RFC 7217 §5] computes `RID = F(Prefix, Net_Iface, Network_ID,
 //! DAD_Counter, secret_key)`. Here:
 //!
-//! - `F` is HMAC-SHA256 (RFC 2104, FIPS 180-4) keyed with the 16-byte
+//! - `F` is HMAC-SHA256 ([RFC 2104], FIPS 180-4) keyed with the 16-byte
 //!   `secret_key` (the board's persisted secret);
 //! - the message is the concatenation of
 //!   1. `Prefix`: the first 8 bytes (the /64) of the prefix, `fe80::/64`
@@ -35,12 +35,18 @@
 //! (and with the secret `ff × 16`, `2001:db8:1::/64`, counter 0:
 //! `bb68:bca7:3329:10d0`).
 //!
-//! An IID in the reserved ranges of RFC 5453 / the IANA "Reserved IPv6
+//! An IID in the reserved ranges of [RFC 5453] / the IANA "Reserved IPv6
 //! Interface Identifiers" registry, or one that looks like a modified
 //! EUI-64 (`xx:xx:xx:ff:fe:xx:xx:xx`), is skipped by taking the next
-//! DAD_Counter (RFC 7217 §5: "...the DAD_Counter is incremented and a new
+//! DAD_Counter ([RFC 7217 §5]: "...the DAD_Counter is incremented and a new
 //! Interface Identifier computed"), so stable addresses never reveal or
 //! imitate a MAC address.
+//!
+//! [RFC 7217]: https://www.rfc-editor.org/rfc/rfc7217
+//! [RFC 4291]: https://www.rfc-editor.org/rfc/rfc4291
+//! [RFC 7217 §5]: https://www.rfc-editor.org/rfc/rfc7217#section-5
+//! [RFC 2104]: https://www.rfc-editor.org/rfc/rfc2104
+//! [RFC 5453]: https://www.rfc-editor.org/rfc/rfc5453
 
 use core::net::Ipv6Addr;
 
@@ -59,9 +65,11 @@ pub enum IidMode {
     Eui64,
 }
 
-/// The RFC 7217 IID for `prefix` (its first 64 bits), `mac` and
+/// The [RFC 7217] IID for `prefix` (its first 64 bits), `mac` and
 /// `dad_counter`, before any reserved-IID check. See the module docs for
 /// the exact input layout and test vectors.
+///
+/// [RFC 7217]: https://www.rfc-editor.org/rfc/rfc7217
 #[cfg(feature = "stable-iid")]
 pub fn stable_iid(secret: &[u8; 16], prefix: &Ipv6Addr, mac: MacAddr, dad_counter: u8) -> [u8; 8] {
     use hmac::{KeyInit, Mac};
@@ -81,11 +89,15 @@ pub fn stable_iid(secret: &[u8; 16], prefix: &Ipv6Addr, mac: MacAddr, dad_counte
     iid
 }
 
-/// Reserved by RFC 5453 and the IANA registry: the Subnet-Router anycast
-/// IID (all zeros, RFC 4291), the IANA Ethernet block
+/// Reserved by [RFC 5453] and the IANA registry: the Subnet-Router anycast
+/// IID (all zeros, [RFC 4291]), the IANA Ethernet block
 /// `0200:5eff:fe00:0000`–`0200:5eff:feff:ffff` (including the Proxy Mobile
 /// IPv6 IID), and the reserved subnet anycast range
-/// `fdff:ffff:ffff:ff80`–`fdff:ffff:ffff:ffff` (RFC 2526).
+/// `fdff:ffff:ffff:ff80`–`fdff:ffff:ffff:ffff` ([RFC 2526]).
+///
+/// [RFC 5453]: https://www.rfc-editor.org/rfc/rfc5453
+/// [RFC 4291]: https://www.rfc-editor.org/rfc/rfc4291
+/// [RFC 2526]: https://www.rfc-editor.org/rfc/rfc2526
 pub fn is_reserved_iid(iid: &[u8; 8]) -> bool {
     let v = u64::from_be_bytes(*iid);
     v == 0

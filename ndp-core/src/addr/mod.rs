@@ -1,7 +1,7 @@
 //! The interface's own addresses: link-local and SLAAC, with Duplicate
-//! Address Detection (RFC 4862 §5.4), Optimistic DAD (RFC 4429), enhanced
-//! DAD nonces (RFC 7527), RFC 7217 stable identifiers and their conflict
-//! handling, and gratuitous neighbor advertisements (RFC 9131).
+//! Address Detection ([RFC 4862 §5.4]), Optimistic DAD ([RFC 4429]), enhanced
+//! DAD nonces ([RFC 7527]), [RFC 7217] stable identifiers and their conflict
+//! handling, and gratuitous neighbor advertisements ([RFC 9131]).
 //!
 //! Problems solved here:
 //! - every address is checked for uniqueness before (or, when
@@ -10,13 +10,13 @@
 //! - an address's state says exactly what it may be used for
 //!   ([`Address::usable_as_source`], [`Address::can_receive`],
 //!   [`Address::can_solicit`]);
-//! - lifetimes follow RFC 4862 §5.5.3, including the two-hour rule;
+//! - lifetimes follow [RFC 4862 §5.5.3], including the two-hour rule;
 //! - a hostile link cannot make the table grow: [`ADDRESSES`] slots, and a
 //!   prefix whose DAD keeps failing keeps its slot (a *tombstone*, for as
 //!   long as the prefix is valid), so its advertisements do not start the
 //!   fight again;
 //! - nor can it take the addresses for good (the DAD denial of service
-//!   of RFC 3756 §4.1.3): after [`IDGEN_RETRIES`] quick new identifiers
+//!   of [RFC 3756 §4.1.3]): after [`IDGEN_RETRIES`] quick new identifiers
 //!   the engine keeps trying, ever more slowly up to
 //!   [`DAD_BACKOFF_MAX`], so an address is back within about that long
 //!   after the attack stops.
@@ -26,6 +26,14 @@
 //! due (a probe or announcement to send, an address assigned, deprecated
 //! or expired, a duplicate to retry); [`crate::Stack`] writes the messages,
 //! reports the events and feeds in what it receives.
+//!
+//! [RFC 4862 §5.4]: https://www.rfc-editor.org/rfc/rfc4862#section-5.4
+//! [RFC 4429]: https://www.rfc-editor.org/rfc/rfc4429
+//! [RFC 7527]: https://www.rfc-editor.org/rfc/rfc7527
+//! [RFC 7217]: https://www.rfc-editor.org/rfc/rfc7217
+//! [RFC 9131]: https://www.rfc-editor.org/rfc/rfc9131
+//! [RFC 4862 §5.5.3]: https://www.rfc-editor.org/rfc/rfc4862#section-5.5.3
+//! [RFC 3756 §4.1.3]: https://www.rfc-editor.org/rfc/rfc3756#section-4.1.3
 
 pub mod iid;
 
@@ -40,38 +48,56 @@ use crate::wire::{MulticastAddr, UnicastAddr, is_link_local};
 /// addresses (or tombstones).
 pub const ADDRESSES: usize = 4;
 /// New identifiers tried quickly after DAD conflicts for one prefix
-/// (RFC 7217 §7); later ones wait [`DAD_BACKOFF_BASE`] and more.
+/// ([RFC 7217 §7]); later ones wait [`DAD_BACKOFF_BASE`] and more.
+///
+/// [RFC 7217 §7]: https://www.rfc-editor.org/rfc/rfc7217#section-7
 pub const IDGEN_RETRIES: u8 = 3;
 /// A new identifier is tried after a random delay of up to this
-/// (RFC 7217 §6, §7).
+/// ([RFC 7217 §6], §7).
+///
+/// [RFC 7217 §6]: https://www.rfc-editor.org/rfc/rfc7217#section-6
 pub const IDGEN_DELAY: Duration = Duration::from_secs(1);
 /// After [`IDGEN_RETRIES`] identifiers conflicted (or at once, for a
 /// MAC-based identifier, which cannot change), the next attempt waits
 /// this long, doubling with every further conflict up to
-/// [`DAD_BACKOFF_MAX`], plus up to a tenth more at random (RFC 7559 §2's
+/// [`DAD_BACKOFF_MAX`], plus up to a tenth more at random ([RFC 7559 §2]'s
 /// backoff, applied to DAD).
+///
+/// [RFC 7559 §2]: https://www.rfc-editor.org/rfc/rfc7559#section-2
 pub const DAD_BACKOFF_BASE: Duration = Duration::from_secs(2);
 /// Longest wait between DAD attempts under a DAD denial of service
 /// (see [`DAD_BACKOFF_BASE`]). It bounds how long an address stays away
 /// after the attack ends: at most this plus a tenth, plus one DAD.
 pub const DAD_BACKOFF_MAX: Duration = Duration::from_secs(16);
-/// Unsolicited advertisements sent for a new address (RFC 4861 §10,
-/// RFC 9131 §6.1.2).
+/// Unsolicited advertisements sent for a new address ([RFC 4861 §10],
+/// [RFC 9131 §6.1.2]).
+///
+/// [RFC 4861 §10]: https://www.rfc-editor.org/rfc/rfc4861#section-10
+/// [RFC 9131 §6.1.2]: https://www.rfc-editor.org/rfc/rfc9131#section-6.1.2
 pub const MAX_NEIGHBOR_ADVERTISEMENT: u8 = 3;
-/// Bytes of a DAD nonce: the smallest the Nonce option allows (RFC 3971
+/// Bytes of a DAD nonce: the smallest the Nonce option allows ([RFC 3971]
 /// §5.3.2), as Linux sends.
+///
+/// [RFC 3971]: https://www.rfc-editor.org/rfc/rfc3971
 pub const DAD_NONCE_LEN: usize = 6;
 /// Default number of times a looped-back probe may extend DAD by
 /// MAX_MULTICAST_SOLICIT probes ([`crate::Config::dad_loopback_extensions`]).
-/// RFC 7527 §4.1 probes on while probes keep coming back and leaves
+/// [RFC 7527 §4.1] probes on while probes keep coming back and leaves
 /// stopping to "manual intervention", which an unattended device does not
 /// have: by default the address is assigned after two extensions rather
 /// than staying tentative for as long as the link loops.
+///
+/// [RFC 7527 §4.1]: https://www.rfc-editor.org/rfc/rfc7527#section-4.1
 pub const MAX_DAD_EXTENSIONS: u8 = 2;
-/// Two hours, in seconds: the floor of the valid-lifetime rule of RFC 4862 §5.5.3 (e).
+/// Two hours, in seconds: the floor of the valid-lifetime rule of [RFC 4862 §5.5.3] (e).
+///
+/// [RFC 4862 §5.5.3]: https://www.rfc-editor.org/rfc/rfc4862#section-5.5.3
 pub const TWO_HOURS_S: u32 = 2 * 3600;
 
-/// State of an address (RFC 4862 §2, RFC 4429 §1.3).
+/// State of an address ([RFC 4862 §2], [RFC 4429 §1.3]).
+///
+/// [RFC 4862 §2]: https://www.rfc-editor.org/rfc/rfc4862#section-2
+/// [RFC 4429 §1.3]: https://www.rfc-editor.org/rfc/rfc4429#section-1.3
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum AddrState {
@@ -139,14 +165,19 @@ pub struct Address {
 
 impl Address {
     /// May be the source of new packets: optimistic (with restrictions)
-    /// or preferred (RFC 4429 §3.3, RFC 4862 §5.5.4).
+    /// or preferred ([RFC 4429 §3.3], [RFC 4862 §5.5.4]).
+    ///
+    /// [RFC 4429 §3.3]: https://www.rfc-editor.org/rfc/rfc4429#section-3.3
+    /// [RFC 4862 §5.5.4]: https://www.rfc-editor.org/rfc/rfc4862#section-5.5.4
     pub fn usable_as_source(&self) -> bool {
         matches!(self.state, AddrState::Optimistic | AddrState::Preferred)
     }
 
     /// Packets to it are accepted: optimistic, preferred or deprecated
-    /// (RFC 4862 §5.4: tentative addresses are not assigned; §5.5.4:
+    /// ([RFC 4862 §5.4]: tentative addresses are not assigned; §5.5.4:
     /// deprecated ones still receive).
+    ///
+    /// [RFC 4862 §5.4]: https://www.rfc-editor.org/rfc/rfc4862#section-5.4
     pub fn can_receive(&self) -> bool {
         matches!(
             self.state,
@@ -155,13 +186,17 @@ impl Address {
     }
 
     /// May be the source of solicitations (NS, or RS with our link-layer
-    /// address): preferred or deprecated, never optimistic (RFC 4429 §3.2).
+    /// address): preferred or deprecated, never optimistic ([RFC 4429 §3.2]).
+    ///
+    /// [RFC 4429 §3.2]: https://www.rfc-editor.org/rfc/rfc4429#section-3.2
     pub fn can_solicit(&self) -> bool {
         matches!(self.state, AddrState::Preferred | AddrState::Deprecated)
     }
 
     /// Its solicited-node group is listened to: any state but duplicate
-    /// (RFC 4862 §5.4.2: joined before probing).
+    /// ([RFC 4862 §5.4.2]: joined before probing).
+    ///
+    /// [RFC 4862 §5.4.2]: https://www.rfc-editor.org/rfc/rfc4862#section-5.4.2
     pub fn listens(&self) -> bool {
         self.state != AddrState::Duplicate
     }
@@ -172,8 +207,8 @@ impl Address {
     }
 }
 
-/// The modified EUI-64 link-local address of `mac` (RFC 4291 §2.5.6,
-/// Appendix A; RFC 4862 §5.3).
+/// The modified EUI-64 link-local address of `mac` ([RFC 4291 §2.5.6],
+/// Appendix A; [RFC 4862 §5.3]).
 ///
 /// ```
 /// use ndp_core::addr::eui64_link_local;
@@ -181,6 +216,9 @@ impl Address {
 /// let a = eui64_link_local(MacAddr([0x02, 0x00, 0x5e, 0x00, 0x53, 0x20]));
 /// assert_eq!(a.get(), "fe80::5eff:fe00:5320".parse::<core::net::Ipv6Addr>().unwrap());
 /// ```
+///
+/// [RFC 4291 §2.5.6]: https://www.rfc-editor.org/rfc/rfc4291#section-2.5.6
+/// [RFC 4862 §5.3]: https://www.rfc-editor.org/rfc/rfc4862#section-5.3
 pub fn eui64_link_local(mac: crate::wire::MacAddr) -> UnicastAddr {
     UnicastAddr::link_local(mac.modified_eui64())
 }
@@ -294,13 +332,18 @@ impl Slot {
         self.dad_next.get()
     }
 
-    /// (Re)start DAD as the link comes up (RFC 4862 §5.4.2): optimistic
-    /// (RFC 4429 §3.3) from `now`, announced to the routers with
-    /// `announcements` gratuitous advertisements if global (RFC 9131
-    /// §6.1.2), or tentative from `first`, not announced (RFC 4862 §5.4:
+    /// (Re)start DAD as the link comes up ([RFC 4862 §5.4.2]): optimistic
+    /// ([RFC 4429 §3.3]) from `now`, announced to the routers with
+    /// `announcements` gratuitous advertisements if global ([RFC 9131]
+    /// §6.1.2), or tentative from `first`, not announced ([RFC 4862 §5.4]:
     /// a tentative address is never advertised, so announcements left
     /// from before the link went down are dropped: found by the stack_ops
     /// fuzz target). Returns the new state.
+    ///
+    /// [RFC 4862 §5.4.2]: https://www.rfc-editor.org/rfc/rfc4862#section-5.4.2
+    /// [RFC 4429 §3.3]: https://www.rfc-editor.org/rfc/rfc4429#section-3.3
+    /// [RFC 9131]: https://www.rfc-editor.org/rfc/rfc9131
+    /// [RFC 4862 §5.4]: https://www.rfc-editor.org/rfc/rfc4862#section-5.4
     pub fn restart_dad(
         &mut self,
         optimistic: bool,
@@ -370,7 +413,9 @@ impl Slot {
     }
 
     /// One announcement went out at `now`; the next, if any, follows
-    /// RetransTimer later (RFC 9131 §6.1.2).
+    /// RetransTimer later ([RFC 9131 §6.1.2]).
+    ///
+    /// [RFC 9131 §6.1.2]: https://www.rfc-editor.org/rfc/rfc9131#section-6.1.2
     pub fn announced(&mut self, now: Instant, retrans: Duration) {
         self.gna_left = self.gna_left.saturating_sub(1);
         self.gna_next = if self.gna_left > 0 {
@@ -380,9 +425,11 @@ impl Slot {
         };
     }
 
-    /// DAD found the address in use (RFC 4862 §5.4.5): it stops probing
+    /// DAD found the address in use ([RFC 4862 §5.4.5]): it stops probing
     /// and announcing, becomes DUPLICATE, and its next attempt is due at
     /// `retry_at`. Returns the conflicts so far, this one included.
+    ///
+    /// [RFC 4862 §5.4.5]: https://www.rfc-editor.org/rfc/rfc4862#section-5.4.5
     pub fn mark_duplicate(&mut self, retry_at: Instant) -> u8 {
         self.stop_dad();
         self.stop_announcing();
@@ -405,8 +452,10 @@ impl Slot {
         self.dad_next.is_set()
     }
 
-    /// RFC 4862 §5.4.2: `DupAddrDetectTransmits` probes RetransTimer
+    /// [RFC 4862 §5.4.2]: `DupAddrDetectTransmits` probes RetransTimer
     /// apart, then unique if nothing was heard RetransTimer after the last.
+    ///
+    /// [RFC 4862 §5.4.2]: https://www.rfc-editor.org/rfc/rfc4862#section-5.4.2
     pub fn dad_step(&self, now: Instant) -> DadStep {
         if !self.dad_next.due(now) {
             DadStep::Wait
@@ -435,8 +484,10 @@ impl Slot {
         self.dad_sent > 0 && self.nonces.iter().any(|n| n.as_slice() == nonce)
     }
 
-    /// RFC 7527 §4.1: a looped-back probe extends DAD by
+    /// [RFC 7527 §4.1]: a looped-back probe extends DAD by
     /// MAX_MULTICAST_SOLICIT probes, at most `limit` times.
+    ///
+    /// [RFC 7527 §4.1]: https://www.rfc-editor.org/rfc/rfc7527#section-4.1
     pub fn extend_dad(&mut self, limit: u8) {
         if self.dad_running() && self.dad_extensions < limit {
             self.dad_extensions = self.dad_extensions.saturating_add(1);
@@ -449,12 +500,14 @@ impl Slot {
     }
 
     /// Apply a Prefix Information option's lifetimes to this SLAAC
-    /// address (RFC 4862 §5.5.3 e): the preferred lifetime always, the
+    /// address ([RFC 4862 §5.5.3] e): the preferred lifetime always, the
     /// valid lifetime by the two-hour rule.
     ///
     /// Returns the new state when the preferred lifetime changed it: a
     /// new one revives a deprecated address, and a zero one deprecates a
     /// preferred address at once.
+    ///
+    /// [RFC 4862 §5.5.3]: https://www.rfc-editor.org/rfc/rfc4862#section-5.5.3
     pub fn refresh(
         &mut self,
         preferred: Expiry,
@@ -594,8 +647,10 @@ impl AddressTable {
     }
 
     /// A source for a solicitation to `target`: `preferred` if it is ours
-    /// and may solicit (RFC 4861 §7.2.2), else one of the same scope, else
+    /// and may solicit ([RFC 4861 §7.2.2]), else one of the same scope, else
     /// any that may solicit. Never optimistic or tentative.
+    ///
+    /// [RFC 4861 §7.2.2]: https://www.rfc-editor.org/rfc/rfc4861#section-7.2.2
     pub fn solicit_source(
         &self,
         target: &Ipv6Addr,
@@ -623,8 +678,10 @@ impl AddressTable {
     /// Run the first address timer that is due (lifetimes, regeneration,
     /// DAD, announcements) and say what it did or asks for; `None` when
     /// none is due. Probes and announcements are recorded as sent here,
-    /// `retrans` apart (RFC 4861 §10 RetransTimer), with a nonce from
+    /// `retrans` apart ([RFC 4861 §10] RetransTimer), with a nonce from
     /// `rng`; `announcements` is how many a newly preferred address gets.
+    ///
+    /// [RFC 4861 §10]: https://www.rfc-editor.org/rfc/rfc4861#section-10
     pub fn poll(
         &mut self,
         clock: &Clock,

@@ -1,4 +1,4 @@
-//! Neighbor cache and Neighbor Unreachability Detection (RFC 4861 §7.2,
+//! Neighbor cache and Neighbor Unreachability Detection ([RFC 4861 §7.2],
 //! §7.3, Appendix C).
 //!
 //! Problems solved here:
@@ -7,8 +7,8 @@
 //! - notice when a neighbor we send to stops answering (REACHABLE → STALE
 //!   → DELAY → PROBE → removed) without probing neighbors we do not use;
 //! - apply the cache effects of every received NS, NA and RA exactly as
-//!   RFC 4861 §7.2.3, §7.2.5 and §6.3.4 specify;
-//! - keep a fixed number of entries under attack (RFC 6583 §6): a full
+//!   [RFC 4861 §7.2.3], §7.2.5 and §6.3.4 specify;
+//! - keep a fixed number of entries under attack ([RFC 6583 §6]): a full
 //!   table gives up only STALE entries nobody is sending to, never a
 //!   router or a REACHABLE entry, and INCOMPLETE entries are capped.
 //!
@@ -19,6 +19,10 @@
 //! the text is followed (as Linux does): an NA with S=1 and no target
 //! link-layer address makes a known entry REACHABLE, and an NA without
 //! one for an INCOMPLETE entry is discarded, IsRouter untouched.
+//!
+//! [RFC 4861 §7.2]: https://www.rfc-editor.org/rfc/rfc4861#section-7.2
+//! [RFC 4861 §7.2.3]: https://www.rfc-editor.org/rfc/rfc4861#section-7.2.3
+//! [RFC 6583 §6]: https://www.rfc-editor.org/rfc/rfc6583#section-6
 
 pub(crate) mod queue;
 
@@ -27,43 +31,59 @@ use core::net::Ipv6Addr;
 use crate::time::{Duration, Instant, Timer};
 use crate::wire::MacAddr;
 
-/// Multicast solicitations sent before resolution fails (RFC 4861 §10).
+/// Multicast solicitations sent before resolution fails ([RFC 4861 §10]).
+///
+/// [RFC 4861 §10]: https://www.rfc-editor.org/rfc/rfc4861#section-10
 pub const MAX_MULTICAST_SOLICIT: u8 = 3;
 /// Unicast probes sent before a neighbor is declared unreachable
-/// (RFC 4861 §10).
+/// ([RFC 4861 §10]).
+///
+/// [RFC 4861 §10]: https://www.rfc-editor.org/rfc/rfc4861#section-10
 pub const MAX_UNICAST_SOLICIT: u8 = 3;
-/// Default BaseReachableTime (RFC 4861 §10).
+/// Default BaseReachableTime ([RFC 4861 §10]).
+///
+/// [RFC 4861 §10]: https://www.rfc-editor.org/rfc/rfc4861#section-10
 pub const REACHABLE_TIME: Duration = Duration::from_secs(30);
-/// Default RetransTimer (RFC 4861 §10).
+/// Default RetransTimer ([RFC 4861 §10]).
+///
+/// [RFC 4861 §10]: https://www.rfc-editor.org/rfc/rfc4861#section-10
 pub const RETRANS_TIMER: Duration = Duration::from_secs(1);
 /// Range a Router Advertisement's Reachable Time is clamped to.
 ///
-/// RFC 4861 §6.2.1 lets a router advertise at most MAX_REACHABLE_TIME
+/// [RFC 4861 §6.2.1] lets a router advertise at most MAX_REACHABLE_TIME
 /// (3,600,000 ms), so the upper bound is the RFC's. It sets no lower
 /// bound; Linux raises anything under 100 ms to 100 ms and takes values
 /// up to its scheduler's limit (weeks). Our floor is 1 s: a
 /// rogue router advertising a few milliseconds would otherwise put every
 /// neighbor back into STALE, and so into DELAY and PROBE, after nearly
-/// every packet (RFC 6583 §4: a host should not let the link dictate its
+/// every packet ([RFC 6583 §4]: a host should not let the link dictate its
 /// work). A real network needs less than 1 s of reachability confirmation
 /// only on links ndp does not run on.
+///
+/// [RFC 4861 §6.2.1]: https://www.rfc-editor.org/rfc/rfc4861#section-6.2.1
+/// [RFC 6583 §4]: https://www.rfc-editor.org/rfc/rfc6583#section-4
 pub const RA_REACHABLE_TIME_RANGE: (Duration, Duration) =
     (Duration::from_secs(1), Duration::from_secs(3600));
 /// Range a Router Advertisement's Retrans Timer is clamped to.
 ///
-/// RFC 4861 sets no bounds (§6.2.1: "the default is 0, unspecified");
+/// [RFC 4861] sets no bounds (§6.2.1: "the default is 0, unspecified");
 /// Linux raises values under 10 ms to 10 ms and takes values up to its
 /// scheduler's limit (weeks).
-/// The timer paces address resolution, NUD probes and DAD (RFC 4862
+/// The timer paces address resolution, NUD probes and DAD ([RFC 4862]
 /// §5.4.1), so an absurd value is a denial of service: 1,966,080 ms from
 /// a rogue RA once kept addresses optimistic for more than 35 s. Ours: at
 /// least 100 ms, so resolution and DAD do not burst (10 probes a second
 /// at most), and at most 5 s, five times the RFC's RETRANS_TIMER, which
 /// still leaves room for slow links while DAD ends within seconds.
+///
+/// [RFC 4861]: https://www.rfc-editor.org/rfc/rfc4861
+/// [RFC 4862]: https://www.rfc-editor.org/rfc/rfc4862
 pub const RA_RETRANS_TIMER_RANGE: (Duration, Duration) =
     (Duration::from_millis(100), Duration::from_secs(5));
 
-/// Wait in DELAY before the first probe (RFC 4861 §10).
+/// Wait in DELAY before the first probe ([RFC 4861 §10]).
+///
+/// [RFC 4861 §10]: https://www.rfc-editor.org/rfc/rfc4861#section-10
 pub const DELAY_FIRST_PROBE_TIME: Duration = Duration::from_secs(5);
 /// ReachableTime is drawn from `[MIN_RANDOM_FACTOR, MAX_RANDOM_FACTOR] ×
 /// BaseReachableTime` (RFC 4861 §6.3.2), here in percent.
@@ -71,10 +91,14 @@ pub const MIN_RANDOM_FACTOR_PERCENT: u32 = 50;
 /// See [`MIN_RANDOM_FACTOR_PERCENT`].
 pub const MAX_RANDOM_FACTOR_PERCENT: u32 = 150;
 /// ReachableTime is redrawn at least this often, even when the base does
-/// not change (RFC 4861 §6.3.4: "at least once every few hours").
+/// not change ([RFC 4861 §6.3.4]: "at least once every few hours").
+///
+/// [RFC 4861 §6.3.4]: https://www.rfc-editor.org/rfc/rfc4861#section-6.3.4
 pub const REACHABLE_TIME_REDRAW: Duration = Duration::from_secs(2 * 3600);
 
-/// Reachability state of a neighbor (RFC 4861 §7.3.2).
+/// Reachability state of a neighbor ([RFC 4861 §7.3.2]).
+///
+/// [RFC 4861 §7.3.2]: https://www.rfc-editor.org/rfc/rfc4861#section-7.3.2
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum NeighborState {
@@ -199,8 +223,10 @@ impl Entry {
         self.deadline
     }
 
-    /// A Router Advertisement or Redirect says it is a router (RFC 4861
+    /// A Router Advertisement or Redirect says it is a router ([RFC 4861]
     /// §6.3.4, §8.3); only an advertisement's R flag clears it.
+    ///
+    /// [RFC 4861]: https://www.rfc-editor.org/rfc/rfc4861
     pub fn mark_router(&mut self) {
         self.is_router = true;
     }
@@ -236,7 +262,9 @@ impl Entry {
     }
 
     /// A new entry learnt from a message carrying a link-layer address:
-    /// STALE (RFC 4861 §7.2.3, §6.3.4, §8.3).
+    /// STALE ([RFC 4861 §7.2.3], §6.3.4, §8.3).
+    ///
+    /// [RFC 4861 §7.2.3]: https://www.rfc-editor.org/rfc/rfc4861#section-7.2.3
     pub fn stale(addr: Ipv6Addr, mac: MacAddr, is_router: bool, now: Instant) -> Self {
         Entry {
             addr,
@@ -275,8 +303,10 @@ impl Entry {
         self.set(NeighborState::Stale, Timer::OFF);
     }
 
-    /// A Neighbor Advertisement for this entry's address (RFC 4861 §7.2.5).
+    /// A Neighbor Advertisement for this entry's address ([RFC 4861 §7.2.5]).
     /// Inlined into its one caller, the receive path.
+    ///
+    /// [RFC 4861 §7.2.5]: https://www.rfc-editor.org/rfc/rfc4861#section-7.2.5
     #[inline]
     pub fn on_na(
         &mut self,
@@ -350,8 +380,10 @@ impl Entry {
         false
     }
 
-    /// A packet is sent to this neighbor (RFC 4861 §7.3.3): STALE becomes
+    /// A packet is sent to this neighbor ([RFC 4861 §7.3.3]): STALE becomes
     /// DELAY. Whether that set its timer.
+    ///
+    /// [RFC 4861 §7.3.3]: https://www.rfc-editor.org/rfc/rfc4861#section-7.3.3
     #[inline]
     pub fn on_send(&mut self, now: Instant) -> bool {
         self.used = true;
@@ -366,19 +398,23 @@ impl Entry {
         stale
     }
 
-    /// Confirm reachability now with unicast probes (RFC 4191 §3.5: a
+    /// Confirm reachability now with unicast probes ([RFC 4191 §3.5]: a
     /// host may probe a router with a Neighbor Solicitation before using
     /// it): STALE and DELAY become PROBE, its first solicitation due at
     /// once. INCOMPLETE is being resolved already and REACHABLE needs no
     /// probe.
+    ///
+    /// [RFC 4191 §3.5]: https://www.rfc-editor.org/rfc/rfc4191#section-3.5
     pub fn probe_now(&mut self, now: Instant) {
         if matches!(self.state, NeighborState::Stale | NeighborState::Delay) {
             self.set(NeighborState::Probe, Timer::at(now));
         }
     }
 
-    /// Upper-layer reachability confirmation (RFC 4861 §7.3.1): any state
+    /// Upper-layer reachability confirmation ([RFC 4861 §7.3.1]): any state
     /// but INCOMPLETE becomes REACHABLE.
+    ///
+    /// [RFC 4861 §7.3.1]: https://www.rfc-editor.org/rfc/rfc4861#section-7.3.1
     pub fn on_confirm(&mut self, now: Instant, reachable: Duration) {
         if self.state != NeighborState::Incomplete {
             self.make_reachable(now, reachable);
@@ -672,11 +708,13 @@ impl<const N: usize> NeighborCache<N> {
     }
 
     /// Place `entry` (whose address must not be in the table) in a free
-    /// slot, or in place of an entry that `admit` may displace (RFC 6583
+    /// slot, or in place of an entry that `admit` may displace ([RFC 6583]
     /// §6). `keep(i, entry)` names entries that must stay whatever their
     /// state: those with queued packets, and routers in the default router
     /// list. Returns the slot and whether an entry was evicted, or `None`
     /// when nothing could be given up.
+    ///
+    /// [RFC 6583]: https://www.rfc-editor.org/rfc/rfc6583
     pub fn insert(
         &mut self,
         entry: Entry,

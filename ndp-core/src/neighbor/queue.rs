@@ -1,4 +1,4 @@
-//! Packets waiting for address resolution (RFC 4861 §7.2.2).
+//! Packets waiting for address resolution ([RFC 4861 §7.2.2]).
 //!
 //! A fixed number of slots and a fixed byte budget shared by all
 //! neighbors. Packets are stored back to back in slot order; removing one
@@ -7,11 +7,13 @@
 //!
 //! Rules:
 //! - at most `per_neighbor` packets per neighbor; a new arrival replaces
-//!   that neighbor's oldest (RFC 4861 §7.2.2: "the new arrival SHOULD
+//!   that neighbor's oldest ([RFC 4861 §7.2.2]: "the new arrival SHOULD
 //!   replace the oldest entry");
 //! - a packet that does not fit the slots or the byte budget is refused;
 //! - when resolution fails the neighbor's packets are kept, marked failed,
 //!   until the engine has answered each with a Destination Unreachable.
+//!
+//! [RFC 4861 §7.2.2]: https://www.rfc-editor.org/rfc/rfc4861#section-7.2.2
 
 /// Who a queued packet waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,11 +1,15 @@
-//! The destination cache (RFC 4861 §5.2): the next hop chosen for each
+//! The destination cache ([RFC 4861 §5.2]): the next hop chosen for each
 //! off-link destination, and the next hops Redirects taught us (§8.3).
 //!
 //! Entries computed by next-hop determination are dropped whenever the
 //! routing inputs change (routers, routes, prefixes, reachability:
-//! RFC 4191 §3.3, RFC 4861 §6.3.5), so the next packet chooses again;
+//! [RFC 4191 §3.3], [RFC 4861 §6.3.5]), so the next packet chooses again;
 //! Redirect entries stay until their next hop fails. When full, the least
 //! recently used entry goes, computed ones before redirects.
+//!
+//! [RFC 4861 §5.2]: https://www.rfc-editor.org/rfc/rfc4861#section-5.2
+//! [RFC 4191 §3.3]: https://www.rfc-editor.org/rfc/rfc4191#section-3.3
+//! [RFC 4861 §6.3.5]: https://www.rfc-editor.org/rfc/rfc4861#section-6.3.5
 
 use core::net::Ipv6Addr;
 

@@ -1,15 +1,18 @@
 //! Recursive DNS servers and search domains from Router Advertisements
-//! (RFC 8106 §5.3.1, §6).
+//! ([RFC 8106 §5.3.1], §6).
 //!
 //! Each list holds [`DNS_SERVERS`] (or [`SEARCH_DOMAINS`]) entries with
 //! their expiry. For every address (or name) of an option: lifetime zero
 //! deletes it; a known one gets the new expiry; a new one is inserted
 //! ahead of the existing entries, in the option's order, and a full list
-//! gives up the entry that expires first (RFC 8106 §6.2 steps b–d).
+//! gives up the entry that expires first ([RFC 8106 §6.2] steps b–d).
 //!
 //! Search domains are stored in [`SEARCH_DOMAIN_MAX_LEN`]-byte slots to
 //! keep RAM small on microcontrollers; a longer name is not stored, and
 //! the stack counts it.
+//!
+//! [RFC 8106 §5.3.1]: https://www.rfc-editor.org/rfc/rfc8106#section-5.3.1
+//! [RFC 8106 §6.2]: https://www.rfc-editor.org/rfc/rfc8106#section-6.2
 
 use core::fmt;
 use core::net::Ipv6Addr;
@@ -17,7 +20,9 @@ use core::net::Ipv6Addr;
 use crate::time::{Clock, Expiry, Instant};
 use crate::wire::DomainName;
 
-/// DNS servers kept (RFC 8106 §5.3.1 recommends at least three).
+/// DNS servers kept ([RFC 8106 §5.3.1] recommends at least three).
+///
+/// [RFC 8106 §5.3.1]: https://www.rfc-editor.org/rfc/rfc8106#section-5.3.1
 pub const DNS_SERVERS: usize = 3;
 /// Search domains kept.
 pub const SEARCH_DOMAINS: usize = 3;

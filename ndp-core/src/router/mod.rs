@@ -1,23 +1,31 @@
 //! Router and prefix discovery for a host: the default router list with
 //! preferences, more-specific routes, the on-link prefix list, next-hop
-//! selection and the destination cache (RFC 4861 §5.2, §6.3; RFC 4191 as
-//! a "type C" host), Router Solicitation timing (RFC 7559) and DNS
-//! configuration (RFC 8106).
+//! selection and the destination cache ([RFC 4861 §5.2], §6.3; [RFC 4191] as
+//! a "type C" host), Router Solicitation timing ([RFC 7559]) and DNS
+//! configuration ([RFC 8106]).
 //!
 //! Problems solved here:
 //! - know which routers may forward our traffic, for how long, and which
 //!   one to use for a destination: longest matching route, then
-//!   preference, skipping routers NUD found unreachable (RFC 4191 §3.2),
-//!   round-robin when every candidate is suspect (RFC 4861 §6.3.6);
+//!   preference, skipping routers NUD found unreachable ([RFC 4191 §3.2]),
+//!   round-robin when every candidate is suspect ([RFC 4861 §6.3.6]);
 //! - know which prefixes are on-link, so their destinations are resolved
 //!   directly instead of through a router;
 //! - keep all of it in fixed tables that a flood of forged advertisements
-//!   cannot grow or take over (RFC 6583): a router we have actually
+//!   cannot grow or take over ([RFC 6583]): a router we have actually
 //!   reached is never displaced by a newcomer, and existing prefixes and
 //!   routes are refreshed, never pushed out, when the tables are full.
 //!
 //! The tables are plain data with pure methods; [`crate::Stack`] applies
 //! received messages to them and reports the changes as events.
+//!
+//! [RFC 4861 §5.2]: https://www.rfc-editor.org/rfc/rfc4861#section-5.2
+//! [RFC 4191]: https://www.rfc-editor.org/rfc/rfc4191
+//! [RFC 7559]: https://www.rfc-editor.org/rfc/rfc7559
+//! [RFC 8106]: https://www.rfc-editor.org/rfc/rfc8106
+//! [RFC 4191 §3.2]: https://www.rfc-editor.org/rfc/rfc4191#section-3.2
+//! [RFC 4861 §6.3.6]: https://www.rfc-editor.org/rfc/rfc4861#section-6.3.6
+//! [RFC 6583]: https://www.rfc-editor.org/rfc/rfc6583
 
 pub(crate) mod dest;
 #[cfg(feature = "dns")]
@@ -30,26 +38,40 @@ use crate::time::{Clock, Duration, Expiry, Instant};
 use crate::wire::{Lifetime, Preference, in_prefix};
 
 /// Random delay before the first Router Solicitation, at most this
-/// (RFC 4861 §10, §6.3.7).
+/// ([RFC 4861 §10], §6.3.7).
+///
+/// [RFC 4861 §10]: https://www.rfc-editor.org/rfc/rfc4861#section-10
 pub const MAX_RTR_SOLICITATION_DELAY: Duration = Duration::from_secs(1);
-/// First Router Solicitation retransmission timeout: RFC 7559 §2's IRT,
-/// equal to RTR_SOLICITATION_INTERVAL (RFC 4861 §10).
+/// First Router Solicitation retransmission timeout: [RFC 7559 §2]'s IRT,
+/// equal to RTR_SOLICITATION_INTERVAL ([RFC 4861 §10]).
+///
+/// [RFC 7559 §2]: https://www.rfc-editor.org/rfc/rfc7559#section-2
+/// [RFC 4861 §10]: https://www.rfc-editor.org/rfc/rfc4861#section-10
 pub const RTR_SOLICITATION_INTERVAL: Duration = Duration::from_secs(4);
 /// Largest Router Solicitation retransmission timeout before
-/// randomization: RFC 7559 §2's MRT.
+/// randomization: [RFC 7559 §2]'s MRT.
+///
+/// [RFC 7559 §2]: https://www.rfc-editor.org/rfc/rfc7559#section-2
 pub const MAX_RTR_SOLICITATION_INTERVAL: Duration = Duration::from_secs(3600);
-/// Smallest link MTU IPv6 allows (RFC 8200 §5); smaller MTU options are
-/// ignored (RFC 4861 §6.3.4).
+/// Smallest link MTU IPv6 allows ([RFC 8200 §5]); smaller MTU options are
+/// ignored ([RFC 4861 §6.3.4]).
+///
+/// [RFC 8200 §5]: https://www.rfc-editor.org/rfc/rfc8200#section-5
+/// [RFC 4861 §6.3.4]: https://www.rfc-editor.org/rfc/rfc4861#section-6.3.4
 pub const MIN_LINK_MTU: u16 = 1280;
-/// CurHopLimit until a router says otherwise (RFC 4861 §6.3.2: the IANA
+/// CurHopLimit until a router says otherwise ([RFC 4861 §6.3.2]: the IANA
 /// default, 64).
+///
+/// [RFC 4861 §6.3.2]: https://www.rfc-editor.org/rfc/rfc4861#section-6.3.2
 pub const DEFAULT_HOP_LIMIT: u8 = 64;
 
 /// New routers, prefixes, routes and SLAAC addresses admitted at once
-/// before [`NEWCOMER_REFILL`] paces them (RFC 6583 §6). Eight covers a
+/// before [`NEWCOMER_REFILL`] paces them ([RFC 6583 §6]). Eight covers a
 /// router with several prefixes and routes in one advertisement; a flood
 /// of forged advertisements gets the same eight, then one entry per
 /// refill, whatever its rate.
+///
+/// [RFC 6583 §6]: https://www.rfc-editor.org/rfc/rfc6583#section-6
 pub const NEWCOMER_BURST: u16 = 8;
 /// One more newcomer may enter after this long (see [`NEWCOMER_BURST`]).
 /// A router that appears later, or a renumbering, waits at most this
@@ -61,7 +83,9 @@ pub const REFUSAL_REPORT_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Newcomers not admitted, per table, since the last report
 /// ([`crate::Event::Refused`]): the rate limit or a full table turned them
-/// away (RFC 6583 §6).
+/// away ([RFC 6583 §6]).
+///
+/// [RFC 6583 §6]: https://www.rfc-editor.org/rfc/rfc6583#section-6
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Refusals {
@@ -88,7 +112,9 @@ impl Refusals {
     }
 }
 
-/// Default routers kept (RFC 4861 §6.3.4: at least two).
+/// Default routers kept ([RFC 4861 §6.3.4]: at least two).
+///
+/// [RFC 4861 §6.3.4]: https://www.rfc-editor.org/rfc/rfc4861#section-6.3.4
 pub const ROUTERS: usize = 3;
 /// On-link prefixes kept.
 pub const PREFIXES: usize = 4;
@@ -135,7 +161,9 @@ impl Update {
     }
 }
 
-/// A default router (RFC 4861 §6.3.4), as seen by [`crate::Stack::routers`].
+/// A default router ([RFC 4861 §6.3.4]), as seen by [`crate::Stack::routers`].
+///
+/// [RFC 4861 §6.3.4]: https://www.rfc-editor.org/rfc/rfc4861#section-6.3.4
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Router {
@@ -163,7 +191,10 @@ pub(crate) struct RouterList {
 
 impl RouterList {
     /// Apply an advertisement's router lifetime and preference
-    /// (RFC 4861 §6.3.4, RFC 4191 §2.2).
+    /// ([RFC 4861 §6.3.4], [RFC 4191 §2.2]).
+    ///
+    /// [RFC 4861 §6.3.4]: https://www.rfc-editor.org/rfc/rfc4861#section-6.3.4
+    /// [RFC 4191 §2.2]: https://www.rfc-editor.org/rfc/rfc4191#section-2.2
     pub fn update(
         &mut self,
         addr: Ipv6Addr,
@@ -252,8 +283,11 @@ impl RouterList {
             .any(|r| r.addr == *addr && (r.suspect || !r.proven))
     }
 
-    /// `addr` was found REACHABLE: proven, and no longer suspect (RFC 6583
-    /// §6, RFC 4191 §3.2).
+    /// `addr` was found REACHABLE: proven, and no longer suspect ([RFC 6583]
+    /// §6, [RFC 4191 §3.2]).
+    ///
+    /// [RFC 6583]: https://www.rfc-editor.org/rfc/rfc6583
+    /// [RFC 4191 §3.2]: https://www.rfc-editor.org/rfc/rfc4191#section-3.2
     pub fn reached(&mut self, addr: &Ipv6Addr) {
         if let Some(r) = self.entries.iter_mut().find(|r| r.addr == *addr) {
             r.proven = true;
@@ -261,8 +295,10 @@ impl RouterList {
         }
     }
 
-    /// NUD lost `addr` (RFC 4191 §3.2: other routers go first until it
+    /// NUD lost `addr` ([RFC 4191 §3.2]: other routers go first until it
     /// advertises again). `Some(proven)` when it is in the list.
+    ///
+    /// [RFC 4191 §3.2]: https://www.rfc-editor.org/rfc/rfc4191#section-3.2
     pub fn lost(&mut self, addr: &Ipv6Addr) -> Option<bool> {
         let r = self.entries.iter_mut().find(|r| r.addr == *addr)?;
         r.suspect = true;
@@ -277,7 +313,9 @@ impl RouterList {
         self.entries.iter().any(|r| r.addr == *addr && r.suspect)
     }
 
-    /// Remove one router whose lifetime ran out (RFC 4861 §6.3.5).
+    /// Remove one router whose lifetime ran out ([RFC 4861 §6.3.5]).
+    ///
+    /// [RFC 4861 §6.3.5]: https://www.rfc-editor.org/rfc/rfc4861#section-6.3.5
     pub fn expire(&mut self, now: Instant) -> Option<Router> {
         let i = self.entries.iter().position(|r| now.reached(r.expires))?;
         Some(self.entries.remove(i))
@@ -303,8 +341,10 @@ impl RouterList {
     }
 }
 
-/// A more-specific route from a Route Information option (RFC 4191 §2.3),
+/// A more-specific route from a Route Information option ([RFC 4191 §2.3]),
 /// as seen by [`crate::Stack::routes`].
+///
+/// [RFC 4191 §2.3]: https://www.rfc-editor.org/rfc/rfc4191#section-2.3
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Route {
@@ -327,10 +367,12 @@ pub(crate) struct RouteTable {
 }
 
 impl RouteTable {
-    /// Apply one Route Information option from `router` (RFC 4191 §3.1):
+    /// Apply one Route Information option from `router` ([RFC 4191 §3.1]):
     /// located by prefix, length and router; lifetime zero removes it.
     /// Callers drop options with the reserved preference first (§2.3).
     /// A full table refuses newcomers; see [`RouteTable::evict`].
+    ///
+    /// [RFC 4191 §3.1]: https://www.rfc-editor.org/rfc/rfc4191#section-3.1
     #[cfg(any(test, feature = "route-info"))]
     pub fn update(
         &mut self,
@@ -378,8 +420,10 @@ impl RouteTable {
     }
 
     /// Give up the newest route through a router `may_go` names, to make
-    /// room (RFC 6583 §6: the caller lets a proven router's routes
+    /// room ([RFC 6583 §6]: the caller lets a proven router's routes
     /// displace those of routers never proven).
+    ///
+    /// [RFC 6583 §6]: https://www.rfc-editor.org/rfc/rfc6583#section-6
     pub fn evict(&mut self, may_go: impl Fn(&Ipv6Addr) -> bool) -> Option<Route> {
         let i = self.entries.iter().rposition(|r| may_go(&r.router))?;
         Some(self.entries.remove(i))
@@ -400,8 +444,10 @@ impl RouteTable {
     }
 }
 
-/// An on-link prefix (RFC 4861 §6.3.4), as seen by
+/// An on-link prefix ([RFC 4861 §6.3.4]), as seen by
 /// [`crate::Stack::prefixes`].
+///
+/// [RFC 4861 §6.3.4]: https://www.rfc-editor.org/rfc/rfc4861#section-6.3.4
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct OnLinkPrefix {
@@ -420,8 +466,10 @@ pub(crate) struct PrefixList {
 }
 
 impl PrefixList {
-    /// Apply a Prefix Information option with L=1 (RFC 4861 §6.3.4). The
+    /// Apply a Prefix Information option with L=1 ([RFC 4861 §6.3.4]). The
     /// caller has already ignored the link-local prefix.
+    ///
+    /// [RFC 4861 §6.3.4]: https://www.rfc-editor.org/rfc/rfc4861#section-6.3.4
     pub fn update(&mut self, prefix: Ipv6Addr, len: u8, valid: Lifetime, clock: &Clock) -> Update {
         let expires = clock.expiry(valid);
         let found = self

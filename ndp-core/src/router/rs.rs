@@ -1,8 +1,8 @@
-//! When to send Router Solicitations (RFC 4861 §6.3.7, RFC 7559).
+//! When to send Router Solicitations ([RFC 4861 §6.3.7], [RFC 7559]).
 //!
 //! The first goes after a random delay of up to
-//! MAX_RTR_SOLICITATION_DELAY. Retransmissions follow RFC 7559 §2, which
-//! uses RFC 3315 §14's exponential backoff with IRT = 4 s, MRT = 3600 s
+//! MAX_RTR_SOLICITATION_DELAY. Retransmissions follow [RFC 7559 §2], which
+//! uses [RFC 3315 §14]'s exponential backoff with IRT = 4 s, MRT = 3600 s
 //! and no count or duration limit:
 //!
 //! ```text
@@ -12,9 +12,15 @@
 //! ```
 //!
 //! with RAND uniform in [-0.1, +0.1]. They stop once an advertisement with
-//! a non-zero router lifetime arrives (RFC 7559 §2.1); if one arrives
+//! a non-zero router lifetime arrives ([RFC 7559 §2.1]); if one arrives
 //! before the first solicitation, that first one is still sent
-//! (RFC 4861 §6.3.7: "SHOULD send at least one solicitation").
+//! ([RFC 4861 §6.3.7]: "SHOULD send at least one solicitation").
+//!
+//! [RFC 4861 §6.3.7]: https://www.rfc-editor.org/rfc/rfc4861#section-6.3.7
+//! [RFC 7559]: https://www.rfc-editor.org/rfc/rfc7559
+//! [RFC 7559 §2]: https://www.rfc-editor.org/rfc/rfc7559#section-2
+//! [RFC 3315 §14]: https://www.rfc-editor.org/rfc/rfc3315#section-14
+//! [RFC 7559 §2.1]: https://www.rfc-editor.org/rfc/rfc7559#section-2.1
 
 use super::{MAX_RTR_SOLICITATION_DELAY, MAX_RTR_SOLICITATION_INTERVAL, RTR_SOLICITATION_INTERVAL};
 use crate::rng::Rng;
@@ -81,7 +87,9 @@ impl RsSchedule {
         self.sent
     }
 
-    /// A solicitation went out: schedule the next per RFC 3315 §14.
+    /// A solicitation went out: schedule the next per [RFC 3315 §14].
+    ///
+    /// [RFC 3315 §14]: https://www.rfc-editor.org/rfc/rfc3315#section-14
     pub fn on_sent(&mut self, now: Instant, rng: &mut Rng) {
         self.sent = self.sent.saturating_add(1);
         if self.found {

@@ -1,8 +1,15 @@
 //! Address configuration: the link-local address and SLAAC addresses
-//! (RFC 4862), DAD with nonces (RFC 7527), optimistic addresses
-//! (RFC 4429), RFC 7217 identifiers and conflict handling, gratuitous
-//! advertisements (RFC 9131), and the MLD reports for the addresses'
-//! solicited-node groups (RFC 3810).
+//! ([RFC 4862]), DAD with nonces ([RFC 7527]), optimistic addresses
+//! ([RFC 4429]), [RFC 7217] identifiers and conflict handling, gratuitous
+//! advertisements ([RFC 9131]), and the MLD reports for the addresses'
+//! solicited-node groups ([RFC 3810]).
+//!
+//! [RFC 4862]: https://www.rfc-editor.org/rfc/rfc4862
+//! [RFC 7527]: https://www.rfc-editor.org/rfc/rfc7527
+//! [RFC 4429]: https://www.rfc-editor.org/rfc/rfc4429
+//! [RFC 7217]: https://www.rfc-editor.org/rfc/rfc7217
+//! [RFC 9131]: https://www.rfc-editor.org/rfc/rfc9131
+//! [RFC 3810]: https://www.rfc-editor.org/rfc/rfc3810
 
 use super::*;
 use crate::addr::iid::{self, IidMode};
@@ -180,24 +187,32 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// device may now be on another link altogether, so, like Linux on
     /// carrier up:
     ///
-    /// - DAD runs again for every address (RFC 4862 §5.4: an address is
+    /// - DAD runs again for every address ([RFC 4862 §5.4]: an address is
     ///   checked whenever the interface is (re)initialized). Addresses stay
-    ///   usable while it runs where optimistic DAD allows it (RFC 4429
+    ///   usable while it runs where optimistic DAD allows it ([RFC 4429]
     ///   §3.3: a SLAAC address only once a router's link-layer address is
     ///   known); otherwise, and for deprecated addresses, they are
     ///   tentative until it ends. A conflict is handled as at boot
-    ///   (RFC 7217 §6).
-    /// - Global addresses are announced to the routers again (RFC 9131).
-    /// - The solicited-node groups are reported again (RFC 3810 §6.1: a
+    ///   ([RFC 7217 §6]).
+    /// - Global addresses are announced to the routers again ([RFC 9131]).
+    /// - The solicited-node groups are reported again ([RFC 3810 §6.1]: a
     ///   router on a new link has never heard them).
     /// - Routers are solicited again, after the random initial delay and
-    ///   with RFC 7559's backoff (RFC 4861 §6.3.7: the interface became
+    ///   with [RFC 7559]'s backoff ([RFC 4861 §6.3.7]: the interface became
     ///   enabled).
     ///
     /// Neighbors, routers, prefixes and lifetimes are kept: NUD and the
     /// next advertisements correct them if the link changed. Nothing needs
     /// to be called when the link goes down: what is sent meanwhile is
     /// lost, as on any cable, and the engine's timers go on.
+    ///
+    /// [RFC 4862 §5.4]: https://www.rfc-editor.org/rfc/rfc4862#section-5.4
+    /// [RFC 4429]: https://www.rfc-editor.org/rfc/rfc4429
+    /// [RFC 7217 §6]: https://www.rfc-editor.org/rfc/rfc7217#section-6
+    /// [RFC 9131]: https://www.rfc-editor.org/rfc/rfc9131
+    /// [RFC 3810 §6.1]: https://www.rfc-editor.org/rfc/rfc3810#section-6.1
+    /// [RFC 7559]: https://www.rfc-editor.org/rfc/rfc7559
+    /// [RFC 4861 §6.3.7]: https://www.rfc-editor.org/rfc/rfc4861#section-6.3.7
     #[inline(never)]
     pub fn link_up(&mut self, now: Instant) {
         self.advance(now);

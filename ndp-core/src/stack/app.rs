@@ -3,12 +3,15 @@
 //! static addresses.
 //!
 //! Both go through the same machinery as the engine's: application groups
-//! are reported by the MLDv2 listener (RFC 3810) and answered in queries;
+//! are reported by the MLDv2 listener ([RFC 3810]) and answered in queries;
 //! static addresses join their solicited-node group and pass DAD before
-//! they are used (RFC 4862 §5.4: "Duplicate Address Detection MUST be
+//! they are used ([RFC 4862 §5.4]: "Duplicate Address Detection MUST be
 //! performed on all unicast addresses prior to assigning them to an
 //! interface, regardless of whether they are obtained through stateless
 //! autoconfiguration, DHCPv6, or manual configuration").
+//!
+//! [RFC 3810]: https://www.rfc-editor.org/rfc/rfc3810
+//! [RFC 4862 §5.4]: https://www.rfc-editor.org/rfc/rfc4862#section-5.4
 
 use super::*;
 use crate::addr::{ADDRESSES, Origin};
@@ -93,7 +96,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 {
     /// Listen to `group` on behalf of the application, e.g. mDNS's
     /// `ff02::fb` or LLMNR's `ff02::1:3`. The MLDv2 listener reports it
-    /// (RFC 3810 §6.1) and includes it in its answers to queries, and
+    /// ([RFC 3810 §6.1]) and includes it in its answers to queries, and
     /// [`Stack::multicast_groups`] lists it for the NIC's filter.
     /// Joining a group that is already listened to (all-nodes, or one
     /// joined before) does nothing.
@@ -105,6 +108,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// s.join_group(Instant::ZERO, mdns.get()).unwrap();
     /// assert!(s.multicast_groups().any(|g| g == mdns));
     /// ```
+    ///
+    /// [RFC 3810 §6.1]: https://www.rfc-editor.org/rfc/rfc3810#section-6.1
     pub fn join_group(&mut self, now: Instant, group: Ipv6Addr) -> Result<(), GroupError> {
         self.advance(now);
         let g = MulticastAddr::new(group).ok_or(GroupError::NotMulticast)?;
@@ -129,8 +134,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     }
 
     /// Stop listening to `group` for the application; the leave is
-    /// reported (RFC 3810 §6.1) unless the engine itself still needs the
+    /// reported ([RFC 3810 §6.1]) unless the engine itself still needs the
     /// group. Returns false if the application had not joined it.
+    ///
+    /// [RFC 3810 §6.1]: https://www.rfc-editor.org/rfc/rfc3810#section-6.1
     pub fn leave_group(&mut self, now: Instant, group: Ipv6Addr) -> bool {
         self.advance(now);
         let Some(i) = self.app.groups.iter().position(|g| g.get() == group) else {
@@ -148,11 +155,11 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     }
 
     /// Add a manually configured address. Like every address it is
-    /// tentative until DAD passes (RFC 4862 §5.4; optimistic where
-    /// [`Config::optimistic_dad`] allows it, RFC 4429 §3.1), joins its
+    /// tentative until DAD passes ([RFC 4862 §5.4]; optimistic where
+    /// [`Config::optimistic_dad`] allows it, [RFC 4429 §3.1]), joins its
     /// solicited-node group first (§5.4.2), and is defended and answered
     /// for once assigned. Its lifetimes are infinite and Router
-    /// Advertisements never change them (RFC 4862 §5.5.3 concerns
+    /// Advertisements never change them ([RFC 4862 §5.5.3] concerns
     /// autoconfigured addresses only). A conflict marks it duplicate and
     /// reports [`Event::AddressFailed`]; DAD is then tried again with the
     /// same capped backoff as a MAC-based address, since a static address
@@ -167,6 +174,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// // No router's link-layer address is known yet, so not optimistic.
     /// assert_eq!(a.state, AddrState::Tentative);
     /// ```
+    ///
+    /// [RFC 4862 §5.4]: https://www.rfc-editor.org/rfc/rfc4862#section-5.4
+    /// [RFC 4429 §3.1]: https://www.rfc-editor.org/rfc/rfc4429#section-3.1
+    /// [RFC 4862 §5.5.3]: https://www.rfc-editor.org/rfc/rfc4862#section-5.5.3
     pub fn add_static_address(
         &mut self,
         now: Instant,

@@ -29,10 +29,12 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// With `drained` (`poll_transmit` just returned `None`, nothing else
     /// called since): nothing is left due at the engine's time, so
     /// `poll_at` is `None` or later than it, and nothing is kept past its
-    /// lifetime. A disabled interface (RFC 4862 §5.4.5) runs only its
+    /// lifetime. A disabled interface ([RFC 4862 §5.4.5]) runs only its
     /// link-local address's DAD and holds no other address.
     ///
     /// Not part of the API: for fuzzing and tests.
+    ///
+    /// [RFC 4862 §5.4.5]: https://www.rfc-editor.org/rfc/rfc4862#section-5.4.5
     #[doc(hidden)]
     pub fn check_invariants(&self, drained: bool) -> Result<(), &'static str> {
         self.check_neighbors()?;

@@ -274,7 +274,9 @@ pub struct Transmit {
     pub kind: TransmitKind,
 }
 
-/// The next hop of a destination (RFC 4861 §5.2).
+/// The next hop of a destination ([RFC 4861 §5.2]).
+///
+/// [RFC 4861 §5.2]: https://www.rfc-editor.org/rfc/rfc4861#section-5.2
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum NextHop {
@@ -617,7 +619,7 @@ impl Stack {
     /// once):
     ///
     /// - with the `stable-iid` feature (on by default), [`Config::new`]
-    ///   selects an RFC 7217 stable identifier: HMAC-SHA256 keyed with
+    ///   selects an [RFC 7217] stable identifier: HMAC-SHA256 keyed with
     ///   `config.secret` (all zeros from [`Config::new`]: a board sets
     ///   its own) over the prefix, `config.mac` and a DAD counter (see
     ///   [`crate::addr::iid`]);
@@ -625,6 +627,8 @@ impl Stack {
     ///   `config.mac`. Asking for stable identifiers in a build without
     ///   the feature forms no address: the stack reports
     ///   [`Event::AddressFailed`] instead.
+    ///
+    /// [RFC 7217]: https://www.rfc-editor.org/rfc/rfc7217
     pub fn new(config: Config, now: Instant) -> Self {
         Self::with_capacity(config, now)
     }
@@ -807,7 +811,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         &self.config
     }
 
-    /// Current ReachableTime (randomized, RFC 4861 §6.3.2).
+    /// Current ReachableTime (randomized, [RFC 4861 §6.3.2]).
+    ///
+    /// [RFC 4861 §6.3.2]: https://www.rfc-editor.org/rfc/rfc4861#section-6.3.2
     pub fn reachable_time(&self) -> Duration {
         self.reachable.current
     }
@@ -822,7 +828,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         self.discovery.routers.iter().copied()
     }
 
-    /// More-specific routes (RFC 4191). With the `route-info` feature.
+    /// More-specific routes ([RFC 4191]). With the `route-info` feature.
+    ///
+    /// [RFC 4191]: https://www.rfc-editor.org/rfc/rfc4191
     #[cfg(feature = "route-info")]
     pub fn routes(&self) -> impl Iterator<Item = Route> + '_ {
         self.discovery.routes.iter().copied()
@@ -838,15 +846,19 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         self.dests.iter().copied()
     }
 
-    /// DNS servers in preference order (RFC 8106). With the `dns`
+    /// DNS servers in preference order ([RFC 8106]). With the `dns`
     /// feature.
+    ///
+    /// [RFC 8106]: https://www.rfc-editor.org/rfc/rfc8106
     #[cfg(feature = "dns")]
     pub fn dns_servers(&self) -> impl Iterator<Item = Ipv6Addr> + '_ {
         self.discovery.dns_servers.iter().copied()
     }
 
-    /// DNS search domains in preference order (RFC 8106). With the `dns`
+    /// DNS search domains in preference order ([RFC 8106]). With the `dns`
     /// feature.
+    ///
+    /// [RFC 8106]: https://www.rfc-editor.org/rfc/rfc8106
     #[cfg(feature = "dns")]
     pub fn search_domains(&self) -> impl Iterator<Item = SearchDomain> + '_ {
         self.discovery.search.iter().copied()
@@ -858,7 +870,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         self.link_mtu
     }
 
-    /// Hop limit for outgoing packets (CurHopLimit, RFC 4861 §6.3.2).
+    /// Hop limit for outgoing packets (CurHopLimit, [RFC 4861 §6.3.2]).
+    ///
+    /// [RFC 4861 §6.3.2]: https://www.rfc-editor.org/rfc/rfc4861#section-6.3.2
     pub fn hop_limit(&self) -> u8 {
         self.hop_limit
     }
@@ -877,7 +891,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// solicited-node groups and the application's groups
     /// ([`Stack::join_group`]). A NIC's multicast filter should pass these
     /// (their Ethernet addresses: [`MulticastAddr::mac`]), and packets to
-    /// any other group are not for this host (RFC 4291 §2.7).
+    /// any other group are not for this host ([RFC 4291 §2.7]).
+    ///
+    /// [RFC 4291 §2.7]: https://www.rfc-editor.org/rfc/rfc4291#section-2.7
     pub fn multicast_groups(&self) -> impl Iterator<Item = MulticastAddr> + '_ {
         core::iter::once(MulticastAddr::ALL_NODES).chain(self.local.mld.joined())
     }
@@ -892,7 +908,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     }
 
     /// IPv6 was disabled after a duplicate MAC-based link-local address
-    /// (RFC 4862 §5.4.5).
+    /// ([RFC 4862 §5.4.5]).
+    ///
+    /// [RFC 4862 §5.4.5]: https://www.rfc-editor.org/rfc/rfc4862#section-5.4.5
     pub fn is_disabled(&self) -> bool {
         self.disabled
     }

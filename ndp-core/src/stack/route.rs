@@ -5,7 +5,7 @@ use super::*;
 impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>
 {
-    /// The next hop for `dst` (RFC 4861 §5.2) and its link-layer address,
+    /// The next hop for `dst` ([RFC 4861 §5.2]) and its link-layer address,
     /// starting address resolution when it is unknown. Sending to the
     /// result counts as use for NUD (a STALE neighbor moves to DELAY), so
     /// call this only for a packet that is actually sent.
@@ -14,6 +14,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// their own next hop; others go to the router chosen by
     /// [`Stack::next_hop`]'s rules, and the choice is kept in the
     /// destination cache.
+    ///
+    /// [RFC 4861 §5.2]: https://www.rfc-editor.org/rfc/rfc4861#section-5.2
     #[must_use = "the next hop says where to send the packet"]
     #[inline(never)]
     pub fn route(&mut self, now: Instant, dst: Ipv6Addr) -> Result<NextHop, RouteError> {
@@ -37,17 +39,20 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         r
     }
 
-    /// Next-hop determination (RFC 4861 §5.2) for unicast `dst`, without
+    /// Next-hop determination ([RFC 4861 §5.2]) for unicast `dst`, without
     /// resolving it: the destination cache first; else `dst` itself when
     /// it is link-local or under an on-link prefix; else a router chosen as
-    /// a type C host does (RFC 4191 §3.2: longest matching route, then
+    /// a type C host does ([RFC 4191 §3.2]: longest matching route, then
     /// preference, skipping suspect routers), which the destination cache
-    /// keeps. `None` when there is no route (RFC 4191 §3.2: no matching
+    /// keeps. `None` when there is no route ([RFC 4191 §3.2]: no matching
     /// route means no route to destination).
     ///
     /// A destination it chooses a router for is kept in the destination
     /// cache, as [`Stack::route`] and [`Stack::send`] keep it, so `now`
     /// is the time of the call, as for them.
+    ///
+    /// [RFC 4861 §5.2]: https://www.rfc-editor.org/rfc/rfc4861#section-5.2
+    /// [RFC 4191 §3.2]: https://www.rfc-editor.org/rfc/rfc4191#section-3.2
     pub fn next_hop(&mut self, now: Instant, dst: Ipv6Addr) -> Option<Ipv6Addr> {
         self.advance(now);
         self.choose_next_hop(dst)
@@ -80,9 +85,11 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     }
 
     /// The router that traffic with no more-specific route goes to now:
-    /// the best default router by preference and reachability (RFC 4191
+    /// the best default router by preference and reachability ([RFC 4191]
     /// §3.2), or `None` without one. For mirroring into another IP stack's
     /// route table; [`Stack::send`] chooses per destination by itself.
+    ///
+    /// [RFC 4191]: https://www.rfc-editor.org/rfc/rfc4191
     pub fn default_router(&self) -> Option<Ipv6Addr> {
         self.select(&Ipv6Addr::UNSPECIFIED, None)
     }
@@ -155,7 +162,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 
     /// Send an IPv6 packet: find its next hop and either say which MAC to
     /// frame it to, or keep a copy until the next hop is resolved
-    /// (RFC 4861 §7.2.2). Every refusal is counted in [`Stats`].
+    /// ([RFC 4861 §7.2.2]). Every refusal is counted in [`Stats`].
+    ///
+    /// [RFC 4861 §7.2.2]: https://www.rfc-editor.org/rfc/rfc4861#section-7.2.2
     #[must_use = "on `Dispatch::Transmit` the caller sends the packet itself"]
     #[inline(never)]
     pub fn send(&mut self, now: Instant, packet: &[u8]) -> Result<Dispatch, SendError> {
@@ -241,8 +250,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         Some(e.mac())
     }
 
-    /// Upper-layer reachability confirmation (RFC 4861 §7.3.1): the caller
+    /// Upper-layer reachability confirmation ([RFC 4861 §7.3.1]): the caller
     /// saw forward progress with `neighbor` (a TCP ACK for new data, say).
+    ///
+    /// [RFC 4861 §7.3.1]: https://www.rfc-editor.org/rfc/rfc4861#section-7.3.1
     pub fn confirm_reachable(&mut self, now: Instant, neighbor: &Ipv6Addr) {
         self.advance(now);
         let reachable = self.reachable.get(self.clock.now, &mut self.rng);

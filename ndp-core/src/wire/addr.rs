@@ -3,13 +3,16 @@
 //!
 //! Problems solved here:
 //! - a neighbor solicitation must go to the *solicited-node* group of its
-//!   target (RFC 4291 §2.7.1), which is easy to get subtly wrong by hand;
+//!   target ([RFC 4291 §2.7.1]), which is easy to get subtly wrong by hand;
 //! - every IPv6 multicast group maps to an Ethernet group address
-//!   33:33:xx:xx:xx:xx (RFC 2464 §7), needed both to send and to program a
+//!   33:33:xx:xx:xx:xx ([RFC 2464 §7]), needed both to send and to program a
 //!   NIC's multicast filter;
 //! - functions that need a unicast or multicast address take a typed
 //!   [`UnicastAddr`] or [`MulticastAddr`], so the check happens once at the
 //!   boundary instead of at every use.
+//!
+//! [RFC 4291 §2.7.1]: https://www.rfc-editor.org/rfc/rfc4291#section-2.7.1
+//! [RFC 2464 §7]: https://www.rfc-editor.org/rfc/rfc2464#section-7
 
 use core::fmt;
 use core::net::Ipv6Addr;
@@ -43,7 +46,7 @@ impl MacAddr {
         self.0[0] & 0x02 != 0
     }
 
-    /// The modified EUI-64 interface identifier of RFC 4291 Appendix A:
+    /// The modified EUI-64 interface identifier of [RFC 4291] Appendix A:
     /// `ff:fe` inserted in the middle and the U/L bit inverted.
     ///
     /// ```
@@ -51,6 +54,8 @@ impl MacAddr {
     /// let mac = MacAddr([0x02, 0x00, 0x5e, 0x00, 0x53, 0x20]);
     /// assert_eq!(mac.modified_eui64(), [0x00, 0x00, 0x5e, 0xff, 0xfe, 0x00, 0x53, 0x20]);
     /// ```
+    ///
+    /// [RFC 4291]: https://www.rfc-editor.org/rfc/rfc4291
     pub const fn modified_eui64(&self) -> [u8; 8] {
         let m = self.0;
         [m[0] ^ 0x02, m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]]
@@ -64,7 +69,9 @@ impl fmt::Display for MacAddr {
     }
 }
 
-/// `fe80::/10`, the link-local unicast prefix (RFC 4291 §2.5.6).
+/// `fe80::/10`, the link-local unicast prefix ([RFC 4291 §2.5.6]).
+///
+/// [RFC 4291 §2.5.6]: https://www.rfc-editor.org/rfc/rfc4291#section-2.5.6
 pub const fn is_link_local(addr: &Ipv6Addr) -> bool {
     let o = addr.octets();
     o[0] == 0xfe && (o[1] & 0xc0) == 0x80
@@ -96,7 +103,9 @@ pub fn prefix_of(addr: &Ipv6Addr, len: u8) -> Ipv6Addr {
 }
 
 /// `ff02::1:ff00:0/104`, a solicited-node multicast address
-/// (RFC 4291 §2.7.1).
+/// ([RFC 4291 §2.7.1]).
+///
+/// [RFC 4291 §2.7.1]: https://www.rfc-editor.org/rfc/rfc4291#section-2.7.1
 pub const fn is_solicited_node(addr: &Ipv6Addr) -> bool {
     let o = addr.octets();
     let p = SOLICITED_NODE_PREFIX;
@@ -146,8 +155,10 @@ impl UnicastAddr {
         self.0
     }
 
-    /// The link-local address `fe80::/64` + `iid` (RFC 4291 §2.5.6), which
+    /// The link-local address `fe80::/64` + `iid` ([RFC 4291 §2.5.6]), which
     /// is always unicast.
+    ///
+    /// [RFC 4291 §2.5.6]: https://www.rfc-editor.org/rfc/rfc4291#section-2.5.6
     pub const fn link_local(iid: [u8; 8]) -> Self {
         let i = iid;
         UnicastAddr(Ipv6Addr::from_octets([
@@ -161,13 +172,15 @@ impl UnicastAddr {
     }
 
     /// The solicited-node multicast group of this address: `ff02::1:ff`
-    /// followed by the low 24 bits of the address (RFC 4291 §2.7.1).
+    /// followed by the low 24 bits of the address ([RFC 4291 §2.7.1]).
     ///
     /// ```
     /// use ndp_core::wire::UnicastAddr;
     /// let a = UnicastAddr::new("2001:db8::5eff:fe00:5320".parse().unwrap()).unwrap();
     /// assert_eq!(a.solicited_node().get(), "ff02::1:ff00:5320".parse::<core::net::Ipv6Addr>().unwrap());
     /// ```
+    ///
+    /// [RFC 4291 §2.7.1]: https://www.rfc-editor.org/rfc/rfc4291#section-2.7.1
     pub const fn solicited_node(&self) -> MulticastAddr {
         let o = self.0.octets();
         let p = SOLICITED_NODE_PREFIX;
@@ -196,13 +209,19 @@ impl From<UnicastAddr> for Ipv6Addr {
 pub struct MulticastAddr(Ipv6Addr);
 
 impl MulticastAddr {
-    /// `ff02::1`, all nodes on the link (RFC 4291 §2.7.1).
+    /// `ff02::1`, all nodes on the link ([RFC 4291 §2.7.1]).
+    ///
+    /// [RFC 4291 §2.7.1]: https://www.rfc-editor.org/rfc/rfc4291#section-2.7.1
     pub const ALL_NODES: MulticastAddr = MulticastAddr(Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1));
-    /// `ff02::2`, all routers on the link (RFC 4291 §2.7.1).
+    /// `ff02::2`, all routers on the link ([RFC 4291 §2.7.1]).
+    ///
+    /// [RFC 4291 §2.7.1]: https://www.rfc-editor.org/rfc/rfc4291#section-2.7.1
     pub const ALL_ROUTERS: MulticastAddr =
         MulticastAddr(Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 2));
     /// `ff02::16`, all MLDv2-capable routers, where MLDv2 reports go
-    /// (RFC 3810 §5.2.14).
+    /// ([RFC 3810 §5.2.14]).
+    ///
+    /// [RFC 3810 §5.2.14]: https://www.rfc-editor.org/rfc/rfc3810#section-5.2.14
     pub const ALL_MLDV2_ROUTERS: MulticastAddr =
         MulticastAddr(Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x16));
 
@@ -226,12 +245,14 @@ impl MulticastAddr {
     }
 
     /// The Ethernet group address this group is sent to: `33:33` followed
-    /// by the low 32 bits of the address (RFC 2464 §7).
+    /// by the low 32 bits of the address ([RFC 2464 §7]).
     ///
     /// ```
     /// use ndp_core::wire::{MacAddr, MulticastAddr};
     /// assert_eq!(MulticastAddr::ALL_NODES.mac(), MacAddr([0x33, 0x33, 0, 0, 0, 1]));
     /// ```
+    ///
+    /// [RFC 2464 §7]: https://www.rfc-editor.org/rfc/rfc2464#section-7
     pub const fn mac(&self) -> MacAddr {
         let o = self.0.octets();
         MacAddr([0x33, 0x33, o[12], o[13], o[14], o[15]])

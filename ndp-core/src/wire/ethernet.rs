@@ -1,5 +1,5 @@
 //! Ethernet II framing: the 14-byte header in front of every packet on an
-//! Ethernet link (IPv6 over Ethernet: RFC 2464 §3).
+//! Ethernet link (IPv6 over Ethernet: [RFC 2464 §3]).
 //!
 //! The engine itself works on IPv6 packets; this is for the code around
 //! it, so an adapter (ndp-smoltcp), the test simulator and a board with
@@ -19,16 +19,24 @@
 //! let (got, body) = EthernetHeader::parse(&frame).unwrap();
 //! assert_eq!((got, body.len()), (header, 4));
 //! ```
+//!
+//! [RFC 2464 §3]: https://www.rfc-editor.org/rfc/rfc2464#section-3
 
 use super::{Error, MacAddr, Result};
 
 /// Length of the header: destination, source, EtherType.
 pub const HEADER_LEN: usize = 14;
-/// EtherType of IPv4 (RFC 894).
+/// EtherType of IPv4 ([RFC 894]).
+///
+/// [RFC 894]: https://www.rfc-editor.org/rfc/rfc894
 pub const ETHERTYPE_IPV4: u16 = 0x0800;
-/// EtherType of ARP (RFC 826).
+/// EtherType of ARP ([RFC 826]).
+///
+/// [RFC 826]: https://www.rfc-editor.org/rfc/rfc826
 pub const ETHERTYPE_ARP: u16 = 0x0806;
-/// EtherType of IPv6 (RFC 2464 §3).
+/// EtherType of IPv6 ([RFC 2464 §3]).
+///
+/// [RFC 2464 §3]: https://www.rfc-editor.org/rfc/rfc2464#section-3
 pub const ETHERTYPE_IPV6: u16 = 0x86dd;
 
 /// An Ethernet II header.

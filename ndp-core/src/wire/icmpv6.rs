@@ -1,12 +1,18 @@
-//! The ICMPv6 header shared by every message (RFC 4443 §2.1) and its
-//! checksum over the IPv6 pseudo-header (RFC 4443 §2.3, RFC 8200 §8.1).
+//! The ICMPv6 header shared by every message ([RFC 4443 §2.1]) and its
+//! checksum over the IPv6 pseudo-header ([RFC 4443 §2.3], [RFC 8200 §8.1]).
+//!
+//! [RFC 4443 §2.1]: https://www.rfc-editor.org/rfc/rfc4443#section-2.1
+//! [RFC 4443 §2.3]: https://www.rfc-editor.org/rfc/rfc4443#section-2.3
+//! [RFC 8200 §8.1]: https://www.rfc-editor.org/rfc/rfc8200#section-8.1
 
 use core::net::Ipv6Addr;
 
 use super::bytes;
 use super::{Error, Result};
 
-/// Next Header value of ICMPv6 (RFC 8200 §4, IANA protocol numbers).
+/// Next Header value of ICMPv6 ([RFC 8200 §4], IANA protocol numbers).
+///
+/// [RFC 8200 §4]: https://www.rfc-editor.org/rfc/rfc8200#section-4
 pub const NEXT_HEADER_ICMPV6: u8 = 58;
 
 /// ICMPv6 message types this codec knows (IANA ICMPv6 parameters).
@@ -56,8 +62,10 @@ impl MessageType {
         })
     }
 
-    /// Part of Neighbor Discovery proper (RFC 4861), as opposed to MLD or
+    /// Part of Neighbor Discovery proper ([RFC 4861]), as opposed to MLD or
     /// ICMPv6 errors: these must arrive with hop limit 255 and code 0.
+    ///
+    /// [RFC 4861]: https://www.rfc-editor.org/rfc/rfc4861
     pub const fn is_ndp(self) -> bool {
         matches!(
             self,
@@ -69,7 +77,10 @@ impl MessageType {
         )
     }
 
-    /// Part of MLD (RFC 2710, RFC 3810): sent with hop limit 1.
+    /// Part of MLD ([RFC 2710], [RFC 3810]): sent with hop limit 1.
+    ///
+    /// [RFC 2710]: https://www.rfc-editor.org/rfc/rfc2710
+    /// [RFC 3810]: https://www.rfc-editor.org/rfc/rfc3810
     pub const fn is_mld(self) -> bool {
         matches!(
             self,
@@ -122,12 +133,16 @@ impl<'a> Packet<'a> {
         self.buf.is_empty()
     }
 
-    /// Type field (RFC 4443 §2.1).
+    /// Type field ([RFC 4443 §2.1]).
+    ///
+    /// [RFC 4443 §2.1]: https://www.rfc-editor.org/rfc/rfc4443#section-2.1
     pub fn msg_type(&self) -> u8 {
         bytes::u8_at(self.buf, field::TYPE).unwrap_or(0)
     }
 
-    /// Code field (RFC 4443 §2.1).
+    /// Code field ([RFC 4443 §2.1]).
+    ///
+    /// [RFC 4443 §2.1]: https://www.rfc-editor.org/rfc/rfc4443#section-2.1
     pub fn code(&self) -> u8 {
         bytes::u8_at(self.buf, field::CODE).unwrap_or(0)
     }
@@ -143,8 +158,10 @@ impl<'a> Packet<'a> {
     }
 
     /// True when the checksum is right for this source and destination
-    /// (RFC 4443 §2.3: the sum over pseudo-header and message, checksum
+    /// ([RFC 4443 §2.3]: the sum over pseudo-header and message, checksum
     /// field included, is all ones).
+    ///
+    /// [RFC 4443 §2.3]: https://www.rfc-editor.org/rfc/rfc4443#section-2.3
     pub fn verify_checksum(&self, src: &Ipv6Addr, dst: &Ipv6Addr) -> bool {
         ones_complement_sum(src, dst, self.buf) == 0xffff
     }
@@ -166,7 +183,7 @@ pub fn fill_checksum(buf: &mut [u8], src: &Ipv6Addr, dst: &Ipv6Addr) -> Result<(
 }
 
 /// The ICMPv6 checksum of `msg` (with its checksum field taken as it is)
-/// over the IPv6 pseudo-header of RFC 8200 §8.1: source, destination,
+/// over the IPv6 pseudo-header of [RFC 8200 §8.1]: source, destination,
 /// upper-layer length (32 bits), three zero bytes and next header 58.
 ///
 /// ```
@@ -178,6 +195,8 @@ pub fn fill_checksum(buf: &mut [u8], src: &Ipv6Addr, dst: &Ipv6Addr) -> Result<(
 /// icmpv6::fill_checksum(&mut rs, &src, &dst).unwrap();
 /// assert!(icmpv6::Packet::new_checked(&rs).unwrap().verify_checksum(&src, &dst));
 /// ```
+///
+/// [RFC 8200 §8.1]: https://www.rfc-editor.org/rfc/rfc8200#section-8.1
 pub fn checksum(src: &Ipv6Addr, dst: &Ipv6Addr, msg: &[u8]) -> u16 {
     !ones_complement_sum(src, dst, msg)
 }

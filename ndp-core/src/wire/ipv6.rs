@@ -1,9 +1,13 @@
-//! The IPv6 header (RFC 8200 §3) and the Hop-by-Hop Router Alert that MLD
-//! messages carry (RFC 2711, RFC 3810 §5).
+//! The IPv6 header ([RFC 8200 §3]) and the Hop-by-Hop Router Alert that MLD
+//! messages carry ([RFC 2711], [RFC 3810 §5]).
 //!
 //! The engine writes whole IPv6 packets (so an adapter only adds the
 //! Ethernet header) and reads the destination of packets it is asked to
 //! send.
+//!
+//! [RFC 8200 §3]: https://www.rfc-editor.org/rfc/rfc8200#section-3
+//! [RFC 2711]: https://www.rfc-editor.org/rfc/rfc2711
+//! [RFC 3810 §5]: https://www.rfc-editor.org/rfc/rfc3810#section-5
 
 use core::net::Ipv6Addr;
 
@@ -21,11 +25,15 @@ mod field {
     pub const PAYLOAD: usize = 40;
 }
 
-/// Next Header value of the Hop-by-Hop Options header (RFC 8200 §4.3).
+/// Next Header value of the Hop-by-Hop Options header ([RFC 8200 §4.3]).
+///
+/// [RFC 8200 §4.3]: https://www.rfc-editor.org/rfc/rfc8200#section-4.3
 pub const NEXT_HEADER_HOP_BY_HOP: u8 = 0;
 
-/// Length of a Hop-by-Hop header holding only a Router Alert (RFC 2711):
+/// Length of a Hop-by-Hop header holding only a Router Alert ([RFC 2711]):
 /// next header, length 0, the 4-byte option, and a 2-byte PadN.
+///
+/// [RFC 2711]: https://www.rfc-editor.org/rfc/rfc2711
 pub const ROUTER_ALERT_HBH_LEN: usize = 8;
 
 /// The fields of a fixed IPv6 header the engine uses. Traffic class and
@@ -81,8 +89,10 @@ impl Ipv6Header {
 }
 
 /// Write a Hop-by-Hop Options header carrying a Router Alert with value 0
-/// ("Multicast Listener Discovery message", RFC 2711 §2.1) at the start of
+/// ("Multicast Listener Discovery message", [RFC 2711 §2.1]) at the start of
 /// `buf`, followed by `next_header`.
+///
+/// [RFC 2711 §2.1]: https://www.rfc-editor.org/rfc/rfc2711#section-2.1
 pub fn emit_router_alert_hbh(buf: &mut [u8], next_header: u8) -> Result<()> {
     // Next header, Hdr Ext Len 0 (8 bytes), option type 5, length 2, value
     // 0, then PadN with length 0 to fill the 8 bytes (RFC 8200 §4.2).
@@ -90,22 +100,34 @@ pub fn emit_router_alert_hbh(buf: &mut [u8], next_header: u8) -> Result<()> {
 }
 
 pub use super::icmpv6::NEXT_HEADER_ICMPV6;
-/// Next Header value of the Routing header (RFC 8200 §4.4).
+/// Next Header value of the Routing header ([RFC 8200 §4.4]).
+///
+/// [RFC 8200 §4.4]: https://www.rfc-editor.org/rfc/rfc8200#section-4.4
 pub const NEXT_HEADER_ROUTING: u8 = 43;
-/// Next Header value of the Fragment header (RFC 8200 §4.5).
+/// Next Header value of the Fragment header ([RFC 8200 §4.5]).
+///
+/// [RFC 8200 §4.5]: https://www.rfc-editor.org/rfc/rfc8200#section-4.5
 pub const NEXT_HEADER_FRAGMENT: u8 = 44;
-/// Next Header value of the Authentication Header (RFC 4302 §2).
+/// Next Header value of the Authentication Header ([RFC 4302 §2]).
+///
+/// [RFC 4302 §2]: https://www.rfc-editor.org/rfc/rfc4302#section-2
 pub const NEXT_HEADER_AUTH: u8 = 51;
-/// Next Header value of the Destination Options header (RFC 8200 §4.6).
+/// Next Header value of the Destination Options header ([RFC 8200 §4.6]).
+///
+/// [RFC 8200 §4.6]: https://www.rfc-editor.org/rfc/rfc8200#section-4.6
 pub const NEXT_HEADER_DEST_OPTS: u8 = 60;
 
 /// Most extension headers walked before giving up on a packet: a chain
 /// longer than this is not something a host needs to read to find its
-/// Neighbor Discovery messages (RFC 7112 bounds it by the first fragment).
+/// Neighbor Discovery messages ([RFC 7112] bounds it by the first fragment).
+///
+/// [RFC 7112]: https://www.rfc-editor.org/rfc/rfc7112
 pub const MAX_EXTENSION_HEADERS: usize = 8;
 
 /// Where a received packet's upper-layer header starts, after its
-/// extension headers (RFC 8200 §4).
+/// extension headers ([RFC 8200 §4]).
+///
+/// [RFC 8200 §4]: https://www.rfc-editor.org/rfc/rfc8200#section-4
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct UpperLayer<'a> {
@@ -216,7 +238,7 @@ pub enum Inbound<'a> {
 }
 
 /// Decide whose a received IPv6 packet is: the engine's (Neighbor
-/// Discovery and MLD), nobody's (fragmented Neighbor Discovery: RFC 6980
+/// Discovery and MLD), nobody's (fragmented Neighbor Discovery: [RFC 6980]
 /// §5) or the host IP stack's. Errors are [`upper_layer`]'s.
 ///
 /// Every adapter classifies with this, so they agree on what the engine
@@ -234,6 +256,8 @@ pub enum Inbound<'a> {
 /// p[40] = 128; // Echo Request
 /// assert!(matches!(classify(&p), Ok(Inbound::Other(_))));
 /// ```
+///
+/// [RFC 6980]: https://www.rfc-editor.org/rfc/rfc6980
 #[inline]
 pub fn classify(packet: &[u8]) -> Result<Inbound<'_>> {
     let up = upper_layer(packet)?;

@@ -1,7 +1,12 @@
 //! Multicast Listener Discovery messages: the Query in its MLDv1
-//! (RFC 2710 §3) and MLDv2 (RFC 3810 §5.1) forms, the MLDv2 Report
-//! (RFC 3810 §5.2), and the MLDv1 Report and Done a host must send when an
-//! MLDv1 querier is present (RFC 3810 §8).
+//! ([RFC 2710 §3]) and MLDv2 ([RFC 3810 §5.1]) forms, the MLDv2 Report
+//! ([RFC 3810 §5.2]), and the MLDv1 Report and Done a host must send when an
+//! MLDv1 querier is present ([RFC 3810 §8]).
+//!
+//! [RFC 2710 §3]: https://www.rfc-editor.org/rfc/rfc2710#section-3
+//! [RFC 3810 §5.1]: https://www.rfc-editor.org/rfc/rfc3810#section-5.1
+//! [RFC 3810 §5.2]: https://www.rfc-editor.org/rfc/rfc3810#section-5.2
+//! [RFC 3810 §8]: https://www.rfc-editor.org/rfc/rfc3810#section-8
 
 use core::fmt;
 use core::net::Ipv6Addr;
@@ -40,9 +45,11 @@ mod field {
 
 /// A Multicast Listener Query.
 ///
-/// The form is chosen by length (RFC 3810 §8.1): exactly 24 octets is an
+/// The form is chosen by length ([RFC 3810 §8.1]): exactly 24 octets is an
 /// MLDv1 query (`v2: None`), 28 or more an MLDv2 query; anything else is
 /// [`Error::BadLength`]. Octets beyond the listed sources are ignored.
+///
+/// [RFC 3810 §8.1]: https://www.rfc-editor.org/rfc/rfc3810#section-8.1
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct MldQuery<'a> {
@@ -55,7 +62,9 @@ pub struct MldQuery<'a> {
     pub v2: Option<MldQueryV2<'a>>,
 }
 
-/// The fields an MLDv2 query adds (RFC 3810 §5.1.7–§5.1.10).
+/// The fields an MLDv2 query adds ([RFC 3810 §5.1.7]–§5.1.10).
+///
+/// [RFC 3810 §5.1.7]: https://www.rfc-editor.org/rfc/rfc3810#section-5.1.7
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct MldQueryV2<'a> {
@@ -71,7 +80,9 @@ pub struct MldQueryV2<'a> {
 
 impl MldQueryV2<'_> {
     /// The querier's query interval in seconds, decoded from QQIC
-    /// (RFC 3810 §5.1.9: below 128 literal, else a floating-point form).
+    /// ([RFC 3810 §5.1.9]: below 128 literal, else a floating-point form).
+    ///
+    /// [RFC 3810 §5.1.9]: https://www.rfc-editor.org/rfc/rfc3810#section-5.1.9
     pub fn query_interval_secs(&self) -> u32 {
         let c = u32::from(self.qqic);
         if c < 128 {
@@ -97,7 +108,7 @@ impl<'a> MldQuery<'a> {
 
     /// Maximum Response Delay in milliseconds. MLDv1 carries it directly;
     /// MLDv2 codes of 32768 and above use the floating-point form of
-    /// RFC 3810 §5.1.3 (largest value 8,387,584 ms).
+    /// [RFC 3810 §5.1.3] (largest value 8,387,584 ms).
     ///
     /// ```
     /// use ndp_core::wire::{AddrList, MldQuery, MldQueryV2};
@@ -108,6 +119,8 @@ impl<'a> MldQuery<'a> {
     /// let q = MldQuery { max_response_code: 0xffff, ..q };
     /// assert_eq!(q.max_response_delay_ms(), 8_387_584);
     /// ```
+    ///
+    /// [RFC 3810 §5.1.3]: https://www.rfc-editor.org/rfc/rfc3810#section-5.1.3
     pub fn max_response_delay_ms(&self) -> u32 {
         let c = u32::from(self.max_response_code);
         if self.v2.is_none() || c < 0x8000 {
@@ -183,8 +196,11 @@ impl<'a> MldQuery<'a> {
     }
 }
 
-/// The body of an MLDv1 Report or Done (RFC 2710 §3): just the group.
-/// Sent by a host only while an MLDv1 querier is present (RFC 3810 §8.2).
+/// The body of an MLDv1 Report or Done ([RFC 2710 §3]): just the group.
+/// Sent by a host only while an MLDv1 querier is present ([RFC 3810 §8.2]).
+///
+/// [RFC 2710 §3]: https://www.rfc-editor.org/rfc/rfc2710#section-3
+/// [RFC 3810 §8.2]: https://www.rfc-editor.org/rfc/rfc3810#section-8.2
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct MldV1 {
@@ -211,7 +227,9 @@ impl MldV1 {
     }
 }
 
-/// Multicast address record types (RFC 3810 §5.2.12).
+/// Multicast address record types ([RFC 3810 §5.2.12]).
+///
+/// [RFC 3810 §5.2.12]: https://www.rfc-editor.org/rfc/rfc3810#section-5.2.12
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum RecordType {
@@ -259,7 +277,9 @@ impl RecordType {
     }
 }
 
-/// One Multicast Address Record of an MLDv2 report (RFC 3810 §5.2.4).
+/// One Multicast Address Record of an MLDv2 report ([RFC 3810 §5.2.4]).
+///
+/// [RFC 3810 §5.2.4]: https://www.rfc-editor.org/rfc/rfc3810#section-5.2.4
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct MldRecord<'a> {
@@ -421,9 +441,11 @@ impl<'a> Iterator for RecordIter<'a> {
     }
 }
 
-/// A Version 2 Multicast Listener Report (RFC 3810 §5.2).
+/// A Version 2 Multicast Listener Report ([RFC 3810 §5.2]).
 ///
 /// Octets after the last record are ignored.
+///
+/// [RFC 3810 §5.2]: https://www.rfc-editor.org/rfc/rfc3810#section-5.2
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct MldV2Report<'a> {

@@ -7,8 +7,8 @@
 //!   ([`Options`]);
 //! - check the ICMPv6 checksum over the IPv6 pseudo-header on receive and
 //!   fill it on send ([`icmpv6`]);
-//! - apply the receive validation rules of RFC 4861 (§6.1.1, §6.1.2,
-//!   §7.1.1, §7.1.2, §8.1) and RFC 3810, each failure with its own
+//! - apply the receive validation rules of [RFC 4861] (§6.1.1, §6.1.2,
+//!   §7.1.1, §7.1.2, §8.1) and [RFC 3810], each failure with its own
 //!   [`Invalid`] reason ([`validate`]);
 //! - compute solicited-node groups and their Ethernet addresses
 //!   ([`UnicastAddr::solicited_node`], [`MulticastAddr::mac`]).
@@ -36,6 +36,9 @@
 //! let got = ndp_core::wire::parse_received(&meta, &buf[..n]).unwrap();
 //! assert_eq!(got, ns);
 //! ```
+//!
+//! [RFC 4861]: https://www.rfc-editor.org/rfc/rfc4861
+//! [RFC 3810]: https://www.rfc-editor.org/rfc/rfc3810
 
 mod addr;
 mod bytes;

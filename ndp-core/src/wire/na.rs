@@ -1,4 +1,6 @@
-//! Neighbor Advertisement (RFC 4861 §4.4).
+//! Neighbor Advertisement ([RFC 4861 §4.4]).
+//!
+//! [RFC 4861 §4.4]: https://www.rfc-editor.org/rfc/rfc4861#section-4.4
 
 use core::net::Ipv6Addr;
 
@@ -33,7 +35,9 @@ pub struct NeighborAdvert<'a> {
 }
 
 impl<'a> NeighborAdvert<'a> {
-    /// Shortest valid message (RFC 4861 §7.1.2: 24 or more octets).
+    /// Shortest valid message ([RFC 4861 §7.1.2]: 24 or more octets).
+    ///
+    /// [RFC 4861 §7.1.2]: https://www.rfc-editor.org/rfc/rfc4861#section-7.1.2
     pub const MIN_LEN: usize = field::OPTIONS;
 
     pub(crate) fn parse(msg: &'a [u8]) -> Result<Self> {

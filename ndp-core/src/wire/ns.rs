@@ -1,4 +1,6 @@
-//! Neighbor Solicitation (RFC 4861 §4.3).
+//! Neighbor Solicitation ([RFC 4861 §4.3]).
+//!
+//! [RFC 4861 §4.3]: https://www.rfc-editor.org/rfc/rfc4861#section-4.3
 
 use core::net::Ipv6Addr;
 
@@ -12,7 +14,9 @@ mod field {
 }
 
 /// A Neighbor Solicitation: address resolution, reachability probe, or,
-/// from `::`, a Duplicate Address Detection probe (RFC 4862 §5.4.2).
+/// from `::`, a Duplicate Address Detection probe ([RFC 4862 §5.4.2]).
+///
+/// [RFC 4862 §5.4.2]: https://www.rfc-editor.org/rfc/rfc4862#section-5.4.2
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct NeighborSolicit<'a> {
@@ -24,7 +28,9 @@ pub struct NeighborSolicit<'a> {
 }
 
 impl<'a> NeighborSolicit<'a> {
-    /// Shortest valid message (RFC 4861 §7.1.1: 24 or more octets).
+    /// Shortest valid message ([RFC 4861 §7.1.1]: 24 or more octets).
+    ///
+    /// [RFC 4861 §7.1.1]: https://www.rfc-editor.org/rfc/rfc4861#section-7.1.1
     pub const MIN_LEN: usize = field::OPTIONS;
 
     pub(crate) fn parse(msg: &'a [u8]) -> Result<Self> {

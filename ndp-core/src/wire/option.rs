@@ -1,15 +1,15 @@
-//! Neighbor Discovery options (RFC 4861 §4.6 and the RFCs that add kinds).
+//! Neighbor Discovery options ([RFC 4861 §4.6] and the RFCs that add kinds).
 //!
 //! Problems solved here:
 //! - a message carries any number of options, several of the same kind (an
 //!   RA with eight prefixes): [`Options::iter`] yields every one, in order;
 //! - option framing (type, length in units of 8 octets) is checked once,
 //!   when a message is parsed: a zero length or an option running past the
-//!   end makes the whole message invalid (RFC 4861 §4.6), while a known
+//!   end makes the whole message invalid ([RFC 4861 §4.6]), while a known
 //!   option with a malformed body is reported per option as an
 //!   [`OptionError`] so the receiver can ignore just that option;
 //! - unknown kinds are kept as [`NdOption::Unknown`] and skipped by
-//!   receivers (RFC 4861 §4.6: "MUST silently ignore any options they do
+//!   receivers ([RFC 4861 §4.6]: "MUST silently ignore any options they do
 //!   not recognize");
 //! - an infinite lifetime (all ones) is [`Lifetime::Infinite`], never a big
 //!   number;
@@ -19,6 +19,8 @@
 //! Options to send are given as a slice of typed [`NdOption`]s
 //! ([`Options::from_list`]); received options stay as the validated wire
 //! bytes and are decoded lazily.
+//!
+//! [RFC 4861 §4.6]: https://www.rfc-editor.org/rfc/rfc4861#section-4.6
 
 use core::fmt;
 use core::net::Ipv6Addr;
@@ -29,28 +31,47 @@ use super::{Error, Result};
 
 /// Option type values (IANA "IPv6 Neighbor Discovery Option Formats").
 pub mod kind {
-    /// Source Link-Layer Address (RFC 4861 §4.6.1).
+    /// Source Link-Layer Address ([RFC 4861 §4.6.1]).
+    ///
+    /// [RFC 4861 §4.6.1]: https://www.rfc-editor.org/rfc/rfc4861#section-4.6.1
     pub const SOURCE_LINK_ADDR: u8 = 1;
-    /// Target Link-Layer Address (RFC 4861 §4.6.1).
+    /// Target Link-Layer Address ([RFC 4861 §4.6.1]).
+    ///
+    /// [RFC 4861 §4.6.1]: https://www.rfc-editor.org/rfc/rfc4861#section-4.6.1
     pub const TARGET_LINK_ADDR: u8 = 2;
-    /// Prefix Information (RFC 4861 §4.6.2).
+    /// Prefix Information ([RFC 4861 §4.6.2]).
+    ///
+    /// [RFC 4861 §4.6.2]: https://www.rfc-editor.org/rfc/rfc4861#section-4.6.2
     pub const PREFIX_INFO: u8 = 3;
-    /// Redirected Header (RFC 4861 §4.6.3).
+    /// Redirected Header ([RFC 4861 §4.6.3]).
+    ///
+    /// [RFC 4861 §4.6.3]: https://www.rfc-editor.org/rfc/rfc4861#section-4.6.3
     pub const REDIRECTED_HEADER: u8 = 4;
-    /// MTU (RFC 4861 §4.6.4).
+    /// MTU ([RFC 4861 §4.6.4]).
+    ///
+    /// [RFC 4861 §4.6.4]: https://www.rfc-editor.org/rfc/rfc4861#section-4.6.4
     pub const MTU: u8 = 5;
-    /// Nonce (RFC 3971 §5.3.2, used for enhanced DAD by RFC 7527).
+    /// Nonce ([RFC 3971 §5.3.2], used for enhanced DAD by [RFC 7527]).
+    ///
+    /// [RFC 3971 §5.3.2]: https://www.rfc-editor.org/rfc/rfc3971#section-5.3.2
+    /// [RFC 7527]: https://www.rfc-editor.org/rfc/rfc7527
     pub const NONCE: u8 = 14;
-    /// Route Information (RFC 4191 §2.3).
+    /// Route Information ([RFC 4191 §2.3]).
+    ///
+    /// [RFC 4191 §2.3]: https://www.rfc-editor.org/rfc/rfc4191#section-2.3
     pub const ROUTE_INFO: u8 = 24;
-    /// Recursive DNS Server (RFC 8106 §5.1).
+    /// Recursive DNS Server ([RFC 8106 §5.1]).
+    ///
+    /// [RFC 8106 §5.1]: https://www.rfc-editor.org/rfc/rfc8106#section-5.1
     pub const RDNSS: u8 = 25;
-    /// DNS Search List (RFC 8106 §5.2).
+    /// DNS Search List ([RFC 8106 §5.2]).
+    ///
+    /// [RFC 8106 §5.2]: https://www.rfc-editor.org/rfc/rfc8106#section-5.2
     pub const DNSSL: u8 = 31;
 }
 
-/// A lifetime in seconds where all ones means infinity (RFC 4861 §4.6.2,
-/// RFC 4191 §2.3, RFC 8106 §5.1).
+/// A lifetime in seconds where all ones means infinity ([RFC 4861 §4.6.2],
+/// [RFC 4191 §2.3], [RFC 8106 §5.1]).
 ///
 /// ```
 /// use ndp_core::wire::Lifetime;
@@ -58,6 +79,10 @@ pub mod kind {
 /// assert_eq!(Lifetime::from_wire(600), Lifetime::Finite(600));
 /// assert_eq!(Lifetime::Infinite.to_wire(), 0xffff_ffff);
 /// ```
+///
+/// [RFC 4861 §4.6.2]: https://www.rfc-editor.org/rfc/rfc4861#section-4.6.2
+/// [RFC 4191 §2.3]: https://www.rfc-editor.org/rfc/rfc4191#section-2.3
+/// [RFC 8106 §5.1]: https://www.rfc-editor.org/rfc/rfc8106#section-5.1
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Lifetime {
@@ -105,8 +130,10 @@ impl Lifetime {
     }
 }
 
-/// Router preference (RFC 4191 §2.1): two bits in the RA flags and in the
+/// Router preference ([RFC 4191 §2.1]): two bits in the RA flags and in the
 /// Route Information option.
+///
+/// [RFC 4191 §2.1]: https://www.rfc-editor.org/rfc/rfc4191#section-2.1
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Preference {
@@ -144,10 +171,12 @@ impl Preference {
     }
 }
 
-/// Prefix Information option body (RFC 4861 §4.6.2).
+/// Prefix Information option body ([RFC 4861 §4.6.2]).
 ///
 /// Bits of `prefix` after `prefix_len` are cleared on parse, since the
 /// receiver must ignore them.
+///
+/// [RFC 4861 §4.6.2]: https://www.rfc-editor.org/rfc/rfc4861#section-4.6.2
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct PrefixInfo {
@@ -166,10 +195,12 @@ pub struct PrefixInfo {
     pub prefix: Ipv6Addr,
 }
 
-/// Route Information option body (RFC 4191 §2.3).
+/// Route Information option body ([RFC 4191 §2.3]).
 ///
 /// Received with Length 1, 2 or 3; always emitted with Length 3 (the full
 /// 16-byte prefix), as radvd does.
+///
+/// [RFC 4191 §2.3]: https://www.rfc-editor.org/rfc/rfc4191#section-2.3
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RouteInfo {
@@ -183,7 +214,9 @@ pub struct RouteInfo {
     pub prefix: Ipv6Addr,
 }
 
-/// Recursive DNS Server option body (RFC 8106 §5.1).
+/// Recursive DNS Server option body ([RFC 8106 §5.1]).
+///
+/// [RFC 8106 §5.1]: https://www.rfc-editor.org/rfc/rfc8106#section-5.1
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Rdnss<'a> {
@@ -193,7 +226,9 @@ pub struct Rdnss<'a> {
     pub servers: AddrList<'a>,
 }
 
-/// DNS Search List option body (RFC 8106 §5.2).
+/// DNS Search List option body ([RFC 8106 §5.2]).
+///
+/// [RFC 8106 §5.2]: https://www.rfc-editor.org/rfc/rfc8106#section-5.2
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Dnssl<'a> {
@@ -691,9 +726,13 @@ pub struct DomainName {
 }
 
 impl DomainName {
-    /// Longest name in text form (RFC 1035 §2.3.4: 255 octets on the wire).
+    /// Longest name in text form ([RFC 1035 §2.3.4]: 255 octets on the wire).
+    ///
+    /// [RFC 1035 §2.3.4]: https://www.rfc-editor.org/rfc/rfc1035#section-2.3.4
     pub const MAX_LEN: usize = 253;
-    /// Longest label (RFC 1035 §2.3.4).
+    /// Longest label ([RFC 1035 §2.3.4]).
+    ///
+    /// [RFC 1035 §2.3.4]: https://www.rfc-editor.org/rfc/rfc1035#section-2.3.4
     pub const MAX_LABEL_LEN: usize = 63;
 
     /// A name from dotted text; one trailing dot is accepted and dropped.
@@ -737,8 +776,10 @@ impl DomainName {
         Ok(())
     }
 
-    /// Bytes in RFC 1035 wire form: a length octet per label, the labels,
+    /// Bytes in [RFC 1035] wire form: a length octet per label, the labels,
     /// and the terminating zero.
+    ///
+    /// [RFC 1035]: https://www.rfc-editor.org/rfc/rfc1035
     pub fn wire_len(&self) -> usize {
         usize::from(self.len).saturating_add(2)
     }
@@ -951,8 +992,10 @@ impl<'a> Options<'a> {
         Options(OptInner::List(list))
     }
 
-    /// Check the framing of received option bytes (RFC 4861 §4.6): every
+    /// Check the framing of received option bytes ([RFC 4861 §4.6]): every
     /// option has a non-zero length and ends within `buf`.
+    ///
+    /// [RFC 4861 §4.6]: https://www.rfc-editor.org/rfc/rfc4861#section-4.6
     pub fn parse(buf: &'a [u8]) -> Result<Self> {
         let mut rest = buf;
         while !rest.is_empty() {
@@ -1060,7 +1103,9 @@ impl<'a> Options<'a> {
         })
     }
 
-    /// The first Nonce option (RFC 7527).
+    /// The first Nonce option ([RFC 7527]).
+    ///
+    /// [RFC 7527]: https://www.rfc-editor.org/rfc/rfc7527
     pub fn nonce(&self) -> Option<&'a [u8]> {
         self.iter().find_map(|o| match o {
             Ok(NdOption::Nonce(n)) => Some(n),

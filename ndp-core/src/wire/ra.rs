@@ -1,4 +1,7 @@
-//! Router Advertisement (RFC 4861 §4.2, flags from RFC 4191 §2.2).
+//! Router Advertisement ([RFC 4861 §4.2], flags from [RFC 4191 §2.2]).
+//!
+//! [RFC 4861 §4.2]: https://www.rfc-editor.org/rfc/rfc4861#section-4.2
+//! [RFC 4191 §2.2]: https://www.rfc-editor.org/rfc/rfc4191#section-2.2
 
 use super::bytes;
 use super::{Error, Options, Preference, Result};
@@ -43,7 +46,9 @@ pub struct RouterAdvert<'a> {
 }
 
 impl<'a> RouterAdvert<'a> {
-    /// Shortest valid message (RFC 4861 §6.1.2: 16 or more octets).
+    /// Shortest valid message ([RFC 4861 §6.1.2]: 16 or more octets).
+    ///
+    /// [RFC 4861 §6.1.2]: https://www.rfc-editor.org/rfc/rfc4861#section-6.1.2
     pub const MIN_LEN: usize = field::OPTIONS;
 
     pub(crate) fn parse(msg: &'a [u8]) -> Result<Self> {

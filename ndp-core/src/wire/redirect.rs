@@ -1,4 +1,6 @@
-//! Redirect (RFC 4861 §4.5).
+//! Redirect ([RFC 4861 §4.5]).
+//!
+//! [RFC 4861 §4.5]: https://www.rfc-editor.org/rfc/rfc4861#section-4.5
 
 use core::net::Ipv6Addr;
 
@@ -28,7 +30,9 @@ pub struct Redirect<'a> {
 }
 
 impl<'a> Redirect<'a> {
-    /// Shortest valid message (RFC 4861 §8.1: 40 or more octets).
+    /// Shortest valid message ([RFC 4861 §8.1]: 40 or more octets).
+    ///
+    /// [RFC 4861 §8.1]: https://www.rfc-editor.org/rfc/rfc4861#section-8.1
     pub const MIN_LEN: usize = field::OPTIONS;
 
     pub(crate) fn parse(msg: &'a [u8]) -> Result<Self> {

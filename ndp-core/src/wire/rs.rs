@@ -1,4 +1,6 @@
-//! Router Solicitation (RFC 4861 §4.1).
+//! Router Solicitation ([RFC 4861 §4.1]).
+//!
+//! [RFC 4861 §4.1]: https://www.rfc-editor.org/rfc/rfc4861#section-4.1
 
 use super::bytes;
 use super::{Error, Options, Result};
@@ -10,8 +12,11 @@ mod field {
 /// A Router Solicitation: a host asks routers to advertise now.
 ///
 /// Its only option of interest is the Source Link-Layer Address, which
-/// must be absent when the source is `::` (RFC 4861 §4.1) or an optimistic
-/// address (RFC 4429 §3.2).
+/// must be absent when the source is `::` ([RFC 4861 §4.1]) or an optimistic
+/// address ([RFC 4429 §3.2]).
+///
+/// [RFC 4861 §4.1]: https://www.rfc-editor.org/rfc/rfc4861#section-4.1
+/// [RFC 4429 §3.2]: https://www.rfc-editor.org/rfc/rfc4429#section-3.2
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RouterSolicit<'a> {
@@ -20,7 +25,9 @@ pub struct RouterSolicit<'a> {
 }
 
 impl<'a> RouterSolicit<'a> {
-    /// Shortest valid message (RFC 4861 §6.1.1: 8 or more octets).
+    /// Shortest valid message ([RFC 4861 §6.1.1]: 8 or more octets).
+    ///
+    /// [RFC 4861 §6.1.1]: https://www.rfc-editor.org/rfc/rfc4861#section-6.1.1
     pub const MIN_LEN: usize = field::OPTIONS;
 
     pub(crate) fn parse(msg: &'a [u8]) -> Result<Self> {

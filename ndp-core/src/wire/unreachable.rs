@@ -1,6 +1,9 @@
-//! Destination Unreachable (RFC 4443 §3.1), which a host sends to its own
+//! Destination Unreachable ([RFC 4443 §3.1]), which a host sends to its own
 //! upper layer when address resolution for queued packets fails
-//! (RFC 4861 §7.2.2: code 3, address unreachable).
+//! ([RFC 4861 §7.2.2]: code 3, address unreachable).
+//!
+//! [RFC 4443 §3.1]: https://www.rfc-editor.org/rfc/rfc4443#section-3.1
+//! [RFC 4861 §7.2.2]: https://www.rfc-editor.org/rfc/rfc4861#section-7.2.2
 
 use super::bytes;
 use super::{Error, Result};
@@ -10,7 +13,10 @@ mod field {
     pub const INVOKING: usize = 8;
 }
 
-/// Destination Unreachable codes (RFC 4443 §3.1, RFC 4443 errata codes 5–6).
+/// Destination Unreachable codes ([RFC 4443 §3.1], [RFC 4443] errata codes 5–6).
+///
+/// [RFC 4443 §3.1]: https://www.rfc-editor.org/rfc/rfc4443#section-3.1
+/// [RFC 4443]: https://www.rfc-editor.org/rfc/rfc4443
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
@@ -75,7 +81,9 @@ pub struct DestUnreachable<'a> {
 
 impl<'a> DestUnreachable<'a> {
     /// Most invoking-packet bytes an error may carry: the whole error must
-    /// fit the minimum IPv6 MTU (RFC 4443 §3.1), 1280 − 40 − 8.
+    /// fit the minimum IPv6 MTU ([RFC 4443 §3.1]), 1280 − 40 − 8.
+    ///
+    /// [RFC 4443 §3.1]: https://www.rfc-editor.org/rfc/rfc4443#section-3.1
     pub const MAX_INVOKING_LEN: usize = 1232;
 
     /// An error quoting `invoking`, cut to [`Self::MAX_INVOKING_LEN`].

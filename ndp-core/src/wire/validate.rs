@@ -1,5 +1,5 @@
-//! Receive validation for a host (RFC 4861 §6.1.1, §6.1.2, §7.1.1,
-//! §7.1.2, §8.1; RFC 3810 §5).
+//! Receive validation for a host ([RFC 4861 §6.1.1], §6.1.2, §7.1.1,
+//! §7.1.2, §8.1; [RFC 3810 §5]).
 //!
 //! These are the checks that need the IPv6 header around the message:
 //! hop limit (a Neighbor Discovery message with hop limit 255 cannot have
@@ -9,6 +9,9 @@
 //!
 //! Rules that need state (is the Redirect from our current first hop for
 //! that destination?) belong to the engine, not here.
+//!
+//! [RFC 4861 §6.1.1]: https://www.rfc-editor.org/rfc/rfc4861#section-6.1.1
+//! [RFC 3810 §5]: https://www.rfc-editor.org/rfc/rfc3810#section-5
 
 use core::net::Ipv6Addr;
 
@@ -27,10 +30,15 @@ pub struct IpMeta {
 }
 
 /// Hop limit every Neighbor Discovery message is sent with and must arrive
-/// with (RFC 4861 §6.1.1, §6.1.2, §7.1.1, §7.1.2, §8.1).
+/// with ([RFC 4861 §6.1.1], §6.1.2, §7.1.1, §7.1.2, §8.1).
+///
+/// [RFC 4861 §6.1.1]: https://www.rfc-editor.org/rfc/rfc4861#section-6.1.1
 pub const ND_HOP_LIMIT: u8 = 255;
 
-/// Hop limit of every MLD message (RFC 3810 §5, RFC 2710 §3).
+/// Hop limit of every MLD message ([RFC 3810 §5], [RFC 2710 §3]).
+///
+/// [RFC 3810 §5]: https://www.rfc-editor.org/rfc/rfc3810#section-5
+/// [RFC 2710 §3]: https://www.rfc-editor.org/rfc/rfc2710#section-3
 pub const MLD_HOP_LIMIT: u8 = 1;
 
 super::reasons! {
