@@ -373,7 +373,7 @@ impl RouteTable {
     /// A full table refuses newcomers; see [`RouteTable::evict`].
     ///
     /// [RFC 4191 §3.1]: https://www.rfc-editor.org/rfc/rfc4191#section-3.1
-    #[cfg(any(test, feature = "route-info"))]
+    #[cfg(feature = "route-info")]
     pub fn update(
         &mut self,
         prefix: Ipv6Addr,

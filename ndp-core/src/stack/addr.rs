@@ -11,17 +11,32 @@
 //! [RFC 9131]: https://www.rfc-editor.org/rfc/rfc9131
 //! [RFC 3810]: https://www.rfc-editor.org/rfc/rfc3810
 
-use super::*;
+use core::net::Ipv6Addr;
+
+use super::tx::{Timers, write_icmp};
+use super::{Delivery, DisableReason, Event, Stack, Transmit, TransmitKind};
 use crate::addr::iid::{self, IidMode};
 use crate::addr::{
-    ADDRESSES, AddrDue, DAD_BACKOFF_BASE, DAD_BACKOFF_MAX, IDGEN_DELAY, IDGEN_RETRIES, Origin, Slot,
+    ADDRESSES, AddrDue, AddrState, Address, DAD_BACKOFF_BASE, DAD_BACKOFF_MAX, IDGEN_DELAY,
+    IDGEN_RETRIES, Origin, Slot,
 };
 use crate::mld::MldOut;
+use crate::neighbor::NeighborState;
 use crate::router::MAX_RTR_SOLICITATION_DELAY;
+use crate::router::rs::RsSchedule;
 use crate::stack::app::APP_GROUPS;
-use crate::wire::ipv6::{NEXT_HEADER_HOP_BY_HOP, ROUTER_ALERT_HBH_LEN, emit_router_alert_hbh};
-use crate::wire::validate::MLD_HOP_LIMIT;
-use crate::wire::{MldRecord, MldV1, MldV2Report, RecordList};
+use crate::stats::bump;
+use crate::time::{Duration, Expiry, Instant};
+use crate::wire;
+use crate::wire::icmpv6::NEXT_HEADER_ICMPV6;
+use crate::wire::ipv6::{
+    Ipv6Header, NEXT_HEADER_HOP_BY_HOP, ROUTER_ALERT_HBH_LEN, emit_router_alert_hbh,
+};
+use crate::wire::validate::{MLD_HOP_LIMIT, ND_HOP_LIMIT};
+use crate::wire::{
+    Lifetime, MacAddr, Message, MldRecord, MldV1, MldV2Report, MulticastAddr, NdOption,
+    NeighborAdvert, NeighborSolicit, Options, PrefixInfo, RecordList, UnicastAddr, is_link_local,
+};
 
 /// `fe80::/64` (RFC 4291 §2.5.6).
 const LINK_LOCAL_PREFIX: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0);

@@ -13,8 +13,12 @@
 //! [RFC 3810]: https://www.rfc-editor.org/rfc/rfc3810
 //! [RFC 4862 §5.4]: https://www.rfc-editor.org/rfc/rfc4862#section-5.4
 
-use super::*;
+use core::net::Ipv6Addr;
+
+use super::{Event, Stack};
 use crate::addr::{ADDRESSES, Origin};
+use crate::time::Instant;
+use crate::wire::{MulticastAddr, UnicastAddr};
 
 /// Most multicast groups the application may join at once, besides
 /// all-nodes and the solicited-node groups the engine joins itself.
@@ -156,7 +160,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 
     /// Add a manually configured address. Like every address it is
     /// tentative until DAD passes ([RFC 4862 §5.4]; optimistic where
-    /// [`Config::optimistic_dad`] allows it, [RFC 4429 §3.1]), joins its
+    /// [`Config::optimistic_dad`](crate::Config::optimistic_dad) allows it, [RFC 4429 §3.1]), joins its
     /// solicited-node group first (§5.4.2), and is defended and answered
     /// for once assigned. Its lifetimes are infinite and Router
     /// Advertisements never change them ([RFC 4862 §5.5.3] concerns

@@ -4,10 +4,18 @@
 
 use core::mem::size_of;
 
-use super::*;
-use crate::addr::Slot as AddressSlot;
-use crate::mld::Group;
-use crate::neighbor::queue::Slot as QueueSlot;
+use super::{ANSWERS, Answer, EVENTS, Event, ReachableTime, Stack, TokenBucket, app};
+use crate::addr::{AddressTable, Slot as AddressSlot};
+use crate::config::Config;
+use crate::mld::{Group, Mld};
+use crate::neighbor::queue::{PacketQueue, Slot as QueueSlot};
+use crate::neighbor::{Entry, NeighborCache};
+use crate::rng::Rng;
+use crate::router::dest::{DestCache, Destination};
+use crate::router::rs::RsSchedule;
+use crate::router::{OnLinkPrefix, PrefixList, Route, RouteTable, Router, RouterList};
+use crate::stats::Stats;
+use crate::time::Duration;
 
 /// Number of parts [`Stack::ram_parts`] lists.
 pub const RAM_PARTS: usize = 26;
@@ -24,7 +32,7 @@ const DNS: [usize; 6] = {
     [
         size_of::<DnsServers>(),
         size_of::<SearchList>(),
-        size_of::<(Ipv6Addr, crate::time::Expiry)>(),
+        size_of::<(core::net::Ipv6Addr, crate::time::Expiry)>(),
         size_of::<(SearchDomain, crate::time::Expiry)>(),
         DNS_SERVERS,
         SEARCH_DOMAINS,

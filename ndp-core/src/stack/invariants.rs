@@ -5,10 +5,17 @@
 //! state without changing it and never panics: a violation is reported as
 //! a static description.
 
-use super::*;
-use crate::addr::{ADDRESSES, Origin};
-use crate::neighbor::{MAX_MULTICAST_SOLICIT, MAX_UNICAST_SOLICIT};
+use super::Stack;
+use crate::addr::{ADDRESSES, AddrState, Origin};
+use crate::neighbor::queue::Owner;
+use crate::neighbor::{
+    MAX_MULTICAST_SOLICIT, MAX_RANDOM_FACTOR_PERCENT, MAX_UNICAST_SOLICIT,
+    MIN_RANDOM_FACTOR_PERCENT, NeighborState,
+};
+use crate::router::MIN_LINK_MTU;
 use crate::router::dest::Destination;
+use crate::time::{Duration, Instant};
+use crate::wire::ipv6::Ipv6Header;
 
 impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>
@@ -409,6 +416,22 @@ fn unique<T: PartialEq, I: Iterator<Item = T>>(items: impl Fn() -> I) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use crate::config::Config;
+    use crate::stack::Answer;
+    use crate::stack::Dispatch;
+    use crate::stack::Event;
+    use crate::stack::RxMeta;
+    use crate::wire::MacAddr;
+    use crate::wire::Message;
+    use crate::wire::MulticastAddr;
+    use crate::wire::NdOption;
+    use crate::wire::NeighborSolicit;
+    use crate::wire::Options;
+    use crate::wire::Preference;
+    use crate::wire::PrefixInfo;
+    use crate::wire::RouterAdvert;
+    use crate::wire::UnicastAddr;
+    use core::net::Ipv6Addr;
     use std::vec::Vec;
 
     use super::*;

@@ -42,43 +42,31 @@ mod rx;
 mod tx;
 
 pub use app::{APP_GROUPS, GroupError, STATIC_ADDRESSES, StaticAddressError};
-use tx::{Timers, write_icmp};
 
 use core::net::Ipv6Addr;
 
 use crate::addr::{AddrState, Address, AddressTable};
 use crate::config::Config;
 use crate::mld::Mld;
-use crate::neighbor::queue::{Owner, PacketQueue, Refused};
+use crate::neighbor::queue::{Owner, PacketQueue};
 use crate::neighbor::{
-    Admit, Due, Entry, MAX_RANDOM_FACTOR_PERCENT, MIN_RANDOM_FACTOR_PERCENT, Neighbor,
-    NeighborCache, NeighborState, REACHABLE_TIME_REDRAW,
+    Admit, Entry, MAX_RANDOM_FACTOR_PERCENT, MIN_RANDOM_FACTOR_PERCENT, Neighbor, NeighborCache,
+    REACHABLE_TIME_REDRAW,
 };
 use crate::rng::Rng;
+#[cfg(feature = "route-info")]
+use crate::router::Route;
 use crate::router::dest::{DestCache, Destination};
 #[cfg(feature = "dns")]
 use crate::router::dns::{DnsServers, SearchDomain, SearchList};
 use crate::router::rs::RsSchedule;
 use crate::router::{
-    DEFAULT_HOP_LIMIT, MIN_LINK_MTU, NEWCOMER_BURST, NEWCOMER_REFILL, OnLinkPrefix, PrefixList,
-    Reach, Refusals, Route, RouteTable, Router, RouterList, Update,
+    DEFAULT_HOP_LIMIT, NEWCOMER_BURST, NEWCOMER_REFILL, OnLinkPrefix, PrefixList, Refusals,
+    RouteTable, Router, RouterList,
 };
-use crate::stats::{Stats, bump, bump_hot};
+use crate::stats::{Stats, bump};
 use crate::time::{Clock, Deadline, Duration, Expiry, Instant, Timed, sooner};
-#[cfg(feature = "redirect")]
-use crate::wire::Redirect;
-#[cfg(feature = "route-info")]
-use crate::wire::RouteInfo;
-use crate::wire::icmpv6::NEXT_HEADER_ICMPV6;
-use crate::wire::ipv6::Ipv6Header;
-use crate::wire::validate::ND_HOP_LIMIT;
-use crate::wire::{
-    self, DestUnreachable, IpMeta, Lifetime, MacAddr, Message, MessageType, MulticastAddr,
-    NdOption, NeighborAdvert, NeighborSolicit, Options, Preference, PrefixInfo, RouterAdvert,
-    RouterSolicit, RxError, UnicastAddr, UnreachableCode, is_link_local, kind,
-};
-#[cfg(feature = "dns")]
-use crate::wire::{Dnssl, Rdnss};
+use crate::wire::{Lifetime, MacAddr, MulticastAddr, Preference};
 
 /// Answers (Neighbor Advertisements) waiting to be sent.
 const ANSWERS: usize = 4;

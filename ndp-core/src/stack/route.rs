@@ -1,6 +1,16 @@
 //! Output path: next hop, address resolution and queueing.
 
-use super::*;
+use core::net::Ipv6Addr;
+
+use super::{Dispatch, NextHop, RouteError, SendError, Stack};
+use crate::addr::AddrState;
+use crate::neighbor::queue::Refused;
+use crate::neighbor::{Admit, Entry, NeighborState};
+use crate::router::Reach;
+use crate::stats::bump;
+use crate::time::Instant;
+use crate::wire::ipv6::Ipv6Header;
+use crate::wire::{MacAddr, MulticastAddr, is_link_local};
 
 impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>
@@ -162,7 +172,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 
     /// Send an IPv6 packet: find its next hop and either say which MAC to
     /// frame it to, or keep a copy until the next hop is resolved
-    /// ([RFC 4861 §7.2.2]). Every refusal is counted in [`Stats`].
+    /// ([RFC 4861 §7.2.2]). Every refusal is counted in [`Stats`](crate::Stats).
     ///
     /// [RFC 4861 §7.2.2]: https://www.rfc-editor.org/rfc/rfc4861#section-7.2.2
     #[must_use = "on `Dispatch::Transmit` the caller sends the packet itself"]

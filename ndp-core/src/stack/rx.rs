@@ -1,8 +1,35 @@
 //! Receive path: what each received message does.
 
-use super::*;
-use crate::neighbor::{RA_REACHABLE_TIME_RANGE, RA_RETRANS_TIMER_RANGE};
-use crate::router::REFUSAL_REPORT_INTERVAL;
+use core::net::Ipv6Addr;
+
+use super::{Answer, Event, RxMeta, Stack};
+use crate::addr::AddrState;
+use crate::neighbor::{
+    Admit, Entry, NeighborState, RA_REACHABLE_TIME_RANGE, RA_RETRANS_TIMER_RANGE,
+};
+#[cfg(feature = "route-info")]
+use crate::router::RouteTable;
+#[cfg(feature = "dns")]
+use crate::router::dns::SearchDomain;
+use crate::router::rs::RsSchedule;
+use crate::router::{MIN_LINK_MTU, REFUSAL_REPORT_INTERVAL, Refusals, Route, Update};
+use crate::stats::{bump, bump_hot};
+use crate::time::{Duration, Instant};
+use crate::wire;
+#[cfg(feature = "dns")]
+use crate::wire::Dnssl;
+#[cfg(feature = "dns")]
+use crate::wire::Rdnss;
+#[cfg(feature = "redirect")]
+use crate::wire::Redirect;
+#[cfg(feature = "route-info")]
+use crate::wire::RouteInfo;
+#[cfg(feature = "dns")]
+use crate::wire::UnicastAddr;
+use crate::wire::{
+    IpMeta, Lifetime, MacAddr, Message, MessageType, MulticastAddr, NdOption, NeighborAdvert,
+    NeighborSolicit, Options, Preference, PrefixInfo, RouterAdvert, RxError, is_link_local, kind,
+};
 
 impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>
@@ -12,7 +39,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     ///
     /// Returns `true` when the message was Neighbor Discovery or MLD and so
     /// belongs to the engine, whatever it did with it (malformed and
-    /// invalid messages are counted in [`Stats`], never a panic), and
+    /// invalid messages are counted in [`Stats`](crate::Stats), never a panic), and
     /// `false` for anything else (echo, errors), which the caller passes to
     /// its IP stack.
     ///

@@ -1,6 +1,21 @@
 //! Transmit path: answers, released packets, errors and timers.
 
-use super::*;
+use core::net::Ipv6Addr;
+
+use super::{Answer, Delivery, Event, LOCAL_ERROR_HOP_LIMIT, Stack, Transmit, TransmitKind};
+use crate::addr::AddrState;
+use crate::neighbor::queue::Owner;
+use crate::neighbor::{Due, NeighborState};
+use crate::stats::{Stats, bump, bump_hot};
+use crate::time::Instant;
+use crate::wire;
+use crate::wire::icmpv6::NEXT_HEADER_ICMPV6;
+use crate::wire::ipv6::Ipv6Header;
+use crate::wire::validate::ND_HOP_LIMIT;
+use crate::wire::{
+    DestUnreachable, Lifetime, Message, MulticastAddr, NdOption, NeighborSolicit, Options,
+    RouterSolicit, UnicastAddr, UnreachableCode, is_link_local,
+};
 
 impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>
