@@ -104,12 +104,35 @@ impl Refusals {
         *self != Refusals::default()
     }
 
+    /// Count one refused newcomer of `kind`.
+    pub(crate) fn count(&mut self, kind: Newcomer) {
+        let n = match kind {
+            Newcomer::Router => &mut self.routers,
+            Newcomer::Prefix => &mut self.prefixes,
+            Newcomer::Route => &mut self.routes,
+            Newcomer::Address => &mut self.addresses,
+        };
+        *n = n.saturating_add(1);
+    }
+
     pub(crate) fn add(&mut self, o: &Refusals) {
         self.routers = self.routers.saturating_add(o.routers);
         self.prefixes = self.prefixes.saturating_add(o.prefixes);
         self.routes = self.routes.saturating_add(o.routes);
         self.addresses = self.addresses.saturating_add(o.addresses);
     }
+}
+
+/// What kind of newcomer was refused: which count of [`Refusals`] it
+/// adds to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Newcomer {
+    Router,
+    Prefix,
+    /// Only with the `route-info` feature (a type A host takes none).
+    #[cfg_attr(not(feature = "route-info"), allow(dead_code))]
+    Route,
+    Address,
 }
 
 /// Default routers kept ([RFC 4861 §6.3.4]: at least two).

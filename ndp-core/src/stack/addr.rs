@@ -22,8 +22,8 @@ use crate::addr::{
 };
 use crate::mld::MldOut;
 use crate::neighbor::NeighborState;
-use crate::router::MAX_RTR_SOLICITATION_DELAY;
 use crate::router::rs::RsSchedule;
+use crate::router::{MAX_RTR_SOLICITATION_DELAY, Newcomer};
 use crate::stack::app::APP_GROUPS;
 use crate::stats::bump;
 use crate::time::{Duration, Expiry, Instant};
@@ -273,7 +273,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if self.config.router_solicitations {
             self.discovery.rs = RsSchedule::start(now, &mut self.rng);
         }
-        self.generation = self.generation.wrapping_add(1);
+        self.events.changed();
     }
 
     /// Schedule the gratuitous advertisements of RFC 9131 for `slot`.
@@ -340,13 +340,13 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         }
         if self.local.addrs.len() >= ADDRESSES {
             bump(&mut self.stats.slaac_refused);
-            self.refuse(|r| &mut r.addresses);
+            self.refuse(Newcomer::Address);
             return;
         }
         // RFC 6583 §6: new addresses enter at a bounded rate, so forged
         // prefixes cannot keep DAD and the address table busy.
         if !self.admit_newcomer() {
-            self.refuse(|r| &mut r.addresses);
+            self.refuse(Newcomer::Address);
             return;
         }
         self.configure(

@@ -133,7 +133,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             self.app.groups.pop();
             return Err(GroupError::TableFull);
         }
-        self.generation = self.generation.wrapping_add(1);
+        self.events.changed();
         Ok(())
     }
 
@@ -149,7 +149,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         };
         self.app.groups.swap_remove(i);
         self.sync_groups(self.clock.now);
-        self.generation = self.generation.wrapping_add(1);
+        self.events.changed();
         true
     }
 

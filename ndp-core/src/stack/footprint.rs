@@ -4,7 +4,10 @@
 
 use core::mem::size_of;
 
-use super::{ANSWERS, Answer, EVENTS, Event, ReachableTime, Stack, TokenBucket, app};
+use super::cx::Events;
+use super::{
+    ANSWERS, Answer, Discovery, EVENTS, Event, Local, ReachableTime, Stack, TokenBucket, app,
+};
 use crate::addr::{AddressTable, Slot as AddressSlot};
 use crate::config::Config;
 use crate::mld::{Group, Mld};
@@ -15,7 +18,7 @@ use crate::router::dest::{DestCache, Destination};
 use crate::router::rs::RsSchedule;
 use crate::router::{OnLinkPrefix, PrefixList, Route, RouteTable, Router, RouterList};
 use crate::stats::Stats;
-use crate::time::Duration;
+use crate::time::{Duration, Timed};
 
 /// Number of parts [`Stack::ram_parts`] lists.
 pub const RAM_PARTS: usize = 26;
@@ -64,7 +67,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 "queue slots",
                 size_of::<PacketQueue<QUEUE_SLOTS, QUEUE_BYTES>>().saturating_sub(QUEUE_BYTES),
             ),
-            ("events", size_of::<heapless::Vec<Event, EVENTS>>()),
+            (
+                "events",
+                size_of::<Events>().saturating_sub(size_of::<u32>()),
+            ),
             ("addresses", size_of::<AddressTable>()),
             ("search domains", DNS[1]),
             ("stats", size_of::<Stats>()),
@@ -90,7 +96,11 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             ("generation", size_of::<u32>()),
             (
                 "timer cache",
-                size_of::<core::cell::Cell<Option<crate::time::Timer>>>(),
+                size_of::<Timed<Local>>()
+                    .saturating_sub(size_of::<Local>())
+                    .saturating_add(
+                        size_of::<Timed<Discovery>>().saturating_sub(size_of::<Discovery>()),
+                    ),
             ),
             (
                 "scalars",

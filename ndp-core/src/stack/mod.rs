@@ -31,8 +31,23 @@
 //! let _wake_at = stack.poll_at(); // sleep until then, or until a frame arrives
 //! ```
 
+/// The [`cx::Cx`] of a `Stack`: its clock, random stream, counters and
+/// event queue, borrowed field by field so the parts stay free to borrow.
+macro_rules! cx {
+    ($s:expr) => {
+        $crate::stack::cx::Cx {
+            clock: &$s.clock,
+            rng: &mut $s.rng,
+            stats: &mut $s.stats,
+            events: &mut $s.events,
+        }
+    };
+}
+
 mod addr;
 mod app;
+mod cx;
+mod discovery;
 // `Stack::ram_parts` and `ram_per_entry`: with the `testing` feature.
 #[cfg(any(test, feature = "testing"))]
 mod footprint;
@@ -42,6 +57,8 @@ mod rx;
 mod tx;
 
 pub use app::{APP_GROUPS, GroupError, STATIC_ADDRESSES, StaticAddressError};
+use cx::Events;
+use discovery::Discovery;
 
 use core::net::Ipv6Addr;
 
@@ -58,11 +75,10 @@ use crate::rng::Rng;
 use crate::router::Route;
 use crate::router::dest::{DestCache, Destination};
 #[cfg(feature = "dns")]
-use crate::router::dns::{DnsServers, SearchDomain, SearchList};
+use crate::router::dns::SearchDomain;
 use crate::router::rs::RsSchedule;
 use crate::router::{
-    DEFAULT_HOP_LIMIT, NEWCOMER_BURST, NEWCOMER_REFILL, OnLinkPrefix, PrefixList, Refusals,
-    RouteTable, Router, RouterList,
+    DEFAULT_HOP_LIMIT, NEWCOMER_BURST, NEWCOMER_REFILL, OnLinkPrefix, Refusals, Router,
 };
 use crate::stats::{Stats, bump};
 use crate::time::{Clock, Deadline, Duration, Expiry, Instant, Timed, sooner};
@@ -519,9 +535,8 @@ pub struct Stack<
     local: Timed<Local>,
     /// Oldest first (a short Vec, as `events`).
     answers: heapless::Vec<Answer, ANSWERS>,
-    /// Oldest first. A Vec, not a Deque: taking out a victim in the
-    /// middle (`event`) is one call, and the queue is short.
-    events: heapless::Vec<Event, EVENTS>,
+    /// The events for the application, and the generation counter.
+    events: Events,
     stats: Stats,
     reachable: ReachableTime,
     retrans_timer: Duration,
@@ -542,9 +557,6 @@ pub struct Stack<
     app: app::AppState,
     /// IPv6 is off on this interface (RFC 4862 §5.4.5).
     disabled: bool,
-    /// Bumped by every event and router recovery: see
-    /// [`Stack::generation`].
-    generation: u32,
 }
 
 /// The interface's own addresses and multicast groups: their DAD and
@@ -558,44 +570,6 @@ pub(super) struct Local {
 impl Deadline for Local {
     fn next_deadline(&self, clock: &Clock) -> Option<Instant> {
         sooner(self.addrs.next_deadline(clock), self.mld.next_deadline())
-    }
-}
-
-/// What routers tell (RFC 4861 §6.3.4, RFC 4191, RFC 8106), the
-/// solicitations that ask them (RFC 4861 §6.3.7, RFC 7559), and the
-/// reports of newcomers refused (RFC 6583 §6).
-#[derive(Debug, Clone)]
-pub(super) struct Discovery {
-    routers: RouterList,
-    routes: RouteTable,
-    prefixes: PrefixList,
-    #[cfg(feature = "dns")]
-    dns_servers: DnsServers,
-    #[cfg(feature = "dns")]
-    search: SearchList,
-    rs: RsSchedule,
-    /// Refused newcomers not yet reported, and when the next report may
-    /// go out.
-    refused: Refusals,
-    refused_report_at: Instant,
-}
-
-impl Deadline for Discovery {
-    fn next_deadline(&self, clock: &Clock) -> Option<Instant> {
-        [
-            self.routers.next_deadline(),
-            self.routes.next_deadline(clock),
-            self.prefixes.next_deadline(clock),
-            #[cfg(feature = "dns")]
-            self.dns_servers.next_deadline(clock),
-            #[cfg(feature = "dns")]
-            self.search.next_deadline(clock),
-            self.rs.next(),
-            self.refused.any().then_some(self.refused_report_at),
-        ]
-        .into_iter()
-        .flatten()
-        .reduce(Instant::earlier)
     }
 }
 
@@ -654,24 +628,13 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 mld: Mld::new(),
             }),
             answers: heapless::Vec::new(),
-            events: heapless::Vec::new(),
+            events: Events::default(),
             stats: Stats::default(),
             reachable,
             retrans_timer: config.retrans_timer,
             ns_budget: TokenBucket::new(config.ns_burst, config.ns_refill, now),
             newcomers: TokenBucket::new(NEWCOMER_BURST, NEWCOMER_REFILL, now),
-            discovery: Timed::new(Discovery {
-                routers: RouterList::default(),
-                routes: RouteTable::default(),
-                prefixes: PrefixList::default(),
-                #[cfg(feature = "dns")]
-                dns_servers: DnsServers::default(),
-                #[cfg(feature = "dns")]
-                search: SearchList::default(),
-                rs,
-                refused: Refusals::default(),
-                refused_report_at: now,
-            }),
+            discovery: Timed::new(Discovery::new(rs, now)),
             router_rotation: 0,
             dests: DestCache::default(),
             hop_limit: DEFAULT_HOP_LIMIT,
@@ -679,7 +642,6 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             flags: (false, false),
             app: app::AppState::default(),
             disabled: false,
-            generation: 0,
             config,
         };
         // RFC 4862 §5.3: a link-local address as the interface comes up;
@@ -753,7 +715,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             self.discovery.routers.reached(addr);
             self.dests.flush_computed();
             // The default router choice may change, without an event.
-            self.generation = self.generation.wrapping_add(1);
+            self.events.changed();
         }
     }
 
@@ -892,7 +854,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// MTU. Every [`Event`] changes it. An adapter compares it with the
     /// value at its last sync instead of comparing the tables.
     pub fn generation(&self) -> u32 {
-        self.generation
+        self.events.generation()
     }
 
     /// IPv6 was disabled after a duplicate MAC-based link-local address

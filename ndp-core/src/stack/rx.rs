@@ -2,6 +2,7 @@
 
 use core::net::Ipv6Addr;
 
+use super::discovery::route_gone;
 use super::{Answer, Event, RxMeta, Stack};
 use crate::addr::AddrState;
 use crate::neighbor::{
@@ -11,8 +12,7 @@ use crate::neighbor::{
 use crate::router::RouteTable;
 #[cfg(feature = "dns")]
 use crate::router::dns::SearchDomain;
-use crate::router::rs::RsSchedule;
-use crate::router::{MIN_LINK_MTU, REFUSAL_REPORT_INTERVAL, Refusals, Route, Update};
+use crate::router::{MIN_LINK_MTU, Newcomer, Route, Update};
 use crate::stats::{bump, bump_hot};
 use crate::time::{Duration, Instant};
 use crate::wire;
@@ -22,14 +22,14 @@ use crate::wire::Dnssl;
 use crate::wire::Rdnss;
 #[cfg(feature = "redirect")]
 use crate::wire::Redirect;
-#[cfg(feature = "route-info")]
-use crate::wire::RouteInfo;
 #[cfg(feature = "dns")]
 use crate::wire::UnicastAddr;
 use crate::wire::{
     IpMeta, Lifetime, MacAddr, Message, MessageType, MulticastAddr, NdOption, NeighborAdvert,
-    NeighborSolicit, Options, Preference, PrefixInfo, RouterAdvert, RxError, is_link_local, kind,
+    NeighborSolicit, Options, PrefixInfo, RouterAdvert, RxError, is_link_local, kind,
 };
+#[cfg(feature = "route-info")]
+use crate::wire::{Preference, RouteInfo};
 
 impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>
@@ -209,7 +209,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             && !self.admit_newcomer()
         {
             bump(&mut self.stats.rx_ra_rate_limited);
-            self.refuse(|r| &mut r.routers);
+            self.refuse(Newcomer::Router);
             return;
         }
         bump(&mut self.stats.rx_ra);
@@ -318,7 +318,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             }
             Update::Refused => {
                 bump(&mut self.stats.ra_router_refused);
-                self.refuse(|r| &mut r.routers);
+                self.refuse(Newcomer::Router);
             }
             Update::Changed | Update::Refreshed | Update::Ignored => {}
         }
@@ -348,37 +348,16 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     pub(super) fn router_gone(&mut self, addr: Ipv6Addr) {
         self.dests.forget_next_hop(&addr);
         self.dests.flush_computed();
-        self.event(Event::Router {
-            addr,
-            lifetime_s: 0,
-            preference: Preference::Medium,
-        });
-        // The last default router went (lifetime zero, expiry, NUD, or a
-        // forged kill_router6 advertisement): solicit again (RFC 4861
-        // §6.3.7 allows it when routers are needed) instead of waiting
-        // for the next periodic advertisement, which radvd sends up to
-        // 600 s apart. RFC 7559's backoff paces it; a schedule already
-        // running is left alone, so at most one solicitation follows
-        // each loss.
-        if self.config.router_solicitations
-            && self.discovery.routers.iter().next().is_none()
-            && self.discovery.rs.next().is_none()
-        {
-            self.discovery.rs = RsSchedule::start(self.clock.now, &mut self.rng);
-        }
+        let solicit = self.config.router_solicitations;
+        let mut cx = cx!(self);
+        self.discovery.router_gone(addr, &mut cx, solicit);
     }
 
     /// A more-specific route left the table: report it and choose next
     /// hops again (RFC 4191 §3.3).
     pub(super) fn route_gone(&mut self, r: Route) {
         self.dests.flush_computed();
-        self.event(Event::Route {
-            prefix: r.prefix,
-            len: r.len,
-            router: r.router,
-            preference: r.preference,
-            lifetime: Lifetime::ZERO,
-        });
+        route_gone(r, &mut cx!(self));
     }
 
     /// A router entered the list on probation: confirm at once that it
@@ -402,22 +381,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     }
 
     /// Count a refused newcomer for the next [`Event::Refused`].
-    pub(super) fn refuse(&mut self, which: impl FnOnce(&mut Refusals) -> &mut u16) {
+    pub(super) fn refuse(&mut self, kind: Newcomer) {
         bump(&mut self.stats.newcomers_refused);
-        let n = which(&mut self.discovery.refused);
-        *n = n.saturating_add(1);
-        self.report_refusals();
-    }
-
-    /// Report refused newcomers once the report interval has passed since
-    /// the last report; until then they add up.
-    pub(super) fn report_refusals(&mut self) {
-        if self.discovery.refused.any() && self.clock.now.reached(self.discovery.refused_report_at)
-        {
-            let summary = core::mem::take(&mut self.discovery.refused);
-            self.discovery.refused_report_at = self.clock.now + REFUSAL_REPORT_INTERVAL;
-            self.event(Event::Refused(summary));
-        }
+        let mut cx = cx!(self);
+        self.discovery.refuse(kind, &mut cx);
     }
 
     /// A Prefix Information option with L=1 (RFC 4861 §6.3.4).
@@ -434,7 +401,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             .any(|q| q.prefix == p.prefix && q.len == p.prefix_len);
         // RFC 6583 §6: new prefixes enter at a bounded rate.
         if !known && p.valid_lifetime != Lifetime::ZERO && !self.admit_newcomer() {
-            self.refuse(|r| &mut r.prefixes);
+            self.refuse(Newcomer::Prefix);
             return;
         }
         let update =
@@ -460,7 +427,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             }
             Update::Refused => {
                 bump(&mut self.stats.ra_prefix_refused);
-                self.refuse(|r| &mut r.prefixes);
+                self.refuse(Newcomer::Prefix);
             }
             Update::Changed | Update::Refreshed | Update::Ignored => {}
         }
@@ -498,7 +465,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             .any(|x| x.prefix == r.prefix && x.len == r.prefix_len && x.router == router);
         // RFC 6583 §6: new routes enter at a bounded rate.
         if !known && r.lifetime != Lifetime::ZERO && !self.admit_newcomer() {
-            self.refuse(|n| &mut n.routes);
+            self.refuse(Newcomer::Route);
             return;
         }
         let clock = self.clock;
@@ -532,7 +499,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         }
         if update == Update::Refused {
             bump(&mut self.stats.ra_route_refused);
-            self.refuse(|n| &mut n.routes);
+            self.refuse(Newcomer::Route);
         }
         if update.changes_routing() {
             // RFC 4191 §3.3: redo next-hop determination.

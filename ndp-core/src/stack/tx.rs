@@ -2,6 +2,7 @@
 
 use core::net::Ipv6Addr;
 
+use super::discovery::Expired;
 use super::{Answer, Delivery, Event, LOCAL_ERROR_HOP_LIMIT, Stack, Transmit, TransmitKind};
 use crate::addr::AddrState;
 use crate::neighbor::queue::Owner;
@@ -13,8 +14,8 @@ use crate::wire::icmpv6::NEXT_HEADER_ICMPV6;
 use crate::wire::ipv6::Ipv6Header;
 use crate::wire::validate::ND_HOP_LIMIT;
 use crate::wire::{
-    DestUnreachable, Lifetime, Message, MulticastAddr, NdOption, NeighborSolicit, Options,
-    RouterSolicit, UnicastAddr, UnreachableCode, is_link_local,
+    DestUnreachable, Message, MulticastAddr, NdOption, NeighborSolicit, Options, RouterSolicit,
+    UnicastAddr, UnreachableCode, is_link_local,
 };
 
 impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
@@ -332,41 +333,23 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     }
 
     /// Remove what expired from the router, route, prefix and DNS tables
-    /// (RFC 4861 §6.3.5, RFC 4191 §3.1, RFC 8106 §6.2); true if anything
-    /// did.
+    /// (`Discovery::expire`), and have destinations choose their next hop
+    /// again where it changed them; true if anything was due.
     fn expire_tables(&mut self) -> bool {
-        let now = self.clock.now;
-        if let Some(r) = self.discovery.routers.expire(now) {
-            self.router_gone(r.addr);
-            return true;
-        }
-        if let Some(p) = self.discovery.prefixes.expire(&self.clock) {
-            self.dests.flush_computed();
-            self.event(Event::Prefix {
-                prefix: p.prefix,
-                len: p.len,
-                valid: Lifetime::ZERO,
-            });
-            return true;
-        }
-        if let Some(r) = self.discovery.routes.expire(&self.clock) {
-            self.route_gone(r);
-            return true;
-        }
-        if self.discovery.refused.any() && now.reached(self.discovery.refused_report_at) {
-            self.report_refusals();
-            return true;
-        }
-        #[cfg(feature = "dns")]
-        {
-            let servers = self.discovery.dns_servers.expire(&self.clock);
-            let search = self.discovery.search.expire(&self.clock);
-            if servers || search {
-                self.event(Event::Dns);
-                return true;
+        let solicit = self.config.router_solicitations;
+        let mut cx = cx!(self);
+        let Some(expired) = self.discovery.expire(&mut cx, solicit) else {
+            return false;
+        };
+        match expired {
+            Expired::Router(addr) => {
+                self.dests.forget_next_hop(&addr);
+                self.dests.flush_computed();
             }
+            Expired::NextHops => self.dests.flush_computed(),
+            Expired::Reported => {}
         }
-        false
+        true
     }
 
     /// A Router Solicitation to all routers (RFC 4861 §6.3.7): from our
@@ -528,95 +511,12 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     #[must_use = "a returned event is taken off the queue and lost if ignored"]
     #[inline(never)]
     pub fn poll_event(&mut self) -> Option<Event> {
-        if self.events.is_empty() {
-            return None;
-        }
-        Some(self.events.remove(0))
+        self.events.pop()
     }
 
+    /// Report `e` (see [`Stack::poll_event`] for the queue's rules).
     pub(super) fn event(&mut self, e: Event) {
-        self.generation = self.generation.wrapping_add(1);
-        for old in self.events.iter_mut() {
-            if let (Event::Refused(sum), Event::Refused(more)) = (&mut *old, &e) {
-                sum.add(more);
-                return;
-            }
-            if same_subject(old, &e) {
-                *old = e;
-                return;
-            }
-        }
-        if self.events.is_full() {
-            bump(&mut self.stats.events_dropped);
-            let victim = self
-                .events
-                .iter()
-                .enumerate()
-                .min_by_key(|(i, old)| (importance(old), *i))
-                .filter(|(_, old)| importance(old) <= importance(&e))
-                .map(|(i, _)| i);
-            let Some(victim) = victim else {
-                return;
-            };
-            // Take it out, keeping the others' order.
-            self.events.remove(victim);
-        }
-        // Cannot fail: there is room.
-        let _ = self.events.push(e);
-    }
-}
-
-/// How much an event matters when the event queue is full (see
-/// [`Stack::poll_event`]): the lowest goes first.
-fn importance(e: &Event) -> u8 {
-    match e {
-        Event::ResolutionFailed { .. } | Event::NeighborUnreachable { .. } => 0,
-        Event::Prefix { .. } | Event::Route { .. } | Event::Refused(_) => 1,
-        _ => 2,
-    }
-}
-
-/// Both events report the state of the same thing, so the newer one
-/// makes the older one stale.
-fn same_subject(a: &Event, b: &Event) -> bool {
-    use Event::*;
-    match (a, b) {
-        (
-            Address { addr: x, .. } | AddressRemoved { addr: x, .. },
-            Address { addr: y, .. } | AddressRemoved { addr: y, .. },
-        )
-        | (Router { addr: x, .. }, Router { addr: y, .. }) => x == y,
-        (
-            Prefix {
-                prefix: p, len: l, ..
-            },
-            Prefix {
-                prefix: q, len: m, ..
-            },
-        ) => (p, l) == (q, m),
-        (
-            Route {
-                prefix: p,
-                len: l,
-                router: r,
-                ..
-            },
-            Route {
-                prefix: q,
-                len: m,
-                router: s,
-                ..
-            },
-        ) => (p, l, r) == (q, m, s),
-        (
-            InterfaceDisabled { .. } | InterfaceEnabled,
-            InterfaceDisabled { .. } | InterfaceEnabled,
-        )
-        | (Dns, Dns)
-        | (Mtu(_), Mtu(_))
-        | (HopLimit(_), HopLimit(_))
-        | (ConfigFlags { .. }, ConfigFlags { .. }) => true,
-        _ => false,
+        self.events.push(e, &mut self.stats);
     }
 }
 
