@@ -531,9 +531,15 @@ impl Harness {
     /// Run `op`; true when it ended with a drain that ran dry.
     fn apply(&mut self, op: &Op) -> bool {
         let now = self.now;
-        if !matches!(op, Op::Advance(_) | Op::Step(_)) {
-            // Every other operation calls the engine at once (a step
-            // advances first; its drain resets the count).
+        if !matches!(
+            op,
+            Op::Advance(_) | Op::Step(_) | Op::Events | Op::Loopback(_)
+        ) {
+            // Every other operation calls the engine with the time at
+            // once (a step advances first; its drain resets the count).
+            // `poll_event` takes no time, so it tells the engine nothing
+            // of the clock; a loopback does only when there is a packet
+            // to loop back (`receive` resets the count).
             self.idle = 0;
         }
         match op {
@@ -681,6 +687,7 @@ impl Harness {
     }
 
     fn receive(&mut self, meta: &RxMeta, icmp: &[u8]) {
+        self.idle = 0;
         let now = self.now;
         let ours = no_alloc("receive", || self.stack.receive(now, meta, icmp));
         let nd = icmp
