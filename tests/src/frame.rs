@@ -8,9 +8,7 @@ use ndp_core::wire::MacAddr;
 
 pub use ndp_core::wire::ethernet::ETHERTYPE_IPV6;
 use ndp_core::wire::ethernet::EthernetHeader;
-use ndp_core::wire::ipv6::upper_layer;
-
-const NH_ICMPV6: u8 = 58;
+use ndp_core::wire::ipv6::{NEXT_HEADER_ICMPV6, upper_layer};
 
 /// An IPv6 packet in an Ethernet frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +36,7 @@ pub struct Ipv6Frame<'a> {
 impl<'a> Ipv6Frame<'a> {
     /// The ICMPv6 message, if that is the upper layer.
     pub fn icmpv6(&self) -> Option<&'a [u8]> {
-        (self.next_header == NH_ICMPV6).then_some(self.payload)
+        (self.next_header == NEXT_HEADER_ICMPV6).then_some(self.payload)
     }
 }
 

@@ -21,7 +21,7 @@ use crate::stats::Stats;
 use crate::time::{Duration, Timed};
 
 /// Number of parts [`Stack::ram_parts`] lists.
-pub const RAM_PARTS: usize = 26;
+pub const RAM_PARTS: usize = 25;
 
 /// Number of entry kinds [`Stack::ram_per_entry`] lists.
 pub const ENTRY_KINDS: usize = 13;
@@ -67,10 +67,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 "queue slots",
                 size_of::<PacketQueue<QUEUE_SLOTS, QUEUE_BYTES>>().saturating_sub(QUEUE_BYTES),
             ),
-            (
-                "events",
-                size_of::<Events>().saturating_sub(size_of::<u32>()),
-            ),
+            // With the generation counter.
+            ("events", size_of::<Events>()),
             ("addresses", size_of::<AddressTable>()),
             ("search domains", DNS[1]),
             ("stats", size_of::<Stats>()),
@@ -93,7 +91,6 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             ("clock", size_of::<crate::time::Clock>()),
             ("retrans timer", size_of::<Duration>()),
             ("router rotation", size_of::<usize>()),
-            ("generation", size_of::<u32>()),
             (
                 "timer cache",
                 size_of::<Timed<Local>>()
