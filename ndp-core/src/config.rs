@@ -29,7 +29,9 @@ pub struct Config {
     /// default (with the `stable-iid` feature), or modified EUI-64.
     pub iid_mode: IidMode,
     /// Optimistic DAD (RFC 4429): new addresses are usable at once while
-    /// DAD runs. On by default.
+    /// DAD runs. On by default. With the `optimistic-dad` feature; without
+    /// it every new address is tentative until its DAD passes.
+    #[cfg(feature = "optimistic-dad")]
     pub optimistic_dad: bool,
     /// DupAddrDetectTransmits (RFC 4862 §5.1): probes per address; 0
     /// turns DAD off. Default 1.
@@ -41,7 +43,10 @@ pub struct Config {
     pub dad_loopback_extensions: u8,
     /// Unsolicited Neighbor Advertisements to ff02::2 for each new global
     /// address (RFC 9131); 0 turns them off. Default 3
-    /// (MAX_NEIGHBOR_ADVERTISEMENT).
+    /// (MAX_NEIGHBOR_ADVERTISEMENT). With the `gratuitous-na` feature;
+    /// without it none are sent, and routers learn a new address when
+    /// they first resolve it.
+    #[cfg(feature = "gratuitous-na")]
     pub gratuitous_na: u8,
     /// Seed of the engine's PRNG: its random delays and its DAD nonces
     /// (RFC 7527). It must differ between devices and between boots: take
@@ -92,8 +97,10 @@ impl Config {
             } else {
                 IidMode::Eui64
             },
+            #[cfg(feature = "optimistic-dad")]
             optimistic_dad: true,
             dad_transmits: 1,
+            #[cfg(feature = "gratuitous-na")]
             gratuitous_na: crate::addr::MAX_NEIGHBOR_ADVERTISEMENT,
             dad_loopback_extensions: crate::addr::MAX_DAD_EXTENSIONS,
             seed,
@@ -106,5 +113,32 @@ impl Config {
             link_mtu: 1500,
             router_solicitations: true,
         }
+    }
+
+    /// New addresses may be optimistic ([RFC 4429]): the `optimistic-dad`
+    /// feature and [`Config::optimistic_dad`]; always false without the
+    /// feature, so the compiler leaves out what only optimistic addresses
+    /// need.
+    ///
+    /// [RFC 4429]: https://www.rfc-editor.org/rfc/rfc4429
+    #[inline]
+    pub(crate) fn optimistic(&self) -> bool {
+        #[cfg(feature = "optimistic-dad")]
+        return self.optimistic_dad;
+        #[cfg(not(feature = "optimistic-dad"))]
+        return false;
+    }
+
+    /// Gratuitous advertisements per new global address ([RFC 9131]):
+    /// [`Config::gratuitous_na`], or none without the `gratuitous-na`
+    /// feature.
+    ///
+    /// [RFC 9131]: https://www.rfc-editor.org/rfc/rfc9131
+    #[inline]
+    pub(crate) fn announcements(&self) -> u8 {
+        #[cfg(feature = "gratuitous-na")]
+        return self.gratuitous_na;
+        #[cfg(not(feature = "gratuitous-na"))]
+        return 0;
     }
 }

@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use ndp_core::addr::AddrState;
 use ndp_core::neighbor::{MAX_MULTICAST_SOLICIT, NeighborState};
 use ndp_core::time::Instant;
 use ndp_core::wire::{MacAddr, Message, UnreachableCode};
@@ -24,6 +25,25 @@ fn starts_with_its_eui64_link_local_address() {
     assert!(again <= t(1000));
     assert_eq!(drain_all(&mut s, again).len(), 1);
     assert_eq!(s.poll_at(), None, "nothing is scheduled on an idle link");
+}
+
+/// With the `optimistic-dad` feature a new address is usable while its
+/// DAD runs (RFC 4429 §3.3); without it, it is tentative and unusable
+/// until DAD passes (RFC 4862 §5.4), and the first probe waits for the
+/// random delay of RFC 4862 §5.4.2.
+#[test]
+fn the_link_local_address_is_optimistic_only_with_the_feature() {
+    let mut c = config();
+    c.dad_transmits = 1;
+    let s = Stack::new(c, Instant::ZERO);
+    let ll = s.addresses().next().unwrap();
+    if cfg!(feature = "optimistic-dad") {
+        assert_eq!(ll.state, AddrState::Optimistic);
+        assert!(ll.usable_as_source());
+    } else {
+        assert_eq!(ll.state, AddrState::Tentative);
+        assert!(!ll.usable_as_source());
+    }
 }
 
 #[test]

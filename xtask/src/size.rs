@@ -28,7 +28,8 @@ use crate::runner::{Ctx, Outcome};
 
 /// The optional features the lean build leaves out (the size probe's
 /// `engine` feature; `full` has them).
-pub const LEAN_LEAVES_OUT: &str = "stable-iid, counter-names, dns, route-info, mldv1, redirect";
+pub const LEAN_LEAVES_OUT: &str =
+    "stable-iid, counter-names, dns, route-info, mldv1, redirect, optimistic-dad, gratuitous-na";
 
 /// The target the figures are for.
 pub const TARGET: &str = "thumbv7em-none-eabihf";

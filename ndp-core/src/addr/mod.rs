@@ -259,6 +259,92 @@ pub(crate) enum AddrDue {
     Announce(UnicastAddr),
 }
 
+/// The gratuitous advertisements still owed for an address ([RFC 9131]
+/// §6.1.2): how many, and when the next is due. With the `gratuitous-na`
+/// feature; without it a type of no size that never announces, so the
+/// compiler leaves out the whole announcement path.
+///
+/// [RFC 9131]: https://www.rfc-editor.org/rfc/rfc9131
+#[cfg(feature = "gratuitous-na")]
+#[derive(Debug, Clone, Copy)]
+struct Announcements {
+    left: u8,
+    next: Timer,
+}
+
+#[cfg(feature = "gratuitous-na")]
+impl Announcements {
+    const NONE: Self = Announcements {
+        left: 0,
+        next: Timer::OFF,
+    };
+
+    /// `count` announcements, the first at `now`; zero stops them.
+    fn start(&mut self, count: u8, now: Instant) {
+        self.left = count;
+        self.next = if count > 0 {
+            Timer::at(now)
+        } else {
+            Timer::OFF
+        };
+    }
+
+    fn due(&self, now: Instant) -> bool {
+        self.left > 0 && self.next.due(now)
+    }
+
+    fn left(&self) -> u8 {
+        self.left
+    }
+
+    /// One went out at `now`; the next follows `retrans` later (RFC 9131
+    /// §6.1.2 spaces them RetransTimer apart).
+    fn sent(&mut self, now: Instant, retrans: Duration) {
+        self.left = self.left.saturating_sub(1);
+        self.next = if self.left > 0 {
+            Timer::at(now + retrans)
+        } else {
+            Timer::OFF
+        };
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        if self.left > 0 { self.next.get() } else { None }
+    }
+
+    fn catch_up(&mut self, now: Instant, max: Duration) {
+        self.next.catch_up(now, max);
+    }
+}
+
+/// Without the `gratuitous-na` feature: nothing is ever announced.
+#[cfg(not(feature = "gratuitous-na"))]
+#[derive(Debug, Clone, Copy)]
+struct Announcements;
+
+#[cfg(not(feature = "gratuitous-na"))]
+impl Announcements {
+    const NONE: Self = Announcements;
+
+    fn start(&mut self, _count: u8, _now: Instant) {}
+
+    fn due(&self, _now: Instant) -> bool {
+        false
+    }
+
+    fn left(&self) -> u8 {
+        0
+    }
+
+    fn sent(&mut self, _now: Instant, _retrans: Duration) {}
+
+    fn deadline(&self) -> Option<Instant> {
+        None
+    }
+
+    fn catch_up(&mut self, _now: Instant, _max: Duration) {}
+}
+
 /// An address and the machinery around it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Slot {
@@ -273,10 +359,8 @@ pub(crate) struct Slot {
     /// Nonces of the latest probes, for spotting loopback (RFC 7527 §4.2).
     nonces: [[u8; DAD_NONCE_LEN]; 3],
     nonce_at: u8,
-    /// Gratuitous advertisements still to send, and when the next is due
-    /// (see [`Slot::announce`]).
-    gna_left: u8,
-    gna_next: Timer,
+    /// Gratuitous advertisements still to send (see [`Slot::announce`]).
+    gna: Announcements,
     /// DAD conflicts so far for this prefix.
     conflicts: u8,
     /// A duplicate waiting for a new identifier: when to try; off when
@@ -297,8 +381,7 @@ impl Slot {
             dad_extensions: 0,
             nonces: [[0; DAD_NONCE_LEN]; 3],
             nonce_at: 0,
-            gna_left: 0,
-            gna_next: Timer::OFF,
+            gna: Announcements::NONE,
             conflicts,
             regen_at: Timer::OFF,
         }
@@ -388,12 +471,7 @@ impl Slot {
     /// Announce the address with `count` gratuitous advertisements (RFC
     /// 9131 §6.1.2), the first at `now`; zero stops them.
     pub fn announce(&mut self, count: u8, now: Instant) {
-        self.gna_left = count;
-        self.gna_next = if count > 0 {
-            Timer::at(now)
-        } else {
-            Timer::OFF
-        };
+        self.gna.start(count, now);
     }
 
     /// Stop announcing: the address is tentative again or duplicate (RFC
@@ -404,12 +482,12 @@ impl Slot {
 
     /// Whether an announcement is due at `now`.
     pub fn announcement_due(&self, now: Instant) -> bool {
-        self.gna_left > 0 && self.gna_next.due(now)
+        self.gna.due(now)
     }
 
     /// Announcements left to send.
     pub fn announcements_left(&self) -> u8 {
-        self.gna_left
+        self.gna.left()
     }
 
     /// One announcement went out at `now`; the next, if any, follows
@@ -417,12 +495,7 @@ impl Slot {
     ///
     /// [RFC 9131 §6.1.2]: https://www.rfc-editor.org/rfc/rfc9131#section-6.1.2
     pub fn announced(&mut self, now: Instant, retrans: Duration) {
-        self.gna_left = self.gna_left.saturating_sub(1);
-        self.gna_next = if self.gna_left > 0 {
-            Timer::at(now + retrans)
-        } else {
-            Timer::OFF
-        };
+        self.gna.sent(now, retrans);
     }
 
     /// DAD found the address in use ([RFC 4862 §5.4.5]): it stops probing
@@ -547,8 +620,8 @@ impl Slot {
         let mut next = self.dad_next.get();
         if duplicate {
             next = sooner(next, self.regen_at.get());
-        } else if self.gna_left > 0 {
-            next = sooner(next, self.gna_next.get());
+        } else {
+            next = sooner(next, self.gna.deadline());
         }
         // The lifetimes: compared as expiries first, so one is converted.
         let life = if self.a.state == AddrState::Preferred {
@@ -743,7 +816,7 @@ impl AddressTable {
     pub fn catch_up(&mut self, now: Instant, max: Duration) {
         for s in self.slots.iter_mut() {
             s.dad_next.catch_up(now, max);
-            s.gna_next.catch_up(now, max);
+            s.gna.catch_up(now, max);
             s.regen_at.catch_up(now, max);
         }
     }
@@ -836,7 +909,9 @@ mod tests {
             assert!(t.slot(0).unwrap().sent_nonce(&nonce));
             assert_eq!(poll(&mut t, &clock), None);
         }
-        // RetransTimer after the last: assigned, and announced twice.
+        // RetransTimer after the last: assigned, and announced twice
+        // (never without the `gratuitous-na` feature).
+        let announce = cfg!(feature = "gratuitous-na").then(|| AddrDue::Announce(a("2001:db8::1")));
         clock.advance(at(1999));
         assert_eq!(poll(&mut t, &clock), None);
         clock.advance(at(2000));
@@ -844,16 +919,10 @@ mod tests {
             panic!("assigned");
         };
         assert_eq!(x.state, AddrState::Preferred);
-        assert_eq!(
-            poll(&mut t, &clock),
-            Some(AddrDue::Announce(a("2001:db8::1")))
-        );
+        assert_eq!(poll(&mut t, &clock), announce);
         assert_eq!(poll(&mut t, &clock), None);
         clock.advance(at(3000));
-        assert_eq!(
-            poll(&mut t, &clock),
-            Some(AddrDue::Announce(a("2001:db8::1")))
-        );
+        assert_eq!(poll(&mut t, &clock), announce);
         clock.advance(at(4000));
         assert_eq!(poll(&mut t, &clock), None);
         // The lifetimes.
@@ -1020,6 +1089,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "gratuitous-na")]
     fn announcements_go_retrans_timer_apart_then_stop() {
         // RFC 9131 §6.1.2: the count given, RetransTimer apart.
         let mut s = addr("2001:db8::1", AddrState::Preferred);
@@ -1040,6 +1110,20 @@ mod tests {
         assert!(!s.announcement_due(t0));
         s.announce(0, t0);
         assert!(!s.announcement_due(t0));
+    }
+
+    /// Without the `gratuitous-na` feature an address is never announced,
+    /// and keeps no state for it.
+    #[test]
+    #[cfg(not(feature = "gratuitous-na"))]
+    fn without_the_feature_nothing_is_announced() {
+        let mut s = addr("2001:db8::1", AddrState::Preferred);
+        let t0 = Instant::from_millis(10_000);
+        s.announce(3, t0);
+        assert!(!s.announcement_due(t0));
+        assert_eq!(s.announcements_left(), 0);
+        assert_eq!(s.next_deadline(&Clock::new(t0)), None);
+        assert_eq!(core::mem::size_of::<Announcements>(), 0);
     }
 
     #[test]

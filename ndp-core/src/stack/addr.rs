@@ -113,7 +113,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             (addr, 64, counter)
         };
         let dad = self.config.dad_transmits > 0;
-        let optimistic = dad && self.config.optimistic_dad && plan.optimistic_ok;
+        let optimistic = dad && self.config.optimistic() && plan.optimistic_ok;
         let state = if !dad {
             if self.clock.expired(plan.preferred_until) {
                 AddrState::Deprecated
@@ -238,7 +238,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let now = self.clock.now;
         let transmits = self.config.dad_transmits;
         let router_known = self.router_link_addr_known();
-        let gna = self.config.gratuitous_na;
+        let gna = self.config.announcements();
         let mut changed: heapless::Vec<(Ipv6Addr, u8, AddrState), ADDRESSES> = heapless::Vec::new();
         for i in 0..ADDRESSES {
             // RFC 4862 §5.4.2: after (re)initialization a tentative
@@ -253,7 +253,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             if old == AddrState::Duplicate || transmits == 0 {
                 continue;
             }
-            let optimistic = self.config.optimistic_dad
+            let optimistic = self.config.optimistic()
                 && old != AddrState::Deprecated
                 && (slot.address().origin == Origin::LinkLocal || router_known);
             let state = slot.restart_dad(optimistic, now + delay, transmits, gna, now);
@@ -278,7 +278,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 
     /// Schedule the gratuitous advertisements of RFC 9131 for `slot`.
     fn announce(&self, slot: &mut Slot) {
-        slot.announce(self.config.gratuitous_na, self.clock.now);
+        slot.announce(self.config.announcements(), self.clock.now);
     }
 
     /// Listen to the solicited-node groups of our addresses, joining new
@@ -538,7 +538,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let due = self.local.addrs.poll(
             &self.clock,
             self.retrans_timer,
-            self.config.gratuitous_na,
+            self.config.announcements(),
             &mut self.rng,
         );
         match due {

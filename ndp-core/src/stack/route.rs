@@ -183,7 +183,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             bump(&mut self.stats.send_malformed);
             return Err(SendError::Malformed);
         };
-        if !self.disabled
+        if cfg!(feature = "optimistic-dad")
+            && !self.disabled
             && let Some(mac) = self.optimistic_detour(&header)
         {
             return Ok(Dispatch::Transmit(mac));

@@ -401,7 +401,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         // RFC 4429 §3.2: a packet from an optimistic address must not
         // start address resolution: its resolution waits for the address's
         // DAD ("buffer the packet until DAD is complete").
-        if let Some((j, a)) = prompting.and_then(|p| self.local.addrs.find(&p))
+        if cfg!(feature = "optimistic-dad")
+            && let Some((j, a)) = prompting.and_then(|p| self.local.addrs.find(&p))
             && a.state == AddrState::Optimistic
             && let Some(dad) = self.local.addrs.slot(j).and_then(|s| s.dad_deadline())
             && let Some(mut e) = self.neighbors.get_mut(i)

@@ -95,9 +95,12 @@ mod engine {
         let mut c = Config::new(mac, black_box(1));
         c.secret = black_box([7; 16]);
         c.iid_mode = black_box(c.iid_mode);
-        c.optimistic_dad = black_box(true);
+        #[cfg(feature = "full")]
+        {
+            c.optimistic_dad = black_box(true);
+            c.gratuitous_na = black_box(3);
+        }
         c.dad_transmits = black_box(1);
-        c.gratuitous_na = black_box(3);
         c.router_solicitations = black_box(true);
         let mode = c.iid_mode;
         let mut s: Stack = Stack::new(c, Instant::from_millis(black_box(0)));
