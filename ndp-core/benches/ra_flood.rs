@@ -5,6 +5,15 @@
 //! `valgrind --tool=callgrind` for instruction counts.
 //!
 //! `cargo bench -p ndp-core --features testing --bench ra_flood [-- ITERATIONS]`
+// Test code may index, unwrap and panic: the workspace's no-panic lints
+// are for the library.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use core::net::Ipv6Addr;
 use std::hint::black_box;

@@ -10,6 +10,15 @@
 //! Expectations come from the RFC text; each test names its section.
 //! Time is virtual and followed through `poll_at`, so "exactly at" means
 //! to the millisecond.
+// Test code may index, unwrap and panic: the workspace's no-panic lints
+// are for the library.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 mod common;
 

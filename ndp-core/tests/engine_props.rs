@@ -4,6 +4,15 @@
 //! neighbor entry in a legal state whose timer fits that state, never runs
 //! a timer early, and never asks to be woken in the past with nothing to
 //! do.
+// Test code may index, unwrap and panic: the workspace's no-panic lints
+// are for the library.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 mod common;
 

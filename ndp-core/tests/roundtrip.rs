@@ -2,6 +2,15 @@
 //! message and every option; and arbitrary bytes that parse re-emit to a
 //! message that parses to the same repr (the bytes oracle the fuzz target
 //! also runs, here without nightly).
+// Test code may index, unwrap and panic: the workspace's no-panic lints
+// are for the library.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use core::net::Ipv6Addr;
 

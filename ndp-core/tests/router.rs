@@ -3,6 +3,15 @@
 //! prefixes, next-hop determination and the destination cache (§5.2,
 //! §6.3.6), Redirect (§8.3), RDNSS/DNSSL (RFC 8106) and Router
 //! Solicitations (§6.3.7, RFC 7559). One rule per test where possible.
+// Test code may index, unwrap and panic: the workspace's no-panic lints
+// are for the library.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 mod common;
 

@@ -101,13 +101,8 @@
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
-#![deny(
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic
-)]
+// The no-panic lints are the workspace's `[workspace.lints.clippy]`;
+// unit tests may.
 #![cfg_attr(
     test,
     allow(

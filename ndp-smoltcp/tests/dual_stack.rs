@@ -5,6 +5,15 @@
 //! rather than silent.
 //!
 //! Time is virtual: every node is polled each millisecond.
+// Test code may index, unwrap and panic: the workspace's no-panic lints
+// are for the library.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 mod common;
 

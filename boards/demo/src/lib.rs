@@ -39,13 +39,6 @@
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
-#![deny(
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic
-)]
 
 #[cfg(not(any(feature = "ndp", feature = "smoltcp-nd")))]
 compile_error!("ndp-demo needs feature `ndp` (the default) or `smoltcp-nd`");

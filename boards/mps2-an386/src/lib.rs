@@ -16,13 +16,6 @@
 //! | CMSDK APB TIMER1 (wake-up) | 0x4000_1000 | 9 |
 //! | LAN9118 | 0x4020_0000 | 13 |
 #![cfg_attr(not(test), no_std)]
-#![deny(
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic
-)]
 #![warn(missing_docs)]
 
 pub mod clock;
