@@ -98,6 +98,71 @@ fn resolves_a_neighbor_and_releases_queued_packets_in_order() {
     assert_eq!(s.stats().tx_released, 2);
 }
 
+/// `handle_timeout` runs the timers that change state and leaves those
+/// that send to `poll_transmit`: a due retransmission is not consumed,
+/// and giving up on a neighbor (RFC 4861 §7.2.2) happens, with its event,
+/// while the Destination Unreachable waits for a buffer.
+#[test]
+fn handle_timeout_changes_state_and_leaves_the_sending_to_poll_transmit() {
+    let mut s = stack();
+    let p = packet(our_ll(), peer(), 8, 1);
+    s.send(t(0), &p).unwrap();
+    assert_eq!(drain(&mut s, t(0)).len(), 1, "the first solicitation");
+    // The MLD reports of the link-local address's group go before 1 s.
+    assert_eq!(drain(&mut s, t(999)).len(), 0);
+    assert_eq!(s.poll_at(), Some(t(1000)));
+    // The second solicitation is due at 1 s: handle_timeout leaves it, and
+    // poll_at keeps saying it is due.
+    s.handle_timeout(t(1000));
+    assert_eq!(s.poll_at(), Some(t(1000)));
+    assert_eq!(s.stats().tx_ns_multicast, 1);
+    let out = drain(&mut s, t(1000));
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].0.kind, TransmitKind::Ndp);
+    assert_eq!(drain(&mut s, t(2000)).len(), 1, "the third solicitation");
+    // At 3 s the neighbor is given up: the event comes from handle_timeout
+    // alone, and the packet's error is written by the next poll_transmit.
+    while s.poll_event().is_some() {}
+    s.handle_timeout(t(3000));
+    assert_eq!(
+        s.poll_event(),
+        Some(Event::ResolutionFailed {
+            neighbor: peer(),
+            dropped: 1,
+        })
+    );
+    assert_eq!(s.poll_event(), None);
+    assert_eq!(s.neighbors().count(), 0);
+    assert_eq!(s.queued_packets(), 1);
+    let out = drain(&mut s, t(3000));
+    assert_eq!(out.len(), 1);
+    assert_eq!(
+        (out[0].0.kind, out[0].0.delivery),
+        (TransmitKind::Unreachable, Delivery::Local)
+    );
+    assert_eq!(s.stats().tx_ns_multicast, 3);
+}
+
+/// A router's lifetime ends through `handle_timeout` alone (RFC 4861
+/// §6.3.5), with its event and nothing written.
+#[test]
+fn handle_timeout_expires_a_router_without_a_buffer() {
+    let mut s = stack();
+    let router = a("fe80::1");
+    rx_ra_lifetime(&mut s, t(0), router, Some(PEER_MAC), 2);
+    drain(&mut s, t(0));
+    while s.poll_event().is_some() {}
+    assert_eq!(s.routers().count(), 1);
+    s.handle_timeout(t(1_999));
+    assert_eq!(s.routers().count(), 1);
+    s.handle_timeout(t(2_000));
+    assert_eq!(s.routers().count(), 0);
+    assert!(
+        std::iter::from_fn(|| s.poll_event())
+            .any(|e| matches!(e, Event::Router { addr, lifetime_s: 0, .. } if addr == router))
+    );
+}
+
 #[test]
 fn failed_resolution_answers_each_queued_packet_with_address_unreachable() {
     let mut s = stack();

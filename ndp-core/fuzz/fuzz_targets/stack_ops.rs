@@ -53,7 +53,7 @@
 //! | 0 advance | `t` | time += `t` |
 //! | 1 step | `t` | time += `t`, then drain (1500-byte buffer) |
 //! | 2 receive | `flags src dst hop target len_hi len_lo body…` | `receive` an ICMPv6 message |
-//! | 3 drain | `b` | `poll_transmit` until `None`; buffer 1500 bytes, or `(b & 15) * 80` when `b >= 0xf0` |
+//! | 3 drain | `b` | `poll_transmit` until `None`; buffer 1500 bytes, or `(b & 15) * 80` when `b >= 0xf0`; `handle_timeout` alone (which must write nothing) when `0xe0 <= b < 0xf0` |
 //! | 4 route | `dst` | `route(dst)` |
 //! | 5 send | `flags src dst len` | `send` an IPv6 packet with `len * 8` payload bytes |
 //! | 6 confirm | `addr` | `confirm_reachable(addr)` |
@@ -101,7 +101,7 @@ use ndp_core::neighbor::{Neighbor, NeighborState};
 use ndp_core::time::{Duration, Instant};
 use ndp_core::wire::ipv6::{Ipv6Header, upper_layer};
 use ndp_core::wire::{IpMeta, MacAddr, Message, MessageType, MulticastAddr, icmpv6, is_link_local};
-use ndp_core::{Config, Delivery, NextHop, RxMeta, Stack, Transmit, TransmitKind};
+use ndp_core::{Config, Delivery, NextHop, RxMeta, Stack, Stats, Transmit, TransmitKind};
 
 /// Counts every allocation, so a check can prove the engine makes none.
 struct CountingAlloc;
@@ -220,6 +220,8 @@ enum Op {
     Drain {
         buf: usize,
     },
+    /// `handle_timeout`: the due timers that send nothing.
+    Timeout,
     Route(Sel),
     Send {
         malformed: bool,
@@ -335,6 +337,9 @@ impl Input<'_> {
             }
             3 => {
                 let b = self.byte()?;
+                if (0xe0..0xf0).contains(&b) {
+                    return Some(Op::Timeout);
+                }
                 let buf = if b >= 0xf0 {
                     usize::from(b & 15) * 80
                 } else {
@@ -578,6 +583,12 @@ impl Harness {
             Op::Drain { buf } => {
                 self.drain(*buf);
                 return true;
+            }
+            Op::Timeout => {
+                let before = sent(self.stack.stats());
+                no_alloc("handle_timeout", || self.stack.handle_timeout(now));
+                // It writes nothing: the messages wait for poll_transmit.
+                assert_eq!(sent(self.stack.stats()), before, "handle_timeout sent");
             }
             Op::Route(dst) => {
                 let dst = self.addr(*dst);
@@ -895,4 +906,23 @@ impl Harness {
             );
         }
     }
+}
+
+/// Messages the engine has written, of every kind.
+fn sent(s: &Stats) -> u64 {
+    [
+        s.tx_rs,
+        s.tx_dad_probe,
+        s.tx_mld,
+        s.tx_gratuitous_na,
+        s.tx_ns_multicast,
+        s.tx_ns_unicast,
+        s.tx_na,
+        s.tx_unreachable,
+        s.tx_released,
+        s.tx_buffer_too_small,
+    ]
+    .into_iter()
+    .map(u64::from)
+    .sum()
 }

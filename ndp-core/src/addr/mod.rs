@@ -750,9 +750,12 @@ impl AddressTable {
 
     /// Run the first address timer that is due (lifetimes, regeneration,
     /// DAD, announcements) and say what it did or asks for; `None` when
-    /// none is due. Probes and announcements are recorded as sent here,
-    /// `retrans` apart ([RFC 4861 §10] RetransTimer), with a nonce from
-    /// `rng`; `announcements` is how many a newly preferred address gets.
+    /// none is due. Without `sends`, only the timers that change state
+    /// without a message to send (`Stack::handle_timeout`): probes and
+    /// announcements stay due. Probes and announcements are recorded as
+    /// sent here, `retrans` apart ([RFC 4861 §10] RetransTimer), with a
+    /// nonce from `rng`; `announcements` is how many a newly preferred
+    /// address gets.
     ///
     /// [RFC 4861 §10]: https://www.rfc-editor.org/rfc/rfc4861#section-10
     pub fn poll(
@@ -761,6 +764,7 @@ impl AddressTable {
         retrans: Duration,
         announcements: u8,
         rng: &mut Rng,
+        sends: bool,
     ) -> Option<AddrDue> {
         let now = clock.now;
         for i in 0..self.slots.len() {
@@ -776,7 +780,7 @@ impl AddressTable {
                 continue;
             }
             match slot.dad_step(now) {
-                DadStep::Probe => {
+                DadStep::Probe if sends => {
                     let mut nonce = [0u8; DAD_NONCE_LEN];
                     rng.fill(&mut nonce);
                     slot.probe_sent(now, retrans, nonce);
@@ -788,14 +792,14 @@ impl AddressTable {
                 DadStep::Done => {
                     return Some(AddrDue::Assigned(slot.dad_passed(clock, announcements)));
                 }
-                DadStep::Wait => {}
+                DadStep::Probe | DadStep::Wait => {}
             }
             // RFC 4862 §5.5.4: deprecated when the preferred lifetime ends.
             if slot.a.state == AddrState::Preferred && clock.expired(slot.a.preferred_until) {
                 slot.a.state = AddrState::Deprecated;
                 return Some(AddrDue::Deprecated(slot.a));
             }
-            if slot.announcement_due(now) {
+            if sends && slot.announcement_due(now) {
                 slot.announced(now, retrans);
                 return Some(AddrDue::Announce(slot.a.addr));
             }
@@ -897,7 +901,8 @@ mod tests {
         slot.a.valid_until = clock.expiry_in(20);
         slot.start_dad(Instant::ZERO, 2);
         t.add(slot);
-        let mut poll = |t: &mut AddressTable, clock: &Clock| t.poll(clock, retrans, 2, &mut rng);
+        let mut poll =
+            |t: &mut AddressTable, clock: &Clock| t.poll(clock, retrans, 2, &mut rng, true);
         let at = |ms| Instant::from_millis(ms);
         // Two probes, each with a nonce the slot remembers.
         for ms in [0, 1000] {
@@ -961,10 +966,10 @@ mod tests {
         assert_eq!(slot.mark_duplicate(Instant::from_millis(100)), 1);
         t.add(slot);
         let retrans = Duration::from_secs(1);
-        assert_eq!(t.poll(&clock, retrans, 0, &mut rng), None);
+        assert_eq!(t.poll(&clock, retrans, 0, &mut rng, true), None);
         clock.advance(Instant::from_millis(100));
         assert_eq!(
-            t.poll(&clock, retrans, 0, &mut rng),
+            t.poll(&clock, retrans, 0, &mut rng, true),
             Some(AddrDue::Regenerate(0))
         );
     }

@@ -423,8 +423,10 @@ impl Entry {
 
     /// Run the timer if it is due (never before its deadline) and say what
     /// must be done. Silent transitions happen here; solicitations are
-    /// recorded by [`Entry::solicited`] once actually sent.
-    pub fn expire(&mut self, now: Instant) -> Due {
+    /// recorded by [`Entry::solicited`] once actually sent. Without
+    /// `sends`, a timer that asks for a solicitation is left due and
+    /// untouched (`Stack::handle_timeout`).
+    pub fn expire(&mut self, now: Instant, sends: bool) -> Due {
         if !self.deadline.due(now) {
             return Due::Nothing;
         }
@@ -443,14 +445,15 @@ impl Entry {
             NeighborState::Incomplete if self.probes >= MAX_MULTICAST_SOLICIT => {
                 Due::ResolutionFailed
             }
-            NeighborState::Incomplete => Due::MulticastNs,
+            NeighborState::Incomplete if sends => Due::MulticastNs,
             // RFC 4861 §7.3.3: DELAY_FIRST_PROBE_TIME passed, start probing.
-            NeighborState::Delay => {
+            NeighborState::Delay if sends => {
                 self.set(NeighborState::Probe, Timer::at(now));
                 Due::UnicastNs
             }
             NeighborState::Probe if self.probes >= MAX_UNICAST_SOLICIT => Due::Unreachable,
-            NeighborState::Probe => Due::UnicastNs,
+            NeighborState::Probe if sends => Due::UnicastNs,
+            NeighborState::Incomplete | NeighborState::Delay | NeighborState::Probe => Due::Nothing,
         }
     }
 
@@ -799,11 +802,41 @@ mod tests {
             let mut e = entry(s);
             let before = e;
             assert_eq!(
-                e.expire(e.deadline.get().unwrap() - Duration::from_millis(1)),
+                e.expire(e.deadline.get().unwrap() - Duration::from_millis(1), true),
                 Due::Nothing
             );
             assert_eq!(e, before, "{s:?} changed before its deadline");
         }
+    }
+
+    /// Without `sends` (`Stack::handle_timeout`) a due solicitation is
+    /// left due and the entry untouched, while silent transitions and
+    /// giving up still happen.
+    #[test]
+    fn without_sends_only_state_changes_run() {
+        for s in [
+            NeighborState::Incomplete,
+            NeighborState::Delay,
+            NeighborState::Probe,
+        ] {
+            let mut e = entry(s);
+            let before = e;
+            let t = e.deadline.get().unwrap();
+            assert_eq!(e.expire(t, false), Due::Nothing, "{s:?}");
+            assert_eq!(e, before, "{s:?} changed without sending");
+            assert_ne!(e.expire(t, true), Due::Nothing, "{s:?} is still due");
+        }
+        // REACHABLE -> STALE is silent (RFC 4861 §7.3.3).
+        let mut e = entry(NeighborState::Reachable);
+        e.make_reachable(T0, RT);
+        assert_eq!(e.expire(T0 + RT, false), Due::Nothing);
+        assert_eq!(e.state, NeighborState::Stale);
+        // Out of probes: given up either way (RFC 4861 §7.2.2).
+        let mut e = Entry::incomplete(addr(), T0);
+        for _ in 0..MAX_MULTICAST_SOLICIT {
+            e.solicited(T0, RETRANS_TIMER);
+        }
+        assert_eq!(e.expire(T0 + RETRANS_TIMER, false), Due::ResolutionFailed);
     }
 
     #[test]
@@ -812,13 +845,13 @@ mod tests {
         let mut e = Entry::incomplete(addr(), T0);
         let mut t = T0;
         for n in 1..=MAX_MULTICAST_SOLICIT {
-            assert_eq!(e.expire(t), Due::MulticastNs);
+            assert_eq!(e.expire(t, true), Due::MulticastNs);
             e.solicited(t, RETRANS_TIMER);
             assert_eq!(e.probes, n);
             assert_eq!(e.deadline, Timer::at(t + RETRANS_TIMER));
             t = e.deadline.get().unwrap();
         }
-        assert_eq!(e.expire(t), Due::ResolutionFailed);
+        assert_eq!(e.expire(t, true), Due::ResolutionFailed);
         assert_eq!(t, T0 + RETRANS_TIMER.saturating_mul(3));
     }
 
@@ -827,7 +860,7 @@ mod tests {
         let mut e = entry(NeighborState::Reachable);
         e.make_reachable(T0, RT);
         // REACHABLE -> STALE after ReachableTime (RFC 4861 §7.3.3).
-        assert_eq!(e.expire(T0 + RT), Due::Nothing);
+        assert_eq!(e.expire(T0 + RT, true), Due::Nothing);
         assert_eq!(e.state, NeighborState::Stale);
         assert_eq!(e.deadline, Timer::OFF);
         // STALE -> DELAY on sending (§7.3.3).
@@ -839,17 +872,17 @@ mod tests {
         );
         // DELAY -> PROBE after DELAY_FIRST_PROBE_TIME, first unicast probe.
         let mut t = e.deadline.get().unwrap();
-        assert_eq!(e.expire(t), Due::UnicastNs);
+        assert_eq!(e.expire(t, true), Due::UnicastNs);
         assert_eq!(e.state, NeighborState::Probe);
         for n in 1..=MAX_UNICAST_SOLICIT {
             if n > 1 {
-                assert_eq!(e.expire(t), Due::UnicastNs);
+                assert_eq!(e.expire(t, true), Due::UnicastNs);
             }
             e.solicited(t, RETRANS_TIMER);
             assert_eq!(e.probes, n);
             t = e.deadline.get().unwrap();
         }
-        assert_eq!(e.expire(t), Due::Unreachable);
+        assert_eq!(e.expire(t, true), Due::Unreachable);
     }
 
     #[test]

@@ -533,13 +533,15 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 
     /// Address timers: lifetimes, regeneration, DAD, announcements. The
     /// address table runs them (`AddressTable::poll`); this writes what
-    /// they send and reports what they changed.
-    pub(super) fn address_timers(&mut self, buf: &mut [u8]) -> Timers {
+    /// they send and reports what they changed. Without `buf`, only those
+    /// that send nothing (`Stack::handle_timeout`).
+    pub(super) fn address_timers(&mut self, buf: Option<&mut [u8]>) -> Timers {
         let due = self.local.addrs.poll(
             &self.clock,
             self.retrans_timer,
             self.config.announcements(),
             &mut self.rng,
+            buf.is_some(),
         );
         match due {
             None => Timers::Idle,
@@ -555,7 +557,11 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 self.regenerate(i);
                 Timers::Again
             }
-            Some(AddrDue::Probe { target, nonce }) => self.send_dad_probe(target, &nonce, buf),
+            // Asked for only with a buffer.
+            Some(AddrDue::Probe { target, nonce }) => match buf {
+                Some(buf) => self.send_dad_probe(target, &nonce, buf),
+                None => Timers::Idle,
+            },
             Some(AddrDue::Assigned(a)) => {
                 self.dad_done(a);
                 Timers::Again
@@ -568,7 +574,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 });
                 Timers::Again
             }
-            Some(AddrDue::Announce(target)) => self.send_gratuitous_na(target, buf),
+            Some(AddrDue::Announce(target)) => match buf {
+                Some(buf) => self.send_gratuitous_na(target, buf),
+                None => Timers::Idle,
+            },
         }
     }
 

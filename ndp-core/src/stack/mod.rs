@@ -5,7 +5,9 @@
 //!
 //! - [`Stack::receive`]: an ICMPv6 message arrived;
 //! - [`Stack::poll_transmit`]: write the next packet to send (or to hand to
-//!   the local IP stack) into a buffer; call until it returns `None`;
+//!   the local IP stack) into a buffer; call until it returns `None`. It
+//!   runs the timers that are due on the way; [`Stack::handle_timeout`]
+//!   runs those that send nothing, for a caller without a buffer at hand;
 //! - [`Stack::poll_at`]: when to call `poll_transmit` next;
 //! - [`Stack::poll_event`]: what changed ([`Event`]): address states,
 //!   routers, prefixes, routes, DNS, MTU, hop limit, M/O flags, neighbors

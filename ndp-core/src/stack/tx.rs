@@ -21,10 +21,48 @@ use crate::wire::{
 impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>
 {
+    /// Run the timers due at `now` that change state without sending
+    /// anything, each to completion: address lifetimes and the end of DAD,
+    /// neighbors given up ([RFC 4861 §7.2.2], §7.3.3; their queued packets
+    /// turn into Destination Unreachables to send), neighbor entries going
+    /// STALE, router, prefix, route and DNS lifetimes, and the summary of
+    /// refused newcomers. What they changed is then in
+    /// [`Stack::poll_event`]. Messages whose time has come (probes,
+    /// solicitations, reports, announcements) stay due for
+    /// [`Stack::poll_transmit`].
+    ///
+    /// `poll_transmit` runs these timers too (with those that send), so a
+    /// loop that calls it needs nothing else; this is for a caller that
+    /// wants the engine's state current without a buffer to send from (a
+    /// wake-up with the network device busy, or an application reading
+    /// addresses on a timer).
+    ///
+    /// ```
+    /// use ndp_core::{Config, Stack, time::Instant, wire::MacAddr};
+    /// let mut s = Stack::new(Config::new(MacAddr([2, 0, 0, 0, 0, 1]), 7), Instant::ZERO);
+    /// // The first message due: the link-local address's MLD report.
+    /// let at = s.poll_at().unwrap();
+    /// s.handle_timeout(at);
+    /// // Still due, and written by poll_transmit.
+    /// assert_eq!(s.poll_at(), Some(at));
+    /// let mut buf = [0u8; 1500];
+    /// assert!(s.poll_transmit(at, &mut buf).is_some());
+    /// ```
+    ///
+    /// [RFC 4861 §7.2.2]: https://www.rfc-editor.org/rfc/rfc4861#section-7.2.2
+    #[inline(never)]
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.advance(now);
+        let _ = self.pump(None);
+    }
+
     /// Write the next packet to send into `buf` and say where it goes;
     /// `None` when there is nothing to send now. Call it until it returns
-    /// `None` after every `receive`, `send` and wake-up: it also runs the
-    /// timers that are due.
+    /// `None` after every `receive`, `send` and wake-up. It writes, in
+    /// this order: answers to solicitations, packets released by address
+    /// resolution, Destination Unreachables, and the messages of the
+    /// timers that are due; it runs the other due timers on the way (those
+    /// of [`Stack::handle_timeout`]).
     ///
     /// Anything that does not fit `buf` is dropped and counted
     /// (`tx_buffer_too_small`); a 1500-byte buffer always suffices for the
@@ -33,10 +71,17 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     #[inline(never)]
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
         self.advance(now);
+        self.pump(Some(buf))
+    }
+
+    /// The work of [`Stack::poll_transmit`] into `buf`; without one, that
+    /// of [`Stack::handle_timeout`]: the due timers that send nothing, to
+    /// completion. One body for both, so neither repeats the other.
+    fn pump(&mut self, mut buf: Option<&mut [u8]>) -> Option<Transmit> {
         // RFC 4862 §5.4.5: a disabled interface sends nothing but the
         // DAD probes that may enable it again.
         while self.disabled {
-            match self.address_timers(buf) {
+            match self.address_timers(buf.as_deref_mut()) {
                 Timers::Sent(tx) => return Some(tx),
                 // Enabled again when its DAD passed: on to the rest.
                 Timers::Again => {}
@@ -44,23 +89,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             }
         }
         loop {
-            if !self.answers.is_empty() {
-                let a = self.answers.remove(0);
-                // None: the address went since the answer was queued.
-                if let Some(w) = self.write_answer(&a, buf)
-                    && let Some(tx) =
-                        self.written(w, Delivery::Link(a.dst_mac), TransmitKind::Ndp, |s| {
-                            &mut s.tx_na
-                        })
-                {
-                    return Some(tx);
-                }
-                continue;
-            }
-            if let Some(tx) = self.pop_released(buf) {
-                return Some(tx);
-            }
-            if let Some(tx) = self.pop_unreachable(buf) {
+            if let Some(buf) = buf.as_deref_mut()
+                && let Some(tx) = self.write_queued(buf)
+            {
                 return Some(tx);
             }
             // The timers of the interface's addresses and groups, then
@@ -69,21 +100,45 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             if self.local.take_due(&self.clock) {
                 // MLD before DAD: a group is reported before it is probed
                 // (RFC 4862 §5.4.2).
-                if let Some(tx) = self.poll_mld(buf) {
+                if let Some(buf) = buf.as_deref_mut()
+                    && let Some(tx) = self.poll_mld(buf)
+                {
                     return Some(tx);
                 }
-                match self.address_timers(buf) {
+                match self.address_timers(buf.as_deref_mut()) {
                     Timers::Sent(tx) => return Some(tx),
                     Timers::Again => continue,
                     Timers::Idle => {}
                 }
             }
-            match self.run_timers(buf) {
+            match self.run_timers(buf.as_deref_mut()) {
                 Timers::Sent(tx) => return Some(tx),
                 Timers::Again => continue,
                 Timers::Idle => return None,
             }
         }
+    }
+
+    /// The packets waiting to be written, oldest kind first: answers,
+    /// released packets, then Destination Unreachables.
+    #[inline(always)]
+    fn write_queued(&mut self, buf: &mut [u8]) -> Option<Transmit> {
+        while !self.answers.is_empty() {
+            let a = self.answers.remove(0);
+            // None: the address went since the answer was queued.
+            if let Some(w) = self.write_answer(&a, buf)
+                && let Some(tx) =
+                    self.written(w, Delivery::Link(a.dst_mac), TransmitKind::Ndp, |s| {
+                        &mut s.tx_na
+                    })
+            {
+                return Some(tx);
+            }
+        }
+        if let Some(tx) = self.pop_released(buf) {
+            return Some(tx);
+        }
+        self.pop_unreachable(buf)
     }
 
     /// The outcome of writing a packet into the caller's buffer: counted
@@ -228,11 +283,12 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         }
     }
 
-    /// Run every due neighbor timer; send at most one solicitation.
-    fn run_timers(&mut self, buf: &mut [u8]) -> Timers {
+    /// Run every due neighbor timer, then those of the router, prefix,
+    /// route and DNS tables; with `buf`, send at most one solicitation.
+    fn run_timers(&mut self, mut buf: Option<&mut [u8]>) -> Timers {
         let now = self.clock.now;
         if self.neighbors.may_be_due(now) {
-            if let Some(t) = self.neighbor_timers(buf) {
+            if let Some(t) = self.neighbor_timers(buf.as_deref_mut()) {
                 return t;
             }
             self.neighbors.refresh_earliest();
@@ -243,20 +299,24 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if self.expire_tables() {
             return Timers::Again;
         }
-        if self.discovery.rs.due(now) {
+        if let Some(buf) = buf
+            && self.discovery.rs.due(now)
+        {
             return self.solicit_router(buf);
         }
         Timers::Idle
     }
 
-    /// The first neighbor timer that is due, handled.
-    fn neighbor_timers(&mut self, buf: &mut [u8]) -> Option<Timers> {
+    /// The first neighbor timer that is due, handled; with `buf`, one that
+    /// sends too (see `Entry::expire`).
+    fn neighbor_timers(&mut self, mut buf: Option<&mut [u8]>) -> Option<Timers> {
         let now = self.clock.now;
+        let sends = buf.is_some();
         for i in 0..NEIGHBORS {
             let Some(mut entry) = self.neighbors.get_mut(i) else {
                 continue;
             };
-            match entry.expire(now) {
+            match entry.expire(now, sends) {
                 Due::Nothing => {}
                 Due::MulticastNs => {
                     // RFC 6583 §6: a global budget for multicast
@@ -267,11 +327,11 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                         continue;
                     }
                     drop(entry);
-                    return Some(self.solicit(i, true, buf));
+                    return buf.as_deref_mut().map(|b| self.solicit(i, true, b));
                 }
                 Due::UnicastNs => {
                     drop(entry);
-                    return Some(self.solicit(i, false, buf));
+                    return buf.as_deref_mut().map(|b| self.solicit(i, false, b));
                 }
                 Due::ResolutionFailed => {
                     drop(entry);

@@ -126,6 +126,7 @@ mod engine {
             if black_box(i) == black_box(rounds) {
                 s.link_up(now);
             }
+            s.handle_timeout(now);
             // The application's groups and static addresses.
             let _ = black_box(s.join_group(now, black_box(dst)));
             black_box(s.leave_group(now, black_box(dst)));
