@@ -340,13 +340,12 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         }
         if self.local.addrs.len() >= ADDRESSES {
             bump(&mut self.stats.slaac_refused);
-            self.refuse(Newcomer::Address);
+            self.discovery.refuse(Newcomer::Address, &mut cx!(self));
             return;
         }
         // RFC 6583 §6: new addresses enter at a bounded rate, so forged
         // prefixes cannot keep DAD and the address table busy.
-        if !self.admit_newcomer() {
-            self.refuse(Newcomer::Address);
+        if !self.discovery.admit(Newcomer::Address, &mut cx!(self)) {
             return;
         }
         self.configure(

@@ -86,7 +86,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             ("config", size_of::<Config>()),
             ("rs schedule", size_of::<RsSchedule>()),
             ("reachable time", size_of::<ReachableTime>()),
-            ("ns budget", size_of::<TokenBucket>()),
+            (
+                "ns budget, newcomer admission",
+                size_of::<[TokenBucket; 2]>(),
+            ),
             ("rng", size_of::<Rng>()),
             ("clock", size_of::<crate::time::Clock>()),
             ("retrans timer", size_of::<Duration>()),
@@ -101,7 +104,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             ),
             (
                 "scalars",
-                // hop_limit, link_mtu, flags, disabled
+                // hop_limit, link_mtu, flags (in `Discovery`), disabled
                 size_of::<(u8, u16, (bool, bool), bool)>(),
             ),
         ]

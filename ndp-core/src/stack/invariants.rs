@@ -236,13 +236,13 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
 
     fn check_scalars(&self) -> Result<(), &'static str> {
         let within = |d: Duration, (lo, hi): (Duration, Duration)| lo <= d && d <= hi;
-        if self.hop_limit == 0 {
+        if self.discovery.hop_limit == 0 {
             return Err("the hop limit is zero");
         }
         let mtu_ok = if self.config.link_mtu >= MIN_LINK_MTU {
-            (MIN_LINK_MTU..=self.config.link_mtu).contains(&self.link_mtu)
+            (MIN_LINK_MTU..=self.config.link_mtu).contains(&self.discovery.link_mtu)
         } else {
-            self.link_mtu == self.config.link_mtu
+            self.discovery.link_mtu == self.config.link_mtu
         };
         if !mtu_ok {
             return Err("the link MTU is outside [1280, the configured maximum]");
@@ -811,7 +811,7 @@ mod tests {
                 ra_from(s, now, a("fe80::2"), "2001:db8:1::");
                 s.discovery.routers.get_mut(&a("fe80::2")).unwrap().addr = a("fe80::1");
             }),
-            ("the hop limit is zero", |s| s.hop_limit = 0),
+            ("the hop limit is zero", |s| s.discovery.hop_limit = 0),
             (
                 "ReachableTime is outside [0.5, 1.5] x BaseReachableTime",
                 |s| s.reachable.current = Duration::from_secs(3600),

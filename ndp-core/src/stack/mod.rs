@@ -79,9 +79,7 @@ use crate::router::dest::{DestCache, Destination};
 #[cfg(feature = "dns")]
 use crate::router::dns::SearchDomain;
 use crate::router::rs::RsSchedule;
-use crate::router::{
-    DEFAULT_HOP_LIMIT, NEWCOMER_BURST, NEWCOMER_REFILL, OnLinkPrefix, Refusals, Router,
-};
+use crate::router::{OnLinkPrefix, Refusals, Router};
 use crate::stats::{Stats, bump};
 use crate::time::{Clock, Deadline, Duration, Expiry, Instant, Timed, sooner};
 use crate::wire::{Lifetime, MacAddr, MulticastAddr, Preference};
@@ -543,18 +541,11 @@ pub struct Stack<
     reachable: ReachableTime,
     retrans_timer: Duration,
     ns_budget: TokenBucket,
-    /// Admission of new routers, prefixes, routes and SLAAC addresses
-    /// (RFC 6583 §6; [`crate::router::NEWCOMER_BURST`]).
-    newcomers: TokenBucket,
     /// What routers tell: one timed part.
     discovery: Timed<Discovery>,
     /// Round-robin position among suspect routers (RFC 4861 §6.3.6).
     router_rotation: usize,
     dests: DestCache,
-    hop_limit: u8,
-    link_mtu: u16,
-    /// M and O flags of the last advertisement.
-    flags: (bool, bool),
     /// Groups and static addresses the application set.
     app: app::AppState,
     /// IPv6 is off on this interface (RFC 4862 §5.4.5).
@@ -635,13 +626,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             reachable,
             retrans_timer: config.retrans_timer,
             ns_budget: TokenBucket::new(config.ns_burst, config.ns_refill, now),
-            newcomers: TokenBucket::new(NEWCOMER_BURST, NEWCOMER_REFILL, now),
-            discovery: Timed::new(Discovery::new(rs, now)),
+            discovery: Timed::new(Discovery::new(rs, now, config.link_mtu)),
             router_rotation: 0,
             dests: DestCache::default(),
-            hop_limit: DEFAULT_HOP_LIMIT,
-            link_mtu: config.link_mtu,
-            flags: (false, false),
             app: app::AppState::default(),
             disabled: false,
             config,
@@ -667,7 +654,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     fn refresh_stamps(&mut self) {
         let now = self.clock.now;
         self.ns_budget.settle(now);
-        self.newcomers.settle(now);
+        self.discovery.newcomers.settle(now);
         self.reachable.get(now, &mut self.rng);
         self.neighbors.age_stamps(now, MAX_STAMP_AGE);
         self.dests.age_stamps(now, MAX_STAMP_AGE);
@@ -819,19 +806,19 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// The link MTU: the configured maximum until a router advertises a
     /// smaller one.
     pub fn link_mtu(&self) -> u16 {
-        self.link_mtu
+        self.discovery.link_mtu
     }
 
     /// Hop limit for outgoing packets (CurHopLimit, [RFC 4861 §6.3.2]).
     ///
     /// [RFC 4861 §6.3.2]: https://www.rfc-editor.org/rfc/rfc4861#section-6.3.2
     pub fn hop_limit(&self) -> u8 {
-        self.hop_limit
+        self.discovery.hop_limit
     }
 
     /// The M and O flags of the latest Router Advertisement.
     pub fn config_flags(&self) -> (bool, bool) {
-        self.flags
+        self.discovery.flags
     }
 
     /// Router Solicitations sent so far.

@@ -8,28 +8,16 @@ use crate::addr::AddrState;
 use crate::neighbor::{
     Admit, Entry, NeighborState, RA_REACHABLE_TIME_RANGE, RA_RETRANS_TIMER_RANGE,
 };
-#[cfg(feature = "route-info")]
-use crate::router::RouteTable;
-#[cfg(feature = "dns")]
-use crate::router::dns::SearchDomain;
-use crate::router::{MIN_LINK_MTU, Newcomer, Route, Update};
+use crate::router::{Newcomer, Route, Update};
 use crate::stats::{bump, bump_hot};
 use crate::time::{Duration, Instant};
 use crate::wire;
-#[cfg(feature = "dns")]
-use crate::wire::Dnssl;
-#[cfg(feature = "dns")]
-use crate::wire::Rdnss;
 #[cfg(feature = "redirect")]
 use crate::wire::Redirect;
-#[cfg(feature = "dns")]
-use crate::wire::UnicastAddr;
 use crate::wire::{
-    IpMeta, Lifetime, MacAddr, Message, MessageType, MulticastAddr, NdOption, NeighborAdvert,
-    NeighborSolicit, Options, PrefixInfo, RouterAdvert, RxError, is_link_local, kind,
+    IpMeta, MacAddr, Message, MessageType, MulticastAddr, NdOption, NeighborAdvert,
+    NeighborSolicit, Options, RouterAdvert, RxError, is_link_local, kind,
 };
-#[cfg(feature = "route-info")]
-use crate::wire::{Preference, RouteInfo};
 
 impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>
@@ -206,10 +194,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         // neither table entries nor parameter changes nor probes.
         if ra.router_lifetime != 0
             && !self.discovery.routers.contains(&src)
-            && !self.admit_newcomer()
+            && !self.discovery.admit(Newcomer::Router, &mut cx!(self))
         {
             bump(&mut self.stats.rx_ra_rate_limited);
-            self.refuse(Newcomer::Router);
             return;
         }
         bump(&mut self.stats.rx_ra);
@@ -236,10 +223,11 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             self.discovery.rs.router_found();
         }
         // Unspecified (zero) values leave our variables alone.
-        if ra.cur_hop_limit != 0 && ra.cur_hop_limit != self.hop_limit {
-            self.hop_limit = ra.cur_hop_limit;
-            self.event(Event::HopLimit(ra.cur_hop_limit));
-        }
+        self.discovery.on_params(
+            &mut cx!(self),
+            ra.cur_hop_limit,
+            (ra.managed, ra.other_config),
+        );
         // Each clamped to a documented range, so a rogue router cannot
         // make NUD, resolution or DAD absurdly fast or slow (RFC 6583 §4;
         // the ranges' reasons are on the constants).
@@ -249,14 +237,6 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         }
         if ra.retrans_timer != 0 {
             self.retrans_timer = self.clamp_ra_value(ra.retrans_timer, RA_RETRANS_TIMER_RANGE);
-        }
-        let flags = (ra.managed, ra.other_config);
-        if flags != self.flags {
-            self.flags = flags;
-            self.event(Event::ConfigFlags {
-                managed: flags.0,
-                other: flags.1,
-            });
         }
         #[cfg_attr(not(feature = "dns"), allow(unused_mut))]
         let mut dns_changed = false;
@@ -279,20 +259,32 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 Ok(NdOption::PrefixInfo(p)) => {
                     // On-link and address configuration are separate
                     // functions of the same option (RFC 4861 §6.3.4 note).
-                    if p.on_link {
-                        self.on_link_prefix(&p);
+                    if p.on_link && self.discovery.on_link_prefix(&mut cx!(self), &p) {
+                        self.dests.flush_computed();
                     }
                     if p.autonomous {
                         self.slaac(&p, slla.is_some() || self.router_link_addr_known());
                     }
                 }
-                Ok(NdOption::Mtu(mtu)) => self.on_mtu(mtu),
+                Ok(NdOption::Mtu(mtu)) => {
+                    let max = self.config.link_mtu;
+                    self.discovery.on_mtu(&mut cx!(self), mtu, max);
+                }
                 #[cfg(feature = "route-info")]
-                Ok(NdOption::RouteInfo(r)) => self.on_route_info(src, &r),
+                Ok(NdOption::RouteInfo(r)) => {
+                    // RFC 4191 §3.3: redo next-hop determination.
+                    if self.discovery.on_route_info(&mut cx!(self), src, &r) {
+                        self.dests.flush_computed();
+                    }
+                }
                 #[cfg(feature = "dns")]
-                Ok(NdOption::Rdnss(r)) => dns_changed |= self.on_rdnss(&r),
+                Ok(NdOption::Rdnss(r)) => {
+                    dns_changed |= self.discovery.on_rdnss(&mut cx!(self), &r)
+                }
                 #[cfg(feature = "dns")]
-                Ok(NdOption::Dnssl(d)) => dns_changed |= self.on_dnssl(&d),
+                Ok(NdOption::Dnssl(d)) => {
+                    dns_changed |= self.discovery.on_dnssl(&mut cx!(self), &d)
+                }
                 Ok(_) => {}
                 Err(_) => bump(&mut self.stats.ra_option_malformed),
             }
@@ -318,7 +310,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             }
             Update::Refused => {
                 bump(&mut self.stats.ra_router_refused);
-                self.refuse(Newcomer::Router);
+                self.discovery.refuse(Newcomer::Router, &mut cx!(self));
             }
             Update::Changed | Update::Refreshed | Update::Ignored => {}
         }
@@ -373,186 +365,6 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if let Some(mut e) = self.neighbors.lookup_mut(&addr) {
             e.probe_now(now);
         }
-    }
-
-    /// Take an admission for one newcomer (RFC 6583 §6).
-    pub(super) fn admit_newcomer(&mut self) -> bool {
-        self.newcomers.take(self.clock.now).is_ok()
-    }
-
-    /// Count a refused newcomer for the next [`Event::Refused`].
-    pub(super) fn refuse(&mut self, kind: Newcomer) {
-        bump(&mut self.stats.newcomers_refused);
-        let mut cx = cx!(self);
-        self.discovery.refuse(kind, &mut cx);
-    }
-
-    /// A Prefix Information option with L=1 (RFC 4861 §6.3.4).
-    fn on_link_prefix(&mut self, p: &PrefixInfo) {
-        // The link-local prefix is ignored.
-        if is_link_local(&p.prefix) {
-            bump(&mut self.stats.ra_link_local_prefix);
-            return;
-        }
-        let known = self
-            .discovery
-            .prefixes
-            .iter()
-            .any(|q| q.prefix == p.prefix && q.len == p.prefix_len);
-        // RFC 6583 §6: new prefixes enter at a bounded rate.
-        if !known && p.valid_lifetime != Lifetime::ZERO && !self.admit_newcomer() {
-            self.refuse(Newcomer::Prefix);
-            return;
-        }
-        let update =
-            self.discovery
-                .prefixes
-                .update(p.prefix, p.prefix_len, p.valid_lifetime, &self.clock);
-        match update {
-            Update::Added { .. } => {
-                self.dests.flush_computed();
-                self.event(Event::Prefix {
-                    prefix: p.prefix,
-                    len: p.prefix_len,
-                    valid: p.valid_lifetime,
-                });
-            }
-            Update::Removed => {
-                self.dests.flush_computed();
-                self.event(Event::Prefix {
-                    prefix: p.prefix,
-                    len: p.prefix_len,
-                    valid: Lifetime::ZERO,
-                });
-            }
-            Update::Refused => {
-                bump(&mut self.stats.ra_prefix_refused);
-                self.refuse(Newcomer::Prefix);
-            }
-            Update::Changed | Update::Refreshed | Update::Ignored => {}
-        }
-    }
-
-    /// The MTU option: accepted within [1280, the link's maximum]
-    /// (RFC 4861 §6.3.4, RFC 8200 §5, RFC 2464 §2).
-    fn on_mtu(&mut self, mtu: u32) {
-        let Ok(mtu) = u16::try_from(mtu) else {
-            bump(&mut self.stats.ra_mtu_ignored);
-            return;
-        };
-        if !(MIN_LINK_MTU..=self.config.link_mtu).contains(&mtu) {
-            bump(&mut self.stats.ra_mtu_ignored);
-            return;
-        }
-        if mtu != self.link_mtu {
-            self.link_mtu = mtu;
-            self.event(Event::Mtu(mtu));
-        }
-    }
-
-    /// A Route Information option (RFC 4191 §3.1).
-    #[cfg(feature = "route-info")]
-    fn on_route_info(&mut self, router: Ipv6Addr, r: &RouteInfo) {
-        // RFC 4191 §2.3: the reserved preference makes the option ignored.
-        if r.preference == Preference::Reserved {
-            bump(&mut self.stats.ra_route_reserved_preference);
-            return;
-        }
-        let known = self
-            .discovery
-            .routes
-            .iter()
-            .any(|x| x.prefix == r.prefix && x.len == r.prefix_len && x.router == router);
-        // RFC 6583 §6: new routes enter at a bounded rate.
-        if !known && r.lifetime != Lifetime::ZERO && !self.admit_newcomer() {
-            self.refuse(Newcomer::Route);
-            return;
-        }
-        let clock = self.clock;
-        let update_route = |routes: &mut RouteTable| {
-            routes.update(
-                r.prefix,
-                r.prefix_len,
-                router,
-                r.preference,
-                r.lifetime,
-                &clock,
-            )
-        };
-        let mut update = update_route(&mut self.discovery.routes);
-        // RFC 6583 §6: a proven router's route may displace one through a
-        // router never proven (or no longer in the list).
-        if update == Update::Refused
-            && self
-                .discovery
-                .routers
-                .iter()
-                .any(|x| x.addr == router && x.proven)
-        {
-            let d = &mut *self.discovery;
-            let routers = &d.routers;
-            let unproven = |n: &Ipv6Addr| !routers.iter().any(|x| x.addr == *n && x.proven);
-            if let Some(old) = d.routes.evict(unproven) {
-                self.route_gone(old);
-                update = update_route(&mut self.discovery.routes);
-            }
-        }
-        if update == Update::Refused {
-            bump(&mut self.stats.ra_route_refused);
-            self.refuse(Newcomer::Route);
-        }
-        if update.changes_routing() {
-            // RFC 4191 §3.3: redo next-hop determination.
-            self.dests.flush_computed();
-            let lifetime = if update == Update::Removed {
-                Lifetime::ZERO
-            } else {
-                r.lifetime
-            };
-            self.event(Event::Route {
-                prefix: r.prefix,
-                len: r.prefix_len,
-                router,
-                preference: r.preference,
-                lifetime,
-            });
-        }
-    }
-
-    /// RDNSS (RFC 8106 §5.3.1, §6.2); true if the server list changed.
-    #[cfg(feature = "dns")]
-    fn on_rdnss(&mut self, r: &Rdnss<'_>) -> bool {
-        let expires = (r.lifetime != Lifetime::ZERO).then(|| self.clock.expiry(r.lifetime));
-        let mut unusable = 0u32;
-        let servers = r.servers.iter().filter(|a| {
-            // RFC 8106 §5.3.1: the addresses should be unicast.
-            let ok = UnicastAddr::new(*a).is_some();
-            if !ok {
-                unusable = unusable.saturating_add(1);
-            }
-            ok
-        });
-        let changed = self.discovery.dns_servers.update(servers, expires);
-        self.stats.dns_server_not_unicast =
-            self.stats.dns_server_not_unicast.saturating_add(unusable);
-        changed
-    }
-
-    /// DNSSL (RFC 8106 §5.3.1, §6.3); true if the search list changed.
-    #[cfg(feature = "dns")]
-    fn on_dnssl(&mut self, d: &Dnssl<'_>) -> bool {
-        let expires = (d.lifetime != Lifetime::ZERO).then(|| self.clock.expiry(d.lifetime));
-        let mut too_long = 0u32;
-        let names = d.domains.iter().filter_map(|n| {
-            let s = SearchDomain::new(&n);
-            if s.is_none() {
-                too_long = too_long.saturating_add(1);
-            }
-            s
-        });
-        let changed = self.discovery.search.update(names, expires);
-        self.stats.dns_domain_too_long = self.stats.dns_domain_too_long.saturating_add(too_long);
-        changed
     }
 
     /// Redirect (RFC 4861 §8.1, §8.3).
