@@ -122,10 +122,10 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         "firmware_boot_virtual": firmware.clone().map_or(Value::Null, Value::String),
         "firmware_ndp_vs_smoltcp_nd": vs.json(),
         "budgets": {
-            "flash_no_hash": {"measured": sizes.flash_no_hash(), "goal": goals.flash_no_hash},
-            "flash_with_hash": {"measured": sizes.flash_with_hash(), "goal": goals.flash_with_hash},
-            "flash_lean": {"measured": sizes.flash_lean(), "goal": goals.flash_lean},
-            "ram": {"measured": sizes.ram(), "goal": goals.ram},
+            "flash_no_hash": {"measured": sizes.flash_no_hash(), "goal": goals.flash_no_hash, "before_issue_13": before_issue_13::FLASH_NO_HASH},
+            "flash_with_hash": {"measured": sizes.flash_with_hash(), "goal": goals.flash_with_hash, "before_issue_13": before_issue_13::FLASH_WITH_HASH},
+            "flash_lean": {"measured": sizes.flash_lean(), "goal": goals.flash_lean, "before_issue_13": before_issue_13::FLASH_LEAN},
+            "ram": {"measured": sizes.ram(), "goal": goals.ram, "before_issue_13": before_issue_13::RAM},
         },
     });
     std::fs::write(
@@ -262,6 +262,52 @@ fn boot_svg(opt: &Value, plain: &Value) -> String {
     svg
 }
 
+/// The figures before issue 13 (the footprint work) changed the engine:
+/// measured at commit 4917454 with that commit's own `cargo xtask size`
+/// (which already measured the engine alone, as today) and the same
+/// callgrind workloads, on this project's build machine. The report's
+/// "before" column; constants, because building an old commit is no
+/// part of a benchmark run.
+mod before_issue_13 {
+    pub const COMMIT: &str = "4917454";
+    pub const FLASH_NO_HASH: u64 = 49_018;
+    pub const FLASH_WITH_HASH: u64 = 50_696;
+    /// No lean build existed: every optional part was built in.
+    pub const FLASH_LEAN: u64 = 49_018;
+    pub const RAM: u64 = 3_904;
+    pub const NS_NA_8: u64 = 1_485;
+    pub const ADAPTER_NS_NA: u64 = 2_126;
+    pub const NS_NA_512: u64 = 1_470;
+    pub const ROUTE_8: u64 = 218;
+    pub const ROUTE_512: u64 = 199;
+    /// `.text` by module of the engine build, as `cargo xtask size`
+    /// attributed it at that commit.
+    pub const MODULES: &[(&str, u64)] = &[
+        ("core (inlined into the engine)", 17_974),
+        ("wire", 8_012),
+        ("compiler-builtins (mem*, u64 division)", 3_846),
+        ("stack rx", 3_406),
+        ("stack addr", 3_210),
+        ("stack tx", 2_694),
+        ("heapless", 2_334),
+        ("router", 1_834),
+        ("the probe itself", 1_824),
+        ("neighbor", 1_782),
+        ("stats", 1_070),
+        ("stack (other)", 1_012),
+        ("stack route", 1_004),
+        ("addr", 900),
+        ("mld", 606),
+        ("time", 378),
+        ("rng", 246),
+        ("stack app", 112),
+        ("no line info", 50),
+        ("config", 38),
+        ("cortex-m-rt", 18),
+        ("ndp-core (other)", 6),
+    ];
+}
+
 fn met(measured: u64, goal: u64) -> String {
     if measured <= goal {
         format!("met ({} under)", goal - measured)
@@ -293,67 +339,82 @@ fn markdown(
     let _ = writeln!(m, "## Budgets\n");
     let _ = writeln!(
         m,
-        "| figure | measured | goal | status |\n|---|---:|---:|---|"
+        "The \"before\" column is the figure at commit {}, before issue 13's footprint work, \
+         measured with the same tools.\n",
+        before_issue_13::COMMIT
     );
     let _ = writeln!(
         m,
-        "| flash, ndp-core without the stable-IID hash | {} B | {} B | {} |",
+        "| figure | before | measured | goal | status |\n|---|---:|---:|---:|---|"
+    );
+    let _ = writeln!(
+        m,
+        "| flash, ndp-core without the stable-IID hash | {} B | {} B | {} B | {} |",
+        before_issue_13::FLASH_NO_HASH,
         s.flash_no_hash(),
         goals.flash_no_hash,
         met(s.flash_no_hash(), goals.flash_no_hash)
     );
     let _ = writeln!(
         m,
-        "| flash, ndp-core with the hash | {} B | {} B | {} |",
+        "| flash, ndp-core with the hash | {} B | {} B | {} B | {} |",
+        before_issue_13::FLASH_WITH_HASH,
         s.flash_with_hash(),
         goals.flash_with_hash,
         met(s.flash_with_hash(), goals.flash_with_hash)
     );
     let _ = writeln!(
         m,
-        "| flash, the lean build (without {}) | {} B | {} B | {} |",
+        "| flash, the lean build (without {}) | {} B (none: all built in) | {} B | {} B | {} |",
         size::LEAN_LEAVES_OUT,
+        before_issue_13::FLASH_LEAN,
         s.flash_lean(),
         goals.flash_lean,
         met(s.flash_lean(), goals.flash_lean)
     );
     let _ = writeln!(
         m,
-        "| Stack RAM at default capacities, without queued payloads | {} B | {} B | {} |",
+        "| Stack RAM at default capacities, without queued payloads | {} B | {} B | {} B | {} |",
+        before_issue_13::RAM,
         s.ram(),
         goals.ram,
         met(s.ram(), goals.ram)
     );
     let _ = writeln!(
         m,
-        "| NS → NA instructions vs smoltcp's own ND (engine alone) | {} | ≤ {} | {} |",
+        "| NS → NA instructions vs smoltcp's own ND (engine alone) | {} | {} | ≤ {} | {} |",
+        before_issue_13::NS_NA_8,
         c("ns-na-8"),
         c("smoltcp-ns-na"),
         met(c("ns-na-8"), c("smoltcp-ns-na"))
     );
     let _ = writeln!(
         m,
-        "| NS → NA instructions vs smoltcp, frame to frame through ndp-smoltcp | {} | ≤ {} | {} |",
+        "| NS → NA instructions vs smoltcp, frame to frame through ndp-smoltcp | {} | {} | ≤ {} | {} |",
+        before_issue_13::ADAPTER_NS_NA,
         c("adapter-ns-na"),
         c("smoltcp-ns-na"),
         met(c("adapter-ns-na"), c("smoltcp-ns-na"))
     );
     let _ = writeln!(
         m,
-        "| NS → NA instructions through ndp-smoltcp vs issue 12's figure before the dual stack | {} | ≤ 2174 | {} |",
+        "| NS → NA instructions through ndp-smoltcp vs issue 12's figure before the dual stack | {} | {} | ≤ 2174 | {} |",
+        before_issue_13::ADAPTER_NS_NA,
         c("adapter-ns-na"),
         met(c("adapter-ns-na"), 2174)
     );
     let _ = writeln!(
         m,
-        "| ICMPv4 echo instructions through ndp-smoltcp (IPv4 beside the engine) vs plain smoltcp | {} | {} | (no goal: what the dual stack costs IPv4) |",
+        "| ICMPv4 echo instructions through ndp-smoltcp (IPv4 beside the engine) vs plain smoltcp | | {} | {} | (no goal: what the dual stack costs IPv4) |",
         c("adapter-echo4"),
         c("smoltcp-echo4"),
     );
     let ratio = |a: &str, b: &str| c(a) as f64 / c(b).max(1) as f64;
     let _ = writeln!(
         m,
-        "| cost per packet at 512 neighbors / at 8 (NS → NA; route) | {:.2}; {:.2} | ≤ 2 | {} |\n",
+        "| cost per packet at 512 neighbors / at 8 (NS → NA; route) | {:.2}; {:.2} | {:.2}; {:.2} | ≤ 2 | {} |\n",
+        before_issue_13::NS_NA_512 as f64 / before_issue_13::NS_NA_8 as f64,
+        before_issue_13::ROUTE_512 as f64 / before_issue_13::ROUTE_8 as f64,
         ratio("ns-na-512", "ns-na-8"),
         ratio("route-512", "route-8"),
         if ratio("ns-na-512", "ns-na-8") <= 2.0 && ratio("route-512", "route-8") <= 2.0 {
@@ -419,10 +480,16 @@ fn markdown(
          tables (LTO merges the symbols): each address counts for the source file it was \
          written in, so `core`'s iterator and slice code inlined into the engine counts as \
          `core`, and the compiler's mem* and division routines apart. A regression shows \
-         where it happened.\n\n| module | bytes |\n|---|---:|"
+         where it happened. \"Before\" is at commit {}, before issue 13.\n\n\
+         | module | before | bytes |\n|---|---:|---:|",
+        before_issue_13::COMMIT
     );
     for (module, bytes) in &s.engine.modules {
-        let _ = writeln!(m, "| {module} | {bytes} |");
+        let before = before_issue_13::MODULES
+            .iter()
+            .find(|(name, _)| name == module)
+            .map_or(String::new(), |(_, b)| b.to_string());
+        let _ = writeln!(m, "| {module} | {before} | {bytes} |");
     }
     let _ = writeln!(m);
 
