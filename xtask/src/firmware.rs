@@ -5,7 +5,9 @@
 //!   it): `cargo fmt --check`, clippy for the firmware target (both the
 //!   ndp build and the smoltcp-nd baseline) and for the board library's
 //!   host tests, those tests (the LAN9118 driver against a
-//!   model of the chip, the clock), and every board's release build;
+//!   model of the chip, the clock), the persistent RFC 7217 secret's
+//!   logic (boards/secret: clippy for the host and both thumb targets,
+//!   host tests), and every board's release build;
 //! - "firmware": tests/tests/firmware.rs, which boots the mps2-an386
 //!   firmware under QEMU against slirp and a test peer (no root), and
 //!   against the Linux kernel and radvd in network namespaces (root; those
@@ -63,6 +65,26 @@ pub fn check_boards(ctx: &Ctx) -> Result<Outcome> {
                 .cmd("cargo")
                 .args(["test", "--lib", "--target", &host]),
         )?;
+    }
+    // The boards' persistent RFC 7217 secret (boards/secret): its host
+    // tests, and clippy for both firmware targets it is linked into.
+    {
+        let _dir = ctx.sh.push_dir(ctx.root.join("boards").join("secret"));
+        ctx.run(ctx.sh.cmd("cargo").args([
+            "clippy",
+            "--all-targets",
+            "--target",
+            &host,
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+        for target in crate::test_steps::THUMB_TARGETS {
+            ctx.run(ctx.sh.cmd("cargo").args([
+                "clippy", "--lib", "--target", target, "--", "-D", "warnings",
+            ]))?;
+        }
+        ctx.run(ctx.sh.cmd("cargo").args(["test", "--target", &host]))?;
     }
     build_boards(ctx)
 }
