@@ -6,6 +6,7 @@
 //! "Toolchain") for what the steps are and why.
 
 mod bench;
+mod boards;
 mod demo;
 mod firmware;
 mod fuzz;
@@ -83,6 +84,18 @@ enum Command {
     },
     /// Build every firmware of boards/ for its target (release).
     BuildBoards,
+    /// Build a real board's firmware, write it through its debug probe
+    /// and stream its defmt log (probe-rs; installed with cargo when
+    /// missing, about 11 minutes). Needs the board on USB.
+    Flash {
+        /// The board: nucleo-f767zi.
+        board: String,
+        /// Erase the flash first, the sector that keeps the board's RFC
+        /// 7217 secret with it: the board draws a new secret, and so new
+        /// addresses.
+        #[arg(long)]
+        reset_secret: bool,
+    },
     /// Boot an mps2-an386 firmware ELF under QEMU (slirp, fd00:1::/64) and
     /// stream its decoded defmt log: the board's `cargo run` runner.
     Qemu {
@@ -127,7 +140,17 @@ fn main() -> ExitCode {
                 qemu::demo(&ctx, seconds, seed)
             }
         }
-        Command::BuildBoards => match qemu::build_boards(&ctx) {
+        Command::Flash {
+            board,
+            reset_secret,
+        } => match boards::flash(&ctx, &board, reset_secret) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: cargo xtask flash: {err:#}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::BuildBoards => match boards::build_boards(&ctx) {
             Ok(_) => ExitCode::SUCCESS,
             Err(err) => {
                 eprintln!("error: cargo xtask build-boards: {err:#}");

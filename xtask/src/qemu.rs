@@ -1,4 +1,4 @@
-//! The QEMU board from the host: `cargo xtask build-boards`, `cargo xtask
+//! The QEMU board from the host: `cargo xtask
 //! qemu ELF` (the board's cargo runner) and `cargo xtask demo` (the main
 //! job: the mps2-an386 firmware autoconfiguring under slirp).
 
@@ -12,26 +12,13 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use ndp_tests::qemu::{self, Firmware, LogLine, Options};
 
 use crate::packages::{self, Tool};
-use crate::runner::{Ctx, Outcome};
+use crate::runner::Ctx;
 use crate::test_steps::ensure_thumb_targets;
 
 /// What booting the firmware needs.
 pub const TOOLS: &[Tool] = &[("qemu-system-arm", "qemu-system-arm")];
-/// Every firmware crate of the boards workspace, by directory.
-pub const BOARDS: &[&str] = &["mps2-an386"];
 /// A fixed secret: the demo shows the same stable addresses every run.
 pub const DEMO_SECRET: &str = "6e64702d64656d6f2d7365637265742e";
-
-/// `cargo xtask build-boards`: every board, release profile.
-pub fn build_boards(ctx: &Ctx) -> Result<Outcome> {
-    ensure_thumb_targets(ctx)?;
-    for board in BOARDS {
-        let _dir = ctx.sh.push_dir(ctx.root.join("boards").join(board));
-        ctx.run(ctx.sh.cmd("cargo").args(["build", "--release"]))
-            .with_context(|| format!("building boards/{board}"))?;
-    }
-    Ok(Outcome::Passed(Some(format!("{} board(s)", BOARDS.len()))))
-}
 
 /// Build the QEMU board's firmware; its ELF.
 pub fn build_firmware(ctx: &Ctx) -> Result<PathBuf> {

@@ -516,23 +516,29 @@ pub fn dwarf<'a>(
     gimli::Dwarf::load(load).context("loading DWARF")
 }
 
-/// The QEMU board's firmware image (opt-level "s", LTO): flash is what
-/// the image loads (vector table, .text, .rodata, .data's initial values),
+/// Every board's firmware image (opt-level "s", LTO): flash is what the
+/// image loads (vector table, .text, .rodata, .data's initial values),
 /// RAM its static data (.data, .bss, .uninit; the stack is not counted:
 /// the demo keeps the engine, smoltcp and its buffers on it). The code is
 /// attributed to crates through the DWARF line tables (see
 /// [`attribute_text`]).
 fn firmware_sizes(ctx: &Ctx) -> Result<()> {
-    let elf = crate::qemu::build_firmware(ctx)?;
+    crate::boards::build_boards(ctx)?;
+    for board in crate::boards::BOARDS {
+        board_size(ctx, board)?;
+    }
+    Ok(())
+}
+
+fn board_size(ctx: &Ctx, board: &crate::boards::Board) -> Result<()> {
+    let elf = board.elf(ctx);
     let data = std::fs::read(&elf).with_context(|| format!("reading {}", elf.display()))?;
     let file = object::File::parse(&*data).context("parsing the firmware ELF")?;
     let flash = sections_size(&file, FLASH_SECTIONS);
     let ram = sections_size(&file, RAM_SECTIONS);
     let text = sections_size(&file, &[".text"]);
     let rodata = sections_size(&file, &[".rodata"]);
-    println!(
-        "mps2-an386 firmware (demo app: engine + ndp-smoltcp + smoltcp + LAN9118 driver + defmt):"
-    );
+    println!("{} firmware ({}):", board.name, board.summary);
     println!(
         "  flash  {flash:>6} bytes (.text {text}, .rodata {rodata}); static RAM {ram:>6} bytes \
          (the demo keeps engine and smoltcp on its stack)"
@@ -559,6 +565,11 @@ fn crate_of(path: &str) -> &'static str {
         ("/ndp-smoltcp/", "ndp-smoltcp"),
         ("/boards/demo/", "demo app"),
         ("/boards/mps2-an386/", "board + LAN9118"),
+        ("/boards/nucleo-f767zi/", "board"),
+        ("/boards/secret/", "board"),
+        ("/embassy-", "embassy-stm32 (HAL, Ethernet driver)"),
+        ("/stm32-metapac-", "embassy-stm32 (HAL, Ethernet driver)"),
+        ("/crc-", "board"),
         ("/smoltcp-", "smoltcp"),
         ("/sha2-", "sha2 + hmac (RFC 7217)"),
         ("/hmac-", "sha2 + hmac (RFC 7217)"),
