@@ -46,6 +46,15 @@ pub const BOARDS: &[Board] = &[
         // Sector 11 (boards/nucleo-f767zi/memory.x).
         secret_sector: Some((0x081C_0000, 0x0004_0000)),
     },
+    Board {
+        name: "w5500-evb-pico",
+        target: "thumbv6m-none-eabi",
+        summary: "demo app: engine + ndp-smoltcp + smoltcp + W5500 MACRAW driver + rp2040-hal + defmt-rtt",
+        chip: Some("RP2040"),
+        smoltcp_nd: false,
+        // The last 4 KiB of the 2 MiB flash (boards/w5500-evb-pico/memory.x).
+        secret_sector: Some((0x101F_F000, 0x1000)),
+    },
 ];
 
 impl Board {

@@ -88,7 +88,7 @@ enum Command {
     /// and stream its defmt log (probe-rs; installed with cargo when
     /// missing, about 11 minutes). Needs the board on USB.
     Flash {
-        /// The board: nucleo-f767zi.
+        /// The board: nucleo-f767zi or w5500-evb-pico.
         board: String,
         /// Erase the flash first, the sector that keeps the board's RFC
         /// 7217 secret with it: the board draws a new secret, and so new
