@@ -14,7 +14,7 @@ const ROUTER: MacAddr = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x01]);
 
 fn host_config(i: u64, optimistic: bool) -> Config {
     let mac = MacAddr([0x02, 0x10, 0, (i >> 16) as u8, (i >> 8) as u8, i as u8]);
-    let mut c = Config::new(mac, 0x5eed_0000 + i);
+    let mut c = Config::stable(mac, 0x5eed_0000 + i, [0; 16]);
     c.secret = [0; 16];
     c.secret[..8].copy_from_slice(&i.to_be_bytes());
     c.optimistic_dad = optimistic;

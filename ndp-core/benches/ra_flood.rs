@@ -87,7 +87,12 @@ fn main() {
         .unwrap_or(100_000);
     let mut rng = Rng::new(1);
     let ras: Vec<_> = (0..SOURCES).map(|n| flood_ra(&mut rng, n)).collect();
-    let mut c = Config::new(MacAddr([2, 0, 0, 0, 0, 1]), 0);
+    let mac = MacAddr([2, 0, 0, 0, 0, 1]);
+    // A device's identifiers: RFC 7217 where the build has it.
+    #[cfg(feature = "stable-iid")]
+    let mut c = Config::stable(mac, 0, [0; 16]);
+    #[cfg(not(feature = "stable-iid"))]
+    let mut c = Config::eui64(mac, 0);
     c.router_solicitations = false;
     let mut s = Stack::new(c, Instant::ZERO);
     let mut buf = [0u8; 1500];

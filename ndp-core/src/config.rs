@@ -4,14 +4,16 @@ use crate::addr::iid::IidMode;
 use crate::time::Duration;
 use crate::wire::MacAddr;
 
-/// How a [`crate::Stack`] is set up. Start from [`Config::new`] and change
-/// the fields you need; every field but the MAC and the seed has an RFC
-/// default.
+/// How a [`crate::Stack`] is set up. Start from [`Config::stable`] (RFC
+/// 7217 identifiers, with the `stable-iid` feature) or [`Config::eui64`]
+/// (identifiers from the MAC), which say how the interface identifiers
+/// are formed, and change the fields you need; every other field has an
+/// RFC default.
 ///
 /// ```
 /// use ndp_core::{Config, time::Duration, wire::MacAddr};
 /// # fn hardware_rng() -> u64 { 0x1234 }
-/// let mut config = Config::new(MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x42]), hardware_rng());
+/// let mut config = Config::eui64(MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x42]), hardware_rng());
 /// config.queue_per_neighbor = 1;
 /// assert_eq!(config.retrans_timer, Duration::from_secs(1));
 /// ```
@@ -25,8 +27,8 @@ pub struct Config {
     /// secret gives the same addresses on the same network after every
     /// boot; a different one gives different addresses.
     pub secret: [u8; 16],
-    /// How interface identifiers are formed: RFC 7217 stable ones by
-    /// default (with the `stable-iid` feature), or modified EUI-64.
+    /// How interface identifiers are formed: as the constructor chose
+    /// ([`Config::stable`] or [`Config::eui64`]).
     pub iid_mode: IidMode,
     /// Optimistic DAD (RFC 4429): new addresses are usable at once while
     /// DAD runs. On by default. With the `optimistic-dad` feature; without
@@ -86,17 +88,41 @@ pub struct Config {
 }
 
 impl Config {
-    /// Defaults for an interface with this MAC, with the PRNG seeded by
-    /// `seed`: see [`Config::seed`] for where a seed must come from.
-    pub fn new(mac: MacAddr, seed: u64) -> Self {
+    /// Defaults for an interface with this MAC whose interface
+    /// identifiers are [RFC 7217] stable ones, keyed with `secret` (see
+    /// [`Config::secret`]: 16 random bytes chosen once per device and
+    /// kept), with the PRNG seeded by `seed` (see [`Config::seed`]). With
+    /// the `stable-iid` feature.
+    ///
+    /// ```
+    /// use ndp_core::{Config, addr::iid::IidMode, wire::MacAddr};
+    /// # fn from_flash() -> [u8; 16] { *b"0123456789abcdef" }
+    /// let config = Config::stable(MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x42]), 7, from_flash());
+    /// assert_eq!(config.iid_mode, IidMode::Stable);
+    /// ```
+    ///
+    /// [RFC 7217]: https://www.rfc-editor.org/rfc/rfc7217
+    #[cfg(feature = "stable-iid")]
+    pub fn stable(mac: MacAddr, seed: u64, secret: [u8; 16]) -> Self {
+        Self::defaults(mac, seed, IidMode::Stable, secret)
+    }
+
+    /// Defaults for an interface with this MAC whose interface
+    /// identifiers are its modified EUI-64 ([RFC 4291] Appendix A: the
+    /// same identifier on every network, so the device can be followed
+    /// from one to the next), with the PRNG seeded by `seed` (see
+    /// [`Config::seed`]). Available in every build.
+    ///
+    /// [RFC 4291]: https://www.rfc-editor.org/rfc/rfc4291
+    pub fn eui64(mac: MacAddr, seed: u64) -> Self {
+        Self::defaults(mac, seed, IidMode::Eui64, [0; 16])
+    }
+
+    fn defaults(mac: MacAddr, seed: u64, iid_mode: IidMode, secret: [u8; 16]) -> Self {
         Config {
             mac,
-            secret: [0; 16],
-            iid_mode: if cfg!(feature = "stable-iid") {
-                IidMode::Stable
-            } else {
-                IidMode::Eui64
-            },
+            secret,
+            iid_mode,
             #[cfg(feature = "optimistic-dad")]
             optimistic_dad: true,
             dad_transmits: 1,

@@ -78,9 +78,7 @@ fn secs(s: u32) -> Duration {
 /// Stable IIDs with SECRET, DAD on (one probe), optimistic DAD on,
 /// gratuitous NAs on, no Router Solicitations.
 fn config(seed: u64) -> Config {
-    let mut c = Config::new(OUR_MAC, seed);
-    c.secret = SECRET;
-    c.iid_mode = IidMode::Stable;
+    let mut c = Config::stable(OUR_MAC, seed, SECRET);
     c.optimistic_dad = true;
     c.dad_transmits = 1;
     c.gratuitous_na = 3;

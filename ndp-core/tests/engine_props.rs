@@ -424,9 +424,8 @@ proptest! {
         optimistic in any::<bool>(),
         gratuitous_na in 0u8..4,
     ) {
-        let mut c = Config::new(OUR_MAC, seed);
         // EUI-64, so that our_ll() is the engine's link-local address.
-        c.iid_mode = ndp_core::addr::iid::IidMode::Eui64;
+        let mut c = Config::eui64(OUR_MAC, seed);
         c.dad_transmits = dad_transmits;
         #[cfg(feature = "optimistic-dad")]
         {

@@ -60,7 +60,10 @@
 //!
 //! let mac = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x01]);
 //! let nic = Loopback::new(Medium::Ethernet); // a board's Ethernet driver
-//! let mut adapter = Adapter::new(nic, Config::new(mac, 7), Instant::ZERO)?;
+//! // RFC 7217 identifiers with the device's secret, kept in flash
+//! // (Config::eui64 forms them from the MAC instead).
+//! let secret = *b"device's secret!";
+//! let mut adapter = Adapter::new(nic, Config::stable(mac, 7, secret), Instant::ZERO)?;
 //! let mut iface = adapter.new_interface(Instant::ZERO);
 //! let mut storage = [SocketStorage::EMPTY; 2];
 //! let mut sockets = SocketSet::new(&mut storage[..]);
@@ -91,6 +94,17 @@
 //!
 //! `ndp-smoltcp` is `no_std`, allocation-free and `#![forbid(unsafe_code)]`
 //! like the engine.
+//!
+//! ## Features
+//!
+//! `stable-iid`, `dns`, `route-info`, `mldv1`, `redirect`,
+//! `optimistic-dad` and `gratuitous-na` (all on by default) turn on the
+//! `ndp-core` feature of the same name; `ndp-core`'s crate docs say what
+//! each does and what it costs in flash. With `dns`, [`ConfigV6`] carries
+//! the DNS servers. `defmt` derives `defmt::Format` for the adapter's
+//! types and the engine's. The adapter itself adds about 5 KB of flash to
+//! the engine and smoltcp (the QEMU board's image, by `cargo xtask
+//! size`).
 //!
 //! [RFC 4861 §5.2]: https://www.rfc-editor.org/rfc/rfc4861#section-5.2
 //! [RFC 5942]: https://www.rfc-editor.org/rfc/rfc5942
@@ -492,7 +506,7 @@ pub fn check<D: Device>(device: &D, config: &Config) -> Result<(), Error> {
 /// # use smoltcp::iface::{SocketSet, SocketStorage};
 /// # use smoltcp::phy::{Loopback, Medium};
 /// # use smoltcp::time::Instant;
-/// # let config = Config::new(MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x01]), 7);
+/// # let config = Config::eui64(MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x01]), 7);
 /// # let mut adapter = Adapter::new(Loopback::new(Medium::Ethernet), config, Instant::ZERO).unwrap();
 /// # let mut iface = adapter.new_interface(Instant::ZERO);
 /// # let mut storage = [SocketStorage::EMPTY; 1];
@@ -508,7 +522,7 @@ pub fn check<D: Device>(device: &D, config: &Config) -> Result<(), Error> {
 /// use smoltcp::time::Instant;
 ///
 /// let mac = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x01]);
-/// let mut adapter = Adapter::new(Loopback::new(Medium::Ethernet), Config::new(mac, 7), Instant::ZERO)?;
+/// let mut adapter = Adapter::new(Loopback::new(Medium::Ethernet), Config::eui64(mac, 7), Instant::ZERO)?;
 /// let mut iface = adapter.new_interface(Instant::ZERO);
 /// let mut storage = [SocketStorage::EMPTY; 1];
 /// let mut sockets = SocketSet::new(&mut storage[..]);
@@ -592,7 +606,7 @@ impl<
     /// use smoltcp::phy::{Loopback, Medium};
     /// use smoltcp::time::Instant;
     ///
-    /// let config = Config::new(MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x01]), 7);
+    /// let config = Config::eui64(MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x01]), 7);
     /// // 32 neighbors, 8 queued packets in 6 KiB.
     /// let adapter: Adapter<_, _, 32, 8, 6144> =
     ///     Adapter::with_capacity(Loopback::new(Medium::Ethernet), AcceptAllMulticast, config, Instant::ZERO)?;

@@ -166,7 +166,7 @@ proptest! {
     ) {
         let nic = lone_nic();
         let inject = nic.rx.clone();
-        let mut adapter = Adapter::new(nic, Config::new(MAC, seed), Instant::ZERO).unwrap();
+        let mut adapter = Adapter::new(nic, Config::stable(MAC, seed, [0; 16]), Instant::ZERO).unwrap();
         let mut iface = adapter.new_interface(Instant::ZERO);
         iface.update_ip_addrs(|a| a.push(IpCidr::new(IpAddress::v4(192, 0, 2, 10), 24)).unwrap());
         let mut sockets = SocketSet::new(vec![]);

@@ -353,7 +353,7 @@ fn replaying_radvds_advertisement_configures_exactly_what_it_advertised() {
     use ndp_core::time::{Duration, Instant};
     use ndp_core::{Config, Event, RxMeta, Stack};
 
-    let mut config = Config::new(HOST_A_MAC, 0);
+    let mut config = Config::stable(HOST_A_MAC, 0, [0; 16]);
     config.router_solicitations = false;
     let mut s = Stack::new(config, Instant::ZERO);
     let rx = |s: &mut Stack, f: &Frame, at: Instant| {

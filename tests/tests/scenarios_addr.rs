@@ -29,7 +29,7 @@ const OTHER: MacAddr = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x66]);
 const SECRET: [u8; 16] = *b"ndp-sim-secret!!";
 
 fn config(mac: MacAddr, seed: u64) -> Config {
-    let mut c = Config::new(mac, seed);
+    let mut c = Config::stable(mac, seed, [0; 16]);
     c.secret = SECRET;
     c
 }

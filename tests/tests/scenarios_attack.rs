@@ -277,9 +277,10 @@ fn ndpexhaust<const N: usize, const QS: usize, const QB: usize>(name: &str, seed
     const SCAN: u32 = 20_000;
     const PER_MS: u32 = 2;
     let mut sim = Sim::new(name, seed, LinkConfig::ideal());
-    let h = sim.add(Dev::<N, QS, QB>::with_config(Config::new(
+    let h = sim.add(Dev::<N, QS, QB>::with_config(Config::stable(
         HOST,
         seed * 10 + 1,
+        [0; 16],
     )));
     sim.add(ScriptedRouter::new(
         ROUTER,

@@ -40,7 +40,7 @@ fn router(preference: Preference) -> RouterConfig {
 }
 
 fn host(sim: &mut Sim, seed: u64) -> ndp_tests::sim::NodeId {
-    sim.add(EngineNode::from_config(Config::new(HOST, seed)))
+    sim.add(EngineNode::from_config(Config::stable(HOST, seed, [0; 16])))
 }
 
 #[test]

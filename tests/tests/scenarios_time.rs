@@ -142,7 +142,9 @@ fn ping_peer(sim: &mut Sim, device: NodeId, peer: Ipv6Addr, seq: u16) {
 #[test]
 fn sixty_days_across_the_clock_wrap() {
     let mut sim = Sim::unrecorded(1300, LinkConfig::ideal());
-    let device = sim.add(EngineNode::from_config(Config::new(DEVICE, 1301)));
+    let device = sim.add(EngineNode::from_config(Config::stable(
+        DEVICE, 1301, [0; 16],
+    )));
     let peer_addr = a("2001:db8:1::99");
     let peer = sim.add(ScriptedHost::new(PEER).with_address(peer_addr));
     // A listener on ff02::2 records the Router Solicitations.

@@ -83,6 +83,23 @@ pub fn steps() -> Vec<Step<'static>> {
             ctx.run(ctx.sh.cmd("cargo").arg("test").args(emit_only))?;
             Ok(Outcome::passed())
         }),
+        // The published crates package and build from their packages, in
+        // dependency order (cargo publishes several at once through a
+        // local registry, so ndp-smoltcp's ndp-core is the one packaged
+        // here). Needs the crates.io index.
+        Step::cmd(
+            "publish dry run (ndp-core, ndp-smoltcp)",
+            "cargo",
+            &[
+                "publish",
+                "--dry-run",
+                "--allow-dirty",
+                "-p",
+                "ndp-core",
+                "-p",
+                "ndp-smoltcp",
+            ],
+        ),
         Step::new("interop (Linux, radvd)", interop::run),
         Step::new("THC-IPv6 attacks", thc::run),
         Step::new("sim pcaps (tshark)", move |ctx: &Ctx| {

@@ -22,8 +22,7 @@ where
     F: MulticastFilter<D>,
     B: Board<D>,
 {
-    let mut config = Config::new(MacAddr(settings.mac), settings.seed);
-    config.secret = settings.secret;
+    let config = Config::stable(MacAddr(settings.mac), settings.seed, settings.secret);
     info!("boot mac {} seed {=u64}", Mac(settings.mac), settings.seed);
 
     let now = board.now();

@@ -29,7 +29,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
 use ndp_core::Config;
-use ndp_core::addr::iid::IidMode;
 use ndp_core::wire::MacAddr;
 use ndp_smoltcp::Adapter;
 use serde_json::json;
@@ -186,7 +185,12 @@ fn config(args: &Args) -> Config {
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0)
     });
-    let mut c = Config::new(args.mac, seed);
+    let mut c = if args.eui64 {
+        Config::eui64(args.mac, seed)
+    } else {
+        Config::stable(args.mac, seed, args.secret)
+    };
+    // The neighbor hash key is drawn from the secret in both modes.
     c.secret = args.secret;
     if args.no_optimistic {
         c.optimistic_dad = false;
@@ -196,9 +200,6 @@ fn config(args: &Args) -> Config {
     }
     if let Some(n) = args.gratuitous_na {
         c.gratuitous_na = n;
-    }
-    if args.eui64 {
-        c.iid_mode = IidMode::Eui64;
     }
     c
 }

@@ -96,7 +96,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use libfuzzer_sys::fuzz_target;
 use ndp_core::addr::AddrState;
-use ndp_core::addr::iid::IidMode;
 use ndp_core::neighbor::{Neighbor, NeighborState};
 use ndp_core::time::{Duration, Instant};
 use ndp_core::wire::ipv6::{Ipv6Header, upper_layer};
@@ -370,12 +369,13 @@ impl Input<'_> {
 }
 
 fn config(flags: u8, seed: u8) -> Config {
-    let mut c = Config::new(OUR_MAC, u64::from(seed));
-    c.iid_mode = if flags & 1 != 0 {
-        IidMode::Stable
+    let seed = u64::from(seed);
+    let mut c = if flags & 1 != 0 {
+        Config::stable(OUR_MAC, seed, *b"ndp-fuzz-secret!")
     } else {
-        IidMode::Eui64
+        Config::eui64(OUR_MAC, seed)
     };
+    // The neighbor hash key comes from the secret in both modes.
     c.secret = *b"ndp-fuzz-secret!";
     c.optimistic_dad = flags & 2 == 0;
     c.dad_transmits = (flags >> 2) & 3;

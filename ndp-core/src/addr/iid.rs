@@ -57,8 +57,9 @@ use crate::wire::MacAddr;
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum IidMode {
-    /// RFC 7217 stable, semantically opaque IIDs (needs the `stable-iid`
-    /// feature, on by default).
+    /// RFC 7217 stable, semantically opaque IIDs. With the `stable-iid`
+    /// feature (on by default).
+    #[cfg(feature = "stable-iid")]
     Stable,
     /// Modified EUI-64 from the MAC address (RFC 4291 Appendix A): the
     /// same IID on every network, so the device can be tracked.
@@ -112,7 +113,7 @@ pub fn looks_like_eui64(iid: &[u8; 8]) -> bool {
 
 /// The IID to use for `prefix` at DAD counter `counter` or the first
 /// counter after it whose IID is acceptable, with that counter; `None`
-/// when the counter runs out or `mode` is not available.
+/// when the counter runs out.
 pub fn generate(
     mode: IidMode,
     secret: &[u8; 16],
@@ -121,7 +122,11 @@ pub fn generate(
     counter: u8,
 ) -> Option<([u8; 8], u8)> {
     match mode {
-        IidMode::Eui64 => Some((mac.modified_eui64(), counter)),
+        IidMode::Eui64 => {
+            let _ = (secret, prefix);
+            Some((mac.modified_eui64(), counter))
+        }
+        #[cfg(feature = "stable-iid")]
         IidMode::Stable => stable(secret, prefix, mac, counter),
     }
 }
@@ -141,11 +146,6 @@ fn stable(
         }
         c = c.checked_add(1)?;
     }
-}
-
-#[cfg(not(feature = "stable-iid"))]
-fn stable(_: &[u8; 16], _: &Ipv6Addr, _: MacAddr, _: u8) -> Option<([u8; 8], u8)> {
-    None
 }
 
 /// `prefix`'s first 64 bits followed by `iid`.

@@ -97,9 +97,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 plan.counter,
             );
             let Some((id, counter)) = generated else {
-                // Stable identifiers asked for without the `stable-iid`
-                // feature, or the counter ran out: RFC 7217 §6 forbids
-                // falling back to another scheme.
+                // The DAD counter ran out: RFC 7217 §6 forbids falling
+                // back to another scheme.
                 self.event(Event::AddressFailed {
                     prefix: plan.prefix,
                     attempts: plan.conflicts,

@@ -107,7 +107,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     ///
     /// ```
     /// use ndp_core::{Config, Stack, time::Instant, wire::{MacAddr, MulticastAddr}};
-    /// let mut s = Stack::new(Config::new(MacAddr([2, 0, 0, 0, 0, 1]), 7), Instant::ZERO);
+    /// let mut s = Stack::new(Config::eui64(MacAddr([2, 0, 0, 0, 0, 1]), 7), Instant::ZERO);
     /// let mdns = MulticastAddr::new("ff02::fb".parse().unwrap()).unwrap();
     /// s.join_group(Instant::ZERO, mdns.get()).unwrap();
     /// assert!(s.multicast_groups().any(|g| g == mdns));
@@ -172,7 +172,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     ///
     /// ```
     /// use ndp_core::{Config, Stack, addr::{AddrState, Origin}, time::Instant, wire::MacAddr};
-    /// let mut s = Stack::new(Config::new(MacAddr([2, 0, 0, 0, 0, 1]), 7), Instant::ZERO);
+    /// let mut s = Stack::new(Config::eui64(MacAddr([2, 0, 0, 0, 0, 1]), 7), Instant::ZERO);
     /// s.add_static_address(Instant::ZERO, "fd00::10".parse().unwrap(), 64).unwrap();
     /// let a = s.addresses().find(|a| a.origin == Origin::Static).unwrap();
     /// // No router's link-layer address is known yet, so not optimistic.

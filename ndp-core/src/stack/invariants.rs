@@ -439,6 +439,15 @@ mod tests {
     use crate::wire::Lifetime;
 
     const MAC: MacAddr = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x10]);
+
+    /// The device's configuration: stable identifiers where the build has
+    /// them, as a device would.
+    fn config() -> Config {
+        #[cfg(feature = "stable-iid")]
+        return Config::stable(MAC, 7, [0; 16]);
+        #[cfg(not(feature = "stable-iid"))]
+        return Config::eui64(MAC, 7);
+    }
     const ROUTER_MAC: MacAddr = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x01]);
 
     fn a(s: &str) -> Ipv6Addr {
@@ -508,7 +517,7 @@ mod tests {
     /// A stack with a router, a SLAAC address, a neighbor being resolved
     /// with a packet queued for it, and timers everywhere.
     fn busy() -> (Stack, Instant) {
-        let mut s = Stack::new(Config::new(MAC, 7), Instant::ZERO);
+        let mut s = Stack::new(config(), Instant::ZERO);
         // Past the link-local address's DAD: done at 1 s when optimistic,
         // after RFC 4862 §5.4.2's random delay too without the
         // `optimistic-dad` feature.
@@ -598,7 +607,7 @@ mod tests {
         // (RFC 4862 §5.4.5); its other timers wait. A month on, past the
         // 2^31 ms a wrapping comparison spans, they must still read as due
         // (found by the stack_ops fuzz target when time became 32-bit).
-        let mut s = Stack::new(Config::new(MAC, 7), Instant::ZERO);
+        let mut s = Stack::new(config(), Instant::ZERO);
         // Past the link-local address's DAD, so that solicitations may go.
         let mut now = Instant::ZERO;
         while s.addresses().any(|x| x.state != AddrState::Preferred) {
@@ -623,7 +632,7 @@ mod tests {
 
     #[test]
     fn a_working_stack_passes_at_every_step() {
-        let mut s = Stack::new(Config::new(MAC, 7), Instant::ZERO);
+        let mut s = Stack::new(config(), Instant::ZERO);
         assert_eq!(s.check_invariants(false), Ok(()));
         let mut now = Instant::ZERO;
         for step in 0..400u64 {
@@ -653,7 +662,7 @@ mod tests {
     fn a_disabled_stack_passes_until_enabled_again() {
         // Another node probes our MAC-based link-local address: IPv6 goes
         // off (RFC 4862 §5.4.5) and DAD retries until it passes.
-        let mut c = Config::new(MAC, 7);
+        let mut c = config();
         c.iid_mode = crate::addr::iid::IidMode::Eui64;
         let mut s = Stack::new(c, Instant::ZERO);
         let mut now = Instant::ZERO;
@@ -883,7 +892,7 @@ mod tests {
     #[test]
     fn dns_options_follow_the_dns_feature() {
         use crate::wire::{AddrList, Dnssl, DomainList, DomainName, Rdnss};
-        let mut s = Stack::new(Config::new(MAC, 7), Instant::ZERO);
+        let mut s = Stack::new(config(), Instant::ZERO);
         let now = Instant::from_millis(1500);
         drain(&mut s, now);
         while s.poll_event().is_some() {}
@@ -924,7 +933,7 @@ mod tests {
     #[test]
     fn route_information_follows_the_route_info_feature() {
         use crate::wire::RouteInfo;
-        let mut s = Stack::new(Config::new(MAC, 7), Instant::ZERO);
+        let mut s = Stack::new(config(), Instant::ZERO);
         let now = Instant::from_millis(1500);
         drain(&mut s, now);
         ra_from(&mut s, now, a("fe80::1"), "2001:db8:1::");
@@ -958,7 +967,7 @@ mod tests {
     #[test]
     fn redirects_follow_the_redirect_feature() {
         use crate::wire::Redirect;
-        let mut s = Stack::new(Config::new(MAC, 7), Instant::ZERO);
+        let mut s = Stack::new(config(), Instant::ZERO);
         let mut now = Instant::from_millis(1500);
         drain(&mut s, now);
         ra_from(&mut s, now, a("fe80::1"), "2001:db8:1::");

@@ -22,7 +22,7 @@
 //! ```
 //! use ndp_core::{Config, Stack, time::Instant, wire::MacAddr};
 //!
-//! let mut stack = Stack::new(Config::new(MacAddr([2, 0, 0, 0, 0, 1]), 7), Instant::ZERO);
+//! let mut stack = Stack::new(Config::eui64(MacAddr([2, 0, 0, 0, 0, 1]), 7), Instant::ZERO);
 //! let mut buf = [0u8; 1500];
 //! let now = Instant::from_millis(10);
 //! // ... for each received ICMPv6 message: stack.receive(now, &meta, icmp);
@@ -512,10 +512,10 @@ impl TokenBucket {
 /// ```
 /// use ndp_core::{Config, Stack, time::Instant, wire::MacAddr};
 /// // Defaults:
-/// let s = Stack::new(Config::new(MacAddr([2, 0, 0, 0, 0, 1]), 7), Instant::ZERO);
+/// let s = Stack::new(Config::eui64(MacAddr([2, 0, 0, 0, 0, 1]), 7), Instant::ZERO);
 /// assert_eq!(s.addresses().count(), 1); // the link-local address
 /// // A bigger neighbor table and queue:
-/// let big: Stack<32, 16, 8192> = Stack::with_capacity(Config::new(MacAddr([2, 0, 0, 0, 0, 1]), 7), Instant::ZERO);
+/// let big: Stack<32, 16, 8192> = Stack::with_capacity(Config::eui64(MacAddr([2, 0, 0, 0, 0, 1]), 7), Instant::ZERO);
 /// # let _ = big;
 /// ```
 #[derive(Debug, Clone)]
@@ -569,19 +569,14 @@ impl Deadline for Local {
 impl Stack {
     /// A stack with default capacities. It forms its `fe80::/64`
     /// link-local address at once, with the interface identifier that
-    /// `config.iid_mode` asks for, and starts its DAD (with
-    /// [`Config::new`]'s defaults the address is optimistic, so usable at
-    /// once):
+    /// `config.iid_mode` asks for, and starts its DAD (with the
+    /// defaults, and the `optimistic-dad` feature, the address is
+    /// optimistic, so usable at once):
     ///
-    /// - with the `stable-iid` feature (on by default), [`Config::new`]
-    ///   selects an [RFC 7217] stable identifier: HMAC-SHA256 keyed with
-    ///   `config.secret` (all zeros from [`Config::new`]: a board sets
-    ///   its own) over the prefix, `config.mac` and a DAD counter (see
-    ///   [`crate::addr::iid`]);
-    /// - without it, [`Config::new`] selects the modified EUI-64 of
-    ///   `config.mac`. Asking for stable identifiers in a build without
-    ///   the feature forms no address: the stack reports
-    ///   [`Event::AddressFailed`] instead.
+    /// - [`Config::stable`]: an [RFC 7217] stable identifier, HMAC-SHA256
+    ///   keyed with `config.secret` over the prefix, `config.mac` and a
+    ///   DAD counter (see [`crate::addr::iid`]);
+    /// - [`Config::eui64`]: the modified EUI-64 of `config.mac`.
     ///
     /// [RFC 7217]: https://www.rfc-editor.org/rfc/rfc7217
     pub fn new(config: Config, now: Instant) -> Self {
@@ -726,7 +721,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     ///
     /// ```
     /// use ndp_core::{Config, Stack, time::Instant, wire::MacAddr};
-    /// let s = Stack::new(Config::new(MacAddr([2, 0, 0, 0, 0, 1]), 7), Instant::ZERO);
+    /// let s = Stack::new(Config::eui64(MacAddr([2, 0, 0, 0, 0, 1]), 7), Instant::ZERO);
     /// let ll = s.addresses().next().unwrap();
     /// assert_eq!(s.time_left(ll.valid_until), None, "link-local: forever");
     /// ```

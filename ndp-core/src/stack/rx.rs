@@ -40,7 +40,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// use ndp_core::wire::{MacAddr, Message, NdOption, Options, Preference, RouterAdvert};
     /// use ndp_core::{Config, Delivery, Event, RxMeta, Stack, time::Instant};
     ///
-    /// let config = Config::new(MacAddr([2, 0, 0x5e, 0, 0x53, 1]), 7); // MAC, PRNG seed
+    /// let config = Config::eui64(MacAddr([2, 0, 0x5e, 0, 0x53, 1]), 7); // MAC, PRNG seed
     /// let mut stack = Stack::new(config, Instant::ZERO);
     /// let router: Ipv6Addr = "fe80::1".parse().unwrap();
     /// let all_nodes: Ipv6Addr = "ff02::1".parse().unwrap();

@@ -39,7 +39,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     ///
     /// ```
     /// use ndp_core::{Config, Stack, time::Instant, wire::MacAddr};
-    /// let mut s = Stack::new(Config::new(MacAddr([2, 0, 0, 0, 0, 1]), 7), Instant::ZERO);
+    /// let mut s = Stack::new(Config::eui64(MacAddr([2, 0, 0, 0, 0, 1]), 7), Instant::ZERO);
     /// // The first message due: the link-local address's MLD report.
     /// let at = s.poll_at().unwrap();
     /// s.handle_timeout(at);

@@ -40,10 +40,9 @@ pub fn stack() -> Stack {
 }
 
 pub fn config() -> Config {
-    let mut c = Config::new(OUR_MAC, 42);
+    let mut c = Config::eui64(OUR_MAC, 42);
     c.router_solicitations = false;
     c.dad_transmits = 0;
-    c.iid_mode = ndp_core::addr::iid::IidMode::Eui64;
     c
 }
 

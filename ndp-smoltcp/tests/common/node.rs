@@ -41,7 +41,7 @@ pub fn a(s: &str) -> Ipv6Addr {
 }
 
 pub fn config(mac: MacAddr, seed: u64) -> Config {
-    let mut c = Config::new(mac, seed);
+    let mut c = Config::stable(mac, seed, [0; 16]);
     c.secret = [seed as u8; 16];
     c
 }

@@ -58,9 +58,10 @@ pub struct EngineNode<const N: usize = 8, const QS: usize = 4, const QB: usize =
 }
 
 impl EngineNode {
-    /// An engine with default capacities and `Config::new(mac, seed)`.
+    /// An engine with default capacities and `Config::stable(mac, seed,
+    /// [0; 16])`: RFC 7217 identifiers, as a device forms them.
     pub fn new(mac: MacAddr, seed: u64) -> Self {
-        Self::with_config(Config::new(mac, seed))
+        Self::with_config(Config::stable(mac, seed, [0; 16]))
     }
 
     /// An engine with default capacities and this configuration.

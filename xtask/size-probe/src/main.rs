@@ -92,8 +92,11 @@ mod engine {
     #[inline(never)]
     pub fn exercise() {
         let mac = MacAddr(black_box([2, 0, 0x5e, 0, 0x53, 1]));
-        let mut c = Config::new(mac, black_box(1));
-        c.secret = black_box([7; 16]);
+        #[cfg(feature = "hash")]
+        let mut c = Config::stable(mac, black_box(1), black_box([7; 16]));
+        #[cfg(not(feature = "hash"))]
+        let mut c = Config::eui64(mac, black_box(1));
+        c.secret = black_box(c.secret);
         c.iid_mode = black_box(c.iid_mode);
         #[cfg(feature = "full")]
         {
