@@ -834,7 +834,11 @@ impl<
             // answers inside the transmit) must not meet a closed filter.
             self.sync_filter();
             let Some(token) = self.device.transmit(now) else {
-                // The engine keeps its packets until the NIC has room.
+                // The engine keeps its packets until the NIC has room, but
+                // its state goes on: lifetimes end and neighbors are given
+                // up on time, so what smoltcp and the application see does
+                // not wait for the NIC.
+                self.core.stack.handle_timeout(self.core.now);
                 if self
                     .core
                     .stack

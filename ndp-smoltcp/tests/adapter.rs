@@ -270,6 +270,37 @@ fn routes_addresses_and_multicast_filter_follow_the_engine() {
     assert_eq!(n.adapter.stack().default_router(), None);
 }
 
+/// A NIC with no room to transmit holds the engine's messages back, but
+/// not its state: a router whose lifetime ends is removed, and reported,
+/// while the NIC stays busy (`Stack::handle_timeout`), so what the
+/// application and smoltcp see does not wait for the NIC.
+#[test]
+fn a_busy_nic_does_not_stop_lifetimes() {
+    let nic = lone_nic();
+    let busy = nic.busy.clone();
+    let mut n = Node::new(nic, config(MAC_A, 6));
+    run(&mut [&mut n], 0, 3000);
+    n.inject.borrow_mut().push_back(ra_frame(10));
+    n.poll(3000);
+    assert_eq!(n.adapter.stack().default_router(), Some(a("fe80::1")));
+    busy.set(true);
+    let sent = n.sent.borrow().len();
+    for s in 4..=14 {
+        n.poll(s * 1000);
+    }
+    let gone = n.events.iter().any(
+        |(_, e)| matches!(e, Event::Router { addr, lifetime_s: 0, .. } if *addr == a("fe80::1")),
+    );
+    assert!(
+        gone,
+        "the router's expiry waited for the NIC: {:?}",
+        n.events
+    );
+    assert_eq!(n.adapter.stack().routers().count(), 0);
+    assert_eq!(n.sent.borrow().len(), sent, "nothing sent while busy");
+    assert!(n.adapter.stats().tx_device_busy > 0);
+}
+
 #[test]
 fn fragmented_neighbor_discovery_is_dropped() {
     // RFC 6980 §5: "hosts MUST silently ignore ... Neighbor Discovery

@@ -19,6 +19,8 @@ pub struct Nic {
     pub rx: Frames,
     pub tx: Frames,
     pub sent: Rc<RefCell<Vec<Vec<u8>>>>,
+    /// No room to transmit while set (a NIC whose queue is full).
+    pub busy: Rc<std::cell::Cell<bool>>,
 }
 
 pub fn cable() -> (Nic, Nic) {
@@ -27,11 +29,13 @@ pub fn cable() -> (Nic, Nic) {
         rx: ba.clone(),
         tx: ab.clone(),
         sent: Default::default(),
+        busy: Default::default(),
     };
     let b = Nic {
         rx: ab,
         tx: ba,
         sent: Default::default(),
+        busy: Default::default(),
     };
     (a, b)
 }
@@ -42,6 +46,7 @@ pub fn lone_nic() -> Nic {
         rx: Default::default(),
         tx: Default::default(),
         sent: Default::default(),
+        busy: Default::default(),
     }
 }
 
@@ -69,12 +74,15 @@ impl Device for Nic {
     type TxToken<'a> = TxT<'a>;
 
     fn receive(&mut self, _: Instant) -> Option<(RxT, TxT<'_>)> {
+        if self.busy.get() {
+            return None;
+        }
         let f = self.rx.borrow_mut().pop_front()?;
         Some((RxT(f), TxT(self)))
     }
 
     fn transmit(&mut self, _: Instant) -> Option<TxT<'_>> {
-        Some(TxT(self))
+        (!self.busy.get()).then_some(TxT(self))
     }
 
     fn capabilities(&self) -> DeviceCapabilities {
