@@ -254,10 +254,10 @@ fn main() -> ! {
         p.PA2, p.PC1,
     );
     let mut device = DriverDevice::new(eth);
-    info!(
-        "ethernet up, link {=str}",
-        if device.link_up() { "up" } else { "down" }
-    );
+    // The state at boot: later changes are logged against it.
+    let up = device.link_up();
+    board.link = Some(up);
+    info!("ethernet up, link {=str}", if up { "up" } else { "down" });
 
     let settings = Settings {
         mac,

@@ -267,16 +267,21 @@ fn main() -> ! {
     // Its error type is Infallible.
     let Ok(spi) = ExclusiveDevice::new_no_delay(spi, cs);
     let int = pins.gpio21.into_pull_up_input();
-    let device = match MacRaw::init(w5500_ll::eh1::vdm::W5500::new(spi), mac) {
+    let mut device = match MacRaw::init(w5500_ll::eh1::vdm::W5500::new(spi), mac) {
         Ok(d) => d,
         Err(e) => defmt::panic!("W5500: {}", defmt::Debug2Format(&e)),
     };
-    info!("W5500 in MACRAW mode");
+    // The state at boot: later changes are logged against it.
+    let up = device.link_up();
+    info!(
+        "W5500 in MACRAW mode, link {=str}",
+        if up { "up" } else { "down" }
+    );
 
     let mut board = Pico {
         timer: move || timer.get_counter().ticks(),
         int,
-        link: None,
+        link: Some(up),
         link_checked: 0,
     };
     let settings = Settings {
