@@ -33,7 +33,7 @@ use embassy_stm32::peripherals::{ETH, ETH_SMA, RNG};
 use embassy_stm32::time::Hertz;
 use embassy_stm32::timer::low_level::Timer;
 use embassy_stm32::{bind_interrupts, pac, rng};
-use iid_secret::{Outcome, RECORD_LEN, SECRET_LEN, SecretStore};
+use iid_secret::{RECORD_LEN, SECRET_LEN, SecretStore};
 use ndp_demo::{Board, Settings};
 use ndp_smoltcp::AcceptAllMulticast;
 use nucleo_f767zi::{
@@ -231,19 +231,10 @@ fn main() -> ! {
     let mut sector = SecretSector(Flash::new_blocking(p.FLASH));
     let (secret, outcome) =
         iid_secret::load_or_create(&mut sector, |buf: &mut [u8; SECRET_LEN]| rng_fill(buf));
-    match outcome {
-        Outcome::Loaded => info!("secret: loaded from flash"),
-        Outcome::Created => info!("secret: new, stored in flash"),
-        Outcome::Replaced(why) => warn!(
-            "secret: stored record damaged ({}), replaced",
-            defmt::Debug2Format(&why)
-        ),
-        Outcome::Unsaved(why) => warn!(
-            "secret: new, NOT stored ({}): addresses change at next boot",
-            defmt::Debug2Format(&why)
-        ),
-        Outcome::NoEntropy => warn!("secret: RNG failed, derived from flash contents, not stored"),
-        _ => warn!("secret: {}", defmt::Debug2Format(&outcome)),
+    if outcome.is_warning() {
+        warn!("secret: {=str}", outcome.describe());
+    } else {
+        info!("secret: {=str}", outcome.describe());
     }
 
     let mac = mac_from_uid(&embassy_stm32::uid::uid());

@@ -127,6 +127,41 @@ pub enum Outcome {
     NoEntropy,
 }
 
+impl Outcome {
+    /// A new record was written and read back this boot.
+    pub fn stored_now(&self) -> bool {
+        matches!(self, Outcome::Created | Outcome::Replaced(_))
+    }
+
+    /// Something went wrong that a board should log as a warning:
+    /// anything but a loaded or newly created secret.
+    pub fn is_warning(&self) -> bool {
+        !matches!(self, Outcome::Loaded | Outcome::Created)
+    }
+
+    /// One line for the board's log, the same on every board.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Outcome::Loaded => "loaded from flash",
+            Outcome::Created => "new, stored in flash",
+            Outcome::Replaced(Invalid::Magic) => "stored record damaged (magic), replaced",
+            Outcome::Replaced(Invalid::Version) => "stored record of another version, replaced",
+            Outcome::Replaced(Invalid::Checksum) => "stored record damaged (checksum), replaced",
+            Outcome::Replaced(Invalid::Weak) => "stored secret constant (dead RNG?), replaced",
+            Outcome::Unsaved(Unsaved::Read) => {
+                "new, NOT stored (flash unreadable): addresses change at next boot"
+            }
+            Outcome::Unsaved(Unsaved::Write) => {
+                "new, NOT stored (flash write failed): addresses change at next boot"
+            }
+            Outcome::Unsaved(Unsaved::Verify) => {
+                "new, NOT stored (flash read back differs): addresses change at next boot"
+            }
+            Outcome::NoEntropy => "no entropy, derived from flash contents, not stored",
+        }
+    }
+}
+
 /// Why a stored record was not used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Invalid {
@@ -482,6 +517,31 @@ mod tests {
             load_or_create(&mut s, counter(3)),
             (SECRET, Outcome::Loaded)
         );
+    }
+
+    /// Every outcome has its own log line; only a loaded or newly created
+    /// secret is not a warning; `stored_now` holds exactly when a record
+    /// was written and read back this boot.
+    #[test]
+    fn each_outcome_reads_differently_in_the_log() {
+        let all = [
+            Outcome::Loaded,
+            Outcome::Created,
+            Outcome::Replaced(Invalid::Magic),
+            Outcome::Replaced(Invalid::Version),
+            Outcome::Replaced(Invalid::Checksum),
+            Outcome::Replaced(Invalid::Weak),
+            Outcome::Unsaved(Unsaved::Read),
+            Outcome::Unsaved(Unsaved::Write),
+            Outcome::Unsaved(Unsaved::Verify),
+            Outcome::NoEntropy,
+        ];
+        let lines: std::collections::HashSet<_> = all.iter().map(|o| o.describe()).collect();
+        assert_eq!(lines.len(), all.len());
+        let warnings: Vec<_> = all.iter().filter(|o| o.is_warning()).collect();
+        assert_eq!(warnings.len(), all.len() - 2);
+        let stored: Vec<_> = all.iter().filter(|o| o.stored_now()).collect();
+        assert_eq!(stored.len(), 5, "Created and the four Replaced");
     }
 
     #[test]

@@ -23,7 +23,7 @@ use defmt::{info, warn};
 use defmt_rtt as _;
 use embedded_hal::digital::{InputPin, OutputPin};
 use embedded_hal_bus::spi::ExclusiveDevice;
-use iid_secret::{Outcome, RECORD_LEN, SECRET_LEN, SecretStore};
+use iid_secret::{RECORD_LEN, SECRET_LEN, SecretStore};
 use ndp_demo::{Board, Settings};
 use panic_probe as _;
 use rp2040_hal::fugit::RateExtU32;
@@ -135,9 +135,7 @@ extern "C" fn write_sector_from_ram(rom: &RomFlash, offset: u32, page: &[u8; PAG
 }
 
 /// The secret's flash sector.
-struct SecretSector {
-    written: bool,
-}
+struct SecretSector;
 
 impl SecretStore for SecretSector {
     type Error = ();
@@ -172,7 +170,6 @@ impl SecretStore for SecretSector {
         // firmware uses none, and this masks them), core 1 is parked in
         // the boot ROM, and no DMA is set up.
         cortex_m::interrupt::free(|_| write_sector_from_ram(&rom, SECRET_OFFSET, &page));
-        self.written = true;
         Ok(())
     }
 }
@@ -215,24 +212,15 @@ fn main() -> ! {
     entropy(&mut seed);
 
     // The RFC 7217 secret, kept in the last sector.
-    let mut sector = SecretSector { written: false };
+    let mut sector = SecretSector;
     let (secret, outcome) =
         iid_secret::load_or_create(&mut sector, |buf: &mut [u8; SECRET_LEN]| entropy(buf));
-    match outcome {
-        Outcome::Loaded => info!("secret: loaded from flash"),
-        Outcome::Created => info!("secret: new, stored in flash"),
-        Outcome::Replaced(why) => warn!(
-            "secret: stored record damaged ({}), replaced",
-            defmt::Debug2Format(&why)
-        ),
-        Outcome::Unsaved(why) => warn!(
-            "secret: new, NOT stored ({}): addresses change at next boot",
-            defmt::Debug2Format(&why)
-        ),
-        Outcome::NoEntropy => warn!("secret: no entropy, derived from flash contents, not stored"),
-        _ => warn!("secret: {}", defmt::Debug2Format(&outcome)),
+    if outcome.is_warning() {
+        warn!("secret: {=str}", outcome.describe());
+    } else {
+        info!("secret: {=str}", outcome.describe());
     }
-    if sector.written && matches!(outcome, Outcome::Created | Outcome::Replaced(_)) {
+    if outcome.stored_now() {
         // The flash runs in the ROM's slow serial mode after a write:
         // start again, with the secret in place, in the fast mode.
         info!("secret stored: resetting once");
