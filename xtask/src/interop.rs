@@ -1,7 +1,8 @@
-//! The "interop" step of `cargo xtask test`: linux-tap against the Linux
-//! kernel, radvd and dnsmasq (DHCPv4) in network namespaces
-//! (boards/linux-tap/tests/interop.rs). Needs root; without it the step is
-//! reported as skipped, loudly.
+//! The "interop" step of `cargo xtask test`: linux-tap, then embassy-net
+//! with ndp-embassy (embassy-tap), against the Linux kernel, radvd and
+//! dnsmasq (DHCPv4) in network namespaces (boards/linux-tap/tests/interop.rs,
+//! boards/embassy-tap/tests/interop.rs). Needs root; without it the step
+//! is reported as skipped, loudly.
 
 use anyhow::Result;
 
@@ -30,6 +31,15 @@ pub fn run(ctx: &Ctx) -> Result<Outcome> {
     }
     packages::ensure(ctx, &[TOOLS, DHCP_TOOLS].concat())?;
     linux_tap_test(ctx, "interop")?;
+    ctx.run(ctx.sh.cmd("cargo").args([
+        "test",
+        "-p",
+        "embassy-tap",
+        "--features",
+        "interop",
+        "--test",
+        "interop",
+    ]))?;
     // The benchmark test leaves its figures for the summary.
     let report = crate::target_dir(ctx).join("interop/time-to-address/time-to-address.txt");
     let note = std::fs::read_to_string(report).ok().map(|text| {

@@ -34,7 +34,7 @@ pub fn steps() -> Vec<Step<'static>> {
                 "--all-targets",
                 // The test files behind features (run as their own steps).
                 "--features",
-                "ndp-tests/firmware,linux-tap/interop",
+                "ndp-tests/firmware,linux-tap/interop,embassy-tap/interop",
                 "--",
                 "-D",
                 "warnings",
@@ -85,10 +85,10 @@ pub fn steps() -> Vec<Step<'static>> {
         }),
         // The published crates package and build from their packages, in
         // dependency order (cargo publishes several at once through a
-        // local registry, so ndp-smoltcp's ndp-core is the one packaged
-        // here). Needs the crates.io index.
+        // local registry, so ndp-smoltcp's and ndp-embassy's ndp-core is
+        // the one packaged here). Needs the crates.io index.
         Step::cmd(
-            "publish dry run (ndp-core, ndp-smoltcp)",
+            "publish dry run (ndp-core, ndp-smoltcp, ndp-embassy)",
             "cargo",
             &[
                 "publish",
@@ -98,6 +98,8 @@ pub fn steps() -> Vec<Step<'static>> {
                 "ndp-core",
                 "-p",
                 "ndp-smoltcp",
+                "-p",
+                "ndp-embassy",
             ],
         ),
         Step::new("interop (Linux, radvd)", interop::run),
