@@ -483,6 +483,22 @@ impl Lab {
         );
     }
 
+    /// The router's link-local address on br0 (radvd's source address).
+    pub fn router_link_local(&self) -> String {
+        let out = ns_run(
+            &self.router,
+            &[
+                "ip", "-6", "-o", "addr", "show", "dev", "br0", "scope", "link",
+            ],
+        );
+        out.split_whitespace()
+            .skip_while(|w| *w != "inet6")
+            .nth(1)
+            .and_then(|a| a.split('/').next())
+            .expect("br0 has a link-local address")
+            .to_owned()
+    }
+
     /// `ip -6 neigh show dev br0` in the router.
     pub fn router_neigh(&self) -> String {
         ns_run(&self.router, &["ip", "-6", "neigh", "show", "dev", "br0"])

@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ndp_tests::interop::{HostConfig, Lab, Proc, ns_run, skip_unless_root, try_run};
+use ndp_tests::interop::{HostConfig, Lab, Proc, poll_until, skip_unless_root, try_run};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_embassy-tap");
@@ -54,22 +54,6 @@ fn start(lab: &mut Lab, extra: &[&str]) -> Arc<Proc> {
 
 fn configured(addr: &'static str) -> impl Fn(&Value) -> bool {
     move |v| v["event"] == "configured" && v["address"] == addr
-}
-
-/// The router's link-local address on br0.
-fn router_link_local(lab: &Lab) -> String {
-    let out = ns_run(
-        &lab.router,
-        &[
-            "ip", "-6", "-o", "addr", "show", "dev", "br0", "scope", "link",
-        ],
-    );
-    out.split_whitespace()
-        .skip_while(|w| *w != "inet6")
-        .nth(1)
-        .and_then(|a| a.split('/').next())
-        .expect("br0 has a link-local address")
-        .to_owned()
 }
 
 /// Three pings of `addr` from namespace `ns`; `family` is `-4` or `-6`.
@@ -133,7 +117,7 @@ fn embassy_net_autoconfigures_behind_radvd_and_answers_over_both_families() {
     // router (the router's link-local address) and DNS servers.
     let c = tap.wait_for("configured", Duration::from_secs(25), configured(G0));
     assert_eq!(c["prefix_len"], 64, "{c}");
-    assert_eq!(c["gateway"], router_link_local(&lab).as_str(), "{c}");
+    assert_eq!(c["gateway"], lab.router_link_local().as_str(), "{c}");
     assert_eq!(
         c["dns_servers"],
         serde_json::json!(["2001:db8:1::53", "2001:db8:1::54"]),
@@ -153,7 +137,16 @@ fn embassy_net_autoconfigures_behind_radvd_and_answers_over_both_families() {
     ping(&lab.router, "-6", G0);
     let echo = udp_echo(&lab.router, G0);
     assert_eq!(echo.trim(), format!("ndp-embassy {G0}"), "{echo}");
-    // So does a Linux host on the link, which autoconfigured from radvd.
+    // So does a Linux host on the link, which autoconfigured from radvd,
+    // once its own global address has passed DAD (before, Linux pings
+    // from ::1, which nobody can answer).
+    let host_ready = poll_until(Duration::from_secs(10), || {
+        let a = lab.host_addrs();
+        a.lines()
+            .any(|l| l.contains("inet6 2001:db8:1:") && !l.contains("tentative"))
+            .then_some(())
+    });
+    assert!(host_ready.is_some(), "host: {}", lab.host_addrs());
     ping(&lab.host, "-6", G0);
     let echo = udp_echo(&lab.host, G0);
     assert_eq!(echo.trim(), format!("ndp-embassy {G0}"), "{echo}");
@@ -202,7 +195,7 @@ fn embassy_net_moves_off_an_address_a_linux_host_holds() {
         "{G0} was given to embassy-net despite the conflict"
     );
     // The Linux host kept its address, and the new one works.
-    let host = ns_run(&lab.host, &["ip", "-6", "addr", "show", "dev", "vh"]);
+    let host = lab.host_addrs();
     assert!(host.contains(G0) && !host.contains("dadfailed"), "{host}");
     ping(&lab.router, "-6", G1);
     let echo = udp_echo(&lab.router, G1);

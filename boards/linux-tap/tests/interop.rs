@@ -62,22 +62,6 @@ fn addr_state(addr: &'static str, state: &'static str) -> impl Fn(&Value) -> boo
     move |v| is_addr(v, addr, state)
 }
 
-/// The router's link-local address on br0.
-fn router_link_local(lab: &Lab) -> String {
-    let out = ns_run(
-        &lab.router,
-        &[
-            "ip", "-6", "-o", "addr", "show", "dev", "br0", "scope", "link",
-        ],
-    );
-    out.split_whitespace()
-        .skip_while(|w| *w != "inet6")
-        .nth(1)
-        .and_then(|a| a.split('/').next())
-        .expect("br0 has a link-local address")
-        .to_owned()
-}
-
 /// Send "ndp-interop" to `addr` port 7 from namespace `ns` with Python
 /// and return what came back and from where.
 fn udp_echo(ns: &str, addr: &str) -> Result<String, String> {
@@ -178,7 +162,7 @@ fn autoconfigures_behind_a_linux_router_with_radvd() {
     );
 
     // The router and the DNS/MTU events match radvd.conf.
-    let router_ll = router_link_local(&lab);
+    let router_ll = lab.router_link_local();
     let r = tap.wait_for("router", Duration::from_secs(1), |v| v["event"] == "router");
     assert_eq!(r["address"], router_ll.as_str());
     assert_eq!(r["preference"], "medium");
@@ -350,7 +334,7 @@ fn radvd_stopping_removes_the_default_router() {
     let mut lab = Lab::new("radvd-stop", HostConfig::default());
     lab.start_radvd(RADVD_FULL);
     let tap = start_tap(&mut lab, "linux-tap", &["--seed", "4"]);
-    let router_ll = router_link_local(&lab);
+    let router_ll = lab.router_link_local();
     tap.wait_for("router", Duration::from_secs(20), |v| {
         v["event"] == "router" && v["address"] == router_ll.as_str() && v["lifetime_s"] != 0
     });

@@ -340,7 +340,7 @@ fn floods_and_fuzzing() -> Report {
         ],
     );
     lab.start_radvd(RADVD);
-    let router_ll = router_link_local(&lab);
+    let router_ll = lab.router_link_local();
     report.figure(format!(
         "floods (a fresh device for each; pings every {PING_INTERVAL} s to {G0}: \
          on-link from {HOST_ADDR}, off-link from {FAR_ADDR}; radvd's router {router_ll}):"
@@ -729,22 +729,6 @@ fn stop_device(tap: &Proc, after: &str, report: &mut Report) {
         code == Some(0),
         format!("{after}: linux-tap exits 0 on SIGTERM afterwards (exit code {code:?})"),
     );
-}
-
-/// The router's link-local address on br0 (radvd's source address).
-fn router_link_local(lab: &Lab) -> String {
-    let out = ns_run(
-        &lab.router,
-        &[
-            "ip", "-6", "-o", "addr", "show", "dev", "br0", "scope", "link",
-        ],
-    );
-    out.split_whitespace()
-        .skip_while(|w| *w != "inet6")
-        .nth(1)
-        .and_then(|a| a.split('/').next())
-        .expect("br0 has a link-local address")
-        .to_owned()
 }
 
 /// SIGUSR1 and the state line it brings, or None after DUMP_TIMEOUT.
