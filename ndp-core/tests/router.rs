@@ -554,6 +554,25 @@ fn no_router_no_route() {
 }
 
 #[test]
+fn loopback_and_unspecified_destinations_have_no_route_even_with_a_router() {
+    // RFC 4291 §2.5.3: ::1 never leaves the node (an application that
+    // answers a packet forged from ::1 must not reach the router with
+    // it); §2.5.2: :: is never a destination.
+    let mut s = stack();
+    send_ra(&mut s, t(0), R1, &Ra::default());
+    assert_eq!(s.next_hop(t(1), a("2001:db8::1")), Some(a(R1)));
+    for dst in ["::1", "::"] {
+        assert_eq!(s.next_hop(t(1), a(dst)), None, "{dst}");
+        assert_eq!(
+            next_hop_mac(&mut s, t(1), dst),
+            Err(RouteError::NoRoute),
+            "{dst}"
+        );
+    }
+    assert!(s.destinations().all(|d| !d.dst.is_loopback()));
+}
+
+#[test]
 fn next_hop_marks_a_destination_used_at_the_time_given() {
     // The destination cache is fixed-size and gives up its least
     // recently used entry: asking `next_hop` at a later time is a use.

@@ -412,6 +412,31 @@ fn ipv6_to_a_group_not_joined_is_dropped() {
 }
 
 #[test]
+fn ipv6_from_or_to_the_loopback_address_is_dropped() {
+    // RFC 4291 §2.5.3.
+    let state = State::new();
+    let mut b = Bench::new(&state);
+    let ll = packet::link_local(MAC);
+    for (src, dst) in [(a("::1"), ll), (a("fe80::9"), a("::1"))] {
+        let udp = packet::udp(src, dst, 4000, 7, b"hi");
+        b.arrive(packet::ipv6_frame(PEER_MAC, MAC, src, dst, 17, 64, &udp));
+    }
+    assert!(b.for_embassy().is_empty());
+    assert_eq!(b.drv.stats().rx_loopback, 2);
+    let udp = packet::udp(a("fe80::9"), ll, 4000, 7, b"hi");
+    b.arrive(packet::ipv6_frame(
+        PEER_MAC,
+        MAC,
+        a("fe80::9"),
+        ll,
+        17,
+        64,
+        &udp,
+    ));
+    assert_eq!(b.for_embassy().len(), 1);
+}
+
+#[test]
 fn a_driver_with_another_mac_is_refused() {
     let state = State::new();
     let other = Config::eui64(MacAddr([0x02, 0, 0, 0, 0, 9]), 1);

@@ -392,6 +392,9 @@ counters! {
     /// Dropped: an IPv6 packet to a multicast group the interface has not
     /// joined (RFC 4291 §2.7).
     rx_unjoined_group,
+    /// Dropped: an IPv6 packet from or to the loopback address, which
+    /// never comes from a link (RFC 4291 §2.5.3).
+    rx_loopback,
     /// Neighbor Discovery and MLD messages handed to the engine.
     rx_nd,
     /// IPv6 packets handed to smoltcp.

@@ -271,6 +271,12 @@ impl<const N: usize, const QS: usize, const QB: usize> Core<N, QS, QB> {
                 return None;
             }
         };
+        // RFC 4291 §2.5.3: the loopback address never comes from a link,
+        // as source or destination (an answer to it would leave).
+        if up.header.src.is_loopback() || up.header.dst.is_loopback() {
+            bump(&mut self.stats.rx_loopback);
+            return None;
+        }
         // RFC 4291 §2.7: a host accepts packets only to the groups it
         // listens to. smoltcp compares only the low bits of some groups.
         let group = up.header.dst;

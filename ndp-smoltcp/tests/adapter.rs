@@ -107,6 +107,28 @@ fn a_multicast_frame_for_a_group_not_joined_is_dropped() {
 }
 
 #[test]
+fn a_packet_from_the_loopback_address_never_reaches_smoltcp() {
+    // RFC 4291 §2.5.3: ::1 never comes from a link. Linux sends from it
+    // before any of its addresses has passed DAD; answered, the reply
+    // would leave the node.
+    let mut n = Node::new(lone_nic(), config(MAC_A, 3));
+    run(&mut [&mut n], 0, 3000);
+    let ll = n.link_local();
+    n.inject
+        .borrow_mut()
+        .push_back(udp_frame(MAC_A, a("::1"), ll, b"from loopback"));
+    n.poll(3000);
+    assert!(n.received().is_empty());
+    assert_eq!(n.adapter.stats().rx_loopback, 1);
+    // The same datagram from a real source arrives.
+    n.inject
+        .borrow_mut()
+        .push_back(udp_frame(MAC_A, a("fe80::1"), ll, b"from fe80::1"));
+    n.poll(3001);
+    assert_eq!(n.received(), vec![(a("fe80::1"), b"from fe80::1".to_vec())]);
+}
+
+#[test]
 fn smoltcp_never_sees_a_tentative_address() {
     // RFC 4862 §5.4: a tentative address is not assigned; it neither
     // sources nor receives packets other than DAD's.

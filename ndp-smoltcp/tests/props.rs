@@ -144,6 +144,7 @@ fn accounted(s: &AdapterStats) -> u32 {
         + s.rx_malformed
         + s.rx_fragmented_nd
         + s.rx_unjoined_group
+        + s.rx_loopback
         + s.rx_nd
         + s.rx_ip
         + s.rx_ipv4

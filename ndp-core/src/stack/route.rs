@@ -73,7 +73,17 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         if let Some(hop) = self.dests.lookup(&dst, self.clock.now) {
             return Some(hop);
         }
-        if is_link_local(&dst) || self.discovery.prefixes.on_link(&dst) {
+        if is_link_local(&dst) {
+            return Some(dst);
+        }
+        // RFC 4291 §2.5.2, §2.5.3: the unspecified address is never a
+        // destination, and the loopback address never leaves the node
+        // (neither is ever in the destination cache). `::` and `::1` are
+        // the two addresses whose value is at most 1.
+        if dst.to_bits() <= 1 {
+            return None;
+        }
+        if self.discovery.prefixes.on_link(&dst) {
             return Some(dst);
         }
         let hop = self.choose_router(&dst, true)?;
