@@ -12,8 +12,13 @@ use crate::test_steps::ensure_thumb_targets;
 /// A firmware crate of the boards workspace.
 #[derive(Debug)]
 pub struct Board {
-    /// Its directory under boards/ and its binary's name.
+    /// Its binary's name.
     pub name: &'static str,
+    /// Its crate's directory under boards/.
+    pub dir: &'static str,
+    /// Cargo features its binary needs (`None`: the crate's default
+    /// binary, built with `cargo build --release`).
+    pub features: Option<&'static str>,
     /// The target its .cargo/config.toml builds for.
     pub target: &'static str,
     /// What its image holds, for `cargo xtask size`.
@@ -31,6 +36,8 @@ pub struct Board {
 pub const BOARDS: &[Board] = &[
     Board {
         name: "mps2-an386",
+        dir: "mps2-an386",
+        features: None,
         target: "thumbv7em-none-eabihf",
         summary: "QEMU; demo app: engine + ndp-smoltcp + smoltcp + LAN9118 driver + defmt",
         chip: None,
@@ -39,6 +46,8 @@ pub const BOARDS: &[Board] = &[
     },
     Board {
         name: "nucleo-f767zi",
+        dir: "nucleo-f767zi",
+        features: None,
         target: "thumbv7em-none-eabihf",
         summary: "demo app: engine + ndp-smoltcp + smoltcp + embassy-stm32's Ethernet MAC driver + defmt-rtt",
         chip: Some("STM32F767ZITx"),
@@ -47,7 +56,20 @@ pub const BOARDS: &[Board] = &[
         secret_sector: Some((0x081C_0000, 0x0004_0000)),
     },
     Board {
+        name: "nucleo-f767zi-embassy",
+        dir: "nucleo-f767zi",
+        features: Some("embassy"),
+        target: "thumbv7em-none-eabihf",
+        summary: "embassy-executor + embassy-net (DHCPv4, UDP echo) + ndp-embassy + engine + embassy-stm32's Ethernet MAC driver + defmt-rtt",
+        chip: Some("STM32F767ZITx"),
+        smoltcp_nd: false,
+        // The same sector as the plain image: both keep one secret.
+        secret_sector: Some((0x081C_0000, 0x0004_0000)),
+    },
+    Board {
         name: "w5500-evb-pico",
+        dir: "w5500-evb-pico",
+        features: None,
         target: "thumbv6m-none-eabi",
         summary: "demo app: engine + ndp-smoltcp + smoltcp + W5500 MACRAW driver + rp2040-hal + defmt-rtt",
         chip: Some("RP2040"),
@@ -89,9 +111,13 @@ pub fn build_boards(ctx: &Ctx) -> Result<Outcome> {
 }
 
 fn build(ctx: &Ctx, board: &Board) -> Result<()> {
-    let _dir = ctx.sh.push_dir(ctx.root.join("boards").join(board.name));
-    ctx.run(ctx.sh.cmd("cargo").args(["build", "--release"]))
-        .with_context(|| format!("building boards/{}", board.name))
+    let _dir = ctx.sh.push_dir(ctx.root.join("boards").join(board.dir));
+    let mut cmd = ctx.sh.cmd("cargo").args(["build", "--release"]);
+    if let Some(features) = board.features {
+        cmd = cmd.args(["--features", features, "--bin", board.name]);
+    }
+    ctx.run(cmd)
+        .with_context(|| format!("building {} in boards/{}", board.name, board.dir))
 }
 
 /// `cargo xtask flash BOARD [--reset-secret]`: build the board's firmware,
@@ -181,7 +207,7 @@ mod tests {
             let memory = std::fs::read_to_string(
                 std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                     .join("../boards")
-                    .join(b.name)
+                    .join(b.dir)
                     .join("memory.x"),
             )
             .unwrap();

@@ -539,18 +539,28 @@ fn board_size(ctx: &Ctx, board: &crate::boards::Board) -> Result<()> {
     let text = sections_size(&file, &[".text"]);
     let rodata = sections_size(&file, &[".rodata"]);
     println!("{} firmware ({}):", board.name, board.summary);
+    let ram_note = if board.features == Some("embassy") {
+        "embassy's tasks, with the engine, embassy-net and their buffers, are static"
+    } else {
+        "the demo keeps engine and smoltcp on its stack"
+    };
     println!(
         "  flash  {flash:>6} bytes (.text {text}, .rodata {rodata}); static RAM {ram:>6} bytes \
-         (the demo keeps engine and smoltcp on its stack)"
+         ({ram_note})"
     );
     let shares = attribute_text(&file)?;
     let ndp: u64 = shares
         .iter()
-        .filter(|(c, _)| c.starts_with("ndp-core") || c.starts_with("ndp-smoltcp"))
+        .filter(|(c, _)| c.starts_with("ndp-"))
         .map(|(_, b)| b)
         .sum();
+    let adapter = if board.features == Some("embassy") {
+        "ndp-embassy"
+    } else {
+        "ndp-smoltcp"
+    };
     println!(
-        "  ndp-core + ndp-smoltcp: {ndp} bytes of .text ({}% of it), by DWARF line tables:",
+        "  ndp-core + {adapter}: {ndp} bytes of .text ({}% of it), by DWARF line tables:",
         (ndp * 100).checked_div(text).unwrap_or(0)
     );
     let line: Vec<String> = shares.iter().map(|(c, b)| format!("{c} {b}")).collect();
@@ -563,6 +573,7 @@ fn crate_of(path: &str) -> &'static str {
     const CRATES: &[(&str, &str)] = &[
         ("/ndp-core/", "ndp-core"),
         ("/ndp-smoltcp/", "ndp-smoltcp"),
+        ("/ndp-embassy/", "ndp-embassy"),
         ("/boards/demo/", "demo app"),
         ("/boards/mps2-an386/", "board + LAN9118"),
         ("/boards/nucleo-f767zi/", "board"),
@@ -571,6 +582,9 @@ fn crate_of(path: &str) -> &'static str {
         ("/rp2040-", "rp2040-hal"),
         ("/embedded-hal", "rp2040-hal"),
         ("/boards/secret/", "board"),
+        ("/embassy-net-0", "embassy-net"),
+        ("/embassy-executor", "embassy-executor + embassy-time"),
+        ("/embassy-time", "embassy-executor + embassy-time"),
         ("/embassy-", "embassy-stm32 (HAL, Ethernet driver)"),
         ("/stm32-metapac-", "embassy-stm32 (HAL, Ethernet driver)"),
         ("/crc-", "board"),

@@ -129,6 +129,8 @@ pub fn steps() -> Vec<Step<'static>> {
                     "ndp-core",
                     "-p",
                     "ndp-smoltcp",
+                    "-p",
+                    "ndp-embassy",
                     "--target",
                     target,
                 ]);

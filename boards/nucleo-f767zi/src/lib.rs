@@ -2,7 +2,9 @@
 //! they run and are tested on the host: the embassy Ethernet driver as a
 //! smoltcp [`Device`](smoltcp::phy::Device), the extension of the 32-bit
 //! timer counter into a clock that does not wrap, and the board's MAC
-//! address from the chip's unique ID.
+//! address from the chip's unique ID. On the target, [`hw`] adds what the
+//! two firmware images (the plain one and the embassy one) share: the
+//! clock tree, the secret's flash sector and bounded RNG reads.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -16,6 +18,9 @@
         clippy::panic
     )
 )]
+
+#[cfg(target_os = "none")]
+pub mod hw;
 
 use core::task::{Context, Waker};
 

@@ -28,17 +28,16 @@ use cortex_m_rt::{entry, exception};
 use defmt::{info, warn};
 use defmt_rtt as _;
 use embassy_stm32::eth::{self, Ethernet, GenericPhy, PacketQueue, Sma};
-use embassy_stm32::flash::{Blocking, Flash};
+use embassy_stm32::flash::Flash;
 use embassy_stm32::peripherals::{ETH, ETH_SMA, RNG};
 use embassy_stm32::time::Hertz;
 use embassy_stm32::timer::low_level::Timer;
 use embassy_stm32::{bind_interrupts, pac, rng};
-use iid_secret::{RECORD_LEN, SECRET_LEN, SecretStore};
+use iid_secret::SECRET_LEN;
 use ndp_demo::{Board, Settings};
 use ndp_smoltcp::AcceptAllMulticast;
-use nucleo_f767zi::{
-    DriverDevice, Extended, FLASH_BASE, SECRET_SECTOR_ADDR, SECRET_SECTOR_SIZE, mac_from_uid,
-};
+use nucleo_f767zi::hw::{SecretSector, rcc_config, rng_fill};
+use nucleo_f767zi::{DriverDevice, Extended, mac_from_uid};
 use panic_probe as _;
 use smoltcp::time::{Duration, Instant};
 use static_cell::StaticCell;
@@ -56,8 +55,6 @@ const TICKS_PER_MS: u64 = 10;
 const WAKE_HZ: u32 = 100;
 /// How often the PHY is asked for the link state (an MDIO read).
 const LINK_POLL_MS: i64 = 500;
-/// Reads of the RNG's status before it is declared dead.
-const RNG_SPINS: u32 = 100_000;
 
 type Eth = Ethernet<'static, ETH, GenericPhy<Sma<'static, ETH_SMA>>>;
 type Device = DriverDevice<Eth>;
@@ -121,79 +118,9 @@ fn SysTick() {
     // Only a wake-up: the clock is TIM2.
 }
 
-/// Sector 11 of the flash, for the RFC 7217 secret.
-struct SecretSector<'d>(Flash<'d, Blocking>);
-
-impl SecretStore for SecretSector<'_> {
-    type Error = embassy_stm32::flash::Error;
-
-    fn read(&mut self, out: &mut [u8; RECORD_LEN]) -> Result<(), Self::Error> {
-        self.0
-            .blocking_read(SECRET_SECTOR_ADDR.wrapping_sub(FLASH_BASE), out)
-    }
-
-    fn write(&mut self, record: &[u8; RECORD_LEN]) -> Result<(), Self::Error> {
-        let start = SECRET_SECTOR_ADDR.wrapping_sub(FLASH_BASE);
-        self.0
-            .blocking_erase(start, start.saturating_add(SECRET_SECTOR_SIZE))?;
-        self.0.blocking_write(start, record)
-    }
-}
-
-/// Fill `buf` from the hardware RNG; false if it reports an error or
-/// never becomes ready (no 48 MHz clock), instead of waiting forever.
-fn rng_fill(buf: &mut [u8]) -> bool {
-    for chunk in buf.chunks_mut(4) {
-        let mut spins = 0u32;
-        let word = loop {
-            let sr = pac::RNG.sr().read();
-            if sr.seis() || sr.ceis() {
-                return false;
-            }
-            if sr.drdy() {
-                break pac::RNG.dr().read();
-            }
-            spins = spins.saturating_add(1);
-            if spins > RNG_SPINS {
-                return false;
-            }
-        };
-        // The reference manual: a zero word is not random.
-        if word == 0 {
-            return false;
-        }
-        for (b, w) in chunk.iter_mut().zip(word.to_le_bytes()) {
-            *b = w;
-        }
-    }
-    true
-}
-
 #[entry]
 fn main() -> ! {
-    let mut config = embassy_stm32::Config::default();
-    {
-        use embassy_stm32::rcc::*;
-        // The ST-LINK's MCO: 8 MHz into OSC_IN (HSE bypass).
-        config.rcc.hse = Some(Hse {
-            freq: Hertz(8_000_000),
-            mode: HseMode::Bypass,
-        });
-        config.rcc.pll_src = PllSource::HSE;
-        config.rcc.pll = Some(Pll {
-            prediv: PllPreDiv::DIV4,
-            mul: PllMul::MUL216,
-            divp: Some(PllPDiv::DIV2), // 216 MHz
-            divq: Some(PllQDiv::DIV9), // 48 MHz, for the RNG
-            divr: None,
-        });
-        config.rcc.ahb_pre = AHBPrescaler::DIV1;
-        config.rcc.apb1_pre = APBPrescaler::DIV4;
-        config.rcc.apb2_pre = APBPrescaler::DIV2;
-        config.rcc.sys = Sysclk::PLL1_P;
-        config.rcc.mux.clk48sel = mux::Clk48sel::PLL1_Q;
-    }
-    let p = embassy_stm32::init(config);
+    let p = embassy_stm32::init(rcc_config());
 
     // The clock: TIM2 free-running at 10 kHz over its whole 32 bits.
     let mut tim2 = Timer::new(p.TIM2);
