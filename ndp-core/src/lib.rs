@@ -81,6 +81,7 @@
 //! | `emit` | encoding every message and option, router-only ones too (tools, tests) | 1.8 KB |
 //! | `defmt` | `defmt::Format` for the public types | |
 //! | `smoltcp` | conversions from smoltcp's `Instant` and `Duration` | |
+//! | `port` | [`port`]: the frame sorting the adapters under a host IP stack share (ndp-smoltcp, ndp-embassy) | |
 //!
 //! With all of them but `emit` and `stable-iid` the engine is about 40 KB
 //! of flash and its `Stack` 3.3 KB of RAM at default capacities; with none,
@@ -121,6 +122,8 @@ pub mod mld;
 #[cfg(not(feature = "testing"))]
 mod mld;
 pub mod neighbor;
+#[cfg(feature = "port")]
+pub mod port;
 #[cfg(feature = "testing")]
 pub mod rng;
 #[cfg(not(feature = "testing"))]

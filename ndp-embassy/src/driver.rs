@@ -7,21 +7,17 @@ use core::pin::pin;
 use core::task::{Context, Poll};
 
 use embassy_net_driver::{Capabilities, HardwareAddress, LinkState, RxToken, TxToken};
+use ndp_core::port::{self, RxIpv6, TxIpv6, write_eth, write_frame};
 use ndp_core::time::Instant as NdpInstant;
+use ndp_core::wire::MacAddr;
 use ndp_core::wire::ethernet::{EthernetHeader, HEADER_LEN};
-use ndp_core::wire::ipv6::{Inbound, Ipv6Header, NEXT_HEADER_ICMPV6, classify, upper_layer};
-use ndp_core::wire::{
-    self, MacAddr, Message, MessageType, MulticastAddr, RecordType, is_solicited_node,
-};
-use ndp_core::{Delivery, Dispatch, RouteError, RxMeta, SendError, Stack};
+use ndp_core::{Delivery, RouteError, SendError, Stack};
 
 use crate::{
     DriverStats, DropReason, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, Event, FRAME_LEN,
     MAX_FRAMES_PER_RECEIVE, NEXT_HOP_PLACEHOLDER, PRIME_REFRESH, State, TEACH_REFRESH, bump,
 };
 
-/// smoltcp's hop limit for what it originates without a per-socket one.
-const SMOLTCP_HOP_LIMIT: u8 = 64;
 /// An Ethernet frame carrying an Ethernet/IPv4 ARP message (RFC 826).
 pub(crate) const ARP_FRAME_LEN: usize = HEADER_LEN + 28;
 
@@ -130,42 +126,12 @@ impl<'d, const N: usize, const QS: usize, const QB: usize> Core<'d, N, QS, QB> {
     }
 
     /// The Neighbor Advertisement smoltcp's solicitation for `target`
-    /// (sent from `asker`) waits for, as an Ethernet frame in `rx`. The
-    /// link-layer address in it is ours: smoltcp needs one to send, and
-    /// every frame's destination is then set from the engine's next hop.
-    /// smoltcp files the answer under its IPv6 source, so that is
-    /// `target`.
+    /// (sent from `asker`) waits for, as an Ethernet frame in `rx`
+    /// ([`port::write_advert`]).
     fn write_advert(&mut self, rx: &mut [u8], target: Ipv6Addr, asker: Ipv6Addr) -> Option<usize> {
-        let dst = if asker.is_unspecified() || asker.is_multicast() {
-            MulticastAddr::ALL_NODES.get()
-        } else {
-            asker
-        };
-        let frame = rx.get_mut(HEADER_LEN..)?;
-        let icmp_len = wire::emit_advert(
-            frame.get_mut(Ipv6Header::LEN..)?,
-            &target,
-            &dst,
-            !dst.is_multicast(),
-            true,
-            &target,
-            Some(self.mac),
-        )
-        .ok()?;
-        Ipv6Header {
-            src: target,
-            dst,
-            next_header: NEXT_HEADER_ICMPV6,
-            hop_limit: 255,
-            payload_len: u16::try_from(icmp_len).ok()?,
-        }
-        .emit(frame)
-        .ok()?;
-        write_eth(rx, self.mac, self.mac, ETHERTYPE_IPV6);
+        let len = port::write_advert(rx, self.mac, target, asker)?;
         bump(&mut self.stats.smoltcp_ns_answered);
-        HEADER_LEN
-            .checked_add(Ipv6Header::LEN)?
-            .checked_add(icmp_len)
+        Some(len)
     }
 
     /// Filter, classify and dispatch one received frame; `Some(len)`: a
@@ -181,14 +147,9 @@ impl<'d, const N: usize, const QS: usize, const QB: usize> Core<'d, N, QS, QB> {
             bump(&mut self.stats.rx_runt);
             return None;
         };
-        // IPv4 multicast (01:00:5e) goes to smoltcp, which checks the group
-        // itself. The board's driver may pass every multicast frame.
+        // The board's driver may pass every multicast frame.
         let dst = eth.dst;
-        let wanted = dst == self.mac
-            || dst == MacAddr::BROADCAST
-            || (eth.ethertype == ETHERTYPE_IPV4 && dst.0[..3] == [0x01, 0x00, 0x5e])
-            || self.group_macs.contains(&dst);
-        if !wanted {
+        if !port::wanted(dst, eth.ethertype, self.mac, &self.group_macs) {
             bump(&mut self.stats.rx_filtered);
             return None;
         }
@@ -299,48 +260,22 @@ impl<'d, const N: usize, const QS: usize, const QB: usize> Core<'d, N, QS, QB> {
     }
 
     /// An IPv6 packet: Neighbor Discovery and MLD to the engine; others
-    /// to embassy-net (their length) unless sent to a group we have not
-    /// joined.
+    /// to embassy-net (their length) unless dropped
+    /// ([`port::receive_ipv6`]).
     fn receive_ipv6(&mut self, ip: &[u8], src_mac: MacAddr) -> Option<usize> {
-        let up = match classify(ip) {
-            Ok(Inbound::Engine(up)) => {
-                let meta = RxMeta {
-                    src: up.header.src,
-                    dst: up.header.dst,
-                    hop_limit: up.header.hop_limit,
-                    src_mac: Some(src_mac),
-                };
-                self.stack.receive(self.now, &meta, up.payload);
-                bump(&mut self.stats.rx_nd);
-                return None;
+        let counter = match port::receive_ipv6(&mut self.stack, self.now, ip, src_mac) {
+            RxIpv6::Host(len) => {
+                bump(&mut self.stats.rx_ip);
+                return Some(len);
             }
-            // RFC 6980 §5: fragmented Neighbor Discovery is silently
-            // ignored.
-            Ok(Inbound::FragmentedNd) => {
-                bump(&mut self.stats.rx_fragmented_nd);
-                return None;
-            }
-            Ok(Inbound::Other(up)) => up,
-            Err(_) => {
-                bump(&mut self.stats.rx_malformed);
-                return None;
-            }
+            RxIpv6::Engine => &mut self.stats.rx_nd,
+            RxIpv6::FragmentedNd => &mut self.stats.rx_fragmented_nd,
+            RxIpv6::Loopback => &mut self.stats.rx_loopback,
+            RxIpv6::UnjoinedGroup => &mut self.stats.rx_unjoined_group,
+            RxIpv6::Malformed => &mut self.stats.rx_malformed,
         };
-        // RFC 4291 §2.5.3: the loopback address never comes from a link,
-        // as source or destination (an answer to it would leave).
-        if up.header.src.is_loopback() || up.header.dst.is_loopback() {
-            bump(&mut self.stats.rx_loopback);
-            return None;
-        }
-        // RFC 4291 §2.7: a host accepts packets only to the groups it
-        // listens to (smoltcp compares only the low bits of some).
-        let group = up.header.dst;
-        if group.is_multicast() && !self.stack.multicast_groups().any(|g| g.get() == group) {
-            bump(&mut self.stats.rx_unjoined_group);
-            return None;
-        }
-        bump(&mut self.stats.rx_ip);
-        usize::from(up.header.payload_len).checked_add(Ipv6Header::LEN)
+        bump(counter);
+        None
     }
 
     /// A frame embassy-net wrote into `tx[..len]`: send it, hand it to the
@@ -364,77 +299,50 @@ impl<'d, const N: usize, const QS: usize, const QB: usize> Core<'d, N, QS, QB> {
         bump(&mut self.stats.tx_ipv4);
     }
 
+    /// An IPv6 frame embassy-net wrote ([`port::transmit_ipv6`]): smoltcp's
+    /// own Neighbor Discovery and MLD stay here (the groups its reports
+    /// name go to [`crate::Control`], which asks embassy-net's Stack:
+    /// smoltcp 0.13 swaps the record types), the rest goes to the
+    /// engine's next hop.
     fn transmit_ipv6<T: TxToken>(&mut self, inner: T, len: usize) {
-        let hop_limit = self.stack.hop_limit();
         let Some(ip) = self.tx.get_mut(HEADER_LEN..len) else {
             return;
         };
-        let Ok(up) = upper_layer(ip) else {
-            bump(&mut self.stats.tx_malformed);
-            self.dropped(DropReason::Malformed);
-            return;
-        };
-        if up.protocol == NEXT_HEADER_ICMPV6
-            && let Some(t) = up.payload.first().and_then(|t| MessageType::from_u8(*t))
-            && (t.is_ndp() || t.is_mld())
-        {
-            // smoltcp's own Neighbor Discovery and MLD never leave.
-            match Message::parse_checked(&up.header.src, &up.header.dst, up.payload) {
-                Ok(Message::NeighborSolicit(ns)) => {
-                    if self.solicited.iter().all(|(t, _)| *t != ns.target) {
-                        let _ = self.solicited.push((ns.target, up.header.src));
-                    }
-                }
-                Ok(Message::MldV2Report(r)) => {
-                    // A report names a group the application joined or
-                    // left on embassy-net's Stack; which, [`crate::Control`]
-                    // asks the Stack (smoltcp 0.13 swaps the record types).
-                    for rec in r.records.iter() {
-                        if !is_solicited_node(&rec.group)
-                            && rec.group != MulticastAddr::ALL_NODES.get()
-                            && !matches!(rec.record_type, RecordType::Other(_))
-                        {
-                            let heard = self.state.with(|s| s.hear(rec.group));
-                            if heard != Some(true) {
-                                bump(&mut self.stats.group_no_room);
-                            }
-                        }
-                    }
-                    bump(&mut self.stats.smoltcp_mld_dropped);
-                }
-                _ => bump(&mut self.stats.smoltcp_mld_dropped),
+        let (state, stats) = (self.state, &mut self.stats);
+        let (verdict, hop_limit_set) = port::transmit_ipv6(&mut self.stack, self.now, ip, |g| {
+            if state.with(|s| s.hear(g)) != Some(true) {
+                bump(&mut stats.group_no_room);
             }
-            return;
-        }
-        // RFC 4861 §6.3.4: the advertised Cur Hop Limit for what we
-        // originate, in place of smoltcp's fixed default.
-        if up.header.hop_limit == SMOLTCP_HOP_LIMIT
-            && hop_limit != SMOLTCP_HOP_LIMIT
-            && let Some(h) = ip.get_mut(7)
-        {
-            *h = hop_limit;
+        });
+        if hop_limit_set {
             bump(&mut self.stats.tx_hop_limit_set);
         }
-        match self.stack.send(self.now, ip) {
-            Ok(Dispatch::Transmit(dst)) => {
+        match verdict {
+            TxIpv6::Send(dst) => {
                 let ip = self.tx.get(HEADER_LEN..len).unwrap_or(&[]);
                 send_frame(inner, dst, self.mac, ETHERTYPE_IPV6, ip);
                 bump(&mut self.stats.tx_ip);
             }
-            Ok(Dispatch::Queued) => bump(&mut self.stats.tx_queued),
-            Err(SendError::Route(RouteError::NoRoute)) => {
-                bump(&mut self.stats.tx_no_route);
-                self.dropped(DropReason::NoRoute);
+            TxIpv6::Queued => bump(&mut self.stats.tx_queued),
+            TxIpv6::Solicit { target, src } => {
+                if self.solicited.iter().all(|(t, _)| *t != target) {
+                    let _ = self.solicited.push((target, src));
+                }
             }
-            Err(SendError::Route(RouteError::Disabled)) => {
-                bump(&mut self.stats.tx_disabled);
-                self.dropped(DropReason::Disabled);
-            }
-            Err(SendError::Malformed) => {
+            TxIpv6::HostNd => bump(&mut self.stats.smoltcp_mld_dropped),
+            TxIpv6::Malformed | TxIpv6::Error(SendError::Malformed) => {
                 bump(&mut self.stats.tx_malformed);
                 self.dropped(DropReason::Malformed);
             }
-            Err(_) => {
+            TxIpv6::Error(SendError::Route(RouteError::NoRoute)) => {
+                bump(&mut self.stats.tx_no_route);
+                self.dropped(DropReason::NoRoute);
+            }
+            TxIpv6::Error(SendError::Route(RouteError::Disabled)) => {
+                bump(&mut self.stats.tx_disabled);
+                self.dropped(DropReason::Disabled);
+            }
+            TxIpv6::Error(_) => {
                 bump(&mut self.stats.tx_no_room);
                 self.dropped(DropReason::NoRoom);
             }
@@ -728,24 +636,6 @@ fn to_dhcp_client(ip: &[u8]) -> bool {
     let ihl = usize::from(ip.first().map_or(0, |b| b & 0x0f)).saturating_mul(4);
     ip.get(9) == Some(&17)
         && ip.get(ihl.saturating_add(2)..ihl.saturating_add(4)) == Some(&[0, 68][..])
-}
-
-fn write_eth(h: &mut [u8], dst: MacAddr, src: MacAddr, ethertype: u16) {
-    let _ = EthernetHeader {
-        dst,
-        src,
-        ethertype,
-    }
-    .emit(h);
-}
-
-/// Write an Ethernet frame carrying `payload` into `frame`.
-fn write_frame(frame: &mut [u8], dst: MacAddr, src: MacAddr, ethertype: u16, payload: &[u8]) {
-    write_eth(frame, dst, src, ethertype);
-    let end = HEADER_LEN.saturating_add(payload.len());
-    if let Some(body) = frame.get_mut(HEADER_LEN..end) {
-        body.copy_from_slice(payload);
-    }
 }
 
 /// Frame `payload` to `dst` and hand it to the board's driver.

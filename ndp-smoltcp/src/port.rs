@@ -4,11 +4,11 @@
 
 use core::net::{Ipv4Addr, Ipv6Addr};
 
+use ndp_core::port::{self, RxIpv6, TxIpv6};
 use ndp_core::time::Instant as NdpInstant;
+use ndp_core::wire::MacAddr;
 use ndp_core::wire::ethernet::EthernetHeader;
-use ndp_core::wire::ipv6::{Inbound, Ipv6Header, NEXT_HEADER_ICMPV6, classify, upper_layer};
-use ndp_core::wire::{self, MacAddr, Message, MessageType, MulticastAddr, is_solicited_node};
-use ndp_core::{Dispatch, RouteError, RxMeta, SendError, Stack};
+use ndp_core::{RouteError, SendError, Stack};
 use smoltcp::phy::{self, Device, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
 use smoltcp::wire::{IpAddress, IpCidr};
@@ -18,10 +18,6 @@ use crate::{
     Adapter, AdapterStats, DropReason, ETHERNET_HEADER_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4,
     ETHERTYPE_IPV6, Event, FRAME_LEN, MAX_FRAMES_PER_RECEIVE, MulticastFilter, bump,
 };
-
-/// smoltcp's hop limit for everything it originates without a
-/// per-socket one (`socket/*.rs`, `iface/interface/ipv6.rs`).
-pub(crate) const SMOLTCP_HOP_LIMIT: u8 = 64;
 
 /// The adapter's state that smoltcp's tokens reach: everything but the
 /// NIC and its filter.
@@ -107,45 +103,10 @@ impl<const N: usize, const QS: usize, const QB: usize> Core<N, QS, QB> {
     }
 
     /// The Neighbor Advertisement smoltcp's solicitation for `target`
-    /// (sent from `asker`) waits for, as an Ethernet frame in `rx`. The
-    /// link-layer address in it is ours: smoltcp needs one to send, and
-    /// the adapter replaces it with the engine's next hop in every frame.
+    /// (sent from `asker`) waits for, as an Ethernet frame in `rx`
+    /// ([`port::write_advert`]).
     fn write_advert(&mut self, rx: &mut [u8], target: Ipv6Addr, asker: Ipv6Addr) -> Option<usize> {
-        let dst = if asker.is_unspecified() || asker.is_loopback() || asker.is_multicast() {
-            MulticastAddr::ALL_NODES.get()
-        } else {
-            asker
-        };
-        let frame = rx.get_mut(ETHERNET_HEADER_LEN..)?;
-        let ip = frame.get_mut(Ipv6Header::LEN..)?;
-        let icmp_len = wire::emit_advert(
-            ip,
-            &target,
-            &dst,
-            !dst.is_multicast(),
-            true,
-            &target,
-            Some(self.mac),
-        )
-        .ok()?;
-        Ipv6Header {
-            src: target,
-            dst,
-            next_header: NEXT_HEADER_ICMPV6,
-            hop_limit: 255,
-            payload_len: u16::try_from(icmp_len).ok()?,
-        }
-        .emit(frame)
-        .ok()?;
-        let len = ETHERNET_HEADER_LEN
-            .checked_add(Ipv6Header::LEN)?
-            .checked_add(icmp_len)?;
-        write_eth(
-            rx.get_mut(..ETHERNET_HEADER_LEN)?,
-            self.mac,
-            self.mac,
-            ETHERTYPE_IPV6,
-        );
+        let len = port::write_advert(rx, self.mac, target, asker)?;
         bump(&mut self.stats.smoltcp_ns_answered);
         Some(len)
     }
@@ -169,13 +130,7 @@ impl<const N: usize, const QS: usize, const QB: usize> Core<N, QS, QB> {
             src,
             ethertype,
         } = eth;
-        // IPv4 multicast (01:00:5e) goes to smoltcp, which checks the group
-        // itself.
-        let wanted = dst == self.mac
-            || dst == MacAddr::BROADCAST
-            || (ethertype == ETHERTYPE_IPV4 && dst.0[..3] == [0x01, 0x00, 0x5e])
-            || self.group_macs.contains(&dst);
-        if !wanted {
+        if !port::wanted(dst, ethertype, self.mac, &self.group_macs) {
             bump(&mut self.stats.rx_filtered);
             return None;
         }
@@ -243,49 +198,24 @@ impl<const N: usize, const QS: usize, const QB: usize> Core<N, QS, QB> {
     }
 
     /// An IPv6 packet: Neighbor Discovery and MLD to the engine; others
-    /// to smoltcp (their length) unless sent to a group we have not
-    /// joined.
+    /// to smoltcp (their length) unless dropped ([`port::receive_ipv6`]).
     fn receive_ipv6(&mut self, ip: &[u8], src_mac: MacAddr) -> Option<usize> {
-        let up = match classify(ip) {
-            Ok(Inbound::Engine(up)) => {
-                let meta = RxMeta {
-                    src: up.header.src,
-                    dst: up.header.dst,
-                    hop_limit: up.header.hop_limit,
-                    src_mac: Some(src_mac),
-                };
-                self.stack.receive(self.now, &meta, up.payload);
+        let stats = &mut self.stats;
+        match port::receive_ipv6(&mut self.stack, self.now, ip, src_mac) {
+            RxIpv6::Host(len) => {
+                bump(&mut stats.rx_ip);
+                return Some(len);
+            }
+            RxIpv6::Engine => {
                 self.wake_at = None;
-                bump(&mut self.stats.rx_nd);
-                return None;
+                bump(&mut stats.rx_nd);
             }
-            // RFC 6980 §5: fragmented Neighbor Discovery is silently
-            // ignored.
-            Ok(Inbound::FragmentedNd) => {
-                bump(&mut self.stats.rx_fragmented_nd);
-                return None;
-            }
-            Ok(Inbound::Other(up)) => up,
-            Err(_) => {
-                bump(&mut self.stats.rx_malformed);
-                return None;
-            }
-        };
-        // RFC 4291 §2.5.3: the loopback address never comes from a link,
-        // as source or destination (an answer to it would leave).
-        if up.header.src.is_loopback() || up.header.dst.is_loopback() {
-            bump(&mut self.stats.rx_loopback);
-            return None;
+            RxIpv6::FragmentedNd => bump(&mut stats.rx_fragmented_nd),
+            RxIpv6::Loopback => bump(&mut stats.rx_loopback),
+            RxIpv6::UnjoinedGroup => bump(&mut stats.rx_unjoined_group),
+            RxIpv6::Malformed => bump(&mut stats.rx_malformed),
         }
-        // RFC 4291 §2.7: a host accepts packets only to the groups it
-        // listens to. smoltcp compares only the low bits of some groups.
-        let group = up.header.dst;
-        if group.is_multicast() && !self.stack.multicast_groups().any(|g| g.get() == group) {
-            bump(&mut self.stats.rx_unjoined_group);
-            return None;
-        }
-        bump(&mut self.stats.rx_ip);
-        usize::from(up.header.payload_len).checked_add(Ipv6Header::LEN)
+        None
     }
 
     /// A frame smoltcp wrote into `tx[..len]`: send it, hand it to the
@@ -345,77 +275,50 @@ impl<const N: usize, const QS: usize, const QB: usize> Core<N, QS, QB> {
         }
     }
 
+    /// An IPv6 frame smoltcp wrote ([`port::transmit_ipv6`]): its own
+    /// Neighbor Discovery and MLD stay here, the rest goes to the
+    /// engine's next hop.
     fn transmit_ipv6<T: phy::TxToken>(&mut self, inner: T, len: usize) {
-        let hop_limit = self.stack.hop_limit();
         let Some(ip) = self.tx.get_mut(ETHERNET_HEADER_LEN..len) else {
             return;
         };
-        let Ok(up) = upper_layer(ip) else {
-            bump(&mut self.stats.tx_malformed);
-            self.dropped(DropReason::Malformed);
-            return;
-        };
-        if up.protocol == NEXT_HEADER_ICMPV6
-            && let Some(t) = up.payload.first().and_then(|t| MessageType::from_u8(*t))
-            && (t.is_ndp() || t.is_mld())
-        {
-            // smoltcp's own Neighbor Discovery and MLD never leave.
-            match Message::parse_checked(&up.header.src, &up.header.dst, up.payload) {
-                Ok(Message::NeighborSolicit(ns)) => {
-                    if self.solicited.iter().all(|(t, _)| *t != ns.target) {
-                        let _ = self.solicited.push((ns.target, up.header.src));
-                    }
-                }
-                Ok(Message::MldV2Report(r)) => {
-                    for rec in r.records.iter() {
-                        // The engine's own groups are not the
-                        // application's.
-                        if !is_solicited_node(&rec.group)
-                            && rec.group != MulticastAddr::ALL_NODES.get()
-                        {
-                            heard_group(
-                                &mut self.heard,
-                                &mut self.stats,
-                                &mut self.events,
-                                IpAddress::Ipv6(rec.group),
-                            );
-                        }
-                    }
-                    bump(&mut self.stats.smoltcp_mld_dropped);
-                }
-                _ => bump(&mut self.stats.smoltcp_mld_dropped),
-            }
-            return;
-        }
-        // RFC 4861 §6.3.4: the advertised Cur Hop Limit for what we
-        // originate, in place of smoltcp's fixed default.
-        if up.header.hop_limit == SMOLTCP_HOP_LIMIT
-            && hop_limit != SMOLTCP_HOP_LIMIT
-            && let Some(h) = ip.get_mut(7)
-        {
-            *h = hop_limit;
+        let (heard, stats, events) = (&mut self.heard, &mut self.stats, &mut self.events);
+        let (verdict, hop_limit_set) = port::transmit_ipv6(&mut self.stack, self.now, ip, |g| {
+            heard_group(heard, stats, events, IpAddress::Ipv6(g));
+        });
+        if hop_limit_set {
             bump(&mut self.stats.tx_hop_limit_set);
         }
-        match self.stack.send(self.now, ip) {
-            Ok(Dispatch::Transmit(dst)) => {
+        match verdict {
+            TxIpv6::Send(dst) => {
                 let ip = self.tx.get(ETHERNET_HEADER_LEN..len).unwrap_or(&[]);
                 send_frame(inner, dst, self.mac, ETHERTYPE_IPV6, ip);
                 bump(&mut self.stats.tx_ip);
             }
-            Ok(Dispatch::Queued) => bump(&mut self.stats.tx_queued),
-            Err(SendError::Route(RouteError::NoRoute)) => {
-                bump(&mut self.stats.tx_no_route);
-                self.dropped(DropReason::NoRoute);
+            TxIpv6::Queued => bump(&mut self.stats.tx_queued),
+            TxIpv6::Solicit { target, src } => {
+                if self.solicited.iter().all(|(t, _)| *t != target) {
+                    let _ = self.solicited.push((target, src));
+                }
+                return;
             }
-            Err(SendError::Route(RouteError::Disabled)) => {
-                bump(&mut self.stats.tx_disabled);
-                self.dropped(DropReason::Disabled);
+            TxIpv6::HostNd => {
+                bump(&mut self.stats.smoltcp_mld_dropped);
+                return;
             }
-            Err(SendError::Malformed) => {
+            TxIpv6::Malformed | TxIpv6::Error(SendError::Malformed) => {
                 bump(&mut self.stats.tx_malformed);
                 self.dropped(DropReason::Malformed);
             }
-            Err(_) => {
+            TxIpv6::Error(SendError::Route(RouteError::NoRoute)) => {
+                bump(&mut self.stats.tx_no_route);
+                self.dropped(DropReason::NoRoute);
+            }
+            TxIpv6::Error(SendError::Route(RouteError::Disabled)) => {
+                bump(&mut self.stats.tx_disabled);
+                self.dropped(DropReason::Disabled);
+            }
+            TxIpv6::Error(_) => {
                 bump(&mut self.stats.tx_no_room);
                 self.dropped(DropReason::NoRoom);
             }
@@ -468,29 +371,7 @@ fn ipv4_len(b: &[u8]) -> Option<usize> {
     (vihl >> 4 == 4 && ihl >= 20 && total >= ihl && total <= b.len()).then_some(total)
 }
 
-fn write_eth(h: &mut [u8], dst: MacAddr, src: MacAddr, ethertype: u16) {
-    let _ = EthernetHeader {
-        dst,
-        src,
-        ethertype,
-    }
-    .emit(h);
-}
-
-/// Write an Ethernet frame carrying `payload` into `frame`.
-pub(crate) fn write_frame(
-    frame: &mut [u8],
-    dst: MacAddr,
-    src: MacAddr,
-    ethertype: u16,
-    payload: &[u8],
-) {
-    write_eth(frame, dst, src, ethertype);
-    let end = ETHERNET_HEADER_LEN.saturating_add(payload.len());
-    if let Some(body) = frame.get_mut(ETHERNET_HEADER_LEN..end) {
-        body.copy_from_slice(payload);
-    }
-}
+pub(crate) use port::write_frame;
 
 /// Frame `payload` to `dst` and hand it to the NIC.
 pub(crate) fn send_frame<T: phy::TxToken>(
