@@ -437,6 +437,84 @@ fn ipv6_from_or_to_the_loopback_address_is_dropped() {
 }
 
 #[test]
+fn a_group_smoltcp_reports_is_joined_in_the_engine_once_control_confirms_it() {
+    use ndp_core::wire::{AddrList, MldRecord, MldV2Report, RecordList, RecordType};
+    let state = State::new();
+    let mut b = Bench::new(&state);
+    b.run_to(100);
+    let _ = b.wire();
+    let mdns = a("ff02::fb");
+    // smoltcp 0.13 joins with CHANGE_TO_INCLUDE (it swaps the types), so
+    // the type cannot be trusted: Control asks embassy-net's Stack.
+    let records = [MldRecord {
+        record_type: RecordType::ChangeToInclude,
+        group: mdns,
+        sources: AddrList::new(&[]),
+        aux_data: &[],
+    }];
+    let report = Message::MldV2Report(MldV2Report {
+        records: RecordList::new(&records),
+    });
+    let mld = a("ff02::16");
+    let frame = packet::icmpv6_frame(
+        MAC,
+        packet::multicast_mac(mld).unwrap(),
+        packet::link_local(MAC),
+        mld,
+        1,
+        &report,
+    );
+    b.embassy_sends(&frame);
+    // smoltcp's report never leaves; the group waits for Control.
+    assert!(b.wire().is_empty());
+    assert_eq!(state.shared.borrow().heard.as_slice(), &[mdns]);
+    assert!(b.drv.stack().app_groups().all(|g| g.get() != mdns));
+    // Control found the group joined on the Stack.
+    state.shared.borrow_mut().heard.clear();
+    state
+        .shared
+        .borrow_mut()
+        .group_changes
+        .push((mdns, true))
+        .unwrap();
+    b.run_to(200);
+    assert!(b.drv.stack().app_groups().any(|g| g.get() == mdns));
+    // RFC 3810 §6.1: the engine reports the join itself.
+    let joins = b
+        .wire()
+        .iter()
+        .filter_map(|f| ndp_tests::frame::parse(f))
+        .filter(|f| f.dst == mld)
+        .filter(|f| {
+            matches!(Message::parse_checked(&f.src, &f.dst, f.icmpv6().unwrap()),
+                Ok(Message::MldV2Report(r)) if r.records.iter().any(|rec| rec.group == mdns))
+        })
+        .count();
+    assert!(joins >= 1);
+    // And a datagram to the group now reaches embassy-net.
+    let udp = packet::udp(a("fe80::9"), mdns, 5353, 5353, b"q");
+    b.arrive(packet::ipv6_frame(
+        PEER_MAC,
+        packet::multicast_mac(mdns).unwrap(),
+        a("fe80::9"),
+        mdns,
+        17,
+        255,
+        &udp,
+    ));
+    assert_eq!(b.for_embassy().len(), 1);
+    // Left on the Stack: the engine leaves too.
+    state
+        .shared
+        .borrow_mut()
+        .group_changes
+        .push((mdns, false))
+        .unwrap();
+    b.run_to(300);
+    assert!(b.drv.stack().app_groups().all(|g| g.get() != mdns));
+}
+
+#[test]
 fn a_driver_with_another_mac_is_refused() {
     let state = State::new();
     let other = Config::eui64(MacAddr([0x02, 0, 0, 0, 0, 9]), 1);

@@ -19,8 +19,9 @@ pub const TOOLS: &[Tool] = &[
 ];
 
 /// What the interop tests run beyond [`TOOLS`]: dnsmasq, the DHCPv4
-/// server of the dual-stack test.
-pub const DHCP_TOOLS: &[Tool] = &[("dnsmasq", "dnsmasq")];
+/// server of the dual-stack tests, and tshark, which reads embassy-tap's
+/// MLD reports from the pcap.
+pub const DHCP_TOOLS: &[Tool] = &[("dnsmasq", "dnsmasq"), ("tshark", "tshark")];
 
 pub fn run(ctx: &Ctx) -> Result<Outcome> {
     if !packages::is_root(ctx) {

@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! embassy-tap --iface NAME --mac MAC --secret HEX [--seed N] [--dhcp]
+//!             [--join GROUP]...
 //! ```
 //!
 //! It attaches to the existing TAP device NAME in the current network
@@ -14,8 +15,9 @@
 //! `dns_servers`, or `null`s), `ipv4` when embassy-net's DHCPv4 client
 //! changes the IPv4 address (with `--dhcp`), and `dropped` for packets the
 //! engine could not send. embassy-net answers ping, and a UDP socket
-//! echoes datagrams on port 7 over IPv4 and IPv6. Bad arguments: a
-//! one-line error and exit code 2. SIGTERM ends it.
+//! echoes datagrams on port 7 over IPv4 and IPv6, also to the groups
+//! joined with `--join`. Bad arguments: a one-line error and exit code
+//! 2. SIGTERM ends it.
 
 use std::process::ExitCode;
 use std::sync::OnceLock;
@@ -55,6 +57,18 @@ struct Args {
     /// IPv4 from embassy-net's DHCPv4 client beside IPv6.
     #[arg(long)]
     dhcp: bool,
+    /// Join this IPv6 multicast group on embassy-net's Stack (the UDP
+    /// echo then answers datagrams to it), e.g. ff02::fb; repeatable.
+    #[arg(long, value_name = "GROUP", value_parser = parse_group)]
+    join: Vec<std::net::Ipv6Addr>,
+}
+
+fn parse_group(s: &str) -> Result<std::net::Ipv6Addr, String> {
+    let g: std::net::Ipv6Addr = s.parse().map_err(|e| format!("{s:?}: {e}"))?;
+    if !g.is_multicast() {
+        return Err(format!("{s} is not a multicast group"));
+    }
+    Ok(g)
 }
 
 fn parse_mac(s: &str) -> Result<MacAddr, String> {
@@ -234,6 +248,11 @@ fn start(spawner: Spawner, args: Args) -> Result<(), String> {
         RESOURCES.init(StackResources::new()),
         args.seed,
     );
+    for g in &args.join {
+        stack
+            .join_multicast_group(*g)
+            .map_err(|e| format!("join {g}: {e:?}"))?;
+    }
     print(json!({"event": "started", "iface": args.iface, "mac": mac_str(args.mac)}));
     spawner
         .spawn(net_task(runner))

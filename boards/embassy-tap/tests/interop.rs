@@ -69,9 +69,15 @@ fn ping(ns: &str, family: &str, addr: &str) -> String {
     out
 }
 
-/// Send "ndp-embassy" to `addr` port 7 from namespace `ns` and return
-/// what came back and its source.
+/// [`try_udp_echo`] that must succeed.
 fn udp_echo(ns: &str, addr: &str) -> String {
+    try_udp_echo(ns, addr).unwrap_or_else(|e| panic!("UDP echo {addr} from {ns}: {e}"))
+}
+
+/// Send "ndp-embassy" to `addr` port 7 from namespace `ns` (three tries,
+/// a second apart) and return what came back and its source; `Err` with
+/// "no echo" when nothing did. `addr` may carry a scope (`ff02::fb%br0`).
+fn try_udp_echo(ns: &str, addr: &str) -> Result<String, String> {
     const SCRIPT: &str = "
 import socket, sys
 ai = socket.getaddrinfo(sys.argv[1], 7, 0, socket.SOCK_DGRAM)[0]
@@ -89,7 +95,6 @@ print('no echo', file=sys.stderr)
 sys.exit(1)
 ";
     try_run(&["ip", "netns", "exec", ns, "python3", "-c", SCRIPT, addr])
-        .unwrap_or_else(|e| panic!("UDP echo {addr} from {ns}: {e}"))
 }
 
 #[test]
@@ -167,6 +172,55 @@ fn embassy_net_autoconfigures_behind_radvd_and_answers_over_both_families() {
         !tap.json().iter().any(|v| v["event"] == "dropped"),
         "{:?}",
         tap.json()
+    );
+    assert_eq!(tap.stop().and_then(|s| s.code()), Some(0));
+}
+
+#[test]
+fn a_group_joined_on_embassy_net_is_reported_and_delivered() {
+    // RFC 3810: the engine reports the application's group; RFC 4291
+    // §2.7: datagrams to it are delivered, to a group not joined not.
+    if skip_unless_root("a_group_joined_on_embassy_net_is_reported_and_delivered") {
+        return;
+    }
+    let mut lab = Lab::new("embassy-mdns", HostConfig::default());
+    lab.start_radvd(RADVD);
+    let tap = start(&mut lab, &["--seed", "5", "--join", "ff02::fb"]);
+    tap.wait_for("configured", Duration::from_secs(25), configured(G0));
+    // The datagram to the group, from the router: embassy-net's socket
+    // answers from its one IPv6 address.
+    let echo = udp_echo(&lab.router, "ff02::fb%br0");
+    assert_eq!(echo.trim(), format!("ndp-embassy {G0}"), "{echo}");
+    // The engine's MLDv2 report joined the group (CHANGE_TO_EXCLUDE, RFC
+    // 3810 §6.1); smoltcp's own, which joins with CHANGE_TO_INCLUDE (it
+    // swaps the two), never left.
+    let records = |record_type: u8| {
+        let filter = format!(
+            "eth.src == {MAC} && icmpv6.type == 143 && icmpv6.mldr.mar.multicast_address == ff02::fb \
+             && icmpv6.mldr.mar.record_type == {record_type}"
+        );
+        let pcap = lab.pcap.to_string_lossy().into_owned();
+        try_run(&["tshark", "-r", &pcap, "-Y", &filter])
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    assert!(
+        records(4) >= 1,
+        "no MLDv2 join for ff02::fb in {}",
+        lab.pcap.display()
+    );
+    assert_eq!(
+        records(3),
+        0,
+        "smoltcp's report left: {}",
+        lab.pcap.display()
+    );
+    // A group it did not join (LLMNR's) gets no answer, sent the same way.
+    let unjoined = try_udp_echo(&lab.router, "ff02::1:3%br0");
+    assert!(
+        matches!(&unjoined, Err(e) if e.contains("no echo")),
+        "{unjoined:?}"
     );
     assert_eq!(tap.stop().and_then(|s| s.code()), Some(0));
 }
