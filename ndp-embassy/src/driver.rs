@@ -7,7 +7,8 @@ use core::pin::pin;
 use core::task::{Context, Poll};
 
 use embassy_net_driver::{Capabilities, HardwareAddress, LinkState, RxToken, TxToken};
-use ndp_core::port::{self, RxIpv6, TxIpv6, write_eth, write_frame};
+use ndp_core::port::arp::{Arp, ArpGuard, Verdict};
+use ndp_core::port::{self, RxIpv6, TxIpv6, write_frame};
 use ndp_core::time::Instant as NdpInstant;
 use ndp_core::wire::MacAddr;
 use ndp_core::wire::ethernet::{EthernetHeader, HEADER_LEN};
@@ -75,6 +76,12 @@ pub(crate) struct Core<'d, const N: usize, const QS: usize, const QB: usize> {
     pub arp_ready: bool,
     /// IPv4 senders smoltcp was taught, and when.
     pub taught: heapless::Vec<(Ipv4Addr, MacAddr, NdpInstant), { crate::TAUGHT_SENDERS }>,
+    /// Which ARP messages reach smoltcp.
+    pub arp_guard: ArpGuard,
+    /// smoltcp's IPv4 address, as its own ARP and IPv4 show it; `None`
+    /// until then, and again after each DHCP answer (which may change
+    /// it).
+    pub ipv4: Option<Ipv4Addr>,
     pub stats: DriverStats,
 }
 
@@ -116,7 +123,23 @@ impl<'d, const N: usize, const QS: usize, const QB: usize> Core<'d, N, QS, QB> {
             let Some((token, _)) = inner.receive(cx) else {
                 return;
             };
-            if let Some(len) = token.consume(|frame| self.receive_frame(frame, rx, arp)) {
+            let mut answer: Option<Arp> = None;
+            let got = token.consume(|frame| self.receive_frame(frame, rx, arp, &mut answer));
+            // An ARP request for our address beyond what smoltcp may learn
+            // from: answered here (RFC 826), smoltcp none the wiser.
+            if let Some(request) = answer
+                && let Some(t) = inner.transmit(cx)
+            {
+                send_frame(
+                    t,
+                    request.sender_mac,
+                    self.mac,
+                    ETHERTYPE_ARP,
+                    &request.reply(self.mac),
+                );
+                bump(&mut self.stats.arp_answered);
+            }
+            if let Some(len) = got {
                 self.rx_len = Some(len);
                 return;
             }
@@ -141,6 +164,7 @@ impl<'d, const N: usize, const QS: usize, const QB: usize> Core<'d, N, QS, QB> {
         frame: &[u8],
         rx: &mut [u8],
         arp: &mut [u8; ARP_FRAME_LEN],
+        answer: &mut Option<Arp>,
     ) -> Option<usize> {
         bump(&mut self.stats.rx_frames);
         let Ok((eth, body)) = EthernetHeader::parse(frame) else {
@@ -158,18 +182,17 @@ impl<'d, const N: usize, const QS: usize, const QB: usize> Core<'d, N, QS, QB> {
             ETHERTYPE_IPV4 => {
                 if to_dhcp_client(body) {
                     // It may give embassy-net an address, and smoltcp then
-                    // forgets its neighbors (`update_ip_addrs`).
+                    // forgets its neighbors (`update_ip_addrs`), and may
+                    // have another address.
                     self.taught.clear();
+                    self.ipv4 = None;
                 } else if dst == self.mac {
                     self.teach_sender(body, eth.src, arp);
                 }
                 bump(&mut self.stats.rx_ipv4);
                 body.len()
             }
-            ETHERTYPE_ARP => {
-                bump(&mut self.stats.rx_ipv4);
-                body.len()
-            }
+            ETHERTYPE_ARP => self.receive_arp(body, answer)?,
             _ => {
                 bump(&mut self.stats.rx_unknown_ethertype);
                 return None;
@@ -184,6 +207,36 @@ impl<'d, const N: usize, const QS: usize, const QB: usize> Core<'d, N, QS, QB> {
         };
         slot.copy_from_slice(bytes);
         Some(len)
+    }
+
+    /// An ARP message through the guard ([`ArpGuard`]): its length when
+    /// smoltcp should see it; a request to answer here is left in
+    /// `answer`. Until smoltcp's address is known every target counts as
+    /// ours, and a request beyond the burst is dropped rather than
+    /// answered (it might be for another host).
+    fn receive_arp(&mut self, body: &[u8], answer: &mut Option<Arp>) -> Option<usize> {
+        let Some(arp) = Arp::parse(body) else {
+            bump(&mut self.stats.rx_arp_malformed);
+            return None;
+        };
+        let ipv4 = self.ipv4;
+        let ours = |ip| ipv4.is_none_or(|o| o == ip);
+        let counter = match self.arp_guard.check(&arp, ours, self.now) {
+            Verdict::Pass => {
+                bump(&mut self.stats.rx_arp);
+                return Some(body.len());
+            }
+            Verdict::Answer if ipv4.is_some() => {
+                *answer = Some(arp);
+                return None;
+            }
+            Verdict::Answer => &mut self.stats.rx_arp_unanswered,
+            Verdict::NotForUs => &mut self.stats.rx_arp_not_for_us,
+            Verdict::Unsolicited => &mut self.stats.rx_arp_unsolicited,
+            Verdict::BadSender => &mut self.stats.rx_arp_bad_sender,
+        };
+        bump(counter);
+        None
     }
 
     /// smoltcp learns an IPv4 neighbor's MAC only from ARP, and drops,
@@ -238,23 +291,15 @@ impl<'d, const N: usize, const QS: usize, const QB: usize> Core<'d, N, QS, QB> {
                 }
             }
         }
-        // RFC 826 reply: Ethernet, IPv4, lengths 6 and 4, operation 2.
-        write_eth(arp, self.mac, src_mac, ETHERTYPE_ARP);
-        let parts: [&[u8]; 5] = [
-            &[0, 1, 8, 0, 6, 4, 0, 2],
-            &src_mac.0,
-            &src.octets(),
-            &self.mac.0,
-            &dst.octets(),
-        ];
-        let mut at = HEADER_LEN;
-        for p in parts {
-            let end = at.saturating_add(p.len());
-            if let Some(d) = arp.get_mut(at..end) {
-                d.copy_from_slice(p);
-            }
-            at = end;
+        // RFC 826 reply from the sender to the packet's destination.
+        let reply = Arp {
+            request: false,
+            sender_mac: src_mac,
+            sender_ip: src,
+            target_ip: dst,
         }
+        .emit(self.mac.0);
+        write_frame(arp, self.mac, src_mac, ETHERTYPE_ARP, &reply);
         self.arp_ready = true;
         bump(&mut self.stats.arp_taught);
     }
@@ -289,6 +334,27 @@ impl<'d, const N: usize, const QS: usize, const QB: usize> Core<'d, N, QS, QB> {
         if ethertype == Some(ETHERTYPE_IPV6) {
             self.transmit_ipv6(inner, len);
             return;
+        }
+        let body = self.tx.get(HEADER_LEN..len).unwrap_or(&[]);
+        // smoltcp's own address, from what it sends: the sender of its
+        // ARP, the source of its IPv4 (not DHCP's 0.0.0.0).
+        let sender = match ethertype {
+            Some(ETHERTYPE_ARP) => Arp::parse(body).map(|a| {
+                if a.request {
+                    self.arp_guard.asked(a.target_ip, self.now);
+                }
+                a.sender_ip
+            }),
+            Some(ETHERTYPE_IPV4) => body
+                .get(12..16)
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map(Ipv4Addr::from),
+            _ => None,
+        };
+        if let Some(ip) =
+            sender.filter(|ip| !(ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast()))
+        {
+            self.ipv4 = Some(ip);
         }
         let frame = self.tx.get(..len).unwrap_or(&[]);
         inner.consume(frame.len(), |buf| {

@@ -12,9 +12,15 @@
 //! Ethernet driver (any [`embassy_net_driver::Driver`]) in an
 //! [`NdpDriver`], which embassy-net runs like any driver.
 //!
-//! - **IPv4 is embassy-net's.** ARP, IPv4 and embassy-net's DHCPv4 client
-//!   pass through untouched. The wrapper presents an Ethernet device,
-//!   which embassy-net's DHCPv4 needs.
+//! - **IPv4 is embassy-net's.** IPv4 and embassy-net's DHCPv4 client pass
+//!   through; the wrapper presents an Ethernet device, which embassy-net's
+//!   DHCPv4 needs. ARP passes through the guard ndp-smoltcp uses
+//!   ([`ndp_core::port::arp`]), so a flood cannot churn smoltcp's neighbor
+//!   cache; smoltcp's IPv4 address, which the guard needs, is read from
+//!   what smoltcp sends. Before a new IPv4 sender's first packet smoltcp
+//!   is handed a made-up ARP reply from it (at most
+//!   [`TAUGHT_SENDERS`] per [`TEACH_REFRESH`]): smoltcp would otherwise
+//!   drop its answer to that packet while it asks.
 //! - **IPv6 Neighbor Discovery and MLD are the engine's.** Every ND and
 //!   MLD message received goes to the engine and never to embassy-net.
 //!   What smoltcp (inside embassy-net) would send of its own never
@@ -399,8 +405,25 @@ counters! {
     rx_nd,
     /// IPv6 packets handed to embassy-net.
     rx_ip,
-    /// IPv4 and ARP frames handed to embassy-net.
+    /// IPv4 packets handed to embassy-net.
     rx_ipv4,
+    /// ARP messages handed to embassy-net.
+    rx_arp,
+    /// Dropped: a malformed or non-Ethernet/IPv4 ARP message.
+    rx_arp_malformed,
+    /// Dropped: ARP not about smoltcp's IPv4 address.
+    rx_arp_not_for_us,
+    /// Dropped: an ARP reply smoltcp had not asked for.
+    rx_arp_unsolicited,
+    /// Dropped: ARP from a group, broadcast or zero sender.
+    rx_arp_bad_sender,
+    /// Dropped: an ARP request beyond what smoltcp may learn from, while
+    /// its address is not yet known (so it cannot be answered here).
+    rx_arp_unanswered,
+    /// ARP requests for smoltcp's address answered by the wrapper without
+    /// smoltcp learning the sender (beyond
+    /// [`ndp_core::port::arp::ARP_LEARN_BURST`]).
+    arp_answered,
     /// Made-up ARP replies that taught smoltcp the MAC of an IPv4 sender
     /// before its first packet, so that smoltcp can answer it at once.
     arp_taught,
@@ -669,6 +692,8 @@ pub fn with_capacity<
             link: None,
             arp_ready: false,
             taught: heapless::Vec::new(),
+            arp_guard: ndp_core::port::arp::ArpGuard::new(now),
+            ipv4: None,
             stats: DriverStats::default(),
         },
     };

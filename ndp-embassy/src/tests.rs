@@ -514,6 +514,100 @@ fn a_group_smoltcp_reports_is_joined_in_the_engine_once_control_confirms_it() {
     assert!(b.drv.stack().app_groups().all(|g| g.get() != mdns));
 }
 
+/// An ARP message (RFC 826) from `mac` at `ip` about `target`: a
+/// request (broadcast) or a reply (to us).
+fn arp(request: bool, mac: MacAddr, ip: Ipv4Addr, target: Ipv4Addr) -> Vec<u8> {
+    let body = ndp_core::port::arp::Arp {
+        request,
+        sender_mac: mac,
+        sender_ip: ip,
+        target_ip: target,
+    }
+    .emit(if request { [0; 6] } else { MAC.0 });
+    let dst = if request { MacAddr::BROADCAST } else { MAC };
+    packet::ethernet(dst, mac, crate::ETHERTYPE_ARP, &body)
+}
+
+#[test]
+fn arp_reaches_smoltcp_through_the_guard() {
+    use ndp_core::port::arp::ARP_LEARN_BURST;
+    let state = State::new();
+    let mut b = Bench::new(&state);
+    let ours = Ipv4Addr::new(192, 0, 2, 100);
+    let gateway = Ipv4Addr::new(192, 0, 2, 1);
+    // Before smoltcp's address is known, a request passes (smoltcp checks
+    // the target itself)...
+    b.arrive(arp(true, PEER_MAC, gateway, ours));
+    assert_eq!(b.for_embassy().len(), 1);
+    // ...and its answer tells the wrapper the address.
+    b.embassy_sends(&arp(false, MAC, ours, gateway));
+    assert_eq!(b.drv.core.ipv4, Some(ours));
+    assert_eq!(b.wire().len(), 1, "smoltcp's reply leaves");
+    // Not about us, or a reply nobody asked for: dropped.
+    b.arrive(arp(true, PEER_MAC, gateway, Ipv4Addr::new(192, 0, 2, 200)));
+    b.arrive(arp(false, PEER_MAC, Ipv4Addr::new(192, 0, 2, 7), ours));
+    assert!(b.for_embassy().is_empty());
+    assert_eq!(b.drv.stats().rx_arp_not_for_us, 1);
+    assert_eq!(b.drv.stats().rx_arp_unsolicited, 1);
+    // smoltcp asks for the gateway: the answer passes.
+    let mut req = arp(true, MAC, ours, gateway);
+    req[32..38].fill(0);
+    b.embassy_sends(&req);
+    let _ = b.wire();
+    b.arrive(arp(false, PEER_MAC, gateway, ours));
+    assert_eq!(b.for_embassy().len(), 1);
+    // A flood of requests for our address: smoltcp learns from the rest
+    // of the burst (one was taken above), the others are answered here.
+    let flood = 10u8;
+    for i in 0..flood {
+        let asker = MacAddr([2, 0, 0, 0, 1, i]);
+        b.arrive(arp(true, asker, Ipv4Addr::new(192, 0, 2, 10 + i), ours));
+    }
+    let passed = b.for_embassy().len();
+    assert_eq!(passed, usize::from(ARP_LEARN_BURST) - 1);
+    let answers = b.wire();
+    assert_eq!(answers.len(), usize::from(flood) - passed);
+    for a in &answers {
+        // RFC 826: a reply with our MAC for our address, to the asker.
+        let parsed = ndp_core::port::arp::Arp::parse(&a[14..]).unwrap();
+        assert!(!parsed.request);
+        assert_eq!((parsed.sender_mac, parsed.sender_ip), (MAC, ours));
+        assert_eq!(&a[0..6], &a[32..38]);
+    }
+    assert_eq!(b.drv.stats().arp_answered, answers.len() as u32);
+    // A DHCP answer may change the address: known no longer.
+    let udp = [0, 67, 0, 68, 0, 8, 0, 0];
+    let dhcp = packet::ipv4(gateway, Ipv4Addr::BROADCAST, 17, &udp);
+    b.arrive(packet::ethernet(
+        MacAddr::BROADCAST,
+        PEER_MAC,
+        crate::ETHERTYPE_IPV4,
+        &dhcp,
+    ));
+    let _ = b.for_embassy();
+    assert_eq!(b.drv.core.ipv4, None);
+}
+
+#[test]
+fn before_the_address_is_known_a_flood_is_dropped_not_answered() {
+    let state = State::new();
+    let mut b = Bench::new(&state);
+    for i in 0..8u8 {
+        let asker = MacAddr([2, 0, 0, 0, 1, i]);
+        b.arrive(arp(
+            true,
+            asker,
+            Ipv4Addr::new(192, 0, 2, 10 + i),
+            Ipv4Addr::new(192, 0, 2, 100),
+        ));
+    }
+    let passed = b.for_embassy().len();
+    assert_eq!(passed, usize::from(ndp_core::port::arp::ARP_LEARN_BURST));
+    // Never answered for an address that may not be ours.
+    assert!(b.wire().is_empty());
+    assert_eq!(b.drv.stats().rx_arp_unanswered, 8 - passed as u32);
+}
+
 #[test]
 fn a_driver_with_another_mac_is_refused() {
     let state = State::new();

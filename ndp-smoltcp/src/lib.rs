@@ -128,7 +128,6 @@
     )
 )]
 
-mod arp;
 mod port;
 
 use core::net::{Ipv4Addr, Ipv6Addr};
@@ -142,12 +141,12 @@ use smoltcp::phy::{Device, Medium};
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::{IpAddress, IpCidr, Ipv6Cidr};
 
-pub use arp::{ARP_LEARN_BURST, ARP_LEARN_REFILL, ARP_PENDING, ARP_PENDING_TIME};
+pub use ndp_core::port::arp::{ARP_LEARN_BURST, ARP_LEARN_REFILL, ARP_PENDING, ARP_PENDING_TIME};
 pub use ndp_core::wire::MacAddr;
 pub use ndp_core::{self, Config, StaticAddressError};
 pub use smoltcp;
 
-use arp::ArpGuard;
+use ndp_core::port::arp::{self, ArpGuard};
 use port::{Core, Port};
 
 /// Length of an Ethernet II header: destination, source, EtherType.

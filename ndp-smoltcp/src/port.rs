@@ -13,11 +13,11 @@ use smoltcp::phy::{self, Device, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
 use smoltcp::wire::{IpAddress, IpCidr};
 
-use crate::arp::{ARP_LEN, Arp, ArpGuard, Verdict};
 use crate::{
     Adapter, AdapterStats, DropReason, ETHERNET_HEADER_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4,
     ETHERTYPE_IPV6, Event, FRAME_LEN, MAX_FRAMES_PER_RECEIVE, MulticastFilter, bump,
 };
+use ndp_core::port::arp::{ARP_LEN, Arp, ArpGuard, Verdict};
 
 /// The adapter's state that smoltcp's tokens reach: everything but the
 /// NIC and its filter.

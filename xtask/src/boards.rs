@@ -185,11 +185,15 @@ fn ensure_probe_rs(ctx: &Ctx) -> Result<()> {
 
 /// `~/.cargo/bin/NAME` (or `$CARGO_HOME/bin/NAME`).
 fn cargo_bin(name: &str) -> PathBuf {
-    let home = std::env::var_os("CARGO_HOME")
+    cargo_home().join("bin").join(name)
+}
+
+/// `$CARGO_HOME`, or `~/.cargo`.
+pub fn cargo_home() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-        .unwrap_or_default();
-    home.join("bin").join(name)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -18,6 +18,46 @@ pub const THUMB_TARGETS: [&str; 2] = ["thumbv7em-none-eabihf", "thumbv6m-none-ea
 /// How long the fuzz smoke test runs, per target.
 const FUZZ_SMOKE_SECONDS: u64 = 30;
 
+/// The crates published to crates.io, in dependency order.
+const PUBLISHED: &[&str] = &["ndp-core", "ndp-smoltcp", "ndp-embassy"];
+
+/// Remove what earlier dry runs unpacked of `crates` from the local
+/// registry cargo publishes through (`$CARGO_HOME/registry/src/<local
+/// registry>/<crate>-<version>`). Cargo unpacks a crate version once and
+/// reuses the directory, so without this a dry run verifies the adapters
+/// against the ndp-core of an earlier run with the same version, not the
+/// one it just packaged. crates.io's own directory is left alone.
+fn forget_packaged_crates(crates: &[&str]) -> Result<()> {
+    let src = crate::boards::cargo_home().join("registry").join("src");
+    let Ok(registries) = std::fs::read_dir(&src) else {
+        return Ok(());
+    };
+    for registry in registries.flatten() {
+        if registry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("index.crates.io")
+        {
+            continue;
+        }
+        let Ok(unpacked) = std::fs::read_dir(registry.path()) else {
+            continue;
+        };
+        for dir in unpacked.flatten() {
+            let name = dir.file_name().to_string_lossy().into_owned();
+            let ours = crates.iter().any(|c| {
+                name.strip_prefix(c)
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .is_some_and(|v| v.starts_with(|ch: char| ch.is_ascii_digit()))
+            });
+            if ours {
+                std::fs::remove_dir_all(dir.path())?;
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn steps() -> Vec<Step<'static>> {
     // Simulator pcaps older than this run are left-overs, not checked (the
     // margin covers file systems with coarse timestamps).
@@ -87,20 +127,20 @@ pub fn steps() -> Vec<Step<'static>> {
         // dependency order (cargo publishes several at once through a
         // local registry, so ndp-smoltcp's and ndp-embassy's ndp-core is
         // the one packaged here). Needs the crates.io index.
-        Step::cmd(
+        Step::new(
             "publish dry run (ndp-core, ndp-smoltcp, ndp-embassy)",
-            "cargo",
-            &[
-                "publish",
-                "--dry-run",
-                "--allow-dirty",
-                "-p",
-                "ndp-core",
-                "-p",
-                "ndp-smoltcp",
-                "-p",
-                "ndp-embassy",
-            ],
+            |ctx: &Ctx| {
+                forget_packaged_crates(PUBLISHED)?;
+                let mut cmd = ctx
+                    .sh
+                    .cmd("cargo")
+                    .args(["publish", "--dry-run", "--allow-dirty"]);
+                for krate in PUBLISHED {
+                    cmd = cmd.args(["-p", krate]);
+                }
+                ctx.run(cmd)?;
+                Ok(Outcome::passed())
+            },
         ),
         Step::new("interop (Linux, radvd)", interop::run),
         Step::new("THC-IPv6 attacks", thc::run),

@@ -14,9 +14,12 @@
 //!   name, and sets every other IPv6 frame's destination from the
 //!   engine's next hop ([`transmit_ipv6`]).
 //!
-//! IPv4 and ARP are the adapter's own business. Every function here is
-//! bounded and panic-free on any input, and reports what happened as a
-//! value the adapter counts.
+//! IPv4 passes through; ARP passes through the [`arp`] guard, which keeps
+//! a flood from churning the host stack's neighbor cache. Every function
+//! here is bounded and panic-free on any input, and reports what happened
+//! as a value the adapter counts.
+
+pub mod arp;
 
 use core::net::Ipv6Addr;
 

@@ -1,11 +1,13 @@
-//! The ARP guard: which ARP messages reach smoltcp's neighbor cache.
+//! The ARP guard: which ARP messages reach the host stack's neighbor
+//! cache.
 //!
-//! smoltcp 0.14 fills its neighbor cache (shared by ARP and, here, one
-//! IPv6 placeholder entry) from every ARP request or reply aimed at its
-//! address, and evicts the entry closest to expiry when the cache is
-//! full. A flood of ARP messages from made-up senders would push the
-//! IPv4 gateway out again and again. The guard keeps smoltcp's cache for
-//! the hosts it talks to:
+//! smoltcp (under ndp-smoltcp, and inside embassy-net) fills its neighbor
+//! cache, which ARP shares with the one IPv6 entry the adapters keep
+//! taught, from every ARP request or reply aimed at its address, and
+//! evicts the entry closest to expiry when the cache is full. A flood of
+//! ARP messages from made-up senders would push the IPv4 gateway, and
+//! that IPv6 entry, out again and again. The guard keeps the cache for
+//! the hosts smoltcp talks to:
 //!
 //! - replies reach smoltcp only when smoltcp asked for that address in
 //!   the last [`ARP_PENDING_TIME`] (up to [`ARP_PENDING`] questions at
@@ -24,8 +26,8 @@
 
 use core::net::Ipv4Addr;
 
-use ndp_core::time::{Duration, Instant};
-use ndp_core::wire::MacAddr;
+use crate::time::{Duration, Instant};
+use crate::wire::MacAddr;
 
 /// Length of an Ethernet/IPv4 ARP message ([RFC 826]).
 ///
@@ -43,10 +45,15 @@ pub const ARP_LEARN_REFILL: Duration = Duration::from_millis(2000);
 
 /// An Ethernet/IPv4 ARP message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Arp {
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Arp {
+    /// A request (operation 1); else a reply (2).
     pub request: bool,
+    /// The sender's hardware address.
     pub sender_mac: MacAddr,
+    /// The sender's IPv4 address.
     pub sender_ip: Ipv4Addr,
+    /// The IPv4 address asked for (request) or answered to (reply).
     pub target_ip: Ipv4Addr,
 }
 
@@ -82,7 +89,7 @@ impl Arp {
             sender_ip: ip,
             target_ip: target,
         }
-        .encode([0; 6])
+        .emit([0; 6])
     }
 
     /// The reply to this request from `mac`.
@@ -93,12 +100,12 @@ impl Arp {
             sender_ip: self.target_ip,
             target_ip: self.sender_ip,
         }
-        .encode(self.sender_mac.0)
+        .emit(self.sender_mac.0)
     }
 
     /// The message on the wire, with `target_mac` as the target hardware
     /// address (zero in a request, RFC 826).
-    fn encode(&self, target_mac: [u8; 6]) -> [u8; ARP_LEN] {
+    pub fn emit(&self, target_mac: [u8; 6]) -> [u8; ARP_LEN] {
         let mut out = [0u8; ARP_LEN];
         let op = if self.request { 1 } else { 2 };
         let parts: [&[u8]; 5] = [
@@ -122,10 +129,11 @@ impl Arp {
 
 /// What to do with a received ARP message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Verdict {
-    /// Hand it to smoltcp.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Verdict {
+    /// Hand it to the host stack.
     Pass,
-    /// Answer it here, without smoltcp.
+    /// Answer it here ([`Arp::reply`]), without the host stack.
     Answer,
     /// Drop it: not for us.
     NotForUs,
@@ -137,7 +145,7 @@ pub(crate) enum Verdict {
 
 /// See the [module documentation](self).
 #[derive(Debug, Clone)]
-pub(crate) struct ArpGuard {
+pub struct ArpGuard {
     /// smoltcp's open questions: (address, asked at).
     pending: [Option<(Ipv4Addr, Instant)>; ARP_PENDING],
     tokens: u16,
@@ -145,6 +153,7 @@ pub(crate) struct ArpGuard {
 }
 
 impl ArpGuard {
+    /// A guard with a full burst and no open questions.
     pub fn new(now: Instant) -> Self {
         ArpGuard {
             pending: [None; ARP_PENDING],
@@ -153,7 +162,7 @@ impl ArpGuard {
         }
     }
 
-    /// smoltcp sent a request for `ip`.
+    /// The host stack sent a request for `ip`: its answer may pass.
     pub fn asked(&mut self, ip: Ipv4Addr, now: Instant) {
         let slot = self
             .pending
@@ -177,7 +186,8 @@ impl ArpGuard {
         }
     }
 
-    /// Decide on `arp`; `ours` says whether an address is one of ours.
+    /// Decide on a received `arp`; `ours` says whether an address is one
+    /// of the host stack's.
     pub fn check(&mut self, arp: &Arp, ours: impl Fn(Ipv4Addr) -> bool, now: Instant) -> Verdict {
         if !ours(arp.target_ip) {
             return Verdict::NotForUs;
