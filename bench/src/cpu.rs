@@ -50,6 +50,7 @@ pub const NAMES: &[&str] = &[
     "route-8",
     "route-64",
     "route-512",
+    "proxy-ns-na-8",
     "adapter-ns-na",
     "smoltcp-ns-na",
     "adapter-echo4",
@@ -66,6 +67,7 @@ fn workload(name: &str) -> Option<Box<dyn Workload>> {
         "route-8" => Box::new(RouteLookup::<8>::new()),
         "route-64" => Box::new(RouteLookup::<64>::new()),
         "route-512" => Box::new(RouteLookup::<512>::new()),
+        "proxy-ns-na-8" => Box::new(ProxyNsNa::new()),
         "adapter-ns-na" => Box::new(AdapterNsNa::new()),
         "smoltcp-ns-na" => Box::new(SmoltcpNsNa::new()),
         "adapter-echo4" => Box::new(Echo4::adapter()),
@@ -204,6 +206,48 @@ impl<const N: usize> Workload for NsNa<N> {
             sent += 1;
         }
         assert_eq!(sent, 1, "one NA per NS");
+    }
+}
+
+/// Receive a multicast NS from one of 8 known neighbors (in turn) for an
+/// address of a proxied prefix, and produce the proxy's NA. Steps are
+/// 20 ms apart: the proxy's answer rate (`PROXY_ANSWERS` a second) never
+/// binds.
+struct ProxyNsNa {
+    s: Box<Stack<8, 4, 3072>>,
+    out: [u8; 1600],
+    msgs: Messages,
+}
+
+impl ProxyNsNa {
+    fn new() -> Self {
+        let (mut s, out, _) = filled::<8>();
+        let prefix = ndp_core::proxy::ProxyRule::new("2001:db8:2::".parse().expect("prefix"), 64)
+            .expect("a proxiable prefix");
+        s.proxy_mut().add_prefix(prefix).expect("room");
+        let msgs = (0..8u16)
+            .map(|k| {
+                let (src, mac) = neighbor(usize::from(k));
+                let target = Ipv6Addr::new(0x2001, 0xdb8, 2, 0, 0, 0, 1, k);
+                let (meta, icmp, _) = ns(target, src, mac);
+                (meta, icmp)
+            })
+            .collect();
+        ProxyNsNa { s, out, msgs }
+    }
+}
+
+impl Workload for ProxyNsNa {
+    fn step(&mut self, i: u64) {
+        let (meta, icmp) = &self.msgs[i as usize % self.msgs.len()];
+        let now = Instant::wrapping_from_millis(T0 + i * 20);
+        self.s.receive(now, meta, icmp);
+        let mut sent = 0;
+        while let Some(t) = self.s.poll_transmit(now, &mut self.out) {
+            black_box(t);
+            sent += 1;
+        }
+        assert_eq!(sent, 1, "one proxy NA per NS");
     }
 }
 

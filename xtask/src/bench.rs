@@ -34,6 +34,10 @@ const WORKLOADS: &[(&str, &str)] = &[
     ("route-64", "route() to a cached neighbor, 64 entries"),
     ("route-512", "route() to a cached neighbor, 512 entries"),
     (
+        "proxy-ns-na-8",
+        "receive NS for a proxied target → the proxy's NA ready, 8 neighbor entries",
+    ),
+    (
         "adapter-ns-na",
         "NS frame → NA frame through ndp-smoltcp + smoltcp",
     ),
@@ -408,6 +412,13 @@ fn markdown(
         "| ICMPv4 echo instructions through ndp-smoltcp (IPv4 beside the engine) vs plain smoltcp | | {} | {} | (no goal: what the dual stack costs IPv4) |",
         c("adapter-echo4"),
         c("smoltcp-echo4"),
+    );
+    let _ = writeln!(
+        m,
+        "| NS → NA instructions as an ND proxy (issue 16) vs an ordinary NS → NA | | {} | ≤ {} | {} |",
+        c("proxy-ns-na-8"),
+        c("ns-na-8"),
+        met(c("proxy-ns-na-8"), c("ns-na-8"))
     );
     let ratio = |a: &str, b: &str| c(a) as f64 / c(b).max(1) as f64;
     let _ = writeln!(

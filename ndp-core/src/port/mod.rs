@@ -131,12 +131,16 @@ pub fn write_advert(
         asker
     };
     let ip = frame.get_mut(HEADER_LEN..)?;
+    let flags = wire::AdvertFlags {
+        router: false,
+        solicited: !dst.is_multicast(),
+        override_flag: true,
+    };
     let icmp_len = wire::emit_advert(
         ip.get_mut(Ipv6Header::LEN..)?,
         &target,
         &dst,
-        !dst.is_multicast(),
-        true,
+        flags,
         &target,
         Some(mac),
     )

@@ -153,6 +153,33 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         true
     }
 
+    /// Which targets the stack answers Neighbor Solicitations for as a
+    /// proxy (feature `proxy`; empty unless configured).
+    #[cfg(feature = "proxy")]
+    pub fn proxy(&self) -> &crate::proxy::Proxy {
+        &self.proxy
+    }
+
+    /// The proxy's prefixes and lists, to change (a configuration
+    /// reload: [`crate::proxy::Proxy::clear`], then add again). Takes
+    /// effect with the next solicitation.
+    ///
+    /// ```
+    /// use ndp_core::proxy::ProxyRule;
+    /// use ndp_core::{Config, Stack};
+    /// use ndp_core::time::Instant;
+    /// use ndp_core::wire::MacAddr;
+    ///
+    /// let mut stack: Stack = Stack::new(Config::eui64(MacAddr([2, 0, 0, 0, 0, 1]), 7), Instant::ZERO);
+    /// let prefix = ProxyRule::new("2001:db8:2::".parse().unwrap(), 64).unwrap();
+    /// stack.proxy_mut().add_prefix(prefix).unwrap();
+    /// assert!(stack.proxy().is_active());
+    /// ```
+    #[cfg(feature = "proxy")]
+    pub fn proxy_mut(&mut self) -> &mut crate::proxy::Proxy {
+        &mut self.proxy
+    }
+
     /// The groups the application joined ([`Stack::join_group`]).
     pub fn app_groups(&self) -> impl Iterator<Item = MulticastAddr> + '_ {
         self.app.groups.iter().copied()

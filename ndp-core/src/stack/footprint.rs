@@ -21,7 +21,7 @@ use crate::stats::Stats;
 use crate::time::{Duration, Timed};
 
 /// Number of parts [`Stack::ram_parts`] lists.
-pub const RAM_PARTS: usize = 25;
+pub const RAM_PARTS: usize = 26;
 
 /// Number of entry kinds [`Stack::ram_per_entry`] lists.
 pub const ENTRY_KINDS: usize = 13;
@@ -43,6 +43,12 @@ const DNS: [usize; 6] = {
 };
 #[cfg(not(feature = "dns"))]
 const DNS: [usize; 6] = [0; 6];
+
+/// The proxy's lists and answer budget (feature `proxy`).
+#[cfg(feature = "proxy")]
+const PROXY: usize = size_of::<crate::proxy::Proxy>() + size_of::<crate::proxy::AnswerBudget>();
+#[cfg(not(feature = "proxy"))]
+const PROXY: usize = 0;
 
 impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     Stack<NEIGHBORS, QUEUE_SLOTS, QUEUE_BYTES>
@@ -90,6 +96,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 "ns budget, newcomer admission",
                 size_of::<[TokenBucket; 2]>(),
             ),
+            ("proxy", PROXY),
             ("rng", size_of::<Rng>()),
             ("clock", size_of::<crate::time::Clock>()),
             ("retrans timer", size_of::<Duration>()),

@@ -712,6 +712,8 @@ mod tests {
             solicited: true,
             override_flag: false,
             tlla: false,
+            #[cfg(feature = "proxy")]
+            proxied: false,
         });
         assert_eq!(s.poll_at(), Some(later));
         assert_eq!(s.check_invariants(false), Ok(()));
@@ -834,6 +836,8 @@ mod tests {
                     solicited: true,
                     override_flag: false,
                     tlla: false,
+                    #[cfg(feature = "proxy")]
+                    proxied: false,
                 });
             }),
             (

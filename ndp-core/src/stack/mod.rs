@@ -381,12 +381,17 @@ impl core::error::Error for SendError {
 pub(crate) struct Answer {
     dst: Ipv6Addr,
     dst_mac: MacAddr,
-    /// The advertised address (ours when the answer was queued).
+    /// The advertised address (ours when the answer was queued, unless
+    /// `proxied`).
     target: Ipv6Addr,
     solicited: bool,
     override_flag: bool,
     /// Include our link-layer address.
     tlla: bool,
+    /// An answer for a proxied target ([`crate::proxy`]), sent from our
+    /// link-local address.
+    #[cfg(feature = "proxy")]
+    proxied: bool,
 }
 
 /// ReachableTime, randomized around BaseReachableTime (RFC 4861 §6.3.2).
@@ -541,6 +546,11 @@ pub struct Stack<
     reachable: ReachableTime,
     retrans_timer: Duration,
     ns_budget: TokenBucket,
+    /// Which targets are answered for as a proxy, and how fast.
+    #[cfg(feature = "proxy")]
+    proxy: crate::proxy::Proxy,
+    #[cfg(feature = "proxy")]
+    proxy_budget: crate::proxy::AnswerBudget,
     /// What routers tell: one timed part.
     discovery: Timed<Discovery>,
     /// Round-robin position among suspect routers (RFC 4861 §6.3.6).
@@ -621,6 +631,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             reachable,
             retrans_timer: config.retrans_timer,
             ns_budget: TokenBucket::new(config.ns_burst, config.ns_refill, now),
+            #[cfg(feature = "proxy")]
+            proxy: crate::proxy::Proxy::new(),
+            #[cfg(feature = "proxy")]
+            proxy_budget: crate::proxy::AnswerBudget::new(now),
             discovery: Timed::new(Discovery::new(rs, now, config.link_mtu)),
             router_rotation: 0,
             dests: DestCache::default(),
@@ -649,6 +663,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     fn refresh_stamps(&mut self) {
         let now = self.clock.now;
         self.ns_budget.settle(now);
+        #[cfg(feature = "proxy")]
+        self.proxy_budget.settle(now);
         self.discovery.newcomers.settle(now);
         self.reachable.get(now, &mut self.rng);
         self.neighbors.age_stamps(now, MAX_STAMP_AGE);

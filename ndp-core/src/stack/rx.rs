@@ -111,7 +111,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         };
         // RFC 3810 §5.1.15: a Multicast-Address-Specific Query goes to
         // the group itself, the application's groups included.
-        if !self.local.addrs.accepts(&meta.dst)
+        // A proxy looks at every solicitation first: most of those it sees
+        // are for groups and addresses not ours.
+        if !self.proxy_may_answer(meta, &msg)
+            && !self.local.addrs.accepts(&meta.dst)
             && !self.app.groups.iter().any(|g| g.get() == meta.dst)
         {
             bump(&mut self.stats.rx_not_for_us);
@@ -417,8 +420,14 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             return;
         };
         bump_hot(&mut self.stats.rx_ns);
-        // RFC 4861 §7.2.3: only solicitations for our own addresses count.
+        // RFC 4861 §7.2.3: only solicitations for our own addresses count
+        // (and, as a proxy, for the addresses we answer for).
         let Some((i, a)) = self.local.addrs.find(&ns.target).map(|(i, a)| (i, *a)) else {
+            #[cfg(feature = "proxy")]
+            if self.proxy.is_active() {
+                self.on_proxied_solicit(meta, ns, slla);
+                return;
+            }
             bump(&mut self.stats.rx_ns_not_for_us);
             return;
         };
@@ -469,6 +478,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                     solicited: false,
                     override_flag: true,
                     tlla: true,
+                    #[cfg(feature = "proxy")]
+                    proxied: false,
                 });
                 return;
             }
@@ -497,10 +508,97 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                     solicited: true,
                     override_flag: multicast,
                     tlla: multicast,
+                    #[cfg(feature = "proxy")]
+                    proxied: false,
                 });
             }
             None => bump(&mut self.stats.tx_answer_dropped),
         }
+    }
+
+    /// Whether `msg`, sent to a destination that is not ours, is a Neighbor
+    /// Solicitation a proxy may answer: sent to its target's
+    /// solicited-node group (resolution) or to the target itself (NUD,
+    /// RFC 4861 §7.3.3), neither of them ours. [`Self::on_proxied_solicit`]
+    /// decides by the target.
+    #[cfg(feature = "proxy")]
+    fn proxy_may_answer(&self, meta: &RxMeta, msg: &Message<'_>) -> bool {
+        self.proxy.is_active()
+            && matches!(msg, Message::NeighborSolicit(ns)
+                if meta.dst == ns.target || wire::is_solicited_node(&meta.dst))
+    }
+
+    #[cfg(not(feature = "proxy"))]
+    #[inline(always)]
+    fn proxy_may_answer(&self, _: &RxMeta, _: &Message<'_>) -> bool {
+        false
+    }
+
+    /// A Neighbor Solicitation for a target that is not ours, with a
+    /// proxy configured: answer it if the target is one we proxy (see
+    /// [`crate::proxy`] for what is answered, and why).
+    #[cfg(feature = "proxy")]
+    fn on_proxied_solicit(
+        &mut self,
+        meta: &RxMeta,
+        ns: &NeighborSolicit<'_>,
+        slla: Option<MacAddr>,
+    ) {
+        use crate::proxy::Decision;
+        let target = ns.target;
+        let decision = self.proxy.decide(&target);
+        let stats = &mut self.proxy.stats;
+        let counter = match decision {
+            // As without a proxy (RFC 4861 §7.2.3).
+            Decision::NotCovered => &mut self.stats.rx_ns_not_for_us,
+            Decision::Denied => &mut stats.denied,
+            // A DAD probe: not answered, or a host of this link could
+            // never use an address of the prefix (RFC 4862 §5.4.4).
+            Decision::Answer if meta.src.is_unspecified() => &mut stats.dad,
+            // The target lives on this link: it answers for itself.
+            Decision::Answer
+                if self
+                    .neighbors
+                    .lookup(&target)
+                    .is_some_and(|e| e.view().mac.is_some()) =>
+            {
+                &mut stats.on_link
+            }
+            Decision::Answer => {
+                if !self.proxy_budget.take(self.clock.now) {
+                    &mut stats.limited
+                } else {
+                    // RFC 4861 §7.2.3: the source's link-layer address, as
+                    // for a solicitation for an address of our own.
+                    if let Some(mac) = slla {
+                        self.learn(meta.src, mac, false, Admit::Unsolicited);
+                    }
+                    let neighbors = &self.neighbors;
+                    let cached = || neighbors.lookup(&meta.src).and_then(|e| e.view().mac);
+                    match slla.or_else(cached).or(meta.src_mac) {
+                        // RFC 4861 §7.2.8: Override clear, so that the
+                        // target's own answer wins; §7.2.4: Solicited, to
+                        // the source, with our link-layer address.
+                        // (Counted as answered once written: see
+                        // `write_proxy_answer`.)
+                        Some(dst_mac) => {
+                            self.answer(Answer {
+                                dst: meta.src,
+                                dst_mac,
+                                target,
+                                solicited: true,
+                                override_flag: false,
+                                tlla: true,
+                                proxied: true,
+                            });
+                            return;
+                        }
+                        None => &mut self.proxy.stats.no_destination,
+                    }
+                }
+            }
+        };
+        bump(counter);
     }
 
     fn answer(&mut self, a: Answer) {

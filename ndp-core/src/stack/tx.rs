@@ -125,8 +125,20 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     fn write_queued(&mut self, buf: &mut [u8]) -> Option<Transmit> {
         while !self.answers.is_empty() {
             let a = self.answers.remove(0);
+            let w = self.write_answer(&a, buf);
+            // A proxy's answer needs our link-local address as its source
+            // (RFC 4861 §7.2.4): none yet (DAD runs), not answered.
+            #[cfg(feature = "proxy")]
+            if a.proxied {
+                let s = &mut self.proxy.stats;
+                bump(if w.is_some() {
+                    &mut s.answered
+                } else {
+                    &mut s.limited
+                });
+            }
             // None: the address went since the answer was queued.
-            if let Some(w) = self.write_answer(&a, buf)
+            if let Some(w) = w
                 && let Some(tx) =
                     self.written(w, Delivery::Link(a.dst_mac), TransmitKind::Ndp, |s| {
                         &mut s.tx_na
@@ -172,6 +184,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     }
 
     fn write_answer(&self, a: &Answer, buf: &mut [u8]) -> Option<Result<usize, wire::Error>> {
+        #[cfg(feature = "proxy")]
+        if a.proxied {
+            return self.write_proxy_answer(a, buf);
+        }
         // The address may have gone, or lost DAD, since the answer was
         // queued; an optimistic one never sets O (RFC 4429 §3.3).
         let (_, addr) = self.local.addrs.find(&a.target)?;
@@ -186,20 +202,55 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             .get_mut(Ipv6Header::LEN..)
             .ok_or(wire::Error::BufferTooSmall)
             .and_then(|body| {
-                wire::emit_advert(
-                    body,
-                    &target,
-                    &a.dst,
-                    a.solicited,
+                let flags = wire::AdvertFlags {
+                    router: false,
+                    solicited: a.solicited,
                     override_flag,
-                    &target,
-                    tlla,
-                )
+                };
+                wire::emit_advert(body, &target, &a.dst, flags, &target, tlla)
             })
             .and_then(|len| {
                 let payload_len = u16::try_from(len).map_err(|_| wire::Error::BufferTooSmall)?;
                 Ipv6Header {
                     src: target,
+                    dst: a.dst,
+                    next_header: NEXT_HEADER_ICMPV6,
+                    hop_limit: ND_HOP_LIMIT,
+                    payload_len,
+                }
+                .emit(buf)?;
+                Ok(Ipv6Header::LEN.saturating_add(len))
+            });
+        Some(written)
+    }
+
+    /// A proxy's answer ([`crate::proxy`]): for a target not ours, from
+    /// our preferred link-local address (RFC 4861 §7.2.4), Override
+    /// clear (§7.2.8), the Router flag as the proxy is configured.
+    #[cfg(feature = "proxy")]
+    fn write_proxy_answer(&self, a: &Answer, buf: &mut [u8]) -> Option<Result<usize, wire::Error>> {
+        let src = self
+            .local
+            .addrs
+            .link_local()
+            .filter(|x| x.state == AddrState::Preferred)?
+            .addr
+            .get();
+        let flags = wire::AdvertFlags {
+            router: self.proxy.router(),
+            solicited: a.solicited,
+            override_flag: false,
+        };
+        let written = buf
+            .get_mut(Ipv6Header::LEN..)
+            .ok_or(wire::Error::BufferTooSmall)
+            .and_then(|body| {
+                wire::emit_advert(body, &src, &a.dst, flags, &a.target, Some(self.config.mac))
+            })
+            .and_then(|len| {
+                let payload_len = u16::try_from(len).map_err(|_| wire::Error::BufferTooSmall)?;
+                Ipv6Header {
+                    src,
                     dst: a.dst,
                     next_header: NEXT_HEADER_ICMPV6,
                     hop_limit: ND_HOP_LIMIT,

@@ -64,7 +64,7 @@ pub use icmpv6::MessageType;
 pub use mld::{
     MldQuery, MldQueryV2, MldRecord, MldV1, MldV2Report, RecordIter, RecordList, RecordType,
 };
-pub use na::{NeighborAdvert, emit_advert};
+pub use na::{AdvertFlags, NeighborAdvert, emit_advert};
 pub use ns::NeighborSolicit;
 pub use option::{
     AddrIter, AddrList, Dnssl, DomainIter, DomainList, DomainName, Lifetime, NdOption, OptionError,

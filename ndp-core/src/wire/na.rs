@@ -83,6 +83,21 @@ impl<'a> NeighborAdvert<'a> {
     }
 }
 
+/// The three flags of a Neighbor Advertisement ([RFC 4861 §4.4]), for
+/// [`emit_advert`].
+///
+/// [RFC 4861 §4.4]: https://www.rfc-editor.org/rfc/rfc4861#section-4.4
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct AdvertFlags {
+    /// R: the sender is a router.
+    pub router: bool,
+    /// S: an answer to a solicitation from the destination.
+    pub solicited: bool,
+    /// O: replace a cached link-layer address.
+    pub override_flag: bool,
+}
+
 /// Write a whole Neighbor Advertisement as a host sends it (R clear;
 /// ICMPv6 header, body, an optional Target Link-Layer Address option,
 /// checksum for `src` and `dst`) at the start of `buf` in one pass;
@@ -99,7 +114,8 @@ impl<'a> NeighborAdvert<'a> {
 /// let asker: Ipv6Addr = "fe80::2".parse().unwrap();
 /// let mac = MacAddr([2, 0, 0, 0, 0, 1]);
 /// let mut buf = [0u8; 64];
-/// let len = wire::emit_advert(&mut buf, &target, &asker, true, true, &target, Some(mac)).unwrap();
+/// let flags = wire::AdvertFlags { router: false, solicited: true, override_flag: true };
+/// let len = wire::emit_advert(&mut buf, &target, &asker, flags, &target, Some(mac)).unwrap();
 /// let Ok(Message::NeighborAdvert(na)) = Message::parse_checked(&target, &asker, &buf[..len]) else {
 ///     panic!("not an NA");
 /// };
@@ -110,13 +126,17 @@ pub fn emit_advert(
     buf: &mut [u8],
     src: &Ipv6Addr,
     dst: &Ipv6Addr,
-    solicited: bool,
-    override_flag: bool,
+    flags: AdvertFlags,
     target: &Ipv6Addr,
     tlla: Option<MacAddr>,
 ) -> Result<usize> {
-    let flags =
-        if solicited { field::FLAG_S } else { 0 } | if override_flag { field::FLAG_O } else { 0 };
+    let flags = if flags.router { field::FLAG_R } else { 0 }
+        | if flags.solicited { field::FLAG_S } else { 0 }
+        | if flags.override_flag {
+            field::FLAG_O
+        } else {
+            0
+        };
     let [
         t0,
         t1,
@@ -169,15 +189,17 @@ mod tests {
         let dst: Ipv6Addr = "fe80::2".parse().unwrap();
         let target: Ipv6Addr = "2001:db8::1".parse().unwrap();
         let mac = MacAddr([2, 0, 0x5e, 0, 0x53, 1]);
-        for (solicited, override_flag, tlla) in [
-            (false, false, None),
-            (true, false, Some(mac)),
-            (false, true, Some(mac)),
-            (true, true, None),
+        for (router, solicited, override_flag, tlla) in [
+            (false, false, false, None),
+            (false, true, false, Some(mac)),
+            (false, false, true, Some(mac)),
+            (false, true, true, None),
+            (true, true, false, Some(mac)),
+            (true, false, true, None),
         ] {
             let opts = [NdOption::TargetLinkAddr(mac)];
             let generic = Message::NeighborAdvert(NeighborAdvert {
-                router_flag: false,
+                router_flag: router,
                 solicited_flag: solicited,
                 override_flag,
                 target,
@@ -190,21 +212,24 @@ mod tests {
             let mut want = [0xaa; 64];
             let n = generic.emit(&src, &dst, &mut want).unwrap();
             let mut got = [0x55; 64];
-            let m = emit_advert(
-                &mut got,
-                &src,
-                &dst,
+            let flags = AdvertFlags {
+                router,
                 solicited,
                 override_flag,
-                &target,
-                tlla,
-            )
-            .unwrap();
-            assert_eq!(got[..m], want[..n], "{solicited} {override_flag} {tlla:?}");
+            };
+            let m = emit_advert(&mut got, &src, &dst, flags, &target, tlla).unwrap();
+            assert_eq!(got[..m], want[..n], "{flags:?} {tlla:?}");
         }
         let mut small = [0u8; 31];
         assert_eq!(
-            emit_advert(&mut small, &src, &dst, true, true, &target, Some(mac)),
+            emit_advert(
+                &mut small,
+                &src,
+                &dst,
+                AdvertFlags::default(),
+                &target,
+                Some(mac)
+            ),
             Err(Error::BufferTooSmall)
         );
     }

@@ -206,8 +206,11 @@ mod engine {
                 &mut out,
                 &src,
                 &dst,
-                black_box(true),
-                black_box(false),
+                black_box(wire::AdvertFlags {
+                    router: false,
+                    solicited: true,
+                    override_flag: false,
+                }),
                 &dst,
                 black_box(Some(mac)),
             ));
