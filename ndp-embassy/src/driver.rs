@@ -67,8 +67,7 @@ pub(crate) struct Core<'d, const N: usize, const QS: usize, const QB: usize> {
     /// The next hop embassy-net was last told (the default router or
     /// [`NEXT_HOP_PLACEHOLDER`]), which smoltcp must know a MAC for.
     pub gateway: Ipv6Addr,
-    /// When smoltcp is next told the gateway's MAC ([`NdpInstant::ZERO`]:
-    /// at once).
+    /// When smoltcp is next told the gateway's MAC.
     pub prime_at: NdpInstant,
     /// The link state last seen; `None` before the first look.
     pub link: Option<LinkState>,
@@ -446,8 +445,10 @@ impl<'d, D: embassy_net_driver::Driver, const N: usize, const QS: usize, const Q
         });
         let reprime = reprime == Some(true);
         if reprime {
-            // smoltcp forgot its neighbors with its new address.
-            core.prime_at = NdpInstant::ZERO;
+            // smoltcp forgot its neighbors with its new address: teach it
+            // now (`now`, not a fixed instant: instants compare modulo
+            // 2^32 ms, see ndp_core::time).
+            core.prime_at = now;
             core.taught.clear();
         }
         for (group, joined) in changes {

@@ -688,7 +688,7 @@ pub fn with_capacity<
             group_macs: heapless::Vec::new(),
             published: None,
             gateway: NEXT_HOP_PLACEHOLDER,
-            prime_at: NdpInstant::ZERO,
+            prime_at: now,
             link: None,
             arp_ready: false,
             taught: heapless::Vec::new(),

@@ -609,6 +609,34 @@ fn before_the_address_is_known_a_flood_is_dropped_not_answered() {
 }
 
 #[test]
+fn a_new_configuration_teaches_smoltcp_its_gateway_at_once_even_after_24_days() {
+    // Instants compare modulo 2^32 ms: past 2^31 ms of uptime a fixed
+    // "at once" instant (zero) would lie in the future for 24.8 days.
+    // (The driver's own reads of embassy-time are left out: this test's
+    // clock is far from the host's.)
+    let state = State::new();
+    let mut b = Bench::new(&state);
+    let mut cx = Bench::cx();
+    let prime = (crate::NEXT_HOP_PLACEHOLDER, Ipv6Addr::UNSPECIFIED);
+    for ms in [1_500_000_000u32, 3_000_000_000] {
+        b.drv.core.advance_to(NdpInstant::from_millis(ms));
+        b.drv.service(&mut cx, LinkState::Up);
+        // Taught on schedule (then handed over: taken from the list).
+        assert!(b.drv.core.solicited.contains(&prime), "at {ms} ms");
+        b.drv.core.solicited.clear();
+    }
+    // A second later embassy-net takes a new configuration (Control says
+    // so) and empties its neighbor cache: it is taught again at once, not
+    // at the next refresh.
+    state.shared.borrow_mut().reconfigured = true;
+    b.drv
+        .core
+        .advance_to(NdpInstant::from_millis(3_000_001_000));
+    b.drv.service(&mut cx, LinkState::Up);
+    assert!(b.drv.core.solicited.contains(&prime));
+}
+
+#[test]
 fn a_driver_with_another_mac_is_refused() {
     let state = State::new();
     let other = Config::eui64(MacAddr([0x02, 0, 0, 0, 0, 9]), 1);

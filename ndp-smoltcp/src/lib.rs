@@ -635,7 +635,7 @@ impl<
                 rx_len: None,
                 tx: [0; FRAME_LEN],
                 solicited: heapless::Vec::new(),
-                prime_at: NdpInstant::ZERO,
+                prime_at: now,
                 heard: heapless::Vec::new(),
                 group_macs: heapless::Vec::new(),
                 addrs: heapless::Vec::new(),
@@ -650,7 +650,7 @@ impl<
             synced: None,
             gateway: None,
             ask_gateway: false,
-            gateway_check_at: NdpInstant::ZERO,
+            gateway_check_at: now,
         })
     }
 
@@ -979,7 +979,10 @@ impl<
             return;
         }
         self.core.addrs = iface.ip_addrs().iter().copied().collect();
-        self.core.prime_at = NdpInstant::ZERO;
+        // At once: `now`, not a fixed instant, which would be in the
+        // future for half of every 49.7 days (instants compare modulo
+        // 2^32 ms, see ndp_core::time).
+        self.core.prime_at = self.core.now;
     }
 
     /// Send the ARP request for the IPv4 gateway that [`Self::watch_addresses`]

@@ -35,7 +35,7 @@ pub(crate) struct Core<const N: usize, const QS: usize, const QB: usize> {
     /// Groups smoltcp reported a change for since the last look.
     pub heard: heapless::Vec<IpAddress, { crate::HEARD_GROUPS }>,
     /// When smoltcp is next told where [`crate::NEXT_HOP_PLACEHOLDER`]
-    /// is ([`NdpInstant::ZERO`]: at once).
+    /// is.
     pub prime_at: NdpInstant,
     /// The multicast MACs we listen to (what the NIC's filter was last
     /// given): checked for every group frame, so kept rather than derived.

@@ -432,3 +432,35 @@ fn the_multicast_filter_is_open_before_the_first_frame_leaves() {
         assert!(macs.contains(&solicited), "seed {seed}: {macs:?}");
     }
 }
+
+/// smoltcp empties its neighbor cache whenever its addresses change, and
+/// the adapter teaches it the placeholder again at once. "At once" must
+/// not be a fixed instant: instants compare modulo 2^32 ms, and past
+/// 2^31 ms of uptime (24.8 days) instant zero lies in the future.
+#[test]
+fn the_placeholder_is_taught_at_once_after_an_address_change_past_24_days() {
+    let mut n = Node::new(lone_nic(), config(MAC_A, 8));
+    run(&mut [&mut n], 0, 3000);
+    // Far on, in steps the wrapping clock follows (each under 2^31 ms).
+    n.poll(1_500_000_000);
+    n.poll(3_000_000_000);
+    let answered = n.adapter.stats().smoltcp_ns_answered;
+    // One second later an address appears: smoltcp's addresses change.
+    n.adapter
+        .add_static_address(
+            smoltcp::time::Instant::from_millis(3_000_001_000i64),
+            a("2001:db8:9::1"),
+            64,
+        )
+        .unwrap();
+    for ms in (3_000_001_000..3_000_004_000).step_by(10) {
+        n.poll(ms);
+    }
+    assert!(n.smoltcp_addrs().contains(&a("2001:db8:9::1")));
+    // Taught again at the change, well before the next refresh (10 s).
+    assert!(
+        n.adapter.stats().smoltcp_ns_answered > answered,
+        "{:?}",
+        n.adapter.stats()
+    );
+}
