@@ -81,8 +81,8 @@
 //! | `emit` | encoding every message and option, router-only ones too (tools, tests) | 1.8 KB |
 //! | `defmt` | `defmt::Format` for the public types | |
 //! | `smoltcp` | conversions from smoltcp's `Instant` and `Duration` | |
-//! | `port` | [`port`]: the frame sorting the adapters under a host IP stack share (ndp-smoltcp, ndp-embassy) | |
-//! | `proxy` | [`proxy`]: answering Neighbor Solicitations for a prefix routed behind this node ([RFC 4861] §7.2.8, npd6's job) | |
+//! | `port` | `ndp_core::port`: the frame sorting the adapters under a host IP stack share (ndp-smoltcp, ndp-embassy) | |
+//! | `proxy` | `ndp_core::proxy`: answering Neighbor Solicitations for a prefix routed behind this node ([RFC 4861] §7.2.8, npd6's job) | |
 //!
 //! With all of them but `emit` and `stable-iid` the engine is about 40 KB
 //! of flash and its `Stack` 3.3 KB of RAM at default capacities; with none,

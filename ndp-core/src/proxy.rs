@@ -23,8 +23,10 @@
 //! - at most [`PROXY_ANSWERS`] per [`PROXY_WINDOW`], so a flood of
 //!   solicitations costs bounded work and traffic.
 //!
-//! Not answered, each counted in [`ProxyStats`] (the proxy's own
-//! counters, so that a build without the feature carries none of them):
+//! Not answered (the first two counted in [`ProxyStats`], the proxy's own
+//! counters, so that a build without the feature carries none of them,
+//! as are denied targets and answers beyond the rate or before our
+//! link-local address passed DAD):
 //!
 //! - **DAD probes** (a solicitation from `::`). A proxy for a whole prefix
 //!   does not know which addresses are in use behind it; answering would
@@ -38,7 +40,8 @@
 //! - **Our own addresses**: the stack answers for those as for any
 //!   address of its own, never as a proxy.
 //! - Link-local, multicast, loopback and unspecified targets, whatever
-//!   the prefixes.
+//!   the prefixes (counted as any solicitation not for us, in
+//!   [`crate::Stats`]).
 //!
 //! The proxy sends no unsolicited advertisements (§7.2.6 allows them,
 //! with Override clear, when an address becomes proxied; neither Linux
