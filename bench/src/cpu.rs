@@ -224,7 +224,7 @@ impl ProxyNsNa {
         let (mut s, out, _) = filled::<8>();
         let prefix = ndp_core::proxy::ProxyRule::new("2001:db8:2::".parse().expect("prefix"), 64)
             .expect("a proxiable prefix");
-        s.proxy_mut().add_prefix(prefix).expect("room");
+        s.configure_proxy(|p| p.add_prefix(prefix)).expect("room");
         let msgs = (0..8u16)
             .map(|k| {
                 let (src, mac) = neighbor(usize::from(k));

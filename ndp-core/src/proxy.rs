@@ -106,9 +106,10 @@ impl AnswerBudget {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ProxyRule {
-    /// The prefix as a number, its host bits clear.
+    /// The prefix's 16 bytes read as one native-endian number (see
+    /// [`raw`]), its host bits clear.
     bits: u128,
-    /// Its netmask as a number.
+    /// Its netmask, read the same way.
     mask: u128,
     len: u8,
 }
@@ -141,10 +142,26 @@ impl core::fmt::Display for ProxyError {
 
 impl core::error::Error for ProxyError {}
 
-/// Whether the address `bits` may ever be proxied: not link-local
-/// (fe80::/10), multicast (ff00::/8), loopback or unspecified.
-fn proxiable(bits: u128) -> bool {
-    bits > 1 && bits >> 118 != 0x3fa && bits >> 120 != 0xff
+/// An address's 16 bytes read as one native-endian number: masks and
+/// comparisons work byte for byte whatever the byte order, without the
+/// byte swaps a numeric value costs on a little-endian core.
+#[inline(always)]
+fn raw(a: &Ipv6Addr) -> u128 {
+    u128::from_ne_bytes(a.octets())
+}
+
+/// Whether the address `a` (its [`raw`] form) may ever be proxied: not
+/// link-local (fe80::/10), multicast (ff00::/8), loopback or unspecified.
+#[inline(always)]
+fn proxiable(a: u128) -> bool {
+    const LINK_LOCAL_MASK: u128 = u128::from_ne_bytes((0xffc0u128 << 112).to_be_bytes());
+    const LINK_LOCAL: u128 = u128::from_ne_bytes((0xfe80u128 << 112).to_be_bytes());
+    const MULTICAST_MASK: u128 = u128::from_ne_bytes((0xffu128 << 120).to_be_bytes());
+    const LOOPBACK: u128 = u128::from_ne_bytes(1u128.to_be_bytes());
+    a & LINK_LOCAL_MASK != LINK_LOCAL
+        && a & MULTICAST_MASK != MULTICAST_MASK
+        && a != 0
+        && a != LOOPBACK
 }
 
 impl ProxyRule {
@@ -165,7 +182,8 @@ impl ProxyRule {
         let mask = u128::MAX
             .checked_shl(128u32.saturating_sub(u32::from(len)))
             .unwrap_or(0);
-        let bits = prefix.to_bits() & mask;
+        let mask = u128::from_ne_bytes(mask.to_be_bytes());
+        let bits = raw(&prefix) & mask;
         // A prefix shorter than fe80::/10 also covers unicast space (::/0
         // does): only one that lies inside the never-proxied space is
         // refused.
@@ -182,7 +200,7 @@ impl ProxyRule {
 
     /// The prefix, its host bits clear.
     pub fn prefix(&self) -> Ipv6Addr {
-        Ipv6Addr::from_bits(self.bits)
+        Ipv6Addr::from(self.bits.to_ne_bytes())
     }
 
     /// The prefix length.
@@ -192,9 +210,10 @@ impl ProxyRule {
 
     /// Whether `a` is under this prefix.
     pub fn contains(&self, a: &Ipv6Addr) -> bool {
-        self.contains_bits(a.to_bits())
+        self.contains_bits(raw(a))
     }
 
+    #[inline(always)]
     fn contains_bits(&self, a: u128) -> bool {
         a & self.mask == self.bits
     }
@@ -333,6 +352,12 @@ impl Proxy {
         !self.prefixes.is_empty()
     }
 
+    /// Whether `a` is under one of the prefixes (whatever the lists say).
+    pub fn covers(&self, a: &Ipv6Addr) -> bool {
+        let t = raw(a);
+        self.prefixes.iter().any(|r| r.contains_bits(t))
+    }
+
     /// What to do for `target` by the lists alone (the stack also checks
     /// the solicitation and the neighbor cache).
     ///
@@ -346,14 +371,15 @@ impl Proxy {
     /// assert_eq!(p.decide(&"2001:db8:2::bad".parse().unwrap()), Decision::Denied);
     /// assert_eq!(p.decide(&"2001:db8:3::42".parse().unwrap()), Decision::NotCovered);
     /// ```
+    #[inline]
     pub fn decide(&self, target: &Ipv6Addr) -> Decision {
-        let t = target.to_bits();
-        let mut covered = false;
-        for r in &self.prefixes {
-            covered |= r.contains_bits(t);
-        }
-        if !covered || !proxiable(t) {
+        let t = raw(target);
+        if !self.prefixes.iter().any(|r| r.contains_bits(t)) || !proxiable(t) {
             return Decision::NotCovered;
+        }
+        // The usual configuration, prefixes alone, decides here.
+        if self.allow.is_empty() && self.deny.is_empty() {
+            return Decision::Answer;
         }
         let allowed = self.allow.is_empty() || self.allow.iter().any(|r| r.contains_bits(t));
         if !allowed || self.deny.iter().any(|r| r.contains_bits(t)) {

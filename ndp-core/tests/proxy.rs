@@ -36,8 +36,7 @@ fn solicit(s: &mut Stack, ms: u32, src: Ipv6Addr, target: Ipv6Addr) {
 
 fn proxy_for(prefix: &str, len: u8) -> Stack {
     let mut s = stack();
-    s.proxy_mut()
-        .add_prefix(ProxyRule::new(a(prefix), len).unwrap())
+    s.configure_proxy(|p| p.add_prefix(ProxyRule::new(a(prefix), len).unwrap()))
         .unwrap();
     s
 }
@@ -115,15 +114,13 @@ fn a_target_outside_every_prefix_gets_no_answer() {
 #[test]
 fn the_deny_and_allow_lists_are_obeyed() {
     let mut s = proxy_for("2001:db8:2::", 64);
-    s.proxy_mut()
-        .deny(ProxyRule::address(a("2001:db8:2::bad")).unwrap())
+    s.configure_proxy(|p| p.deny(ProxyRule::address(a("2001:db8:2::bad")).unwrap()))
         .unwrap();
     solicit(&mut s, 10, a(HOST), a("2001:db8:2::bad"));
     assert!(adverts(&mut s, 10).is_empty());
     assert_eq!(s.proxy().stats().denied, 1);
     // With an allow list, only what is on it.
-    s.proxy_mut()
-        .allow(ProxyRule::new(a("2001:db8:2::"), 120).unwrap())
+    s.configure_proxy(|p| p.allow(ProxyRule::new(a("2001:db8:2::"), 120).unwrap()))
         .unwrap();
     solicit(&mut s, 20, a(HOST), a("2001:db8:2::1:1"));
     assert!(adverts(&mut s, 20).is_empty());
@@ -154,6 +151,25 @@ fn a_target_that_lives_on_this_link_answers_for_itself() {
     let group = UnicastAddr::new(our_ll()).unwrap().solicited_node().get();
     assert!(rx(&mut s, t(5), &m, target, group));
     let _ = adverts(&mut s, 5);
+    solicit(&mut s, 10, a(HOST), target);
+    assert!(adverts(&mut s, 10).is_empty());
+    assert_eq!(s.proxy().stats().on_link, 1);
+}
+
+#[test]
+fn a_target_learned_before_the_proxy_was_configured_still_answers_for_itself() {
+    let mut s = stack();
+    let target = a("2001:db8:2::42");
+    let m = Message::NeighborSolicit(NeighborSolicit {
+        target: our_ll(),
+        options: Options::from_list(&[NdOption::SourceLinkAddr(OTHER_MAC)]),
+    });
+    let group = UnicastAddr::new(our_ll()).unwrap().solicited_node().get();
+    assert!(rx(&mut s, t(5), &m, target, group));
+    let _ = adverts(&mut s, 5);
+    // Then the prefix is configured: the cache is looked at again.
+    s.configure_proxy(|p| p.add_prefix(ProxyRule::new(a("2001:db8:2::"), 64).unwrap()))
+        .unwrap();
     solicit(&mut s, 10, a(HOST), target);
     assert!(adverts(&mut s, 10).is_empty());
     assert_eq!(s.proxy().stats().on_link, 1);
@@ -207,8 +223,7 @@ fn nothing_is_answered_before_our_link_local_address_passed_dad() {
     let mut c = config();
     c.dad_transmits = 1;
     let mut s: Stack = Stack::new(c, t(0));
-    s.proxy_mut()
-        .add_prefix(ProxyRule::new(a("2001:db8:2::"), 64).unwrap())
+    s.configure_proxy(|p| p.add_prefix(ProxyRule::new(a("2001:db8:2::"), 64).unwrap()))
         .unwrap();
     solicit(&mut s, 1, a(HOST), a("2001:db8:2::42"));
     let answered = adverts(&mut s, 1);
@@ -219,13 +234,13 @@ fn nothing_is_answered_before_our_link_local_address_passed_dad() {
 #[test]
 fn the_router_flag_follows_the_configuration() {
     let mut s = proxy_for("2001:db8:2::", 64);
-    s.proxy_mut().set_router(false);
+    s.configure_proxy(|p| p.set_router(false));
     solicit(&mut s, 10, a(HOST), a("2001:db8:2::42"));
     let got = adverts(&mut s, 10);
     assert_eq!(got.len(), 1);
     assert!(!got[0].4, "R set: {got:?}");
     // And a reload clears the prefixes: nothing answered.
-    s.proxy_mut().clear();
+    s.configure_proxy(|p| p.clear());
     solicit(&mut s, 20, a(HOST), a("2001:db8:2::42"));
     assert!(adverts(&mut s, 20).is_empty());
 }

@@ -160,9 +160,9 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         &self.proxy
     }
 
-    /// The proxy's prefixes and lists, to change (a configuration
-    /// reload: [`crate::proxy::Proxy::clear`], then add again). Takes
-    /// effect with the next solicitation.
+    /// Change the proxy's prefixes and lists in `f` (a configuration
+    /// reload: [`crate::proxy::Proxy::clear`], then add again); returns
+    /// what `f` returns. Takes effect with the next solicitation.
     ///
     /// ```
     /// use ndp_core::proxy::ProxyRule;
@@ -172,12 +172,14 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     ///
     /// let mut stack: Stack = Stack::new(Config::eui64(MacAddr([2, 0, 0, 0, 0, 1]), 7), Instant::ZERO);
     /// let prefix = ProxyRule::new("2001:db8:2::".parse().unwrap(), 64).unwrap();
-    /// stack.proxy_mut().add_prefix(prefix).unwrap();
+    /// stack.configure_proxy(|p| p.add_prefix(prefix)).unwrap();
     /// assert!(stack.proxy().is_active());
     /// ```
     #[cfg(feature = "proxy")]
-    pub fn proxy_mut(&mut self) -> &mut crate::proxy::Proxy {
-        &mut self.proxy
+    pub fn configure_proxy<R>(&mut self, f: impl FnOnce(&mut crate::proxy::Proxy) -> R) -> R {
+        let r = f(&mut self.proxy);
+        self.recount_proxied_neighbors();
+        r
     }
 
     /// The groups the application joined ([`Stack::join_group`]).

@@ -551,6 +551,13 @@ pub struct Stack<
     proxy: crate::proxy::Proxy,
     #[cfg(feature = "proxy")]
     proxy_budget: crate::proxy::AnswerBudget,
+    /// The neighbor cache may hold an address under a proxied prefix: a
+    /// target's solicitation then needs the cache looked at (a target of
+    /// this link answers for itself). Set on admitting such an entry,
+    /// counted again when the proxy changes and with every hourly
+    /// refresh; never clear while such an entry exists.
+    #[cfg(feature = "proxy")]
+    proxied_neighbors: bool,
     /// What routers tell: one timed part.
     discovery: Timed<Discovery>,
     /// Round-robin position among suspect routers (RFC 4861 §6.3.6).
@@ -635,6 +642,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             proxy: crate::proxy::Proxy::new(),
             #[cfg(feature = "proxy")]
             proxy_budget: crate::proxy::AnswerBudget::new(now),
+            #[cfg(feature = "proxy")]
+            proxied_neighbors: false,
             discovery: Timed::new(Discovery::new(rs, now, config.link_mtu)),
             router_rotation: 0,
             dests: DestCache::default(),
@@ -664,7 +673,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let now = self.clock.now;
         self.ns_budget.settle(now);
         #[cfg(feature = "proxy")]
-        self.proxy_budget.settle(now);
+        {
+            self.proxy_budget.settle(now);
+            self.recount_proxied_neighbors();
+        }
         self.discovery.newcomers.settle(now);
         self.reachable.get(now, &mut self.rng);
         self.neighbors.age_stamps(now, MAX_STAMP_AGE);
@@ -684,6 +696,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     /// eviction or a refusal. Entries with queued packets and routers of
     /// the default router list are never given up.
     fn admit(&mut self, entry: Entry, admit: Admit) -> Option<usize> {
+        #[cfg(feature = "proxy")]
+        if self.proxy.covers(&entry.addr()) {
+            self.proxied_neighbors = true;
+        }
         let queue = &self.queue;
         let routers = &self.discovery.routers;
         let keep = |i: usize, e: &Entry| {
@@ -702,6 +718,15 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
                 None
             }
         }
+    }
+
+    /// Whether the neighbor cache holds an address under a proxied prefix
+    /// ([`Self::proxied_neighbors`]), counted afresh.
+    #[cfg(feature = "proxy")]
+    pub(crate) fn recount_proxied_neighbors(&mut self) {
+        let proxy = &self.proxy;
+        self.proxied_neighbors =
+            proxy.is_active() && self.neighbors.iter().any(|(_, e)| proxy.covers(&e.addr()));
     }
 
     /// `addr`'s neighbor entry is REACHABLE: if it is a router, it is

@@ -423,11 +423,10 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         // RFC 4861 §7.2.3: only solicitations for our own addresses count
         // (and, as a proxy, for the addresses we answer for).
         let Some((i, a)) = self.local.addrs.find(&ns.target).map(|(i, a)| (i, *a)) else {
+            // (Without a prefix the proxy counts it as not for us too.)
             #[cfg(feature = "proxy")]
-            if self.proxy.is_active() {
-                self.on_proxied_solicit(meta, ns, slla);
-                return;
-            }
+            self.on_proxied_solicit(meta, ns, slla);
+            #[cfg(not(feature = "proxy"))]
             bump(&mut self.stats.rx_ns_not_for_us);
             return;
         };
@@ -525,7 +524,7 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
     fn proxy_may_answer(&self, meta: &RxMeta, msg: &Message<'_>) -> bool {
         self.proxy.is_active()
             && matches!(msg, Message::NeighborSolicit(ns)
-                if meta.dst == ns.target || wire::is_solicited_node(&meta.dst))
+                if wire::is_solicited_node(&meta.dst) || meta.dst == ns.target)
     }
 
     #[cfg(not(feature = "proxy"))]
@@ -555,12 +554,14 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             // A DAD probe: not answered, or a host of this link could
             // never use an address of the prefix (RFC 4862 §5.4.4).
             Decision::Answer if meta.src.is_unspecified() => &mut stats.dad,
-            // The target lives on this link: it answers for itself.
+            // The target lives on this link: it answers for itself. (The
+            // cache is only looked at when it may hold such an address.)
             Decision::Answer
-                if self
-                    .neighbors
-                    .lookup(&target)
-                    .is_some_and(|e| e.view().mac.is_some()) =>
+                if self.proxied_neighbors
+                    && self
+                        .neighbors
+                        .lookup(&target)
+                        .is_some_and(|e| e.view().mac.is_some()) =>
             {
                 &mut stats.on_link
             }
