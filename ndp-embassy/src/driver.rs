@@ -12,7 +12,7 @@ use ndp_core::port::{self, RxIpv6, TxIpv6, write_frame};
 use ndp_core::time::Instant as NdpInstant;
 use ndp_core::wire::MacAddr;
 use ndp_core::wire::ethernet::{EthernetHeader, HEADER_LEN};
-use ndp_core::{Delivery, RouteError, SendError, Stack};
+use ndp_core::{Delivery, Stack};
 
 use crate::{
     DriverStats, DropReason, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, Event, FRAME_LEN,
@@ -95,7 +95,14 @@ impl<'d, const N: usize, const QS: usize, const QB: usize> Core<'d, N, QS, QB> {
         self.now = self.now.later(now);
     }
 
+    /// A packet embassy-net sent, dropped: counted, and reported.
     fn dropped(&mut self, reason: DropReason) {
+        bump(match reason {
+            DropReason::NoRoute => &mut self.stats.tx_no_route,
+            DropReason::Disabled => &mut self.stats.tx_disabled,
+            DropReason::Malformed => &mut self.stats.tx_malformed,
+            _ => &mut self.stats.tx_no_room,
+        });
         self.state
             .with(|s| s.push_event(Event::Dropped { reason, count: 1 }));
     }
@@ -395,22 +402,8 @@ impl<'d, const N: usize, const QS: usize, const QB: usize> Core<'d, N, QS, QB> {
                 }
             }
             TxIpv6::HostNd => bump(&mut self.stats.smoltcp_mld_dropped),
-            TxIpv6::Malformed | TxIpv6::Error(SendError::Malformed) => {
-                bump(&mut self.stats.tx_malformed);
-                self.dropped(DropReason::Malformed);
-            }
-            TxIpv6::Error(SendError::Route(RouteError::NoRoute)) => {
-                bump(&mut self.stats.tx_no_route);
-                self.dropped(DropReason::NoRoute);
-            }
-            TxIpv6::Error(SendError::Route(RouteError::Disabled)) => {
-                bump(&mut self.stats.tx_disabled);
-                self.dropped(DropReason::Disabled);
-            }
-            TxIpv6::Error(_) => {
-                bump(&mut self.stats.tx_no_room);
-                self.dropped(DropReason::NoRoom);
-            }
+            TxIpv6::Malformed => self.dropped(DropReason::Malformed),
+            TxIpv6::Error(e) => self.dropped(DropReason::of(e)),
         }
     }
 }

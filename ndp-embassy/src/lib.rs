@@ -174,6 +174,7 @@ use ndp_core::addr::AddrState;
 use ndp_core::time::Instant as NdpInstant;
 
 pub use driver::{FrameRx, FrameTx, NdpDriver};
+pub use ndp_core::port::DropReason;
 pub use ndp_core::wire::MacAddr;
 pub use ndp_core::wire::ethernet::{ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
 pub use ndp_core::{self, Config, Stack};
@@ -263,22 +264,6 @@ impl core::fmt::Display for Error {
 }
 
 impl core::error::Error for Error {}
-
-/// Why packets embassy-net sent were dropped ([`Event::Dropped`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-#[non_exhaustive]
-pub enum DropReason {
-    /// No route to the destination: no router, and not on-link.
-    NoRoute,
-    /// The engine's queue or neighbor table had no room.
-    NoRoom,
-    /// IPv6 is disabled on the interface (duplicate MAC-derived address,
-    /// RFC 4862 §5.4.5).
-    Disabled,
-    /// Not a well-formed IPv6 packet.
-    Malformed,
-}
 
 /// What [`Control::run`] reports: the engine's events, and the wrapper's
 /// own.

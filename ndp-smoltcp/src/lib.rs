@@ -141,6 +141,7 @@ use smoltcp::phy::{Device, Medium};
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::{IpAddress, IpCidr, Ipv6Cidr};
 
+pub use ndp_core::port::DropReason;
 pub use ndp_core::port::arp::{ARP_LEARN_BURST, ARP_LEARN_REFILL, ARP_PENDING, ARP_PENDING_TIME};
 pub use ndp_core::wire::MacAddr;
 pub use ndp_core::{self, Config, StaticAddressError};
@@ -281,33 +282,6 @@ impl core::fmt::Display for Error {
 }
 
 impl core::error::Error for Error {}
-
-/// Why packets smoltcp sent were dropped ([`Event::Dropped`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-#[non_exhaustive]
-pub enum DropReason {
-    /// No route to the destination: no router, and not on-link.
-    NoRoute,
-    /// The engine's queue or neighbor table had no room.
-    NoRoom,
-    /// IPv6 is disabled on the interface (duplicate MAC-derived address,
-    /// RFC 4862 §5.4.5).
-    Disabled,
-    /// Not a well-formed IPv6 packet, or too large.
-    Malformed,
-}
-
-impl core::fmt::Display for DropReason {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            DropReason::NoRoute => "no route to the destination",
-            DropReason::NoRoom => "no room to queue the packet",
-            DropReason::Disabled => "IPv6 is disabled on the interface",
-            DropReason::Malformed => "not a well-formed IPv6 packet",
-        })
-    }
-}
 
 /// What [`Adapter::poll_event`] reports: the engine's events, and the
 /// adapter's own about smoltcp.

@@ -4,11 +4,11 @@
 
 use core::net::{Ipv4Addr, Ipv6Addr};
 
+use ndp_core::Stack;
 use ndp_core::port::{self, RxIpv6, TxIpv6};
 use ndp_core::time::Instant as NdpInstant;
 use ndp_core::wire::MacAddr;
 use ndp_core::wire::ethernet::EthernetHeader;
-use ndp_core::{RouteError, SendError, Stack};
 use smoltcp::phy::{self, Device, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
 use smoltcp::wire::{IpAddress, IpCidr};
@@ -60,7 +60,14 @@ impl<const N: usize, const QS: usize, const QB: usize> Core<N, QS, QB> {
         queue_event(&mut self.events, &mut self.stats, event);
     }
 
+    /// A packet smoltcp sent, dropped: counted, and reported.
     fn dropped(&mut self, reason: DropReason) {
+        bump(match reason {
+            DropReason::NoRoute => &mut self.stats.tx_no_route,
+            DropReason::Disabled => &mut self.stats.tx_disabled,
+            DropReason::Malformed => &mut self.stats.tx_malformed,
+            _ => &mut self.stats.tx_no_room,
+        });
         self.push_event(Event::Dropped { reason, count: 1 });
     }
 
@@ -221,9 +228,9 @@ impl<const N: usize, const QS: usize, const QB: usize> Core<N, QS, QB> {
     /// A frame smoltcp wrote into `tx[..len]`: send it, hand it to the
     /// engine, or keep it from the wire.
     fn transmit_frame<T: phy::TxToken>(&mut self, inner: T, len: usize) {
+        // `FrameTx::consume` checked the length (and counted an oversize
+        // frame).
         let Some(frame) = self.tx.get_mut(..len) else {
-            bump(&mut self.stats.tx_oversize);
-            self.dropped(DropReason::Malformed);
             return;
         };
         let ethertype = frame
@@ -306,22 +313,8 @@ impl<const N: usize, const QS: usize, const QB: usize> Core<N, QS, QB> {
                 bump(&mut self.stats.smoltcp_mld_dropped);
                 return;
             }
-            TxIpv6::Malformed | TxIpv6::Error(SendError::Malformed) => {
-                bump(&mut self.stats.tx_malformed);
-                self.dropped(DropReason::Malformed);
-            }
-            TxIpv6::Error(SendError::Route(RouteError::NoRoute)) => {
-                bump(&mut self.stats.tx_no_route);
-                self.dropped(DropReason::NoRoute);
-            }
-            TxIpv6::Error(SendError::Route(RouteError::Disabled)) => {
-                bump(&mut self.stats.tx_disabled);
-                self.dropped(DropReason::Disabled);
-            }
-            TxIpv6::Error(_) => {
-                bump(&mut self.stats.tx_no_room);
-                self.dropped(DropReason::NoRoom);
-            }
+            TxIpv6::Malformed => self.dropped(DropReason::Malformed),
+            TxIpv6::Error(e) => self.dropped(DropReason::of(e)),
         }
         self.wake_at = None;
     }

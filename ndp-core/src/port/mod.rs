@@ -29,7 +29,7 @@ use crate::wire::ipv6::{Inbound, Ipv6Header, NEXT_HEADER_ICMPV6, classify, upper
 use crate::wire::{
     self, MacAddr, Message, MessageType, MulticastAddr, RecordType, is_solicited_node,
 };
-use crate::{Dispatch, RxMeta, SendError, Stack};
+use crate::{Dispatch, RouteError, RxMeta, SendError, Stack};
 
 /// The hop limit smoltcp (and so embassy-net) puts on what it
 /// originates without a per-socket one; [`transmit_ipv6`] replaces it
@@ -158,6 +158,46 @@ pub fn write_advert(
     HEADER_LEN
         .checked_add(Ipv6Header::LEN)?
         .checked_add(icmp_len)
+}
+
+/// Why a packet the host stack sent was dropped: its `send` had returned
+/// `Ok`, so the adapter reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum DropReason {
+    /// No route to the destination: no router, and not on-link.
+    NoRoute,
+    /// The engine's queue or neighbor table had no room.
+    NoRoom,
+    /// IPv6 is disabled on the interface (duplicate MAC-derived address,
+    /// RFC 4862 §5.4.5).
+    Disabled,
+    /// Not a well-formed IPv6 packet, or too large.
+    Malformed,
+}
+
+impl DropReason {
+    /// Why [`Stack::send`] refused a packet.
+    pub fn of(e: SendError) -> Self {
+        match e {
+            SendError::Route(RouteError::NoRoute) => DropReason::NoRoute,
+            SendError::Route(RouteError::Disabled) => DropReason::Disabled,
+            SendError::Malformed => DropReason::Malformed,
+            _ => DropReason::NoRoom,
+        }
+    }
+}
+
+impl core::fmt::Display for DropReason {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            DropReason::NoRoute => "no route to the destination",
+            DropReason::NoRoom => "no room to queue the packet",
+            DropReason::Disabled => "IPv6 is disabled on the interface",
+            DropReason::Malformed => "not a well-formed IPv6 packet",
+        })
+    }
 }
 
 /// What to do with an IPv6 packet the host stack sent ([`transmit_ipv6`]).
