@@ -134,6 +134,42 @@ fn remove_stale_namespaces() {
     }
 }
 
+/// Send "ndp-interop" to `addr` port 7 (a device's UDP echo, RFC 862)
+/// from namespace `ns` with Python, `tries` datagrams a second apart, and
+/// return what came back and from where ("ndp-interop SOURCE"); `Err`
+/// containing "no echo" when nothing did. `addr` is IPv4, IPv6, or IPv6
+/// with a scope (`ff02::fb%br0`).
+pub fn udp_echo(ns: &str, addr: &str, tries: u32) -> Result<String, String> {
+    const SCRIPT: &str = "
+import socket, sys
+ai = socket.getaddrinfo(sys.argv[1], 7, 0, socket.SOCK_DGRAM)[0]
+s = socket.socket(ai[0], socket.SOCK_DGRAM)
+s.settimeout(1.0)
+for _ in range(int(sys.argv[2])):
+    s.sendto(b'ndp-interop', ai[4])
+    try:
+        data, src = s.recvfrom(2048)
+        print(data.decode(), src[0])
+        sys.exit(0)
+    except socket.timeout:
+        pass
+print('no echo', file=sys.stderr)
+sys.exit(1)
+";
+    let tries = tries.to_string();
+    try_run(&[
+        "ip", "netns", "exec", ns, "python3", "-c", SCRIPT, addr, &tries,
+    ])
+}
+
+/// Three pings of `addr` from namespace `ns`, 0.2 s apart, each waited
+/// for 2 s; `family` is `-4` or `-6`.
+pub fn ping(ns: &str, family: &str, addr: &str) -> Result<String, String> {
+    try_run(&[
+        "ip", "netns", "exec", ns, "ping", family, "-n", "-c", "3", "-i", "0.2", "-W", "2", addr,
+    ])
+}
+
 /// Which sysctls the Linux host gets.
 #[derive(Debug, Clone, Default)]
 pub struct HostConfig {

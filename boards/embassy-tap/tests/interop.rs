@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ndp_tests::interop::{HostConfig, Lab, Proc, poll_until, skip_unless_root, try_run};
+use ndp_tests::interop::{self, HostConfig, Lab, Proc, poll_until, skip_unless_root, try_run};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_embassy-tap");
@@ -56,12 +56,10 @@ fn configured(addr: &'static str) -> impl Fn(&Value) -> bool {
     move |v| v["event"] == "configured" && v["address"] == addr
 }
 
-/// Three pings of `addr` from namespace `ns`; `family` is `-4` or `-6`.
+/// [`interop::ping`] that must lose nothing.
 fn ping(ns: &str, family: &str, addr: &str) -> String {
-    let out = try_run(&[
-        "ip", "netns", "exec", ns, "ping", family, "-n", "-c", "3", "-i", "0.2", "-W", "2", addr,
-    ])
-    .unwrap_or_else(|e| panic!("ping {addr} from {ns}: {e}"));
+    let out =
+        interop::ping(ns, family, addr).unwrap_or_else(|e| panic!("ping {addr} from {ns}: {e}"));
     assert!(
         out.contains(" 0% packet loss"),
         "ping {addr} from {ns}:\n{out}"
@@ -69,32 +67,9 @@ fn ping(ns: &str, family: &str, addr: &str) -> String {
     out
 }
 
-/// [`try_udp_echo`] that must succeed.
+/// [`interop::udp_echo`] (three tries) that must succeed.
 fn udp_echo(ns: &str, addr: &str) -> String {
-    try_udp_echo(ns, addr).unwrap_or_else(|e| panic!("UDP echo {addr} from {ns}: {e}"))
-}
-
-/// Send "ndp-embassy" to `addr` port 7 from namespace `ns` (three tries,
-/// a second apart) and return what came back and its source; `Err` with
-/// "no echo" when nothing did. `addr` may carry a scope (`ff02::fb%br0`).
-fn try_udp_echo(ns: &str, addr: &str) -> Result<String, String> {
-    const SCRIPT: &str = "
-import socket, sys
-ai = socket.getaddrinfo(sys.argv[1], 7, 0, socket.SOCK_DGRAM)[0]
-s = socket.socket(ai[0], socket.SOCK_DGRAM)
-s.settimeout(1.0)
-for _ in range(3):
-    s.sendto(b'ndp-embassy', ai[4])
-    try:
-        data, src = s.recvfrom(2048)
-        print(data.decode(), src[0])
-        sys.exit(0)
-    except socket.timeout:
-        pass
-print('no echo', file=sys.stderr)
-sys.exit(1)
-";
-    try_run(&["ip", "netns", "exec", ns, "python3", "-c", SCRIPT, addr])
+    interop::udp_echo(ns, addr, 3).unwrap_or_else(|e| panic!("UDP echo {addr} from {ns}: {e}"))
 }
 
 #[test]
@@ -141,7 +116,7 @@ fn embassy_net_autoconfigures_behind_radvd_and_answers_over_both_families() {
     // answers, from the engine's address.
     ping(&lab.router, "-6", G0);
     let echo = udp_echo(&lab.router, G0);
-    assert_eq!(echo.trim(), format!("ndp-embassy {G0}"), "{echo}");
+    assert_eq!(echo.trim(), format!("ndp-interop {G0}"), "{echo}");
     // So does a Linux host on the link, which autoconfigured from radvd,
     // once its own global address has passed DAD (before, Linux pings
     // from ::1, which nobody can answer).
@@ -154,7 +129,7 @@ fn embassy_net_autoconfigures_behind_radvd_and_answers_over_both_families() {
     assert!(host_ready.is_some(), "host: {}", lab.host_addrs());
     ping(&lab.host, "-6", G0);
     let echo = udp_echo(&lab.host, G0);
-    assert_eq!(echo.trim(), format!("ndp-embassy {G0}"), "{echo}");
+    assert_eq!(echo.trim(), format!("ndp-interop {G0}"), "{echo}");
 
     // IPv4 alongside: embassy-net's DHCPv4 client got an address through
     // the wrapper, and it answers ping and UDP.
@@ -165,7 +140,7 @@ fn embassy_net_autoconfigures_behind_radvd_and_answers_over_both_families() {
     assert!(v4.starts_with("192.0.2."), "{v4}");
     ping(&lab.router, "-4", &v4);
     let echo = udp_echo(&lab.router, &v4);
-    assert_eq!(echo.trim(), format!("ndp-embassy {v4}"), "{echo}");
+    assert_eq!(echo.trim(), format!("ndp-interop {v4}"), "{echo}");
 
     // Nothing embassy-net sent was dropped by the engine.
     assert!(
@@ -190,7 +165,7 @@ fn a_group_joined_on_embassy_net_is_reported_and_delivered() {
     // The datagram to the group, from the router: embassy-net's socket
     // answers from its one IPv6 address.
     let echo = udp_echo(&lab.router, "ff02::fb%br0");
-    assert_eq!(echo.trim(), format!("ndp-embassy {G0}"), "{echo}");
+    assert_eq!(echo.trim(), format!("ndp-interop {G0}"), "{echo}");
     // The engine's MLDv2 report joined the group (CHANGE_TO_EXCLUDE, RFC
     // 3810 §6.1); smoltcp's own, which joins with CHANGE_TO_INCLUDE (it
     // swaps the two), never left.
@@ -217,7 +192,7 @@ fn a_group_joined_on_embassy_net_is_reported_and_delivered() {
         lab.pcap.display()
     );
     // A group it did not join (LLMNR's) gets no answer, sent the same way.
-    let unjoined = try_udp_echo(&lab.router, "ff02::1:3%br0");
+    let unjoined = interop::udp_echo(&lab.router, "ff02::1:3%br0", 3);
     assert!(
         matches!(&unjoined, Err(e) if e.contains("no echo")),
         "{unjoined:?}"
@@ -253,6 +228,6 @@ fn embassy_net_moves_off_an_address_a_linux_host_holds() {
     assert!(host.contains(G0) && !host.contains("dadfailed"), "{host}");
     ping(&lab.router, "-6", G1);
     let echo = udp_echo(&lab.router, G1);
-    assert_eq!(echo.trim(), format!("ndp-embassy {G1}"), "{echo}");
+    assert_eq!(echo.trim(), format!("ndp-interop {G1}"), "{echo}");
     assert_eq!(tap.stop().and_then(|s| s.code()), Some(0));
 }

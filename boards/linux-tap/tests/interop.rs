@@ -16,7 +16,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{BIN, G0, G1, LL, MAC, SECRET};
-use ndp_tests::interop::{HostConfig, Lab, Proc, ns_run, poll_until, skip_unless_root, try_run};
+use ndp_tests::interop::{
+    self, HostConfig, Lab, Proc, ns_run, poll_until, skip_unless_root, try_run,
+};
 use serde_json::Value;
 
 /// radvd for the main test: the prefix, RDNSS, DNSSL and MTU 1480.
@@ -62,35 +64,9 @@ fn addr_state(addr: &'static str, state: &'static str) -> impl Fn(&Value) -> boo
     move |v| is_addr(v, addr, state)
 }
 
-/// Send "ndp-interop" to `addr` port 7 from namespace `ns` with Python
-/// and return what came back and from where.
+/// [`interop::udp_echo`] with three tries.
 fn udp_echo(ns: &str, addr: &str) -> Result<String, String> {
-    udp_echo_tries(ns, addr, 3)
-}
-
-/// [`udp_echo`] with `tries` datagrams a second apart. `addr` is IPv4,
-/// IPv6, or IPv6 with a scope (`ff02::fb%br0`).
-fn udp_echo_tries(ns: &str, addr: &str, tries: u32) -> Result<String, String> {
-    const SCRIPT: &str = "
-import socket, sys
-ai = socket.getaddrinfo(sys.argv[1], 7, 0, socket.SOCK_DGRAM)[0]
-s = socket.socket(ai[0], socket.SOCK_DGRAM)
-s.settimeout(1.0)
-for _ in range(int(sys.argv[2])):
-    s.sendto(b'ndp-interop', ai[4])
-    try:
-        data, src = s.recvfrom(2048)
-        print(data.decode(), src[0])
-        sys.exit(0)
-    except socket.timeout:
-        pass
-print('no echo', file=sys.stderr)
-sys.exit(1)
-";
-    let tries = tries.to_string();
-    try_run(&[
-        "ip", "netns", "exec", ns, "python3", "-c", SCRIPT, addr, &tries,
-    ])
+    interop::udp_echo(ns, addr, 3)
 }
 
 /// [`udp_echo`] that must succeed, with the echo's source address.
@@ -107,14 +83,7 @@ fn udp_echo_from(lab: &Lab, ns: &str, addr: &str) -> String {
 }
 
 fn ping(ns: &str, addr: &str) -> Result<String, String> {
-    ping_family(ns, "-6", addr)
-}
-
-/// Three pings of `addr` from namespace `ns`; `family` is `-4` or `-6`.
-fn ping_family(ns: &str, family: &str, addr: &str) -> Result<String, String> {
-    try_run(&[
-        "ip", "netns", "exec", ns, "ping", family, "-n", "-c", "3", "-i", "0.2", "-W", "2", addr,
-    ])
+    interop::ping(ns, "-6", addr)
 }
 
 #[test]
@@ -498,8 +467,8 @@ fn ipv4_configured(v: &Value) -> bool {
 /// only because the adapter asks for the gateway as soon as it is set.
 fn check_dual_stack(lab: &Lab, v4: &str) {
     let (p4, p6) = std::thread::scope(|s| {
-        let p4 = s.spawn(|| ping_family(&lab.router, "-4", v4));
-        let p6 = s.spawn(|| ping_family(&lab.router, "-6", G0));
+        let p4 = s.spawn(|| interop::ping(&lab.router, "-4", v4));
+        let p6 = s.spawn(|| interop::ping(&lab.router, "-6", G0));
         (p4.join().unwrap(), p6.join().unwrap())
     });
     let p6 = p6.unwrap_or_else(|e| panic!("ping {G0}: {e}"));
@@ -785,7 +754,7 @@ fn an_mdns_group_datagram_reaches_a_socket() {
     let dropped =
         |st: &Value| stat(st, "adapter.rx_filtered") + stat(st, "adapter.rx_unjoined_group");
     let before = state_now(&tap);
-    let unjoined = udp_echo_tries(&lab.host, "ff02::1:3%vh", 2);
+    let unjoined = interop::udp_echo(&lab.host, "ff02::1:3%vh", 2);
     assert!(
         unjoined.is_err(),
         "echo from an unjoined group: {unjoined:?}"
