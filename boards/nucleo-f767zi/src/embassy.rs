@@ -25,9 +25,8 @@ use embassy_stm32::eth::{self, Ethernet, GenericPhy, PacketQueue, Sma};
 use embassy_stm32::flash::Flash;
 use embassy_stm32::peripherals::{ETH, ETH_SMA, RNG};
 use embassy_stm32::{bind_interrupts, rng};
-use iid_secret::SECRET_LEN;
 use ndp_embassy::{Config, Control, MacAddr, NdpDriver, State};
-use nucleo_f767zi::hw::{SecretSector, rcc_config, rng_fill};
+use nucleo_f767zi::hw::{self, rcc_config};
 use nucleo_f767zi::mac_from_uid;
 use panic_probe as _;
 use static_cell::StaticCell;
@@ -81,27 +80,11 @@ async fn echo_task(stack: Stack<'static>) -> ! {
 async fn main(spawner: Spawner) {
     let p = embassy_stm32::init(rcc_config());
 
-    // Entropy: the RNG (reads bounded, see nucleo_f767zi::hw).
+    // Entropy: the RNG (reads bounded in nucleo_f767zi::hw), and the
+    // RFC 7217 secret kept in sector 11.
     let _rng = rng::Rng::new(p.RNG, Irqs);
-    let mut seed = [0u8; 8];
-    if !rng_fill(&mut seed) {
-        warn!("RNG failed: the seed falls back to the unique ID");
-        let uid = embassy_stm32::uid::uid();
-        for (s, u) in seed.iter_mut().zip(uid.iter()) {
-            *s = *u;
-        }
-    }
-    let seed = u64::from_le_bytes(seed);
-
-    // The RFC 7217 secret, kept in sector 11.
-    let mut sector = SecretSector(Flash::new_blocking(p.FLASH));
-    let (secret, outcome) =
-        iid_secret::load_or_create(&mut sector, |buf: &mut [u8; SECRET_LEN]| rng_fill(buf));
-    if outcome.is_warning() {
-        warn!("secret: {=str}", outcome.describe());
-    } else {
-        info!("secret: {=str}", outcome.describe());
-    }
+    let seed = hw::seed(0);
+    let secret = hw::secret(Flash::new_blocking(p.FLASH));
 
     let mac = mac_from_uid(&embassy_stm32::uid::uid());
     static QUEUE: StaticCell<PacketQueue<4, 4>> = StaticCell::new();

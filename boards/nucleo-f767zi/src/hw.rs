@@ -5,7 +5,7 @@
 use embassy_stm32::flash::{Blocking, Flash};
 use embassy_stm32::pac;
 use embassy_stm32::time::Hertz;
-use iid_secret::{RECORD_LEN, SecretStore};
+use iid_secret::{RECORD_LEN, SECRET_LEN, SecretStore};
 
 use crate::{FLASH_BASE, SECRET_SECTOR_ADDR, SECRET_SECTOR_SIZE};
 
@@ -85,4 +85,35 @@ pub fn rng_fill(buf: &mut [u8]) -> bool {
         }
     }
     true
+}
+
+/// The engine's seed from the RNG (whose clock must be on: an
+/// `embassy_stm32::rng::Rng` made). Should the RNG fail, the chip's
+/// unique ID mixed with `salt` (the clock, say), with a warning.
+pub fn seed(salt: u8) -> u64 {
+    let mut seed = [0u8; 8];
+    if !rng_fill(&mut seed) {
+        defmt::warn!("RNG failed: the seed falls back to the unique ID");
+        let uid = embassy_stm32::uid::uid();
+        for (s, u) in seed.iter_mut().zip(uid.iter()) {
+            *s = *u;
+        }
+        seed[0] ^= salt;
+    }
+    u64::from_le_bytes(seed)
+}
+
+/// The RFC 7217 secret kept in sector 11, drawn from the RNG and stored
+/// on the first boot; what happened is logged (a warning when it is not
+/// the secret of earlier boots).
+pub fn secret(flash: Flash<'_, Blocking>) -> [u8; SECRET_LEN] {
+    let mut sector = SecretSector(flash);
+    let (secret, outcome) =
+        iid_secret::load_or_create(&mut sector, |buf: &mut [u8; SECRET_LEN]| rng_fill(buf));
+    if outcome.is_warning() {
+        defmt::warn!("secret: {=str}", outcome.describe());
+    } else {
+        defmt::info!("secret: {=str}", outcome.describe());
+    }
+    secret
 }

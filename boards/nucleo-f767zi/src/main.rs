@@ -25,7 +25,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::{entry, exception};
-use defmt::{info, warn};
+use defmt::info;
 use defmt_rtt as _;
 use embassy_stm32::eth::{self, Ethernet, GenericPhy, PacketQueue, Sma};
 use embassy_stm32::flash::Flash;
@@ -33,10 +33,9 @@ use embassy_stm32::peripherals::{ETH, ETH_SMA, RNG};
 use embassy_stm32::time::Hertz;
 use embassy_stm32::timer::low_level::Timer;
 use embassy_stm32::{bind_interrupts, pac, rng};
-use iid_secret::SECRET_LEN;
 use ndp_demo::{Board, Settings};
 use ndp_smoltcp::AcceptAllMulticast;
-use nucleo_f767zi::hw::{SecretSector, rcc_config, rng_fill};
+use nucleo_f767zi::hw::{self, rcc_config};
 use nucleo_f767zi::{DriverDevice, Extended, mac_from_uid};
 use panic_probe as _;
 use smoltcp::time::{Duration, Instant};
@@ -142,27 +141,11 @@ fn main() -> ! {
     core.SYST.enable_interrupt();
     core.SYST.enable_counter();
 
-    // Entropy: the RNG (embassy enables its clock; reads are bounded here).
+    // Entropy: the RNG (embassy enables its clock; reads are bounded in
+    // nucleo_f767zi::hw), and the RFC 7217 secret kept in sector 11.
     let _rng = rng::Rng::new(p.RNG, Irqs);
-    let mut seed = [0u8; 8];
-    if !rng_fill(&mut seed) {
-        warn!("RNG failed: the seed falls back to the clock and the unique ID");
-        let uid = embassy_stm32::uid::uid();
-        for (s, u) in seed.iter_mut().zip(uid.iter()) {
-            *s = *u;
-        }
-        seed[0] ^= board.millis() as u8;
-    }
-
-    // The RFC 7217 secret, kept in sector 11.
-    let mut sector = SecretSector(Flash::new_blocking(p.FLASH));
-    let (secret, outcome) =
-        iid_secret::load_or_create(&mut sector, |buf: &mut [u8; SECRET_LEN]| rng_fill(buf));
-    if outcome.is_warning() {
-        warn!("secret: {=str}", outcome.describe());
-    } else {
-        info!("secret: {=str}", outcome.describe());
-    }
+    let seed = hw::seed(board.millis() as u8);
+    let secret = hw::secret(Flash::new_blocking(p.FLASH));
 
     let mac = mac_from_uid(&embassy_stm32::uid::uid());
     static QUEUE: StaticCell<PacketQueue<4, 4>> = StaticCell::new();
@@ -180,7 +163,7 @@ fn main() -> ! {
     let settings = Settings {
         mac,
         secret,
-        seed: u64::from_le_bytes(seed),
+        seed,
         exit_when_configured: false,
     };
     ndp_demo::run(device, AcceptAllMulticast, &mut board, settings)
