@@ -134,6 +134,15 @@ fn remove_stale_namespaces() {
     }
 }
 
+/// A prefix for this test's namespace names, unique within the machine
+/// (`ndp<pid>x<n>`: add one letter per namespace), after deleting the
+/// namespaces of test processes that died without cleaning up.
+pub fn namespace_prefix() -> String {
+    let n = LABS.fetch_add(1, Ordering::Relaxed);
+    remove_stale_namespaces();
+    format!("ndp{}x{n}", std::process::id())
+}
+
 /// Send "ndp-interop" to `addr` port 7 (a device's UDP echo, RFC 862)
 /// from namespace `ns` with Python, `tries` datagrams a second apart, and
 /// return what came back and from where ("ndp-interop SOURCE"); `Err`
@@ -202,9 +211,7 @@ impl Lab {
     /// (`target/interop/<name>`). The host's link is left down when
     /// `host.slaac` is set, for [`Lab::host_link_up`] to time.
     pub fn new(name: &str, host: HostConfig) -> Lab {
-        let n = LABS.fetch_add(1, Ordering::Relaxed);
-        let id = format!("ndp{}x{n}", std::process::id());
-        remove_stale_namespaces();
+        let id = namespace_prefix();
         let dir = crate::target_dir().join("interop").join(name);
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create the lab's directory");
@@ -575,10 +582,7 @@ impl Lab {
             }
         }
         for p in &self.procs {
-            out += &format!("---- {} output\n", p.name);
-            for (_, l) in p.lines() {
-                out += &format!("{l}\n");
-            }
+            out += &p.transcript();
         }
         out += &format!("---- pcap of br0: {}\n", self.pcap.display());
         out += &format!("---- logs in {}\n", self.dir.display());
@@ -638,7 +642,10 @@ pub struct Proc {
 }
 
 impl Proc {
-    fn spawn(name: &str, ns: &str, bin: &Path, args: &[&str], dir: &Path) -> Arc<Proc> {
+    /// Run `bin args` in namespace `ns`, its stderr to `dir/<name>.stderr`,
+    /// its stdout read line by line. Killed by [`Proc::kill`] (a lab
+    /// kills its own processes when dropped).
+    pub fn spawn(name: &str, ns: &str, bin: &Path, args: &[&str], dir: &Path) -> Arc<Proc> {
         let stderr = std::fs::File::create(dir.join(format!("{name}.stderr"))).expect("log");
         let mut child = Command::new("ip")
             .args(["netns", "exec", ns])
@@ -687,6 +694,17 @@ impl Proc {
     pub fn lines_after(&self, start: usize) -> Vec<(Instant, String)> {
         let lines = self.lines.0.lock().unwrap_or_else(|e| e.into_inner());
         lines.get(start..).unwrap_or_default().to_vec()
+    }
+
+    /// Its output so far under a `---- NAME output` heading, for a
+    /// failing test's diagnostics.
+    pub fn transcript(&self) -> String {
+        let mut out = format!("---- {} output\n", self.name);
+        for (_, l) in self.lines() {
+            out += &l;
+            out.push('\n');
+        }
+        out
     }
 
     /// Every line so far that parses as JSON.
@@ -760,7 +778,8 @@ impl Proc {
         )
     }
 
-    fn kill(&self) {
+    /// SIGKILL unless it has exited, and reap it.
+    pub fn kill(&self) {
         let mut c = self.child.lock().unwrap_or_else(|e| e.into_inner());
         if c.try_wait().ok().flatten().is_none() {
             let _ = c.kill();

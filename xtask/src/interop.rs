@@ -1,8 +1,10 @@
 //! The "interop" step of `cargo xtask test`: linux-tap, then embassy-net
 //! with ndp-embassy (embassy-tap), against the Linux kernel, radvd and
 //! dnsmasq (DHCPv4) in network namespaces (boards/linux-tap/tests/interop.rs,
-//! boards/embassy-tap/tests/interop.rs). Needs root; without it the step
-//! is reported as skipped, loudly.
+//! boards/embassy-tap/tests/interop.rs); then the `ndp` command (proxy,
+//! rs, listen) against Linux, Linux's proxy_ndp, radvd and tshark
+//! (tools/ndp/tests/netns.rs). Needs root; without it the step is
+//! reported as skipped, loudly.
 
 use anyhow::Result;
 
@@ -20,7 +22,7 @@ pub const TOOLS: &[Tool] = &[
 
 /// What the interop tests run beyond [`TOOLS`]: dnsmasq, the DHCPv4
 /// server of the dual-stack tests, and tshark, which reads embassy-tap's
-/// MLD reports from the pcap.
+/// MLD reports from the pcap and checks `ndp listen`'s decoding.
 pub const DHCP_TOOLS: &[Tool] = &[("dnsmasq", "dnsmasq"), ("tshark", "tshark")];
 
 pub fn run(ctx: &Ctx) -> Result<Outcome> {
@@ -41,6 +43,15 @@ pub fn run(ctx: &Ctx) -> Result<Outcome> {
         "--test",
         "interop",
     ]))?;
+    ctx.run(ctx.sh.cmd("cargo").args([
+        "test",
+        "-p",
+        "ndp-tool",
+        "--features",
+        "interop",
+        "--test",
+        "netns",
+    ]))?;
     // The benchmark test leaves its figures for the summary.
     let report = crate::target_dir(ctx).join("interop/time-to-address/time-to-address.txt");
     let note = std::fs::read_to_string(report).ok().map(|text| {
@@ -54,6 +65,22 @@ pub fn run(ctx: &Ctx) -> Result<Outcome> {
             .collect();
         format!("time to a global address, median: {}", medians.join(", "))
     });
+    // And the proxy tests theirs.
+    let rtts: Vec<String> = ["ndp-proxy", "ndp-linux-proxy"]
+        .iter()
+        .filter_map(|t| {
+            let path = crate::target_dir(ctx)
+                .join("interop")
+                .join(t)
+                .join("rtt.txt");
+            std::fs::read_to_string(path).ok()
+        })
+        .collect();
+    let note = match (note, rtts.is_empty()) {
+        (note, true) => note,
+        (None, false) => Some(rtts.join("; ")),
+        (Some(n), false) => Some(format!("{n}; {}", rtts.join("; "))),
+    };
     Ok(Outcome::Passed(note))
 }
 

@@ -74,7 +74,7 @@ pub fn steps() -> Vec<Step<'static>> {
                 "--all-targets",
                 // The test files behind features (run as their own steps).
                 "--features",
-                "ndp-tests/firmware,linux-tap/interop,embassy-tap/interop",
+                "ndp-tests/firmware,linux-tap/interop,embassy-tap/interop,ndp-tool/interop",
                 "--",
                 "-D",
                 "warnings",
