@@ -50,7 +50,9 @@
 //! To see these solicitations at all, the NIC must pass every
 //! solicited-node group (33:33:ff:xx:xx:xx): a proxied target's group is
 //! not one the stack joins. [`crate::Stack::multicast_groups`] does not
-//! list them; pass all multicast, or that MAC range.
+//! list them; pass all multicast, or that MAC range. The adapters'
+//! software filter (`port::wanted`, feature `port`) passes that range
+//! while a proxy is configured.
 
 use core::net::Ipv6Addr;
 

@@ -179,7 +179,7 @@ impl<'d, const N: usize, const QS: usize, const QB: usize> Core<'d, N, QS, QB> {
         };
         // The board's driver may pass every multicast frame.
         let dst = eth.dst;
-        if !port::wanted(dst, eth.ethertype, self.mac, &self.group_macs) {
+        if !port::wanted(&self.stack, dst, eth.ethertype, self.mac, &self.group_macs) {
             bump(&mut self.stats.rx_filtered);
             return None;
         }

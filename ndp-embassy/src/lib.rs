@@ -138,7 +138,11 @@
 //! `ndp-core` feature of the same name; `ndp-core`'s crate docs say what
 //! each does and what it costs in flash. Without `dns`, embassy-net gets
 //! no DNS servers from Router Advertisements. `defmt` derives
-//! `defmt::Format` for this crate's types and the engine's.
+//! `defmt::Format` for this crate's types and the engine's. `proxy` turns
+//! on the engine's ND proxy (configured through
+//! [`NdpDriver::stack_mut`] before the driver goes to embassy-net); while
+//! it has prefixes the software filter passes every solicited-node
+//! group, and the board's driver must pass all multicast.
 //!
 //! [RFC 4861 §5.2]: https://www.rfc-editor.org/rfc/rfc4861#section-5.2
 //! [RFC 5942]: https://www.rfc-editor.org/rfc/rfc5942

@@ -645,3 +645,74 @@ fn a_driver_with_another_mac_is_refused() {
         Some(crate::Error::MacMismatch { driver: MAC })
     );
 }
+
+/// RFC 4861 §7.2.8: a gateway proxying a prefix hears solicitations for
+/// its targets, sent to solicited-node groups nobody here joined: the
+/// software filter passes that range while the stack proxies (and only
+/// then), and the engine answers with our MAC.
+#[test]
+fn a_proxying_gateway_hears_and_answers_solicitations_for_its_targets() {
+    let state = State::new();
+    let mut b = Bench::new(&state);
+    b.run_to(3000);
+    let _ = b.wire();
+    let (asker, target) = (a("2001:db8:1::5"), a("2001:db8:2::42"));
+    let group = ndp_core::wire::UnicastAddr::new(target)
+        .unwrap()
+        .solicited_node()
+        .get();
+    let ns = Message::NeighborSolicit(NeighborSolicit {
+        target,
+        options: Options::from_list(&[NdOption::SourceLinkAddr(PEER_MAC)]),
+    });
+    let frame = packet::icmpv6_frame(
+        PEER_MAC,
+        packet::multicast_mac(group).unwrap(),
+        asker,
+        group,
+        255,
+        &ns,
+    );
+    let answers = |frames: &[Vec<u8>]| -> Vec<(MacAddr, Ipv6Addr, Option<MacAddr>, bool)> {
+        frames
+            .iter()
+            .filter_map(|f| {
+                let p = packet::parse_icmpv6(f)?;
+                match Message::parse_checked(&p.meta.src, &p.meta.dst, p.icmp).ok()? {
+                    Message::NeighborAdvert(na) if na.target == target => Some((
+                        p.dst_mac,
+                        p.meta.dst,
+                        na.options.target_link_addr(),
+                        na.override_flag,
+                    )),
+                    _ => None,
+                }
+            })
+            .collect()
+    };
+    // No proxy: the frame stops at the filter.
+    let filtered = b.drv.stats().rx_filtered;
+    b.arrive(frame.clone());
+    let _ = b.for_embassy();
+    b.run_to(3010);
+    assert_eq!(b.drv.stats().rx_filtered, filtered + 1);
+    assert!(answers(&b.wire()).is_empty());
+
+    let rule = ndp_core::proxy::ProxyRule::new(a("2001:db8:2::"), 64).unwrap();
+    b.drv
+        .stack_mut()
+        .configure_proxy(|p| p.add_prefix(rule))
+        .unwrap();
+    b.arrive(frame);
+    assert!(
+        b.for_embassy().is_empty(),
+        "the engine's, not embassy-net's"
+    );
+    b.run_to(3020);
+    assert_eq!(b.drv.stats().rx_filtered, filtered + 1, "passed the filter");
+    assert_eq!(
+        answers(&b.wire()),
+        vec![(PEER_MAC, asker, Some(MAC), false)],
+        "one answer to the asker, with our MAC, Override clear"
+    );
+}

@@ -102,7 +102,11 @@
 //! `ndp-core` feature of the same name; `ndp-core`'s crate docs say what
 //! each does and what it costs in flash. With `dns`, [`ConfigV6`] carries
 //! the DNS servers. `defmt` derives `defmt::Format` for the adapter's
-//! types and the engine's. The adapter itself adds about 5 KB of flash to
+//! types and the engine's. `proxy` turns on the engine's ND proxy
+//! (configured through [`Adapter::stack_mut`]); while it has prefixes
+//! the adapter's software filter passes every solicited-node group, and
+//! the board's NIC must pass them too (all multicast: the
+//! [`MulticastFilter`] is given only the engine's own groups). The adapter itself adds about 5 KB of flash to
 //! the engine and smoltcp (the QEMU board's image, by `cargo xtask
 //! size`).
 //!

@@ -137,7 +137,7 @@ impl<const N: usize, const QS: usize, const QB: usize> Core<N, QS, QB> {
             src,
             ethertype,
         } = eth;
-        if !port::wanted(dst, ethertype, self.mac, &self.group_macs) {
+        if !port::wanted(&self.stack, dst, ethertype, self.mac, &self.group_macs) {
             bump(&mut self.stats.rx_filtered);
             return None;
         }

@@ -464,3 +464,71 @@ fn the_placeholder_is_taught_at_once_after_an_address_change_past_24_days() {
         n.adapter.stats()
     );
 }
+
+/// RFC 4861 §7.2.8: a gateway proxying a prefix hears solicitations for
+/// its targets, which go to solicited-node groups nobody here joined:
+/// the adapter's software filter passes that range while the stack
+/// proxies (and only then), and the engine answers with our MAC.
+#[test]
+fn a_proxying_gateway_hears_and_answers_solicitations_for_its_targets() {
+    let mut n = Node::new(lone_nic(), config(MAC_A, 3));
+    run(&mut [&mut n], 0, 3000);
+    let (asker, target) = (a("2001:db8:1::5"), a("2001:db8:2::42"));
+    let group = UnicastAddr::new(target).unwrap().solicited_node().get();
+    let opts = [NdOption::SourceLinkAddr(ROUTER_MAC)];
+    let ns = Message::NeighborSolicit(NeighborSolicit {
+        target,
+        options: Options::from_list(&opts),
+    });
+    let frame = packet::icmpv6_frame(
+        ROUTER_MAC,
+        packet::multicast_mac(group).unwrap(),
+        asker,
+        group,
+        ND_HOP_LIMIT,
+        &ns,
+    );
+    let answers = |n: &Node| {
+        n.sent
+            .borrow()
+            .iter()
+            .filter_map(|f| {
+                let p = packet::parse_icmpv6(f)?;
+                match Message::parse_checked(&p.meta.src, &p.meta.dst, p.icmp).ok()? {
+                    Message::NeighborAdvert(na) if na.target == target => Some((
+                        p.dst_mac,
+                        p.meta.dst,
+                        na.options.target_link_addr(),
+                        na.override_flag,
+                    )),
+                    _ => None,
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    // No proxy: the frame stops at the filter.
+    let filtered = n.adapter.stats().rx_filtered;
+    n.inject.borrow_mut().push_back(frame.clone());
+    n.poll(3000);
+    assert_eq!(n.adapter.stats().rx_filtered, filtered + 1);
+    assert!(answers(&n).is_empty());
+
+    let rule = ndp_core::proxy::ProxyRule::new(a("2001:db8:2::"), 64).unwrap();
+    n.adapter
+        .stack_mut()
+        .configure_proxy(|p| p.add_prefix(rule))
+        .unwrap();
+    n.inject.borrow_mut().push_back(frame);
+    n.poll(3001);
+    n.poll(3002);
+    assert_eq!(
+        n.adapter.stats().rx_filtered,
+        filtered + 1,
+        "passed the filter"
+    );
+    assert_eq!(
+        answers(&n),
+        vec![(ROUTER_MAC, asker, Some(MAC_A), false)],
+        "one answer to the asker, with our MAC, Override clear"
+    );
+}

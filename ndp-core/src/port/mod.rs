@@ -37,14 +37,39 @@ use crate::{Dispatch, RouteError, RxMeta, SendError, Stack};
 pub const HOST_DEFAULT_HOP_LIMIT: u8 = 64;
 
 /// Whether a frame to `dst` with `ethertype` is for us: our `mac`,
-/// broadcast, a group in `group_macs` (the engine's), or any IPv4
-/// multicast (01:00:5e), which the host stack checks itself.
+/// broadcast, a group in `group_macs` (the engine's), any IPv4
+/// multicast (01:00:5e), which the host stack checks itself, or, while
+/// `stack` proxies (feature `proxy`), any solicited-node group
+/// (33:33:ff:xx:xx:xx): solicitations for the proxied targets go to
+/// groups the stack does not join (RFC 4861 §7.2.8).
 #[inline]
-pub fn wanted(dst: MacAddr, ethertype: u16, mac: MacAddr, group_macs: &[MacAddr]) -> bool {
+pub fn wanted<const N: usize, const QS: usize, const QB: usize>(
+    stack: &Stack<N, QS, QB>,
+    dst: MacAddr,
+    ethertype: u16,
+    mac: MacAddr,
+    group_macs: &[MacAddr],
+) -> bool {
     dst == mac
         || dst == MacAddr::BROADCAST
         || (ethertype == ETHERTYPE_IPV4 && dst.0[..3] == [0x01, 0x00, 0x5e])
         || group_macs.contains(&dst)
+        || proxied_group(stack, dst)
+}
+
+/// A solicited-node group's MAC while the stack proxies.
+#[inline]
+fn proxied_group<const N: usize, const QS: usize, const QB: usize>(
+    stack: &Stack<N, QS, QB>,
+    dst: MacAddr,
+) -> bool {
+    #[cfg(feature = "proxy")]
+    return dst.0[..3] == [0x33, 0x33, 0xff] && stack.proxy().is_active();
+    #[cfg(not(feature = "proxy"))]
+    {
+        let _ = (stack, dst);
+        false
+    }
 }
 
 /// What became of a received IPv6 packet ([`receive_ipv6`]).
@@ -315,19 +340,51 @@ mod tests {
 
     const MAC: MacAddr = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x01]);
 
+    fn stack() -> Stack {
+        Stack::new(crate::Config::eui64(MAC, 1), Instant::ZERO)
+    }
+
     #[test]
     fn wanted_frames_are_ours_broadcast_our_groups_or_ipv4_multicast() {
+        let s = stack();
+        let wanted = |dst, ty, groups: &[MacAddr]| wanted(&s, dst, ty, MAC, groups);
         let group = MacAddr([0x33, 0x33, 0, 0, 0, 1]);
         let other = MacAddr([0x02, 0, 0, 0, 0, 9]);
         let v4_group = MacAddr([0x01, 0x00, 0x5e, 0, 0, 0xfb]);
-        assert!(wanted(MAC, ETHERTYPE_IPV6, MAC, &[]));
-        assert!(wanted(MacAddr::BROADCAST, ETHERTYPE_ARP, MAC, &[]));
-        assert!(wanted(group, ETHERTYPE_IPV6, MAC, &[group]));
-        assert!(!wanted(group, ETHERTYPE_IPV6, MAC, &[]));
-        assert!(!wanted(other, ETHERTYPE_IPV6, MAC, &[group]));
+        assert!(wanted(MAC, ETHERTYPE_IPV6, &[]));
+        assert!(wanted(MacAddr::BROADCAST, ETHERTYPE_ARP, &[]));
+        assert!(wanted(group, ETHERTYPE_IPV6, &[group]));
+        assert!(!wanted(group, ETHERTYPE_IPV6, &[]));
+        assert!(!wanted(other, ETHERTYPE_IPV6, &[group]));
         // IPv4 multicast is the host stack's to check, but only as IPv4.
-        assert!(wanted(v4_group, ETHERTYPE_IPV4, MAC, &[]));
-        assert!(!wanted(v4_group, ETHERTYPE_IPV6, MAC, &[]));
+        assert!(wanted(v4_group, ETHERTYPE_IPV4, &[]));
+        assert!(!wanted(v4_group, ETHERTYPE_IPV6, &[]));
+        // A solicited-node group not joined: not without a proxy.
+        let solicited = MacAddr([0x33, 0x33, 0xff, 0, 0, 0x42]);
+        assert!(!wanted(solicited, ETHERTYPE_IPV6, &[group]));
+    }
+
+    /// RFC 4861 §7.2.8: a proxy hears the solicitations for its targets,
+    /// which go to solicited-node groups nobody here joined.
+    #[cfg(feature = "proxy")]
+    #[test]
+    fn a_proxy_wants_every_solicited_node_group() {
+        let mut s = stack();
+        let solicited = MacAddr([0x33, 0x33, 0xff, 0, 0, 0x42]);
+        let other_group = MacAddr([0x33, 0x33, 0, 0, 0, 0x42]);
+        assert!(!wanted(&s, solicited, ETHERTYPE_IPV6, MAC, &[]));
+        let rule = crate::proxy::ProxyRule::new("2001:db8:2::".parse().unwrap(), 64).unwrap();
+        s.configure_proxy(|p| p.add_prefix(rule)).unwrap();
+        assert!(wanted(&s, solicited, ETHERTYPE_IPV6, MAC, &[]));
+        assert!(
+            !wanted(&s, other_group, ETHERTYPE_IPV6, MAC, &[]),
+            "only that range"
+        );
+        s.configure_proxy(|p| p.clear());
+        assert!(
+            !wanted(&s, solicited, ETHERTYPE_IPV6, MAC, &[]),
+            "not after the prefixes go"
+        );
     }
 
     #[test]
