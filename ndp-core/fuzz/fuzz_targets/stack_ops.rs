@@ -87,6 +87,13 @@
 //!
 //! send `flags`: bit 0 a malformed packet (39 bytes), bits 1-2 the next
 //! header (UDP, ICMPv6, TCP, No Next Header).
+//!
+//! Opcode bytes from 240 up are the application's calls instead: 240-247
+//! join (even) or leave (odd) the group `addr`; 248-251 add (even) or
+//! remove (odd) the static address `addr` with prefix length `len`;
+//! 252-255 `len addr` change the ND proxy: add `addr/(len % 129)` as a
+//! prefix (252), an allow entry (253) or a deny entry (254), or clear it
+//! (255), with the Router flag from `len`'s top bit.
 #![no_main]
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -97,6 +104,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use libfuzzer_sys::fuzz_target;
 use ndp_core::addr::AddrState;
 use ndp_core::neighbor::{Neighbor, NeighborState};
+use ndp_core::proxy::ProxyRule;
 use ndp_core::time::{Duration, Instant};
 use ndp_core::wire::ipv6::{Ipv6Header, upper_layer};
 use ndp_core::wire::{IpMeta, MacAddr, Message, MessageType, MulticastAddr, icmpv6, is_link_local};
@@ -244,6 +252,14 @@ enum Op {
         addr: Sel,
         prefix_len: u8,
     },
+    /// The application changes the ND proxy: a prefix, an allow or a
+    /// deny entry (`kind` 0, 1, 2: `addr`/`len`), or clears it (3).
+    Proxy {
+        kind: u8,
+        addr: Sel,
+        len: u8,
+        router: bool,
+    },
 }
 
 /// The input, read front to back.
@@ -298,11 +314,19 @@ impl Input<'_> {
                     join: b & 1 == 0,
                     group: self.sel()?,
                 }
-            } else {
+            } else if b < 252 {
                 Op::Static {
                     add: b & 1 == 0,
                     addr: self.sel()?,
                     prefix_len: self.byte()?,
+                }
+            } else {
+                let len = self.byte()?;
+                Op::Proxy {
+                    kind: b & 3,
+                    addr: self.sel()?,
+                    len: len % 129,
+                    router: len & 0x80 != 0,
                 }
             });
         }
@@ -679,6 +703,36 @@ impl Harness {
                     });
                 }
             }
+            Op::Proxy {
+                kind,
+                addr,
+                len,
+                router,
+            } => {
+                let a = self.addr(*addr);
+                let rule = ProxyRule::new(a, *len);
+                let r = no_alloc("configure_proxy", || {
+                    self.stack.configure_proxy(|p| {
+                        p.set_router(*router);
+                        match (kind, rule) {
+                            (3, _) => {
+                                p.clear();
+                                Ok(())
+                            }
+                            (_, Err(e)) => Err(e),
+                            (0, Ok(r)) => p.add_prefix(r),
+                            (1, Ok(r)) => p.allow(r),
+                            (_, Ok(r)) => p.deny(r),
+                        }
+                    })
+                });
+                match (kind, r, rule) {
+                    (3, _, _) => assert!(!self.stack.proxy().is_active()),
+                    (0, Ok(()), Ok(r)) => assert!(self.stack.proxy().prefixes().any(|p| p == r)),
+                    _ => {}
+                }
+                assert_eq!(self.stack.proxy().router(), *router);
+            }
             Op::Events => self.events(),
             Op::Loopback(k) => {
                 let Some(packet) = self.sent.iter().rev().nth(*k).cloned() else {
@@ -834,6 +888,31 @@ impl Harness {
                 h.src,
                 state(&h.src)
             ),
+            Message::NeighborAdvert(na) if h.src != na.target => {
+                // Not from its target: a proxy's answer (RFC 4861 §7.2.8),
+                // Override clear, solicited, from our usable link-local
+                // address, for a target that may be proxied at all.
+                assert!(
+                    !na.override_flag && na.solicited_flag,
+                    "proxy NA flags {na:?}"
+                );
+                assert!(
+                    is_link_local(&h.src) && may_solicit(&h.src),
+                    "proxy NA from {}",
+                    h.src
+                );
+                assert!(
+                    !is_link_local(&na.target)
+                        && !na.target.is_multicast()
+                        && !na.target.is_unspecified(),
+                    "proxy NA for {}",
+                    na.target
+                );
+                assert!(
+                    na.options.target_link_addr() == Some(OUR_MAC),
+                    "proxy NA without our TLLA"
+                );
+            }
             Message::NeighborAdvert(na) => {
                 let s = state(&na.target);
                 assert_eq!(h.src, na.target, "NA from another address");

@@ -315,6 +315,24 @@ def scenarios(fs):
                     + step(1000) + LINK_UP + step(500) + step(1000) + EVENTS)
     # Small transmit buffers: everything dropped and counted.
     s["small-buffers"] = configured(fs, eui64 + b"\x0c\x00") + bytes([3, 0xf0, 3, 0xf4, 3, 0xf8])
+    # An ND proxy for 2001:db8:99::/64 (Router flag on): host B asks for
+    # 2001:db8:99::1 (answered), probes it for DAD (not answered), then
+    # the target is denied, then the proxy is cleared (op bytes 252-255,
+    # `len addr`; the length byte 193 is /64 with its top bit set).
+    proxied = a("2001:db8:99::1")
+
+    def ask(f):
+        group = a("ff02::1:ff00:1")
+        flags = 2 | (2 << 2)  # patch the target; host B's MAC
+        return (bytes([2, flags]) + sel(f.src) + b"\xff" + group
+                + bytes([255, SEL[proxied]]) + struct.pack(">H", len(f.icmp)) + f.icmp)
+
+    proxy = configured(fs, eui64 + b"\x0e\x00") + step(1000)
+    proxy += bytes([252, 193]) + sel(proxied) + ask(ns_b) + step(0) + EVENTS
+    proxy += ask(probe_b) + step(0)
+    proxy += bytes([254, 128]) + sel(proxied) + ask(ns_b) + step(0)
+    proxy += bytes([255, 0]) + sel(proxied) + ask(ns_b) + step(0) + EVENTS
+    s["proxy"] = proxy
     # Every message others sent, each on its own after the RA.
     seen = set()
     for f in fs:

@@ -70,6 +70,10 @@ pub struct Link {
     pub name: String,
     pub index: u32,
     pub mac: MacAddr,
+    tick: Duration,
+    /// The socket pnet reads and writes, for its pending errors (a
+    /// duplicate descriptor of it).
+    socket: Socket,
     tx: Box<dyn DataLinkSender>,
     rx: Box<dyn DataLinkReceiver>,
 }
@@ -98,7 +102,12 @@ impl Link {
             write_timeout: Some(Duration::from_secs(1)),
             channel_type: ChannelType::Layer2,
             promiscuous,
-            socket_fd: Some(socket.into_raw_fd()),
+            socket_fd: Some(
+                socket
+                    .try_clone()
+                    .map_err(|e| socket_error(name, e))?
+                    .into_raw_fd(),
+            ),
             ..Default::default()
         };
         match pnet_datalink::channel(&iface, config) {
@@ -106,6 +115,8 @@ impl Link {
                 name: name.to_string(),
                 index: iface.index,
                 mac,
+                tick,
+                socket,
                 tx,
                 rx,
             }),
@@ -125,8 +136,9 @@ impl Link {
         }
     }
 
-    /// The next frame, or `None` when none came within the tick or a
-    /// signal arrived.
+    /// The next frame, or `None` when none came within the tick, a
+    /// signal arrived, or the link went down (the socket reports that
+    /// once; a daemon waits for the link to come back).
     pub fn recv(&mut self) -> Result<Option<&[u8]>, Failure> {
         match self.rx.next() {
             Ok(frame) => Ok(Some(frame)),
@@ -140,7 +152,18 @@ impl Link {
             {
                 Ok(None)
             }
-            Err(e) => Err(Failure::Runtime(format!("{}: receive: {e}", self.name))),
+            // pnet reports a socket error pending (POLLERR) as an
+            // unexpected poll event, and leaves it pending: take it.
+            Err(e) => {
+                let pending = self.socket.take_error().ok().flatten();
+                match pending.as_ref().unwrap_or(&e) {
+                    down if down.kind() == io::ErrorKind::NetworkDown => {
+                        std::thread::sleep(self.tick);
+                        Ok(None)
+                    }
+                    other => Err(Failure::Runtime(format!("{}: receive: {other}", self.name))),
+                }
+            }
         }
     }
 

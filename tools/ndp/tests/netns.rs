@@ -152,6 +152,21 @@ impl Net {
         p
     }
 
+    /// Start `ndp listen --json -i dev` in namespace `l` and return once
+    /// it listens (it says so on stderr once its socket is bound).
+    fn listen(&mut self, name: &str, l: char, dev: &str) -> Arc<Proc> {
+        let p = self.ndp(name, l, &["listen", "-i", dev, "--json"]);
+        let banner = format!("listening on {dev}");
+        poll_until(Duration::from_secs(10), || {
+            std::fs::read_to_string(self.dir.join(format!("{name}.stderr")))
+                .unwrap_or_default()
+                .contains(&banner)
+                .then_some(())
+        })
+        .unwrap_or_else(|| panic!("ndp listen on {dev} did not start"));
+        p
+    }
+
     /// Run `ndp args` in namespace `l` to completion: (exit code,
     /// stdout, stderr).
     fn ndp_once(&self, l: char, args: &[&str]) -> (i32, String, String) {
@@ -691,6 +706,20 @@ fn ndp_proxy_leaves_dad_for_a_proxied_address_alone() {
     proxy.wait_for("DAD probe", Duration::from_secs(1), |v| {
         v["event"] == "ignored" && v["target"] == TARGET && v["reason"] == "dad_probe"
     });
+    // The link going down and up does not end it.
+    net.sh('p', "ip link set p0 down");
+    std::thread::sleep(Duration::from_secs(1));
+    net.sh('p', "ip link set p0 up");
+    net.wait_dad('p', "p0");
+    net.wait_dad('h', "h0");
+    assert!(
+        proxy.exit_status().is_none(),
+        "ndp proxy exited with the link"
+    );
+    assert!(
+        resolve(&net, "2001:db8:2::43", 1)[0].is_some(),
+        "answers again"
+    );
 }
 
 /// radvd's configuration for the `rs` and `listen` tests: every option
@@ -732,7 +761,7 @@ fn ndp_rs_prints_what_radvd_advertises() {
 
     // No router yet: two solicitations, one and then two seconds apart
     // (the backoff), then status 1.
-    let watch = net.ndp("watch", 'r', &["listen", "-i", "r0", "--json"]);
+    let watch = net.listen("watch", 'r', "r0");
     let t = Instant::now();
     let (code, out, err) = net.ndp_once('h', &["rs", "-i", "h0", "-r", "2", "-w", "1"]);
     assert_eq!(code, 1, "{out}{err}");
@@ -1143,15 +1172,7 @@ fn ndp_listen_agrees_with_tshark() {
     let r0_mac = net.mac('r', "r0");
     let h0_ll = net.link_local('h', "h0");
     let pcap = net.capture('h', "h0", "h0");
-    let listen = net.ndp("listen", 'h', &["listen", "-i", "h0", "--json"]);
-    // listen has its socket once it printed its banner.
-    poll_until(Duration::from_secs(5), || {
-        std::fs::read_to_string(net.dir.join("listen.stderr"))
-            .unwrap_or_default()
-            .contains("listening on h0")
-            .then_some(())
-    })
-    .expect("ndp listen did not start");
+    let listen = net.listen("listen", 'h', "h0");
 
     // Traffic of every kind: radvd's advertisements, a solicitation and
     // its answer, the host's DAD and MLD for a new address, address
