@@ -72,6 +72,33 @@ fn later(t: Instant, d: Duration) -> Instant {
     t.checked_add(d).unwrap_or(t)
 }
 
+/// The Router Solicitation to send (RFC 4861 §6.3.7): from `src`, a
+/// link-local address, with our link-layer address; or from `::`
+/// without it (§4.1: never an SLLA with the unspecified source).
+fn rs_frame(mac: MacAddr, src: Option<Ipv6Addr>) -> Result<Vec<u8>, Failure> {
+    let slla = [NdOption::SourceLinkAddr(mac)];
+    let options = if src.is_some() {
+        Options::from_list(&slla)
+    } else {
+        Options::EMPTY
+    };
+    let src = src.unwrap_or(Ipv6Addr::UNSPECIFIED);
+    let msg = Message::RouterSolicit(RouterSolicit { options });
+    nd_frame(mac, group_mac(ALL_ROUTERS)?, src, ALL_ROUTERS, &msg)
+}
+
+/// The Neighbor Solicitation for `target` (RFC 4861 §7.2.2): to its
+/// solicited-node group, from `src`, with our link-layer address.
+fn ns_frame(mac: MacAddr, src: Ipv6Addr, target: UnicastAddr) -> Result<Vec<u8>, Failure> {
+    let group = target.solicited_node().get();
+    let slla = [NdOption::SourceLinkAddr(mac)];
+    let msg = Message::NeighborSolicit(NeighborSolicit {
+        target: target.get(),
+        options: Options::from_list(&slla),
+    });
+    nd_frame(mac, group_mac(group)?, src, group, &msg)
+}
+
 /// Milliseconds between two instants, for printing.
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
@@ -83,20 +110,8 @@ pub fn rs(args: &RsArgs) -> Result<(), Failure> {
     // address before one is assigned; §4.1: the SLLA option only with a
     // source that is not unspecified.
     let src = link.source(&ALL_ROUTERS);
-    let slla = [NdOption::SourceLinkAddr(link.mac)];
-    let options = if src.is_some() {
-        Options::from_list(&slla)
-    } else {
-        Options::EMPTY
-    };
+    let frame = rs_frame(link.mac, src)?;
     let src = src.unwrap_or(Ipv6Addr::UNSPECIFIED);
-    let frame = nd_frame(
-        link.mac,
-        group_mac(ALL_ROUTERS)?,
-        src,
-        ALL_ROUTERS,
-        &Message::RouterSolicit(RouterSolicit { options }),
-    )?;
     let mut sent: u32 = 0;
     let mut heard: u32 = 0;
     let mut wait = Duration::from_secs(args.wait);
@@ -176,20 +191,8 @@ pub fn ns(args: &NsArgs) -> Result<(), Failure> {
             link.name
         ))
     })?;
-    // RFC 4861 §7.2.2: multicast to the target's solicited-node group,
-    // with our link-layer address.
     let group = target.solicited_node().get();
-    let slla = [NdOption::SourceLinkAddr(link.mac)];
-    let frame = nd_frame(
-        link.mac,
-        group_mac(group)?,
-        src,
-        group,
-        &Message::NeighborSolicit(NeighborSolicit {
-            target: args.addr,
-            options: Options::from_list(&slla),
-        }),
-    )?;
+    let frame = ns_frame(link.mac, src, target)?;
     if !args.json {
         out(&format!(
             "Soliciting {} ({group}) on {}...",
@@ -226,9 +229,11 @@ pub fn ns(args: &NsArgs) -> Result<(), Failure> {
         }
         // Microseconds are what the clock resolves here.
         let rtt = (ms(sent_at.elapsed()) * 1000.0).round() / 1000.0;
-        // RFC 4861 §7.2.5: an answer without TLLA comes from the target's
-        // link-layer address itself.
-        let lladdr = na.options.target_link_addr().unwrap_or(eth.src);
+        // RFC 4861 §4.4: the answer to a multicast solicitation carries
+        // TLLA. One without it, which a host would discard (§7.2.5), is
+        // shown with its frame's source, and says so.
+        let tlla = na.options.target_link_addr();
+        let lladdr = tlla.unwrap_or(eth.src);
         let flags = format!(
             "{}{}{}",
             if na.router_flag { "R" } else { "-" },
@@ -244,11 +249,17 @@ pub fn ns(args: &NsArgs) -> Result<(), Failure> {
                 "solicited": na.solicited_flag,
                 "override": na.override_flag,
                 "rtt_ms": rtt,
+                "tlla": tlla.is_some(),
                 "solicitations": sent,
             })
             .to_string())?;
         } else {
-            out(&format!("Target link-layer address: {lladdr}"))?;
+            let how = if tlla.is_some() {
+                ""
+            } else {
+                " (no TLLA option: the frame's source)"
+            };
+            out(&format!("Target link-layer address: {lladdr}{how}"))?;
             out(&format!(
                 " from {}, flags [{flags}], in {rtt:.3} ms",
                 ip.src
@@ -260,4 +271,53 @@ pub fn ns(args: &NsArgs) -> Result<(), Failure> {
         "{}: no answer after {sent} solicitation(s)",
         args.addr
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MAC: MacAddr = MacAddr([0x02, 0, 0x5e, 0, 0x53, 0x09]);
+
+    fn decoded(frame: &[u8]) -> serde_json::Value {
+        crate::decode::to_json(&decode(frame).expect("an ND message"))
+    }
+
+    #[test]
+    fn solicitations_follow_rfc_4861() {
+        // §6.3.7, §4.1: from the link-local address with SLLA, to
+        // all-routers, hop limit 255, valid as received.
+        let v = decoded(&rs_frame(MAC, Some("fe80::9".parse().unwrap())).unwrap());
+        assert_eq!(v["type"], "rs");
+        assert_eq!(
+            (v["src"].as_str(), v["dst"].as_str()),
+            (Some("fe80::9"), Some("ff02::2"))
+        );
+        assert_eq!(v["dst_mac"], "33:33:00:00:00:02");
+        assert_eq!(v["hop_limit"], 255);
+        assert_eq!(
+            v["options"],
+            serde_json::json!([{"type": "slla", "mac": "02:00:5e:00:53:09"}])
+        );
+        assert!(
+            v.get("invalid").is_none() && v.get("error").is_none(),
+            "{v}"
+        );
+        // §4.1: from :: never with SLLA.
+        let v = decoded(&rs_frame(MAC, None).unwrap());
+        assert_eq!(v["src"], "::");
+        assert_eq!(v["options"], serde_json::json!([]));
+        assert!(v.get("invalid").is_none(), "{v}");
+
+        // §7.2.2: to the target's solicited-node group, with SLLA.
+        let target = UnicastAddr::new("2001:db8:2::1:42".parse().unwrap()).unwrap();
+        let v = decoded(&ns_frame(MAC, "2001:db8:1::9".parse().unwrap(), target).unwrap());
+        assert_eq!(v["type"], "ns");
+        assert_eq!(v["target"], "2001:db8:2::1:42");
+        assert_eq!(v["dst"], "ff02::1:ff01:42");
+        assert_eq!(v["dst_mac"], "33:33:ff:01:00:42");
+        assert_eq!(v["hop_limit"], 255);
+        assert_eq!(v["options"][0]["type"], "slla");
+        assert!(v.get("invalid").is_none(), "{v}");
+    }
 }
