@@ -562,13 +562,14 @@ impl Harness {
         let now = self.now;
         if !matches!(
             op,
-            Op::Advance(_) | Op::Step(_) | Op::Events | Op::Loopback(_)
+            Op::Advance(_) | Op::Step(_) | Op::Events | Op::Loopback(_) | Op::Proxy { .. }
         ) {
             // Every other operation calls the engine with the time at
             // once (a step advances first; its drain resets the count).
-            // `poll_event` takes no time, so it tells the engine nothing
-            // of the clock; a loopback does only when there is a packet
-            // to loop back (`receive` resets the count).
+            // `poll_event` and `configure_proxy` take no time, so they
+            // tell the engine nothing of the clock; a loopback does only
+            // when there is a packet to loop back (`receive` resets the
+            // count).
             self.idle = 0;
         }
         match op {
