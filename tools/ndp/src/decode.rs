@@ -8,7 +8,6 @@
 //! §5) with the rule it breaks (`invalid: hop_limit`).
 
 use std::fmt::Write as _;
-use std::net::Ipv6Addr;
 
 use ndp_core::wire::ethernet::{ETHERTYPE_IPV6, EthernetHeader};
 use ndp_core::wire::ipv6::{Ipv6Header, NEXT_HEADER_ICMPV6, upper_layer};
@@ -243,9 +242,8 @@ pub fn option_text(o: &Result<NdOption<'_>, OptionError>) -> String {
     }
 }
 
-fn options_json(opts: Option<&Options<'_>>) -> Vec<Value> {
-    opts.map(|o| o.iter().map(|o| option_json(&o)).collect())
-        .unwrap_or_default()
+fn options_json(opts: &Options<'_>) -> Vec<Value> {
+    opts.iter().map(|o| option_json(&o)).collect()
 }
 
 /// The message's own fields (everything but addresses and options) as
@@ -365,18 +363,15 @@ fn fields_text(msg: &Message<'_>) -> String {
     }
 }
 
-fn header_json(
-    eth: &EthernetHeader,
-    src: Ipv6Addr,
-    dst: Ipv6Addr,
-    hop_limit: u8,
-) -> serde_json::Map<String, Value> {
+fn header_json(eth: &EthernetHeader, ip: Option<&Ipv6Header>) -> serde_json::Map<String, Value> {
     let mut v = serde_json::Map::new();
     v.insert("src_mac".into(), json!(eth.src.to_string()));
     v.insert("dst_mac".into(), json!(eth.dst.to_string()));
-    v.insert("src".into(), json!(src.to_string()));
-    v.insert("dst".into(), json!(dst.to_string()));
-    v.insert("hop_limit".into(), json!(hop_limit));
+    if let Some(ip) = ip {
+        v.insert("src".into(), json!(ip.src.to_string()));
+        v.insert("dst".into(), json!(ip.dst.to_string()));
+        v.insert("hop_limit".into(), json!(ip.hop_limit));
+    }
     v
 }
 
@@ -389,12 +384,12 @@ pub fn to_json(d: &Decoded<'_>) -> Value {
             msg,
             invalid,
         } => {
-            let mut v = header_json(eth, ip.src, ip.dst, ip.hop_limit);
+            let mut v = header_json(eth, Some(ip));
             v.insert("type".into(), json!(type_name(msg.msg_type())));
             v.insert("icmp_type".into(), json!(msg.msg_type() as u8));
             fields_json(msg, &mut v);
             if let Some(opts) = msg.options() {
-                v.insert("options".into(), Value::Array(options_json(Some(opts))));
+                v.insert("options".into(), Value::Array(options_json(opts)));
             }
             if let Some(i) = invalid {
                 v.insert("invalid".into(), json!(i.name()));
@@ -407,7 +402,7 @@ pub fn to_json(d: &Decoded<'_>) -> Value {
             icmp_type,
             error,
         } => {
-            let mut v = header_json(eth, ip.src, ip.dst, ip.hop_limit);
+            let mut v = header_json(eth, Some(ip));
             v.insert("icmp_type".into(), json!(icmp_type));
             if let Some(t) = MessageType::from_u8(*icmp_type) {
                 v.insert("type".into(), json!(type_name(t)));
@@ -416,14 +411,12 @@ pub fn to_json(d: &Decoded<'_>) -> Value {
             v
         }
         Decoded::Fragmented { eth, ip } => {
-            let mut v = header_json(eth, ip.src, ip.dst, ip.hop_limit);
+            let mut v = header_json(eth, Some(ip));
             v.insert("error".into(), json!("fragmented_nd"));
             v
         }
         Decoded::BadIpv6 { eth, error } => {
-            let mut v = serde_json::Map::new();
-            v.insert("src_mac".into(), json!(eth.src.to_string()));
-            v.insert("dst_mac".into(), json!(eth.dst.to_string()));
+            let mut v = header_json(eth, None);
             v.insert("error".into(), json!(error.name()));
             v.insert("layer".into(), json!("ipv6"));
             v
@@ -496,6 +489,7 @@ mod tests {
     use super::*;
     use ndp_core::wire::ipv6::Ipv6Header;
     use ndp_core::wire::{MacAddr, NeighborSolicit, icmpv6};
+    use std::net::Ipv6Addr;
 
     const MAC: MacAddr = MacAddr([0x02, 0, 0, 0, 0, 0x01]);
     /// fe80::1, asking for 2001:db8:2::42 or 2001:db8::42 ...
