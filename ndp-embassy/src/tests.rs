@@ -16,10 +16,7 @@ use embassy_net_driver::{
 };
 use ndp_core::addr::AddrState;
 use ndp_core::time::Instant as NdpInstant;
-use ndp_core::wire::{
-    Lifetime, MacAddr, Message, NdOption, NeighborSolicit, Options, Preference, PrefixInfo,
-    RouterAdvert,
-};
+use ndp_core::wire::{MacAddr, Message, NdOption, NeighborSolicit, Options};
 use ndp_tests::packet;
 
 use crate::{Config, Control, NdpDriver, State};
@@ -177,37 +174,7 @@ fn router_advert_for(asker: Ipv6Addr) -> Vec<u8> {
 /// An RA from fe80::1 (ROUTER_MAC) with 2001:db8:1::/64 and a Cur Hop
 /// Limit.
 fn ra(cur_hop_limit: u8) -> Vec<u8> {
-    let pio = PrefixInfo {
-        prefix_len: 64,
-        on_link: true,
-        autonomous: true,
-        valid_lifetime: Lifetime::from_wire(86400),
-        preferred_lifetime: Lifetime::from_wire(14400),
-        prefix: a("2001:db8:1::"),
-    };
-    let opts = [
-        NdOption::SourceLinkAddr(ROUTER_MAC),
-        NdOption::PrefixInfo(pio),
-    ];
-    let m = Message::RouterAdvert(RouterAdvert {
-        cur_hop_limit,
-        managed: false,
-        other_config: false,
-        preference: Preference::Medium,
-        router_lifetime: 1800,
-        reachable_time: 0,
-        retrans_timer: 0,
-        options: Options::from_list(&opts),
-    });
-    let all_nodes = a("ff02::1");
-    packet::icmpv6_frame(
-        ROUTER_MAC,
-        packet::multicast_mac(all_nodes).unwrap(),
-        a("fe80::1"),
-        all_nodes,
-        packet::ND_HOP_LIMIT,
-        &m,
-    )
+    packet::prefix_ra(ROUTER_MAC, 1800, cur_hop_limit)
 }
 
 fn global() -> Ipv6Addr {

@@ -179,6 +179,34 @@ pub fn ping(ns: &str, family: &str, addr: &str) -> Result<String, String> {
     ])
 }
 
+/// The (first) link-local address of `dev` in namespace `ns`; panics
+/// when it has none.
+pub fn link_local(ns: &str, dev: &str) -> String {
+    let out = ns_run(
+        ns,
+        &[
+            "ip", "-6", "-o", "addr", "show", "dev", dev, "scope", "link",
+        ],
+    );
+    out.split_whitespace()
+        .skip_while(|w| *w != "inet6")
+        .nth(1)
+        .and_then(|a| a.split('/').next())
+        .unwrap_or_else(|| panic!("{dev} in {ns} has no link-local address: {out}"))
+        .to_owned()
+}
+
+/// [`ping`] that must lose nothing: its output, or a panic saying what
+/// was pinged from where, with ping's output.
+pub fn ping_every(ns: &str, family: &str, addr: &str) -> String {
+    let out = ping(ns, family, addr).unwrap_or_else(|e| panic!("ping {addr} from {ns}: {e}"));
+    assert!(
+        out.contains(" 0% packet loss"),
+        "ping {addr} from {ns}:\n{out}"
+    );
+    out
+}
+
 /// Which sysctls the Linux host gets.
 #[derive(Debug, Clone, Default)]
 pub struct HostConfig {
@@ -528,18 +556,7 @@ impl Lab {
 
     /// The router's link-local address on br0 (radvd's source address).
     pub fn router_link_local(&self) -> String {
-        let out = ns_run(
-            &self.router,
-            &[
-                "ip", "-6", "-o", "addr", "show", "dev", "br0", "scope", "link",
-            ],
-        );
-        out.split_whitespace()
-            .skip_while(|w| *w != "inet6")
-            .nth(1)
-            .and_then(|a| a.split('/').next())
-            .expect("br0 has a link-local address")
-            .to_owned()
+        link_local(&self.router, "br0")
     }
 
     /// `ip -6 neigh show dev br0` in the router.

@@ -7,7 +7,10 @@
 
 use core::net::Ipv6Addr;
 
-use ndp_core::wire::{IpMeta, MacAddr, Message, MulticastAddr, icmpv6};
+use ndp_core::wire::{
+    IpMeta, Lifetime, MacAddr, Message, MulticastAddr, NdOption, Options, Preference, PrefixInfo,
+    RouterAdvert, icmpv6,
+};
 
 use crate::frame::{self, ETHERTYPE_IPV6};
 
@@ -93,6 +96,40 @@ pub fn icmpv6_frame(
 ) -> Vec<u8> {
     let icmp = icmpv6_bytes(src, dst, msg);
     ipv6_frame(src_mac, dst_mac, src, dst, NH_ICMPV6, hop_limit, &icmp)
+}
+
+/// A Router Advertisement from fe80::1 (link-layer address `router_mac`)
+/// to all-nodes, as the adapters' tests' router sends it: 2001:db8:1::/64
+/// on-link and autonomous (valid 86,400 s, preferred 14,400 s), with
+/// this router lifetime and Cur Hop Limit.
+pub fn prefix_ra(router_mac: MacAddr, router_lifetime: u16, cur_hop_limit: u8) -> Vec<u8> {
+    let pio = PrefixInfo {
+        prefix_len: 64,
+        on_link: true,
+        autonomous: true,
+        valid_lifetime: Lifetime::from_wire(86400),
+        preferred_lifetime: Lifetime::from_wire(14400),
+        prefix: Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 0),
+    };
+    let opts = [
+        NdOption::SourceLinkAddr(router_mac),
+        NdOption::PrefixInfo(pio),
+    ];
+    let m = Message::RouterAdvert(RouterAdvert {
+        cur_hop_limit,
+        managed: false,
+        other_config: false,
+        preference: Preference::Medium,
+        router_lifetime,
+        reachable_time: 0,
+        retrans_timer: 0,
+        options: Options::from_list(&opts),
+    });
+    let all_nodes = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
+    let group =
+        MulticastAddr::new(all_nodes).map_or(MacAddr([0x33, 0x33, 0, 0, 0, 1]), |g| g.mac());
+    let router = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
+    icmpv6_frame(router_mac, group, router, all_nodes, ND_HOP_LIMIT, &m)
 }
 
 /// An ICMPv6 Echo Request body (type 128) with its checksum for `src` →

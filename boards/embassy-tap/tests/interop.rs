@@ -17,7 +17,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ndp_tests::interop::{self, HostConfig, Lab, Proc, poll_until, skip_unless_root, try_run};
+use ndp_tests::interop::{
+    self, HostConfig, Lab, Proc, ping_every, poll_until, skip_unless_root, try_run,
+};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_embassy-tap");
@@ -54,17 +56,6 @@ fn start(lab: &mut Lab, extra: &[&str]) -> Arc<Proc> {
 
 fn configured(addr: &'static str) -> impl Fn(&Value) -> bool {
     move |v| v["event"] == "configured" && v["address"] == addr
-}
-
-/// [`interop::ping`] that must lose nothing.
-fn ping(ns: &str, family: &str, addr: &str) -> String {
-    let out =
-        interop::ping(ns, family, addr).unwrap_or_else(|e| panic!("ping {addr} from {ns}: {e}"));
-    assert!(
-        out.contains(" 0% packet loss"),
-        "ping {addr} from {ns}:\n{out}"
-    );
-    out
 }
 
 /// [`interop::udp_echo`] (three tries) that must succeed.
@@ -114,7 +105,7 @@ fn embassy_net_autoconfigures_behind_radvd_and_answers_over_both_families() {
     // The Linux router pings it (every ping answered: smoltcp knows its
     // next hop before the first request) and a UDP socket in embassy-net
     // answers, from the engine's address.
-    ping(&lab.router, "-6", G0);
+    ping_every(&lab.router, "-6", G0);
     let echo = udp_echo(&lab.router, G0);
     assert_eq!(echo.trim(), format!("ndp-interop {G0}"), "{echo}");
     // So does a Linux host on the link, which autoconfigured from radvd,
@@ -127,7 +118,7 @@ fn embassy_net_autoconfigures_behind_radvd_and_answers_over_both_families() {
             .then_some(())
     });
     assert!(host_ready.is_some(), "host: {}", lab.host_addrs());
-    ping(&lab.host, "-6", G0);
+    ping_every(&lab.host, "-6", G0);
     let echo = udp_echo(&lab.host, G0);
     assert_eq!(echo.trim(), format!("ndp-interop {G0}"), "{echo}");
 
@@ -138,7 +129,7 @@ fn embassy_net_autoconfigures_behind_radvd_and_answers_over_both_families() {
     });
     let v4 = v4["address"].as_str().unwrap().to_owned();
     assert!(v4.starts_with("192.0.2."), "{v4}");
-    ping(&lab.router, "-4", &v4);
+    ping_every(&lab.router, "-4", &v4);
     let echo = udp_echo(&lab.router, &v4);
     assert_eq!(echo.trim(), format!("ndp-interop {v4}"), "{echo}");
 
@@ -226,7 +217,7 @@ fn embassy_net_moves_off_an_address_a_linux_host_holds() {
     // The Linux host kept its address, and the new one works.
     let host = lab.host_addrs();
     assert!(host.contains(G0) && !host.contains("dadfailed"), "{host}");
-    ping(&lab.router, "-6", G1);
+    ping_every(&lab.router, "-6", G1);
     let echo = udp_echo(&lab.router, G1);
     assert_eq!(echo.trim(), format!("ndp-interop {G1}"), "{echo}");
     assert_eq!(tap.stop().and_then(|s| s.code()), Some(0));

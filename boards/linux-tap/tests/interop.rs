@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use common::{BIN, G0, G1, LL, MAC, SECRET};
 use ndp_tests::interop::{
-    self, HostConfig, Lab, Proc, ns_run, poll_until, skip_unless_root, try_run,
+    self, HostConfig, Lab, Proc, ns_run, ping_every, poll_until, skip_unless_root, try_run,
 };
 use serde_json::Value;
 
@@ -80,10 +80,6 @@ fn udp_echo_from(lab: &Lab, ns: &str, addr: &str) -> String {
     let source = source.split('%').next().unwrap_or(source).to_owned();
     assert!(!source.is_empty(), "UDP echo {addr}: {echo} ({})", lab.name);
     source
-}
-
-fn ping(ns: &str, addr: &str) -> Result<String, String> {
-    interop::ping(ns, "-6", addr)
 }
 
 #[test]
@@ -157,8 +153,7 @@ fn autoconfigures_behind_a_linux_router_with_radvd() {
     // Ping and UDP echo from the router, global and link-local.
     let ll_scoped = format!("{LL}%br0");
     for dst in [G0, ll_scoped.as_str()] {
-        let out = ping(&lab.router, dst).unwrap_or_else(|e| panic!("ping {dst}: {e}"));
-        assert!(out.contains(" 0% packet loss"), "ping {dst}:\n{out}");
+        ping_every(&lab.router, "-6", dst);
         let echo = udp_echo(&lab.router, dst).unwrap_or_else(|e| panic!("UDP echo {dst}: {e}"));
         assert!(echo.starts_with("ndp-interop "), "UDP echo {dst}: {echo}");
     }
@@ -244,8 +239,7 @@ fn an_address_held_by_a_linux_host_moves_to_the_next_stable_iid() {
     let host = lab.host_addrs();
     assert!(host.contains(G0) && !host.contains("dadfailed"), "{host}");
     // And the new one works.
-    let out = ping(&lab.router, G1).unwrap_or_else(|e| panic!("ping {G1}: {e}"));
-    assert!(out.contains(" 0% packet loss"), "{out}");
+    ping_every(&lab.router, "-6", G1);
     assert_eq!(tap.stop().and_then(|s| s.code()), Some(0));
 }
 
@@ -466,15 +460,12 @@ fn ipv4_configured(v: &Value) -> bool {
 /// smoltcp keeps no packet while it resolves a next hop, so this holds
 /// only because the adapter asks for the gateway as soon as it is set.
 fn check_dual_stack(lab: &Lab, v4: &str) {
-    let (p4, p6) = std::thread::scope(|s| {
-        let p4 = s.spawn(|| interop::ping(&lab.router, "-4", v4));
-        let p6 = s.spawn(|| interop::ping(&lab.router, "-6", G0));
-        (p4.join().unwrap(), p6.join().unwrap())
+    // Both at once; a failing one panics in its thread, and the scope
+    // then panics too.
+    std::thread::scope(|s| {
+        s.spawn(|| ping_every(&lab.router, "-4", v4));
+        ping_every(&lab.router, "-6", G0);
     });
-    let p6 = p6.unwrap_or_else(|e| panic!("ping {G0}: {e}"));
-    assert!(p6.contains(" 0% packet loss"), "ping {G0}:\n{p6}");
-    let p4 = p4.unwrap_or_else(|e| panic!("ping {v4}: {e}"));
-    assert!(p4.contains(" 0% packet loss"), "ping {v4}:\n{p4}");
     let ll_scoped = format!("{LL}%br0");
     for (dst, from) in [(v4, v4), (G0, G0), (ll_scoped.as_str(), LL)] {
         let source = udp_echo_from(lab, &lab.router, dst);

@@ -8,12 +8,10 @@ use std::rc::Rc;
 use super::{Frames, Nic};
 
 use ndp_core::addr::{AddrState, Origin};
-use ndp_core::wire::{
-    Lifetime, MacAddr, Message, NdOption, Options, Preference, PrefixInfo, RouterAdvert,
-};
+use ndp_core::wire::MacAddr;
 use ndp_core::{Config, Event};
 use ndp_smoltcp::{Adapter, MulticastFilter};
-use ndp_tests::packet::{self, ND_HOP_LIMIT, NH_UDP};
+use ndp_tests::packet::{self, NH_UDP};
 use smoltcp::iface::{Interface, SocketHandle, SocketSet};
 use smoltcp::socket::udp;
 use smoltcp::time::Instant;
@@ -194,35 +192,5 @@ pub fn ra_frame(router_lifetime: u16) -> Vec<u8> {
 
 /// An RA from fe80::1 with a Cur Hop Limit.
 pub fn ra_frame_with(router_lifetime: u16, cur_hop_limit: u8) -> Vec<u8> {
-    let pio = PrefixInfo {
-        prefix_len: 64,
-        on_link: true,
-        autonomous: true,
-        valid_lifetime: Lifetime::from_wire(86400),
-        preferred_lifetime: Lifetime::from_wire(14400),
-        prefix: a("2001:db8:1::"),
-    };
-    let opts = [
-        NdOption::SourceLinkAddr(ROUTER_MAC),
-        NdOption::PrefixInfo(pio),
-    ];
-    let m = Message::RouterAdvert(RouterAdvert {
-        cur_hop_limit,
-        managed: false,
-        other_config: false,
-        preference: Preference::Medium,
-        router_lifetime,
-        reachable_time: 0,
-        retrans_timer: 0,
-        options: Options::from_list(&opts),
-    });
-    let all_nodes = a("ff02::1");
-    packet::icmpv6_frame(
-        ROUTER_MAC,
-        packet::multicast_mac(all_nodes).unwrap(),
-        a("fe80::1"),
-        all_nodes,
-        ND_HOP_LIMIT,
-        &m,
-    )
+    packet::prefix_ra(ROUTER_MAC, router_lifetime, cur_hop_limit)
 }

@@ -33,7 +33,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ndp_tests::interop::{
-    Proc, namespace_prefix, ns_run, ping, poll_until, run, skip_unless_root, try_run,
+    self, Proc, namespace_prefix, ns_run, ping_every, poll_until, run, skip_unless_root, try_run,
 };
 use serde_json::Value;
 
@@ -119,13 +119,7 @@ impl Net {
     /// The link-local address of `dev`, once its DAD has passed.
     fn link_local(&self, l: char, dev: &str) -> String {
         self.wait_dad(l, dev);
-        let out = self.sh(l, &format!("ip -6 -o addr show dev {dev} scope link"));
-        out.split_whitespace()
-            .skip_while(|w| *w != "inet6")
-            .nth(1)
-            .and_then(|a| a.split('/').next())
-            .unwrap_or_else(|| panic!("{dev} has no link-local address: {out}"))
-            .to_string()
+        interop::link_local(&self.ns(l), dev)
     }
 
     /// Wait until every address of `dev` passed or failed DAD.
@@ -314,12 +308,6 @@ fn host_neigh(net: &Net, addr: &str) -> String {
         .to_string()
 }
 
-/// Ping from the host, expecting every reply.
-fn ping_ok(net: &Net, addr: &str) {
-    let out = ping(&net.ns('h'), "-6", addr).unwrap_or_else(|e| panic!("ping {addr}: {e}"));
-    assert!(out.contains(" 0% packet loss"), "ping {addr}:\n{out}");
-}
-
 /// Ping from the host, expecting nothing back.
 fn ping_fails(net: &Net, addr: &str) {
     let r = net.try_sh('h', &format!("ping -6 -n -c 1 -W 2 {addr}"));
@@ -435,7 +423,7 @@ fn ndp_proxy_answers_for_its_prefix_and_nothing_else() {
 
     // The host resolves the target by itself (a ping over its on-link
     // route), learns p0's MAC, and the proxy forwards to b.
-    ping_ok(&net, TARGET);
+    ping_every(&net.ns('h'), "-6", TARGET);
     let entry = host_neigh(&net, TARGET);
     assert!(entry.contains(&format!("lladdr {p0_mac}")), "{entry}");
     assert!(entry.contains("router"), "R flag set: {entry}");
@@ -607,7 +595,7 @@ fn linux_proxy_ndp_in_the_same_lab() {
     );
 
     // Same: the host resolves the target to p0's MAC; the ping crosses.
-    ping_ok(&net, TARGET);
+    ping_every(&net.ns('h'), "-6", TARGET);
     assert!(host_neigh(&net, TARGET).contains(&format!("lladdr {p0_mac}")));
     let linux = resolve(&net, TARGET, 5);
     for a in &linux {
@@ -1184,7 +1172,7 @@ fn ndp_listen_agrees_with_tshark() {
     net.sh('r', "ip -6 addr add 2001:db8:1::1/64 dev r0 nodad");
     net.sh('h', "ip -6 addr add 2001:db8:1::9/64 dev h0");
     net.wait_dad('h', "h0");
-    ping(&net.ns('h'), "-6", "2001:db8:1::1").unwrap();
+    ping_every(&net.ns('h'), "-6", "2001:db8:1::1");
     let script = net.dir.join("inject.py");
     std::fs::write(&script, INJECT).unwrap();
     net.sh('r', &format!("python3 {} r0 {r0_mac}", script.display()));
