@@ -91,6 +91,11 @@ impl Net {
         ns_run(&self.ns(l), &words)
     }
 
+    /// Run a command given word by word in namespace `l`.
+    fn sh_args(&self, l: char, args: &[&str]) -> String {
+        ns_run(&self.ns(l), args)
+    }
+
     fn try_sh(&self, l: char, cmd: &str) -> Result<String, String> {
         let mut words = vec!["ip", "netns", "exec"];
         let ns = self.ns(l);
@@ -177,7 +182,8 @@ impl Net {
     }
 
     /// Capture `dev` in namespace `l` to `<name>.pcap` with tshark;
-    /// returns once tshark captures. Stop it with [`Net::stop_captures`].
+    /// returns once frames reach the file. Stop it with
+    /// [`Net::stop_captures`].
     fn capture(&mut self, l: char, dev: &str, name: &str) -> PathBuf {
         let pcap = self.dir.join(format!("{name}.pcap"));
         let log = self.dir.join(format!("{name}.tshark.log"));
@@ -205,6 +211,21 @@ impl Net {
                 .then_some(())
         })
         .expect("tshark did not start capturing");
+        // "Capturing on" can come before the capture is live (CI once
+        // lost a test's first frames to that): send UDP datagrams to
+        // all-nodes (no listener, so no answer, and no ND or MLD) until
+        // one reaches the file, which tshark flushes about every second.
+        let empty = std::fs::metadata(&pcap).map_or(0, |m| m.len());
+        let marker = format!(
+            "import socket; socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\
+             .sendto(b'ndp-capture-marker', ('ff02::1%{dev}', 9))"
+        );
+        poll_until(Duration::from_secs(30), || {
+            self.sh_args(l, &["python3", "-c", &marker]);
+            std::thread::sleep(Duration::from_millis(200));
+            (std::fs::metadata(&pcap).map_or(0, |m| m.len()) > empty).then_some(())
+        })
+        .expect("tshark captured nothing");
         pcap
     }
 
@@ -374,6 +395,15 @@ fn rtts(answers: &[Option<Value>]) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Now, in seconds since the Unix epoch (the clock of `ndp listen`'s
+/// `time` and tshark's `frame.time_epoch`).
+fn epoch_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
 }
 
 /// Leave `line` in the test's directory (`rtt.txt`), where `cargo xtask
@@ -1014,10 +1044,11 @@ fn join(list: &Value) -> String {
         .join(",")
 }
 
-/// tshark's decoding of the same frames as [`key`]s. The frames
+/// tshark's decoding of the same frames, those captured within `window`
+/// (seconds since the epoch), as [`key`]s. The frames
 /// `ndp listen` calls malformed are keyed by what tshark says of their
 /// checksum, hop limit and options, in `ndp`'s words.
-fn tshark_keys(pcap: &Path, cutoff: f64) -> Vec<String> {
+fn tshark_keys(pcap: &Path, window: std::ops::Range<f64>) -> Vec<String> {
     const FIELDS: &[&str] = &[
         "frame.time_epoch",
         "icmpv6.type",
@@ -1071,7 +1102,7 @@ fn tshark_keys(pcap: &Path, cutoff: f64) -> Vec<String> {
                 .zip(line.split('\t'))
                 .collect::<BTreeMap<&str, &str>>()
         })
-        .filter(|f| f["frame.time_epoch"].parse::<f64>().unwrap() < cutoff)
+        .filter(|f| window.contains(&f["frame.time_epoch"].parse::<f64>().unwrap()))
         .map(|f| {
             let list = |k: &str| -> Vec<String> {
                 f.get(k)
@@ -1161,6 +1192,8 @@ fn ndp_listen_agrees_with_tshark() {
     let h0_ll = net.link_local('h', "h0");
     let pcap = net.capture('h', "h0", "h0");
     let listen = net.listen("listen", 'h', "h0");
+    // Both see every frame from here on.
+    let start = epoch_now();
 
     // Traffic of every kind: radvd's advertisements, a solicitation and
     // its answer, the host's DAD and MLD for a new address, address
@@ -1179,11 +1212,7 @@ fn ndp_listen_agrees_with_tshark() {
     std::thread::sleep(Duration::from_secs(1));
     // Compare what came before this moment (a frame arriving as the two
     // stop would be seen by one of them only).
-    let cutoff = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64()
-        - 0.1;
+    let cutoff = epoch_now() - 0.1;
     std::thread::sleep(Duration::from_millis(500));
     listen.kill();
     net.stop_captures();
@@ -1191,7 +1220,7 @@ fn ndp_listen_agrees_with_tshark() {
     let seen: Vec<Value> = listen
         .json()
         .into_iter()
-        .filter(|v| v["time"].as_f64().unwrap() < cutoff)
+        .filter(|v| (start..cutoff).contains(&v["time"].as_f64().unwrap()))
         .collect();
     assert!(
         seen.iter()
@@ -1199,7 +1228,7 @@ fn ndp_listen_agrees_with_tshark() {
         "our RS"
     );
     let mut ours = listen_keys(&seen);
-    let mut theirs = tshark_keys(&pcap, cutoff);
+    let mut theirs = tshark_keys(&pcap, start..cutoff);
     ours.sort();
     theirs.sort();
     std::fs::write(net.dir.join("ndp-listen.keys"), ours.join("\n")).unwrap();
