@@ -14,8 +14,8 @@ use crate::wire::icmpv6::NEXT_HEADER_ICMPV6;
 use crate::wire::ipv6::Ipv6Header;
 use crate::wire::validate::ND_HOP_LIMIT;
 use crate::wire::{
-    DestUnreachable, Message, MulticastAddr, NdOption, NeighborSolicit, Options, RouterSolicit,
-    UnicastAddr, UnreachableCode, is_link_local,
+    DestUnreachable, MacAddr, Message, MulticastAddr, NdOption, NeighborSolicit, Options,
+    RouterSolicit, UnicastAddr, UnreachableCode, is_link_local,
 };
 
 impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
@@ -197,31 +197,12 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
         let override_flag = a.override_flag && addr.state != AddrState::Optimistic;
         let target = addr.addr.get();
         let tlla = a.tlla.then_some(self.config.mac);
-        // The commonest message the engine sends, written in one pass.
-        let written = buf
-            .get_mut(Ipv6Header::LEN..)
-            .ok_or(wire::Error::BufferTooSmall)
-            .and_then(|body| {
-                let flags = wire::AdvertFlags {
-                    router: false,
-                    solicited: a.solicited,
-                    override_flag,
-                };
-                wire::emit_advert(body, &target, &a.dst, flags, &target, tlla)
-            })
-            .and_then(|len| {
-                let payload_len = u16::try_from(len).map_err(|_| wire::Error::BufferTooSmall)?;
-                Ipv6Header {
-                    src: target,
-                    dst: a.dst,
-                    next_header: NEXT_HEADER_ICMPV6,
-                    hop_limit: ND_HOP_LIMIT,
-                    payload_len,
-                }
-                .emit(buf)?;
-                Ok(Ipv6Header::LEN.saturating_add(len))
-            });
-        Some(written)
+        let flags = wire::AdvertFlags {
+            router: false,
+            solicited: a.solicited,
+            override_flag,
+        };
+        Some(write_advert(buf, &target, &a.dst, &target, flags, tlla))
     }
 
     /// A proxy's answer ([`crate::proxy`]): for a target not ours, from
@@ -241,25 +222,8 @@ impl<const NEIGHBORS: usize, const QUEUE_SLOTS: usize, const QUEUE_BYTES: usize>
             solicited: a.solicited,
             override_flag: false,
         };
-        let written = buf
-            .get_mut(Ipv6Header::LEN..)
-            .ok_or(wire::Error::BufferTooSmall)
-            .and_then(|body| {
-                wire::emit_advert(body, &src, &a.dst, flags, &a.target, Some(self.config.mac))
-            })
-            .and_then(|len| {
-                let payload_len = u16::try_from(len).map_err(|_| wire::Error::BufferTooSmall)?;
-                Ipv6Header {
-                    src,
-                    dst: a.dst,
-                    next_header: NEXT_HEADER_ICMPV6,
-                    hop_limit: ND_HOP_LIMIT,
-                    payload_len,
-                }
-                .emit(buf)?;
-                Ok(Ipv6Header::LEN.saturating_add(len))
-            });
-        Some(written)
+        let tlla = Some(self.config.mac);
+        Some(write_advert(buf, &src, &a.dst, &a.target, flags, tlla))
     }
 
     /// A Destination Unreachable (code 3) for the oldest packet whose
@@ -641,6 +605,35 @@ pub(super) enum Timers {
 }
 
 /// Write an IPv6 packet carrying `msg` into `buf`; returns its length.
+/// A Neighbor Advertisement for `target` from `src` to `dst`, IPv6
+/// header included: the commonest message the engine sends (an answer,
+/// ours or a proxy's), written in one pass.
+#[inline(always)]
+fn write_advert(
+    buf: &mut [u8],
+    src: &Ipv6Addr,
+    dst: &Ipv6Addr,
+    target: &Ipv6Addr,
+    flags: wire::AdvertFlags,
+    tlla: Option<MacAddr>,
+) -> Result<usize, wire::Error> {
+    buf.get_mut(Ipv6Header::LEN..)
+        .ok_or(wire::Error::BufferTooSmall)
+        .and_then(|body| wire::emit_advert(body, src, dst, flags, target, tlla))
+        .and_then(|len| {
+            let payload_len = u16::try_from(len).map_err(|_| wire::Error::BufferTooSmall)?;
+            Ipv6Header {
+                src: *src,
+                dst: *dst,
+                next_header: NEXT_HEADER_ICMPV6,
+                hop_limit: ND_HOP_LIMIT,
+                payload_len,
+            }
+            .emit(buf)?;
+            Ok(Ipv6Header::LEN.saturating_add(len))
+        })
+}
+
 pub(super) fn write_icmp(
     buf: &mut [u8],
     src: Ipv6Addr,
